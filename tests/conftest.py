@@ -3,6 +3,12 @@ whole test session; tests reset the ones they use."""
 from __future__ import annotations
 
 import os
+import tempfile
+
+# Tests never touch the developer's instance/ folder: keys, SQLite files and Huey's queue go to a
+# temporary one. This must happen before webapp is imported.
+os.environ.setdefault("FYNODE_INSTANCE_PATH", tempfile.mkdtemp(prefix="fynode-test-"))
+os.environ.setdefault("HUEY_IMMEDIATE", "1")
 
 import pytest
 import requests

@@ -1,0 +1,92 @@
+"""Web-test fixtures: one app per session on a migrated database (SQLite by default, PostgreSQL
+when DATABASE_URL says so), rows cleared between tests, sandboxes over real HTTP."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from sqlalchemy import text
+
+from webapp import create_app
+from webapp.config import SANDBOX_REGISTRATIONS, Config
+from webapp.extensions import db
+from webapp.models import Shop, User
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(sandbox_servers, tmp_path_factory):
+    url = os.environ.get("DATABASE_URL")
+    if url and url.startswith("postgres"):
+        _reset_postgres(url)
+        database = url
+    else:
+        database = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    app = create_app(Config(TESTING=True, SQLALCHEMY_DATABASE_URI=database, WTF_CSRF_ENABLED=False,
+                            ACCOUNTING_SANDBOX=True, VENDOR_REGISTRATIONS=dict(SANDBOX_REGISTRATIONS),
+                            SESSION_COOKIE_SECURE=False, CONNECT_TIMEOUT=2.0, READ_TIMEOUT=3.0))
+    with app.app_context():
+        from flask_migrate import upgrade
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.session.remove()
+    yield app
+
+
+@pytest.fixture(autouse=False)
+def clean_db(app):
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+    yield
+
+
+@pytest.fixture
+def make_user(app, clean_db):
+    def make(email: str, password: str = "secret-pass", role: str = "owner", shop_name: str | None = "Shop") -> User:
+        with app.app_context():
+            shop = None
+            if shop_name:
+                shop = Shop(name=shop_name)
+                db.session.add(shop)
+                db.session.flush()
+            user = User(email=email, role=role, shop_id=shop.id if shop else None)
+            user.set_password(password)
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
+    return make
+
+
+@pytest.fixture
+def client(app, clean_db):
+    return app.test_client()
+
+
+def login(client, email: str, password: str = "secret-pass"):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def owner_client(app, client, make_user):
+    user = make_user("owner@shop.test")
+    login(client, "owner@shop.test")
+    client.user = user
+    return client
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)

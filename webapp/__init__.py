@@ -1,0 +1,60 @@
+"""Fynode Accounting Connect: the web app. `create_app()` builds it (Flask's factory pattern)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from .config import ROOT, Config
+from .extensions import babel, csrf, db, htmx, login_manager, migrate
+
+
+def select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def translation_directories() -> str:
+    dirs = [ROOT / "webapp" / "translations"]
+    dirs += sorted(p for p in (ROOT / "connectors").glob("*/translations") if p.is_dir())
+    return ";".join(str(d) for d in dirs)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(Path(ROOT / "instance")))
+    app.config.from_object(config or Config())
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = translation_directories()
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    htmx.init_app(app)
+
+    from . import security
+    security.init_app(app)
+
+    from .auth.routes import bp as auth_bp
+    from .integrations.routes import bp as integrations_bp
+    from .main.routes import bp as main_bp
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(integrations_bp)
+
+    from . import cli, formatting
+    cli.init_app(app)
+    formatting.init_app(app)
+
+    from .tasks import init_huey
+    init_huey(app)
+    return app

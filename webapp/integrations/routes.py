@@ -1,0 +1,138 @@
+"""Settings -> Accounting system: catalogue, the schema-driven form, activation and lifecycle.
+
+Each view reads the request, calls one service and renders one template; HTMX requests get the
+partial the page itself includes."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from connectors import registry
+
+from ..extensions import db
+from ..models import IntegrationStatus
+from ..services import activation, connections, verification
+from ..services.tenancy import current_shop_id
+from .forms import render_fields
+
+bp = Blueprint("integrations", __name__, url_prefix="/settings/accounting")
+
+
+@bp.before_request
+@login_required
+def _require_shop():
+    if getattr(current_user, "shop_id", None) is None:
+        abort(403)
+
+
+def _system_or_404(system: str):
+    cls = registry.get(system)
+    if cls is None:
+        abort(404)
+    return cls
+
+
+@bp.get("/")
+def catalogue():
+    shop_id = current_shop_id()
+    return render_template("integrations/catalogue.html", systems=registry.all_connectors(),
+                           integrations=activation.shop_integrations(shop_id),
+                           current=activation.current_connection(shop_id))
+
+
+def _connection_context(cls, integration, values=None, errors=None, outcome=None):
+    stored = set()
+    if integration is not None and integration.secrets_encrypted:
+        stored = set(connections.stored_secrets(integration))
+    if values is None:
+        values = dict(integration.config or {}) if integration is not None else {}
+    fields = render_fields(cls.schema, values, errors or {}, stored,
+                           integration.choices if integration is not None else None)
+    return {"system": cls, "integration": integration, "fields": fields, "outcome": outcome,
+            "statuses": IntegrationStatus}
+
+
+@bp.get("/<system>")
+def settings(system: str):
+    cls = _system_or_404(system)
+    integration = activation.current_integration(current_shop_id(), system)
+    return render_template("integrations/settings.html", **_connection_context(cls, integration))
+
+
+@bp.post("/<system>/activate")
+def activate(system: str):
+    cls = _system_or_404(system)
+    raw = request.form.to_dict()
+    integration, outcome = activation.activate(current_shop_id(), system, raw)
+    values = {k: v for k, v in raw.items() if k != "csrf_token"}
+    ctx = _connection_context(cls, integration, values=values, errors=outcome.fields, outcome=outcome)
+    status = 422 if outcome.code == "validation" and not outcome.log_id else 200
+    template = "integrations/_connection.html" if request.htmx else "integrations/settings.html"
+    return render_template(template, **ctx), status
+
+
+@bp.post("/<system>/verify")
+def reverify(system: str):
+    cls = _system_or_404(system)
+    integration = activation.current_integration(current_shop_id(), system)
+    if integration is None or not integration.secrets_encrypted:
+        abort(404)
+    outcome = verification.reverify(integration)
+    ctx = _connection_context(cls, integration, outcome=outcome)
+    template = "integrations/_connection.html" if request.htmx else "integrations/settings.html"
+    return render_template(template, **ctx)
+
+
+@bp.post("/<system>/deactivate")
+def deactivate(system: str):
+    _system_or_404(system)
+    integration = activation.current_integration(current_shop_id(), system)
+    if integration is None:
+        abort(404)
+    activation.deactivate(integration)
+    flash(_("The connection is deactivated. Its settings and history are kept; activate it again at any time."),
+          "info")
+    return redirect(url_for(".settings", system=system))
+
+
+@bp.post("/<system>/choices")
+def refresh_choices(system: str):
+    cls = _system_or_404(system)
+    integration = activation.current_integration(current_shop_id(), system)
+    if integration is None or integration.status != IntegrationStatus.ACTIVE:
+        abort(404)
+    connector, log = connections.for_integration(integration)
+    integration.choices = activation.fetch_choices(connector)
+    log.flush_to_db()
+    db.session.commit()
+    ctx = _connection_context(cls, integration)
+    template = "integrations/_connection.html" if request.htmx else "integrations/settings.html"
+    return render_template(template, **ctx)
+
+
+@bp.app_context_processor
+def integration_context():
+    from flask_babel import lazy_gettext as _l
+
+    from connectors import base
+    labels = {
+        base.CAN_INVOICE: _l("Invoices"), base.CAN_PROFORMA: _l("Proforma invoices"),
+        base.CAN_CREDIT_NOTE: _l("Credit notes"), base.CAN_LIST: _l("Import of existing invoices"),
+        base.CAN_PDF: _l("PDF download"), base.CAN_EMAIL: _l("E-mail sending"),
+        base.CAN_MARK_PAID: _l("Marking as paid"), base.CAN_NUMBER_SERIES: _l("Number series"),
+        base.CAN_DELETE: _l("Deleting documents"), base.CAN_DRAFT: _l("Drafts"),
+        base.CAN_OAUTH: _l("Connect with one click"),
+    }
+    attention = None
+    if getattr(current_user, "is_authenticated", False) and current_user.shop_id:
+        current = activation.current_connection(current_user.shop_id)
+        if current is not None and current.status == IntegrationStatus.NEEDS_ATTENTION:
+            attention = current
+    return {"capability_labels": labels, "capability_order": list(labels), "attention_integration": attention}
+
+
+@bp.app_template_filter("system_name")
+def system_name(key: str) -> str:
+    cls = registry.get(key)
+    return cls.name if cls else key

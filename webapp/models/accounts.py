@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .types import utcnow
+
+ROLES = ("owner", "staff", "support", "admin")
+
+
+class Shop(db.Model):
+    __tablename__ = "shops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2), default="SK")
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    api_token_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    users: Mapped[list["User"]] = relationship(back_populates="shop")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="owner")
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id"))
+    locale: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    shop: Mapped[Shop | None] = relationship(back_populates="users")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_support(self) -> bool:
+        return self.role in ("support", "admin")
+
+
+class LoginAttempt(db.Model):
+    """Failed and successful sign-ins, to limit repeated attempts per e-mail and per address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_email_at", "email", "at"), Index("ix_login_attempts_ip_at", "ip", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255))
+    ip: Mapped[str] = mapped_column(String(64))
+    success: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import utcnow
+
+
+class IntegrationStatus:
+    DRAFT = "draft"                    # form saved, never verified
+    ACTIVE = "active"
+    NEEDS_ATTENTION = "needs_attention"  # an auth error since activation: re-authenticate
+    DISABLED = "disabled"              # deactivated by the merchant; history kept
+    ALL = (DRAFT, ACTIVE, NEEDS_ATTENTION, DISABLED)
+
+
+class Integration(db.Model):
+    """A shop's connection to one accounting system. A shop may have several over time (history
+    is kept when switching); at most one is `current`."""
+
+    __tablename__ = "integrations"
+    __table_args__ = (Index("ix_integrations_shop_system", "shop_id", "system"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    system: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default=IntegrationStatus.DRAFT)
+    current: Mapped[bool] = mapped_column(default=False)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    secrets_encrypted: Mapped[str | None] = mapped_column(Text)
+    token_encrypted: Mapped[str | None] = mapped_column(Text)
+    verified_as: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    choices: Mapped[dict[str, Any] | None] = mapped_column(JSON)   # fetched selects, by source
+    last_error_code: Mapped[str | None] = mapped_column(String(40))
+    last_error_detail: Mapped[str | None] = mapped_column(Text)
+    verified_at: Mapped[datetime | None]
+    activated_at: Mapped[datetime | None]
+    busy_until: Mapped[datetime | None]   # compare-and-set guard against double activation
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    shop = relationship("Shop")
+
+    @property
+    def company_name(self) -> str:
+        return (self.verified_as or {}).get("company_name", "")

@@ -1,0 +1,222 @@
+"""Activate, update, deactivate and re-authenticate a shop's accounting-system connection.
+
+Activation verifies live before anything is saved: the previous credentials stay in force
+until the new ones have worked. A compare-and-set on `busy_until` makes a double submit (two
+tabs, a double click without JavaScript) run the verification once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+
+from connectors import errors as codes
+from connectors import fields as schema_fields
+from connectors import registry
+from connectors.errors import ConnectorError
+
+from ..extensions import db
+from ..models import Integration, IntegrationStatus, utcnow
+from . import audit, connections
+from .encryption import box
+from .hints import hint_for, title_for
+
+BUSY = "busy"
+BUSY_SECONDS = 30
+
+
+@dataclass
+class Outcome:
+    """What happened, what to do, and folded details: the same shape on every screen."""
+
+    ok: bool
+    title: str
+    hint: str = ""
+    code: str | None = None
+    detail: str = ""
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    identity: dict[str, Any] | None = None
+    log_id: int | None = None
+    at: datetime = field(default_factory=utcnow)
+
+
+def current_integration(shop_id: int, system: str) -> Integration | None:
+    return db.session.scalar(db.select(Integration).where(
+        Integration.shop_id == shop_id, Integration.system == system).order_by(Integration.id.desc()))
+
+
+def shop_integrations(shop_id: int) -> dict[str, Integration]:
+    rows = db.session.scalars(db.select(Integration).where(Integration.shop_id == shop_id)
+                              .order_by(Integration.id)).all()
+    return {row.system: row for row in rows}
+
+
+def current_connection(shop_id: int) -> Integration | None:
+    return db.session.scalar(db.select(Integration).where(
+        Integration.shop_id == shop_id, Integration.current.is_(True)))
+
+
+def validate(system: str, raw: dict[str, Any], integration: Integration | None):
+    cls = registry.get(system)
+    stored = connections.stored_secrets(integration) if integration and integration.secrets_encrypted else {}
+    config, secrets, errors = schema_fields.validate_values(cls.schema, raw, stored)
+    return config, secrets, {k: [_(m) for m in v] for k, v in errors.errors.items()}
+
+
+def _claim(integration: Integration) -> bool:
+    now = utcnow()
+    claimed = db.session.execute(
+        db.update(Integration)
+        .where(Integration.id == integration.id,
+               db.or_(Integration.busy_until.is_(None), Integration.busy_until < now))
+        .values(busy_until=now + timedelta(seconds=BUSY_SECONDS))
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def _release(integration: Integration) -> None:
+    integration.busy_until = None
+
+
+def _suspect_fields(cls, error: ConnectorError) -> dict[str, list[str]]:
+    """Fields to highlight when the system does not say which one is wrong."""
+    keys: list[str] = []
+    if error.code == codes.INVALID_CREDENTIALS:
+        keys = [f.key for f in cls.schema if f.section == schema_fields.CONNECTION
+                and (f.secret or f.kind == schema_fields.EMAIL or f.key.endswith("client_id"))]
+    elif error.code == codes.ACCOUNT_NOT_FOUND:
+        keys = [f.key for f in cls.schema if f.key in ("company_id", "slug", "subdomain", "account", "market")]
+    return {k: [_("Check this value.")] for k in keys}
+
+
+def outcome_from_error(system: str, error: ConnectorError, log_id: int | None = None) -> Outcome:
+    cls = registry.get(system)
+    hint = hint_for(error.code, system, error.hint_key)
+    if error.code == codes.RATE_LIMITED and error.retry_at:
+        hint = f"{hint} " + _("The limit resets at %(time)s.", time=error.retry_at.strftime("%Y-%m-%d %H:%M %Z").strip())
+    fields = {k: list(v) for k, v in (error.fields or {}).items()}
+    if not fields and cls is not None:
+        fields = _suspect_fields(cls, error)
+    return Outcome(ok=False, title=title_for(error.code), hint=hint, code=error.code, detail=error.detail,
+                   fields=fields, log_id=log_id)
+
+
+def _identity_dict(identity) -> dict[str, Any]:
+    return {"company_name": identity.company_name, "account_id": identity.account_id, "plan": identity.plan,
+            "user_email": identity.user_email, "allows": list(identity.allows),
+            "warnings": list(identity.warnings)}
+
+
+def fetch_choices(connector) -> dict[str, Any]:
+    """Values for selects that live in the accounting system (series, bank accounts...)."""
+    choices: dict[str, Any] = {}
+    for f in type(connector).schema:
+        if f.choices_from and f.choices_from not in choices:
+            try:
+                choices[f.choices_from] = [list(c) for c in connector.list_choices(f.choices_from)]
+            except ConnectorError as exc:
+                choices[f.choices_from] = {"error": exc.code}
+    return choices
+
+
+def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integration | None, Outcome]:
+    """Verify the submitted settings live; save them only when the system accepts them."""
+    cls = registry.get(system)
+    integration = current_integration(shop_id, system)
+    config, secrets, field_errors = validate(system, raw, integration)
+    if field_errors:
+        return integration, Outcome(ok=False, title=_("Some fields need your attention"),
+                                    hint=_("Correct the marked fields and activate again."),
+                                    code=codes.VALIDATION, fields=field_errors)
+    if integration is None:
+        integration = Integration(shop_id=shop_id, system=system, status=IntegrationStatus.DRAFT,
+                                  config={k: v for k, v in config.items()})
+        db.session.add(integration)
+        db.session.commit()
+    if not _claim(integration):
+        return integration, Outcome(ok=False, code=BUSY, title=_("Activation is already running"),
+                                    hint=_("Wait for the result of the first attempt; it appears here in a few seconds."))
+    unchanged = (integration.secrets_encrypted and secrets == connections.stored_secrets(integration)
+                 and config == (integration.config or {}))
+    token_cache = None if unchanged else connections.MemoryTokenCache()
+    connector, log = connections.build(system, shop_id=shop_id, config=config, secrets=secrets,
+                                       integration=integration, token_cache=token_cache)
+    try:
+        identity = connector.verify()
+        choices = fetch_choices(connector)
+    except ConnectorError as error:
+        rows = log.flush_to_db()
+        _release(integration)
+        if unchanged and error.is_auth and integration.status == IntegrationStatus.ACTIVE:
+            integration.status = IntegrationStatus.NEEDS_ATTENTION
+        integration.last_error_code = error.code
+        integration.last_error_detail = error.detail[:2000]
+        audit.record("integration.activation_failed", shop_id, system=system, code=error.code)
+        db.session.commit()
+        return integration, outcome_from_error(system, error, rows[-1].id if rows else None)
+
+    rows = log.flush_to_db()
+    previous = connections.stored_secrets(integration) if integration.secrets_encrypted else {}
+    if token_cache is not None:
+        token = token_cache.load() or {}
+        integration.token_encrypted = box().encrypt(token) if token else None
+        if token.get("refresh_token"):
+            secrets = {**secrets, "refresh_token": token["refresh_token"]}
+    integration.config = config
+    integration.secrets_encrypted = box().encrypt(secrets)
+    integration.verified_as = _identity_dict(identity)
+    integration.choices = choices
+    integration.status = IntegrationStatus.ACTIVE
+    integration.last_error_code = None
+    integration.last_error_detail = None
+    now = utcnow()
+    integration.verified_at = now
+    integration.activated_at = integration.activated_at or now
+    _make_current(integration)
+    _release(integration)
+    audit.record("integration.activated" if not previous else "integration.credentials_updated",
+                 shop_id, system=system, company=identity.company_name)
+    db.session.commit()
+    return integration, Outcome(ok=True, title=_("Connected as %(name)s", name=identity.company_name),
+                                hint=_("The connection works. Next, import your existing invoices and issue a test invoice."),
+                                identity=integration.verified_as, log_id=rows[-1].id if rows else None)
+
+
+def _make_current(integration: Integration) -> None:
+    """One current connection per shop; switching systems keeps the others' history."""
+    others = db.session.scalars(db.select(Integration).where(
+        Integration.shop_id == integration.shop_id, Integration.id != integration.id,
+        Integration.current.is_(True))).all()
+    for other in others:
+        other.current = False
+        if other.status in (IntegrationStatus.ACTIVE, IntegrationStatus.NEEDS_ATTENTION):
+            other.status = IntegrationStatus.DISABLED
+            audit.record("integration.switched_away", other.shop_id, system=other.system)
+    integration.current = True
+
+
+def deactivate(integration: Integration) -> None:
+    """Stop using the connection; keep its settings and history so it can be reconnected."""
+    connector, log = connections.for_integration(integration)
+    try:
+        connector.disconnect()
+    except ConnectorError:
+        pass  # Revocation is a courtesy; the credentials are dropped on our side regardless.
+    log.flush_to_db()
+    integration.status = IntegrationStatus.DISABLED
+    integration.current = False
+    integration.token_encrypted = None
+    audit.record("integration.deactivated", integration.shop_id, system=integration.system)
+    db.session.commit()
+
+
+def note_auth_failure(integration: Integration, error: ConnectorError) -> None:
+    """Any later call that fails with an auth error: the merchant must re-authenticate."""
+    if error.is_auth and integration.status == IntegrationStatus.ACTIVE:
+        integration.status = IntegrationStatus.NEEDS_ATTENTION
+        integration.last_error_code = error.code
+        integration.last_error_detail = error.detail[:2000]
+        audit.record("integration.needs_attention", integration.shop_id, system=integration.system, code=error.code)

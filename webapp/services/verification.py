@@ -1,0 +1,32 @@
+"""Re-verifying stored connections (periodically, and on demand from the settings page)."""
+from __future__ import annotations
+
+from connectors.errors import ConnectorError
+
+from ..extensions import db
+from ..models import Integration, IntegrationStatus, utcnow
+from . import activation, connections
+
+
+def reverify(integration: Integration) -> activation.Outcome:
+    connector, log = connections.for_integration(integration)
+    try:
+        identity = connector.verify()
+    except ConnectorError as error:
+        rows = log.flush_to_db()
+        activation.note_auth_failure(integration, error)
+        db.session.commit()
+        return activation.outcome_from_error(integration.system, error, rows[-1].id if rows else None)
+    log.flush_to_db()
+    integration.verified_as = {**(integration.verified_as or {}), "company_name": identity.company_name,
+                               "plan": identity.plan, "allows": list(identity.allows)}
+    integration.verified_at = utcnow()
+    db.session.commit()
+    return activation.Outcome(ok=True, title=activation._("Connected as %(name)s", name=identity.company_name))
+
+
+def reverify_all() -> int:
+    rows = db.session.scalars(db.select(Integration).where(Integration.status == IntegrationStatus.ACTIVE)).all()
+    for integration in rows:
+        reverify(integration)
+    return len(rows)
