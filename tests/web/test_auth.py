@@ -1,0 +1,70 @@
+"""Signing in and out, attempt limits, CSRF and security headers."""
+from webapp.config import Config
+
+from .conftest import login
+
+
+def test_owner_signs_in_and_reaches_the_accounting_settings(client, make_user):
+    make_user("owner@shop.test")
+    response = login(client, "owner@shop.test")
+    assert response.status_code == 302
+    assert client.get("/", follow_redirects=True).request.path == "/settings/accounting/"
+
+
+def test_wrong_password_says_so_clearly_and_keeps_the_email(client, make_user):
+    make_user("owner@shop.test")
+    response = login(client, "owner@shop.test", "wrong")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 401
+    assert "The e-mail or password is not right" in html
+    assert 'value="owner@shop.test"' in html
+    assert 'value="wrong"' not in html
+
+
+def test_repeated_failures_lock_the_account_for_a_while(client, make_user):
+    make_user("owner@shop.test")
+    for _ in range(5):
+        assert login(client, "owner@shop.test", "wrong").status_code == 401
+    response = login(client, "owner@shop.test")  # even the right password is refused now
+    assert response.status_code == 429
+    assert "Too many failed attempts" in response.get_data(as_text=True)
+
+
+def test_settings_require_a_signed_in_user(client):
+    response = client.get("/settings/accounting/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_polish_browser_gets_polish_pages(client):
+    html = client.get("/login", headers={"Accept-Language": "pl-PL,pl;q=0.9"}).get_data(as_text=True)
+    assert 'lang="pl"' in html
+    assert "Zaloguj" in html
+
+
+def test_language_switch_overrides_the_browser(client):
+    client.post("/language", data={"lang": "pl", "next": "/login"})
+    assert 'lang="pl"' in client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_pages_carry_a_strict_content_security_policy(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    html = response.get_data(as_text=True)
+    assert "<script>" not in html and " style=" not in html
+
+
+def test_post_without_csrf_token_is_rejected(app, sandbox_servers, tmp_path):
+    from webapp import create_app
+    strict = create_app(Config(TESTING=True, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                               WTF_CSRF_ENABLED=True))
+    response = strict.test_client().post("/login", data={"email": "x@y.sk", "password": "p"})
+    assert response.status_code == 400
+
+
+def test_session_cookie_is_http_only(client, make_user):
+    make_user("owner@shop.test")
+    response = login(client, "owner@shop.test")
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
