@@ -9,6 +9,7 @@ control API under `/_sandbox/` (see ../shared/design/SANDBOX_API.md). Sandboxes 
 # key -> (module, class name, default port)
 SANDBOXES: dict[str, tuple[str, str, int]] = {
     "superfaktura": ("sandboxes.superfaktura", "SuperFakturaSandbox", 5101),
+    "fakturoid": ("sandboxes.fakturoid", "FakturoidSandbox", 5102),
     "idoklad": ("sandboxes.idoklad", "IDokladSandbox", 5103),
 }
 
