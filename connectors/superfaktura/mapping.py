@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Mapping
 
-from ..documents import (CREDIT_NOTE, INVOICE, PROFORMA, DocumentDraft, Line, NumberSeries, RemoteDocument,
+from ..documents import (CENT, CREDIT_NOTE, INVOICE, PROFORMA, DocumentDraft, Line, NumberSeries, RemoteDocument,
                          RemoteLine, VatBreakdown, money, round2)
 
 KIND_TO_TYPE = {INVOICE: "regular", PROFORMA: "proforma", CREDIT_NOTE: "cancel"}
@@ -133,6 +133,11 @@ def draft_to_payload(draft: DocumentDraft, config: Mapping[str, Any], checksum: 
     return payload
 
 
+def amount(value: Any) -> Decimal:
+    """An amount SuperFaktura computed, in cents: JSON numbers like 18.9 mean 18.90."""
+    return money(value).quantize(CENT)
+
+
 def _date(value: Any) -> date | None:
     if not value:
         return None
@@ -149,7 +154,7 @@ def _vat(summary: Mapping[str, Any]) -> list[VatBreakdown]:
         bases = {}
     if isinstance(vats, list):
         vats = {}
-    rows = [VatBreakdown(rate=money(rate), base=money(base), vat=money(vats.get(rate, 0)))
+    rows = [VatBreakdown(rate=money(rate), base=amount(base), vat=amount(vats.get(rate, 0)))
             for rate, base in bases.items()]
     return sorted(rows, key=lambda row: row.rate, reverse=True)
 
@@ -160,17 +165,17 @@ def invoice_to_remote(data: Mapping[str, Any], base_url: str) -> RemoteDocument:
     summary = data.get("Summary") or {}
     amounts = data.get("0") or {}
     if amounts.get("total") not in (None, ""):
-        total = money(amounts["total"])
+        total = amount(amounts["total"])
     elif summary.get("invoice_total") not in (None, ""):
-        total = money(summary["invoice_total"])
+        total = amount(summary["invoice_total"])
     else:
-        total = money(inv.get("amount")) + money(inv.get("vat"))
+        total = amount(inv.get("amount")) + amount(inv.get("vat"))
     lines = [RemoteLine(name=str(item.get("name") or ""),
                         quantity=money(item.get("quantity") or 1),
                         unit_price=money(item.get("unit_price")),
                         vat_rate=money(item.get("tax")),
                         unit=str(item.get("unit") or ""),
-                        total=money(item["item_price_vat"]) if item.get("item_price_vat") not in (None, "") else None)
+                        total=amount(item["item_price_vat"]) if item.get("item_price_vat") not in (None, "") else None)
              for item in data.get("InvoiceItem") or []]
     remote_id = str(inv.get("id") or "")
     token = str(inv.get("token") or "")
