@@ -28,6 +28,7 @@ _PREMIUM = re.compile(r"prémiov|premium|prémiové členství", re.IGNORECASE)
 _NOT_FOUND = re.compile(r"not found|nenájden|nenalezen|nebola nájden|invalid invoice id", re.IGNORECASE)
 _ALREADY_PAID = re.compile(r"plne uhraden|plně uhrazen|already paid|fully paid", re.IGNORECASE)
 _LIMIT = re.compile(r"limit", re.IGNORECASE)
+_NO_COMPANY = re.compile(r"no company|žiadnu firmu|žádnou firmu", re.IGNORECASE)
 # Vendor error codes with a documented meaning for a field (invoice.md).
 _FIELD_BY_MESSAGE = (
     (re.compile(r"currency|mena|měna", re.IGNORECASE), "invoice_currency"),
@@ -125,6 +126,10 @@ def error_for(status: int, headers: Mapping[str, str], body: Any, *, writing: bo
     if fields:
         return ConnectorError(errors.VALIDATION, detail=detail or "; ".join(m for ms in fields.values() for m in ms),
                               fields=fields, http_status=status)
+    if _NO_COMPANY.search(detail):
+        # getUserCompaniesData: {"error": 1, "error_message": "You have no company in your account"}
+        return ConnectorError(errors.ACCOUNT_NOT_FOUND, detail=detail, http_status=status,
+                              hint_key=hint(errors.ACCOUNT_NOT_FOUND))
     if _NOT_FOUND.search(detail):
         return ConnectorError(errors.NOT_FOUND, detail=detail, http_status=status)
     if _ALREADY_PAID.search(detail):

@@ -15,6 +15,7 @@ from connectors.documents import Address, DocumentDraft, Line, Party, Payment
 from connectors.errors import ConnectorError
 from connectors.http import Transport
 from connectors.superfaktura import SuperFakturaConnector
+from connectors.superfaktura.errors import error_for
 from connectors.superfaktura.mapping import checksum_for
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "connectors" / "superfaktura"
@@ -478,3 +479,45 @@ def test_every_marked_text_has_a_polish_translation():
     translated = {m.id: m.string for m in catalogue if m.id}
     assert marked and marked <= set(translated)
     assert all(translated[msgid] for msgid in marked)
+
+
+def test_more_than_100_emails_an_hour_is_rate_limited_for_an_hour(connect):
+    conn = connect()
+    doc = conn.create_document(make_draft(), "mail-many")
+    for _ in range(100):
+        conn.send_email(doc.remote_id, "maria@example.sk")
+    with pytest.raises(ConnectorError) as caught:
+        conn.send_email(doc.remote_id, "maria@example.sk")
+    assert caught.value.code == errors.RATE_LIMITED
+    assert timedelta(minutes=59) < caught.value.retry_at - datetime.now(timezone.utc) <= timedelta(hours=1)
+
+
+# -- documented replies the sandbox has no state for ----------------------------------------------
+def test_login_without_any_company_is_account_not_found():
+    failure = error_for(200, {}, {"error": 1, "error_message": "You have no company in your account"})
+    assert failure.code == errors.ACCOUNT_NOT_FOUND
+
+
+def test_exhausted_monthly_quota_retries_at_the_monthly_reset():
+    headers = {"X-RateLimit-DailyRemaining": "400", "X-RateLimit-DailyReset": "25.11.2026 00:00:00",
+               "X-RateLimit-MonthlyRemaining": "0", "X-RateLimit-MonthlyReset": "01.12.2026 00:00:00",
+               "X-RateLimit-Message": "You have exceeded a monthly limit of 30000 API requests."}
+    failure = error_for(429, headers, None)
+    assert failure.code == errors.RATE_LIMITED
+    assert failure.retry_at == datetime(2026, 11, 30, 23, 0, tzinfo=timezone.utc)  # midnight in Bratislava
+
+
+def test_success_status_without_json_body_is_remote_error_and_ambiguous_for_creates():
+    failure = error_for(200, {}, None, writing=True, creating=True)
+    assert failure.code == errors.REMOTE_ERROR and failure.ambiguous
+
+
+def test_edit_of_unknown_invoice_with_http_200_is_not_found():
+    assert error_for(200, {}, {"error": 1, "message": "Invoice ID not found."}).code == errors.NOT_FOUND
+
+
+def test_missing_client_data_names_the_vendor_field():
+    failure = error_for(200, {}, {"error": 4, "error_message": {"data_bad_format": "Missing required client data."}},
+                        writing=True)
+    assert failure.code == errors.VALIDATION
+    assert failure.fields == {"data_bad_format": ["Missing required client data."]}

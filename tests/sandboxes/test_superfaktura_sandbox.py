@@ -397,3 +397,10 @@ def test_error_500_fault_answers_html(api, sb):
     sb.fault("error_500", operations=["list_invoices"])
     resp = api.get("/invoices/index.json")
     assert resp.status_code == 500 and "text/html" in resp.headers["Content-Type"]
+
+
+def test_sending_more_than_100_emails_an_hour_is_refused(api):
+    invoice_id = api.post("/invoices/create", minimal_invoice()).json()["data"]["Invoice"]["id"]
+    answers = [api.post("/invoices/send", {"Email": {"invoice_id": invoice_id, "to": "c@example.com"}}).json()["error"]
+               for _ in range(101)]
+    assert answers[:100] == [0] * 100 and answers[100] == 1
