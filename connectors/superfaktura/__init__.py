@@ -7,7 +7,8 @@ or its MD5 when longer than 32 characters), and `find_by_reference` asks
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+import time
+from typing import Any, Callable, Mapping
 
 from .. import errors as codes
 from ..base import (CAN_CREDIT_NOTE, CAN_DELETE, CAN_EMAIL, CAN_INVOICE, CAN_LIST, CAN_MARK_PAID,
@@ -26,6 +27,9 @@ from .schema import MARKETS, SCHEMA
 ORIGINS = {"SK": "https://moja.superfaktura.sk", "CZ": "https://moje.superfaktura.cz",
            "AT": "https://meine.superfaktura.at"}
 LOW_DAILY_QUOTA = 100
+# Every call counts against 1,000 requests a day: activation asks for the series of three kinds
+# and the bank accounts right after verify(), so one connector reuses those answers briefly.
+REUSE_SECONDS = 60.0
 
 WARN_NO_COMPANY_ID = N_("No company ID is set, so SuperFaktura uses the first company of this login. "
                         "Add the company ID to be sure documents go to the right company.")
@@ -58,6 +62,20 @@ class SuperFakturaConnector(Connector):
             company_id=str(self.config.get("company_id") or ""),
             module=f"{settings.app.name} {settings.app.version}",
         )
+        self._recent: dict[str, tuple[float, Any]] = {}
+
+    def _reuse(self, path: str, fetch: Callable[[], Any]) -> Any:
+        """The answer to a read made less than REUSE_SECONDS ago by this connector, or a new one."""
+        cached = self._recent.get(path)
+        if cached and time.monotonic() - cached[0] < REUSE_SECONDS:
+            return cached[1]
+        value = fetch()
+        self._recent[path] = (time.monotonic(), value)
+        return value
+
+    def _sequences(self) -> Any:
+        return self._reuse("/sequences/index.json",
+                           lambda: self.client.get("/sequences/index.json", "list_series"))
 
     @classmethod
     def endpoints(cls, config: Mapping[str, Any]) -> dict[str, str]:
@@ -67,6 +85,7 @@ class SuperFakturaConnector(Connector):
     # -- verification ---------------------------------------------------------------------
     def verify(self) -> Identity:
         """Company data (who we are connected as), the company-id check, and the series."""
+        self._recent.clear()  # verification always asks afresh
         profile_id, company = self._current_company()
         wanted = str(self.config.get("company_id") or "").strip()
         if wanted and wanted != profile_id:
@@ -78,7 +97,7 @@ class SuperFakturaConnector(Connector):
                     codes.ACCOUNT_NOT_FOUND, hint_key=hint(codes.ACCOUNT_NOT_FOUND),
                     detail=f"company_id {wanted} is not among this login's companies ({', '.join(companies)})")
             profile_id, company = wanted, companies[wanted]
-        sequences = self.client.get("/sequences/index.json", "list_series")
+        sequences = self._sequences()
         profile = company.get("UserProfile") or {}
         warnings = []
         if not wanted:
@@ -110,7 +129,7 @@ class SuperFakturaConnector(Connector):
 
     def _companies(self, all_companies: bool = False) -> dict[str, dict]:
         path = "/users/getUserCompaniesData/1" if all_companies else "/users/getUserCompaniesData"
-        body = self.client.get(path, "verify")
+        body = self._reuse(path, lambda: self.client.get(path, "verify"))
         data = body.get("data") if isinstance(body, Mapping) else None
         if not isinstance(data, Mapping) or not data:
             raise ConnectorError(codes.ACCOUNT_NOT_FOUND, hint_key=hint(codes.ACCOUNT_NOT_FOUND),
@@ -131,7 +150,7 @@ class SuperFakturaConnector(Connector):
         return super().list_choices(source)
 
     def list_number_series(self, kind: str = "invoice") -> list[NumberSeries]:
-        sequences = self.client.get("/sequences/index.json", "list_series")
+        sequences = self._sequences()
         return mapping.series_list(sequences, kind) if isinstance(sequences, Mapping) else []
 
     # -- documents ------------------------------------------------------------------------
@@ -159,6 +178,7 @@ class SuperFakturaConnector(Connector):
                                  fields={"related_remote_id": [N_("Pick the invoice this credit note corrects.")]})
         checksum = mapping.checksum_for(idempotency_key)
         payload = mapping.draft_to_payload(draft, self.config, checksum)
+        self._recent.pop("/sequences/index.json", None)  # the next numbers move on
         body = self.client.post("/invoices/create", payload, "create_invoice", creating=True)
         data = body.get("data") if isinstance(body, Mapping) else None
         if not isinstance(data, Mapping) or not (data.get("Invoice") or {}).get("id"):

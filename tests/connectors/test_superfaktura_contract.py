@@ -521,3 +521,11 @@ def test_missing_client_data_names_the_vendor_field():
                         writing=True)
     assert failure.code == errors.VALIDATION
     assert failure.fields == {"data_bad_format": ["Missing required client data."]}
+
+
+def test_activation_reads_series_and_bank_accounts_without_spending_more_requests(connect, records):
+    conn = connect()
+    conn.verify()
+    for source in ("number_series:invoice", "number_series:proforma", "number_series:credit_note", "bank_accounts"):
+        assert conn.list_choices(source)
+    assert [e.url.split("/", 3)[3] for e in records] == ["users/getUserCompaniesData", "sequences/index.json"]
