@@ -180,6 +180,20 @@ class Connector(ABC):
         """Trade an authorization code for tokens; returns secrets to store (refresh token)."""
         raise errors.ConnectorError(errors.NOT_SUPPORTED, detail="oauth")
 
+    @classmethod
+    def consent_error(cls, error_param: str, description: str = "") -> errors.ConnectorError:
+        """The error to show when the authorization callback came back with `?error=...`.
+
+        `access_denied` (the merchant refused) is consent_denied; anything else is remote_error.
+        """
+        if error_param == "access_denied":
+            return errors.ConnectorError(errors.CONSENT_DENIED, detail=description or error_param)
+        return errors.ConnectorError(errors.REMOTE_ERROR, detail=f"{error_param}: {description}".strip(": "))
+
+    def list_accounts(self) -> list[tuple[str, str]]:
+        """After OAuth consent: (account id, name) of the accounts the user may connect, to pick one."""
+        raise errors.ConnectorError(errors.NOT_SUPPORTED, detail="list_accounts")
+
 
 def resolve_endpoints(cls: type[Connector], config: Mapping[str, Any],
                       env: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -101,13 +101,13 @@ class FakturoidConnector(Connector):
     def consent_error(cls, error_param: str, description: str = "") -> ConnectorError:
         """The error for an authorization callback that came back with `?error=...` instead of a code.
 
-        `access_denied` (the merchant chose Deny) -> consent_denied; anything else (e.g.
-        `invalid_request`, `unsupported_response_type`) is our side's or Fakturoid's fault -> remote_error.
+        `access_denied` (the merchant chose Deny) -> consent_denied with Fakturoid's hint; anything
+        else (e.g. `invalid_request`, `unsupported_response_type`) -> remote_error.
         """
-        if error_param == "access_denied":
-            return ConnectorError(codes.CONSENT_DENIED, detail=description or "access_denied",
-                                  hint_key="fakturoid.consent_denied")
-        return ConnectorError(codes.REMOTE_ERROR, detail=f"{error_param}: {description}".strip(": "))
+        error = super().consent_error(error_param, description)
+        if error.code == codes.CONSENT_DENIED:
+            error.hint_key = "fakturoid.consent_denied"
+        return error
 
     def exchange_code(self, code: str, redirect_uri: str) -> dict[str, str]:
         if not code:
