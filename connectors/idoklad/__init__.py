@@ -47,6 +47,7 @@ class IDokladConnector(Connector):
     sandbox_port = 5103
     hints = HINTS
     hint_overrides = {key.split(".", 1)[1]: key for key in HINTS}
+    page_size = PAGE_SIZE
 
     def __init__(self, settings: ConnectionSettings) -> None:
         super().__init__(settings)
@@ -90,7 +91,7 @@ class IDokladConnector(Connector):
     # -- documents ------------------------------------------------------------------------
     def list_documents(self, page: int = 1, kind: str = "invoice") -> DocumentPage:
         data = self.client.call("GET", f"/{M.SEGMENTS[kind]}", operation="list_documents",
-                                params={"page": page, "pageSize": PAGE_SIZE, "sort": "Id~Desc"})
+                                params={"page": page, "pageSize": self.page_size, "sort": "Id~Desc"})
         total_pages = int(data.get("TotalPages") or 0)
         return DocumentPage(documents=[self._remote(d, kind) for d in data.get("Items") or []], page=page,
                             has_more=page < total_pages, total_pages=total_pages,
@@ -126,6 +127,9 @@ class IDokladConnector(Connector):
                                         body=model, safe_to_retry=False)
                 break
             except ConnectorError as exc:
+                if exc.http_status and exc.http_status >= 500:
+                    # The server failed while handling the create: it may have stored the document.
+                    exc.ambiguous = True
                 # A 409 on the serial number is a definite "not created": take the next number.
                 if not is_sequence_clash(exc) or attempt == SERIAL_ATTEMPTS:
                     raise

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import time
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from .. import errors as E
 from ..base import TokenCache
 from ..errors import ConnectorError
-from ..http import Transport
+from ..http import REDACTED, Transport
 from .errors import SEQUENCE_UNIQUENESS, api_error, parse_json, token_error
 
 TOKEN_PATH = "/server/v2/connect/token"
@@ -27,6 +28,7 @@ SCOPE = "idoklad_api"
 # Renew this long before `expires_in` runs out (the lifetime itself is UNCONFIRMED; we read it).
 RENEW_MARGIN_SECONDS = 120
 DEFAULT_LIFETIME_SECONDS = 3600
+_TOKEN_VALUE = re.compile(r'("(?:access|refresh)_token"\s*:\s*")[^"]*"')
 
 
 def _json_default(value: Any) -> Any:
@@ -91,8 +93,7 @@ class IDokladClient:
                                                         "is not configured.")
         form = {"grant_type": "client_credentials", "application_id": self.application_id,
                 "client_id": self.client_id, "client_secret": self.client_secret, "scope": SCOPE}
-        response = self.http.request("POST", self.identity_url, operation="token", data=form,
-                                     headers={"Accept": "application/json"}, safe_to_retry=True)
+        response = self._post_form(form)
         body = parse_json(response)
         token = body.get("access_token") if isinstance(body, dict) else None
         if response.status_code != 200 or not token:
@@ -102,6 +103,22 @@ class IDokladClient:
         self.cache.save({"access_token": token, "expires_at": time.time() + lifetime,
                          "fingerprint": self.fingerprint})
         return token
+
+    def _post_form(self, form: dict[str, str]):
+        """POST the token request; the token in the answer is masked before the exchange is logged
+        (the transport learns that secret only after the answer arrived)."""
+        report = self.http.on_exchange
+
+        def masked(exchange: Any) -> None:
+            exchange.response_body = _TOKEN_VALUE.sub(r'\1' + REDACTED + '"', exchange.response_body)
+            report(exchange)
+
+        self.http.on_exchange = masked if report else None
+        try:
+            return self.http.request("POST", self.identity_url, operation="token", data=form,
+                                     headers={"Accept": "application/json"}, safe_to_retry=True)
+        finally:
+            self.http.on_exchange = report
 
     # -- API ------------------------------------------------------------------------------
     def call(self, method: str, path: str, *, operation: str, params: dict[str, Any] | None = None,

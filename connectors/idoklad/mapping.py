@@ -155,12 +155,17 @@ def document_model(default: dict, draft: DocumentDraft, *, key: str, partner_id:
     return model
 
 
+def amount(value: Any) -> Decimal:
+    """A money amount from JSON (`10.0` arrives for 10.00) with its two decimal places."""
+    return round2(money(value))
+
+
 def remote_document(data: dict, kind: str, currency_code: str) -> RemoteDocument:
     prices = data.get("Prices") or {}
     items = [i for i in data.get("Items") or [] if int(i.get("ItemType") or 0) == ITEM_NORMAL]
     rates = {i.get("VatRateType"): money(i.get("VatRate")) for i in data.get("Items") or []}
-    vat = [VatBreakdown(rate=rates.get(s.get("VatRateType"), Decimal("0")), base=money(s.get("TotalWithoutVat")),
-                        vat=money(s.get("TotalVat")))
+    vat = [VatBreakdown(rate=rates.get(s.get("VatRateType"), Decimal("0")), base=amount(s.get("TotalWithoutVat")),
+                        vat=amount(s.get("TotalVat")))
            for s in prices.get("VatRateSummary") or []]
     status = PAYMENT_STATUS.get(int(data.get("PaymentStatus") or 0), "open")
     due = parse_date(data.get("DateOfMaturity"))
@@ -171,7 +176,7 @@ def remote_document(data: dict, kind: str, currency_code: str) -> RemoteDocument
         p for p in (address.get("Firstname"), address.get("Surname")) if p)
     return RemoteDocument(
         remote_id=str(data["Id"]), kind=kind, number=data.get("DocumentNumber") or "", currency=currency_code,
-        total=money(prices.get("TotalWithVat")), issue_date=parse_date(data.get("DateOfIssue")),
+        total=amount(prices.get("TotalWithVat")), issue_date=parse_date(data.get("DateOfIssue")),
         taxable_date=parse_date(data.get("DateOfTaxing")), due_date=due, customer_name=customer or "",
         order_number=data.get("OrderNumber") or "", variable_symbol=data.get("VariableSymbol") or "",
         status=status, vat=vat, lines=[remote_line(i) for i in items],
@@ -189,4 +194,4 @@ def remote_line(item: dict) -> RemoteLine:
     if int(item.get("PriceType") or 0) == WITH_VAT:
         unit = round2(unit * 100 / (100 + rate))
     return RemoteLine(name=item.get("Name") or "", quantity=quantity, unit_price=unit, vat_rate=rate,
-                      unit=item.get("Unit") or "", total=money(prices.get("TotalWithVat")))
+                      unit=item.get("Unit") or "", total=amount(prices.get("TotalWithVat")))
