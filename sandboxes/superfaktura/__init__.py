@@ -443,35 +443,8 @@ class SuperFakturaSandbox(Sandbox):
         errors: dict[str, list[str]] = {}
         if not isinstance(items, list) or not items:
             return _fail(5, {"type": ["Dokument musí obsahovať aspoň jednu položku"]}, error_data={})
-        parsed_items = []
-        for i, item in enumerate(items):
-            if not isinstance(item, dict):
-                raise BadData()
-            if not str(item.get("name") or "").strip() and item.get("unit_price") in (None, ""):
-                errors.setdefault(f"InvoiceItem.{i}.name", []).append("Položka musí mať názov alebo cenu.")
-                continue
-            values = {}
-            for name, default in (("unit_price", "0"), ("quantity", "1"), ("tax", "0"), ("discount", "0")):
-                raw = item.get(name)
-                try:
-                    values[name] = Decimal(str(default if raw in (None, "") else raw))
-                    if not values[name].is_finite():
-                        raise InvalidOperation
-                except (InvalidOperation, ValueError):
-                    errors.setdefault(f"InvoiceItem.{i}.{name}", []).append("Neplatná hodnota.")
-            if "tax" in values and not 0 <= values["tax"] < 100:
-                errors.setdefault(f"InvoiceItem.{i}.tax", []).append("Neplatná sadzba DPH.")
-            parsed_items.append({**values, "name": str(item.get("name") or ""), "unit": str(item.get("unit") or ""),
-                                 "description": str(item.get("description") or ""), "sku": str(item.get("sku") or "")})
-        dates = {}
-        for name in ("created", "delivery", "due"):
-            raw = invoice.get(name)
-            if raw in (None, ""):
-                continue
-            try:
-                dates[name] = date.fromisoformat(str(raw)[:10])
-            except ValueError:
-                errors.setdefault(name, []).append("Neplatný dátum.")
+        parsed_items = self._parse_items(items, errors)
+        dates = self._parse_dates(invoice, errors)
         doc_type = invoice.get("type") or "regular"
         if doc_type not in INVOICE_TYPES:
             errors.setdefault("type", []).append("Neplatný typ dokumentu.")
@@ -539,6 +512,44 @@ class SuperFakturaSandbox(Sandbox):
             "client": client_rec, "items": parsed_items, "lang": language or "slo",
             "already_paid": str(invoice.get("already_paid") or "0") in ("1", "true", "True"), "paydate": paydate,
         }
+
+    @staticmethod
+    def _parse_items(items: list, errors: dict[str, list[str]]) -> list[dict]:
+        """InvoiceItem[]: at least a name or a unit price each; numbers must be numbers."""
+        parsed = []
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise BadData()
+            if not str(item.get("name") or "").strip() and item.get("unit_price") in (None, ""):
+                errors.setdefault(f"InvoiceItem.{i}.name", []).append("Položka musí mať názov alebo cenu.")
+                continue
+            values = {}
+            for name, default in (("unit_price", "0"), ("quantity", "1"), ("tax", "0"), ("discount", "0")):
+                raw = item.get(name)
+                try:
+                    values[name] = Decimal(str(default if raw in (None, "") else raw))
+                    if not values[name].is_finite():
+                        raise InvalidOperation
+                except (InvalidOperation, ValueError):
+                    errors.setdefault(f"InvoiceItem.{i}.{name}", []).append("Neplatná hodnota.")
+            if "tax" in values and not 0 <= values["tax"] < 100:
+                errors.setdefault(f"InvoiceItem.{i}.tax", []).append("Neplatná sadzba DPH.")
+            parsed.append({**values, "name": str(item.get("name") or ""), "unit": str(item.get("unit") or ""),
+                           "description": str(item.get("description") or ""), "sku": str(item.get("sku") or "")})
+        return parsed
+
+    @staticmethod
+    def _parse_dates(invoice: dict, errors: dict[str, list[str]]) -> dict[str, date]:
+        dates = {}
+        for name in ("created", "delivery", "due"):
+            raw = invoice.get(name)
+            if raw in (None, ""):
+                continue
+            try:
+                dates[name] = date.fromisoformat(str(raw)[:10])
+            except ValueError:
+                errors.setdefault(name, []).append("Neplatný dátum.")
+        return dates
 
     def _client_record(self, company: dict, client: dict) -> dict:
         for existing in self.clients.values():
@@ -751,7 +762,7 @@ class SuperFakturaSandbox(Sandbox):
         else:
             headers = {}
         company = next(c for a in self.accounts for c in a["companies"] if c["id"] == inv["company_id"])
-        titles = {"regular": "Faktura", "proforma": "Zalohova faktura", "cancel": "Dobropis"}
+        titles = {"regular": "Faktúra", "proforma": "Zálohová faktúra", "cancel": "Dobropis"}
         t = inv["totals"]
         content = pdf.render(
             titles.get(inv["type"], "Doklad"), inv["invoice_no_formatted"], company["company_name"], inv["client"]["name"],
