@@ -52,8 +52,9 @@ REQUIRED = N_("This field is required.")
 WARN_NO_BANK_ACCOUNT = N_("This Fakturoid account has no bank account, and Fakturoid issues no invoice without "
                           "one. Add it in Settings > Bank accounts in Fakturoid.")
 WARN_FREE_PLAN = N_("On Fakturoid's free plan invoices cannot be sent by e-mail from Fakturoid.")
-WARN_CLIENT_CREDENTIALS = N_("Fakturoid recommends connecting connected apps by signing in; pasted Client ID and "
-                             "Client Secret are meant for your own scripts. Consider connecting by signing in.")
+WARN_CLIENT_CREDENTIALS = N_("Fakturoid recommends that apps such as Fynode connect by signing in; a pasted Client "
+                             "ID and Client Secret are meant for your own scripts. Consider connecting by signing "
+                             "in instead.")
 
 
 class FakturoidConnector(Connector):
