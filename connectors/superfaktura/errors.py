@@ -133,7 +133,7 @@ def error_for(status: int, headers: Mapping[str, str], body: Any, *, writing: bo
     if _NOT_FOUND.search(detail):
         return ConnectorError(errors.NOT_FOUND, detail=detail, http_status=status)
     if _ALREADY_PAID.search(detail):
-        return ConnectorError(errors.CONFLICT, detail=detail, http_status=status)
+        return ConnectorError(errors.CONFLICT, detail=detail, http_status=status, hint_key=hint(errors.CONFLICT))
     if _LIMIT.search(detail) and status < 400:
         # The 100 e-mails an hour limit of /invoices/send (reply format UNCONFIRMED).
         return ConnectorError(errors.RATE_LIMITED, detail=detail, http_status=status,

@@ -19,6 +19,9 @@ HINTS: dict[str, str] = {
     "superfaktura.rate_limited": N_(
         "SuperFaktura allows 1,000 API requests a day and 30,000 a month. Documents wait and go out when "
         "the limit resets; you can buy more requests in SuperFaktura."),
+    # The only conflict SuperFaktura reports: a payment for a document that is paid in full.
+    "superfaktura.conflict": N_(
+        "SuperFaktura already shows this document as paid in full, so no further payment was recorded."),
 }
 
 HINT_OVERRIDES: dict[str, str] = {key.split(".", 1)[1]: key for key in HINTS}

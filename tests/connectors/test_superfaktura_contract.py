@@ -404,6 +404,7 @@ def test_mark_paid_pays_the_invoice_and_a_second_payment_is_a_conflict(connect, 
     with pytest.raises(ConnectorError) as caught:
         conn.mark_paid(doc.remote_id, Payment(amount=Decimal("1"), paid_on=date.today()))
     assert caught.value.code == errors.CONFLICT
+    assert caught.value.hint_key == "superfaktura.conflict"
 
 
 def test_create_as_paid_issues_a_paid_invoice(connect, sb):
