@@ -226,9 +226,14 @@ class SuperFakturaConnector(Connector):
                          "send_email")
 
     def mark_paid(self, remote_id: str, payment: Payment, kind: str = "invoice") -> None:
+        amount = payment.amount
+        if kind == CREDIT_NOTE:
+            # A credit note's total is negative and an unspecified amount defaults to that total
+            # (invoice.md "Pay invoice"), so its settlement is recorded with the same sign.
+            amount = -abs(amount)
         record: dict[str, Any] = {
             "invoice_id": int(self._id(remote_id)),
-            "amount": payment.amount,
+            "amount": amount,
             "payment_type": mapping.PAYMENT_TYPES.get(payment.method, "other"),
             # The docs' table says `date`; their example and both official clients send `created`.
             "created": payment.paid_on.isoformat(),

@@ -530,3 +530,12 @@ def test_activation_reads_series_and_bank_accounts_without_spending_more_request
     for source in ("number_series:invoice", "number_series:proforma", "number_series:credit_note", "bank_accounts"):
         assert conn.list_choices(source)
     assert [e.url.split("/", 3)[3] for e in records] == ["users/getUserCompaniesData", "sequences/index.json"]
+
+
+def test_mark_paid_on_a_credit_note_settles_its_negative_total(connect, sb):
+    conn = connect()
+    invoice = conn.create_document(make_draft(), "order-8001-invoice")
+    credit = conn.create_document(make_draft("credit_note", related_remote_id=invoice.remote_id), "order-8001-refund")
+    conn.mark_paid(credit.remote_id, Payment(amount=invoice.total, paid_on=date.today()), kind="credit_note")
+    stored = held(sb, credit.remote_id)
+    assert stored["status"] == 3 and stored["paid"] == stored["total"] == str(credit.total)
