@@ -84,9 +84,9 @@ class SuperFakturaClient:
         return body
 
     def delete(self, path: str, operation: str) -> Any:
-        # Documented as GET /invoices/delete/{id}; not safe to repeat blindly in spirit, but a
-        # repeat only answers "not found", so the transport may retry it.
-        response = self._send("GET", path, operation)
+        # Documented as GET /invoices/delete/{id}. No automatic repeat: after a lost answer a
+        # repeat would say "not found" about a delete that worked.
+        response = self._send("GET", path, operation, safe_to_retry=False)
         body = self._json(response)
         failure = error_for(response.status_code, response.headers, body, writing=True)
         if failure:
