@@ -156,6 +156,8 @@ class SuperFakturaConnector(Connector):
     # -- documents ------------------------------------------------------------------------
     def list_documents(self, page: int = 1, kind: str = "invoice") -> DocumentPage:
         """This year's documents (SuperFaktura's default `created` filter), newest first."""
+        if kind not in mapping.KIND_TO_TYPE:
+            raise ConnectorError(codes.NOT_SUPPORTED, detail=f"no {kind} documents in SuperFaktura")
         vendor_type = mapping.KIND_TO_TYPE[kind]
         body = self.client.get(f"/invoices/index.json/listinfo:1/type:{vendor_type}/page:{int(page)}"
                                f"/per_page:{self.page_size}/sort:id/direction:DESC", "list_invoices")

@@ -203,6 +203,8 @@ def invoice_to_remote(data: Mapping[str, Any], base_url: str) -> RemoteDocument:
 
 def series_list(sequences: Mapping[str, Any], kind: str) -> list[NumberSeries]:
     """GET /sequences/index.json -> our number series of one document kind."""
+    if kind not in KIND_TO_TYPE:
+        return []
     rows = sequences.get(KIND_TO_TYPE[kind]) or []
     return [NumberSeries(id=str(row.get("id")), name=str(row.get("name") or row.get("mask") or row.get("id")),
                          kind=kind, default=str(row.get("default")) in ("1", "true", "True"),
