@@ -78,6 +78,15 @@ def accounts() -> list[dict]:
             "companies": [_company(3301, "Bez prémia s.r.o.", ico="50300001", sequences=simple(3310))],
         },
         {
+            # The 30-day Premium trial of a new company has ended: SuperFaktura answers exactly as
+            # for a company that never had Premium.
+            "id": "sf-expired", "state": "expired", "label": "Skúšobná s.r.o.",
+            "credentials": {"email": "trial@fynode.example", "api_key": api_key("sf-expired"),
+                            "company_id": "3501", "market": "CZ"},
+            "server_api_key": api_key("sf-expired"), "role": "admin", "premium": False,
+            "companies": [_company(3501, "Skúšobná s.r.o.", ico="50500001", sequences=simple(3510))],
+        },
+        {
             "id": "sf-no-permission", "state": "no_permission", "label": "Účtovník s.r.o.",
             "credentials": {"email": "accountant@fynode.example", "api_key": api_key("sf-no-permission"),
                             "company_id": "3401", "market": "SK"},

@@ -102,6 +102,12 @@ def test_verify_without_premium_package_is_plan_lacks_api(connect):
     assert "prémiové" in caught.value.detail
 
 
+def test_verify_after_premium_trial_ended_is_plan_lacks_api_as_superfaktura_does_not_tell_apart(connect):
+    with pytest.raises(ConnectorError) as caught:
+        connect("expired").verify()
+    assert caught.value.code == errors.PLAN_LACKS_API
+
+
 def test_verify_with_company_id_outside_the_login_is_account_not_found(connect):
     with pytest.raises(ConnectorError) as caught:
         connect("valid", company_id="31019").verify()

@@ -78,8 +78,9 @@ def test_encoded_email_and_missing_module_are_accepted(sb):
     assert resp.status_code == 200
 
 
-def test_company_without_premium_gets_401_premium_message(sb):
-    resp = requests.get(sb.url + "/sequences/index.json", headers=sfapi(sb.account("no_api_plan")["credentials"]),
+@pytest.mark.parametrize("state", ["no_api_plan", "expired"])
+def test_company_without_valid_premium_gets_401_premium_message(sb, state):
+    resp = requests.get(sb.url + "/sequences/index.json", headers=sfapi(sb.account(state)["credentials"]),
                         timeout=5)
     assert resp.status_code == 401
     assert resp.json() == {"error": 1, "message": "Musíte mať platné prémiové členstvo"}
@@ -360,7 +361,7 @@ def test_rate_limit_fault_answers_429_with_reset_header(api, sb):
 # -- control API ---------------------------------------------------------------------------------------
 def test_seeded_accounts_use_the_connector_schema_keys(sb):
     accounts = {a["state"]: a for a in sb.accounts()}
-    assert {"valid", "wrong_key", "no_api_plan", "no_permission"} <= set(accounts)
+    assert {"valid", "wrong_key", "no_api_plan", "no_permission", "expired"} <= set(accounts)
     assert accounts["valid"]["id"] == "sf-valid" and accounts["valid"]["label"] == "Demo s.r.o."
     for account in accounts.values():
         assert set(account["credentials"]) == {"email", "api_key", "company_id", "market"}
