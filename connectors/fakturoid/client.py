@@ -86,8 +86,11 @@ class FakturoidClient:
                       basic: tuple[str, str] | None = None) -> dict[str, Any]:
         """POST /oauth/token; stores the new access token (and any new refresh token) in the cache."""
         self.http.add_secrets(v for k, v in body.items() if k in ("refresh_token", "code"))
+        # Asking again for a client-credentials or refresh token is harmless (the newest one wins);
+        # an authorization code works only once, so that exchange is never repeated.
         response = self.http.request(
-            "POST", f"{self.base_url}/oauth/token", operation="token", safe_to_retry=False,
+            "POST", f"{self.base_url}/oauth/token", operation="token",
+            safe_to_retry=body.get("grant_type") != "authorization_code",
             headers={"Accept": "application/json"}, json=body,
             auth=basic or (self.grant.client_id, self.grant.client_secret))
         if response.status_code != 200:

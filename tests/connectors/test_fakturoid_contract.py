@@ -523,3 +523,11 @@ def test_no_secret_reaches_the_integration_log(sb, records):
     leaked |= {(m.load() or {}).get("access_token") for m in (connector.settings.token_cache, cc.settings.token_cache)}
     text = json.dumps([e.__dict__ for e in records], default=str)
     assert None not in leaked and all(value not in text for value in leaked)
+
+
+def test_token_endpoint_timeout_is_a_plain_timeout_not_an_ambiguous_create(sb, records):
+    sb.fault("timeout", operations=["token"], seconds=1)
+    with pytest.raises(errors.ConnectorError) as caught:
+        valid(sb, records, read_timeout=0.3).create_document(draft(), "fy-token-slow")
+    assert caught.value.code == errors.TIMEOUT and not caught.value.ambiguous
+    assert not any(r["path"].endswith("/invoices.json") for r in sb.requests())
