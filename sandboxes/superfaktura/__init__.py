@@ -20,6 +20,12 @@ Routes (operation names for faults in brackets):
 - POST /invoice_payments/add/ajax:1/api:1              [mark_paid]
 - GET|DELETE /invoices/delete/<id>                     [delete_invoice]
 
+Seeded accounts (credentials keys: email, api_key, company_id, market): sf-valid (valid, login
+demo+sk@fynode.example, companies 3101 "Demo s.r.o." with 48 invoices and 3 proformas this year
+and 2 last year, and 3102), sf-wrong-key (wrong_key), sf-no-api-plan (no_api_plan), sf-expired
+(expired: Premium trial ended, answered like no_api_plan), sf-no-permission (no_permission: a
+non-administrator who may read but gets 403 on create, send, pay and delete).
+
 POST bodies: the documented form field ``data`` holding JSON
 (``application/x-www-form-urlencoded``), or raw JSON (``application/json``, as the official PHP
 client sends). Anything else is "Bad data format.".
