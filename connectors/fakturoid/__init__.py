@@ -188,7 +188,8 @@ class FakturoidConnector(Connector):
     def list_documents(self, page: int = 1, kind: str = "invoice") -> DocumentPage:
         found = self.client.get_json("/invoices.json", operation="list_invoices",
                                      params={"page": page, "document_type": mapping.LIST_FILTERS[kind]}) or []
-        # v3 has no Link header: a full page may be followed by more, an empty one ends the list.
+        # "regular" is everything but proformas, so invoice lists include corrections (mapped as
+        # credit notes). v3 has no Link header: a full page may be followed by more, [] ends the list.
         return DocumentPage([mapping.remote_document(i) for i in found], page, has_more=len(found) >= PER_PAGE)
 
     def get_document(self, remote_id: str, kind: str = "invoice") -> RemoteDocument:

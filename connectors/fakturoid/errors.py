@@ -72,8 +72,9 @@ def error_for(response: requests.Response, *, operation: str) -> ConnectorError:
 
     if status == 400 and operation == "token" and code_b in ("invalid_grant", "invalid_client",
                                                              "unauthorized_client"):
-        # A revoked refresh token, a used or expired authorization code, or credentials of the wrong kind.
-        return err(codes.INVALID_CREDENTIALS)
+        # A revoked refresh token or a used/expired authorization code (connect again), or
+        # credentials of the wrong kind.
+        return err(codes.INVALID_CREDENTIALS, "fakturoid.oauth_reconnect" if code_b == "invalid_grant" else None)
     if status == 401:
         return err(codes.INVALID_CREDENTIALS)
     if status == 402:
@@ -88,7 +89,7 @@ def error_for(response: requests.Response, *, operation: str) -> ConnectorError:
             return err(codes.CONFLICT, "fakturoid.already_paid")
         return err(codes.PERMISSION_DENIED, "fakturoid.permission_denied", fields=fields)
     if status == 404:
-        if operation in ("verify", "account"):
+        if operation == "verify":
             return err(codes.ACCOUNT_NOT_FOUND, "fakturoid.account_not_found")
         return err(codes.NOT_FOUND)
     if status == 422:

@@ -208,6 +208,7 @@ def test_disconnect_revokes_the_refresh_token(sb, records):
     with pytest.raises(errors.ConnectorError) as caught:
         connect(sb, records, config={"auth_method": "oauth", "slug": "demo-sro"}, secrets=secrets).verify()
     assert caught.value.code == errors.INVALID_CREDENTIALS
+    assert caught.value.hint_key == "fakturoid.oauth_reconnect"
 
 
 def test_oauth_without_refresh_token_asks_to_reconnect(sb, records):
