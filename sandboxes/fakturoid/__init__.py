@@ -28,6 +28,8 @@ Routes (operation names for faults in brackets):
 - GET  /api/v3/accounts/<slug>/invoices/<id>/download.pdf            [get_pdf]
 - POST /api/v3/accounts/<slug>/invoices/<id>/message.json            [send_email]
 - POST /api/v3/accounts/<slug>/invoices/<id>/payments.json           [mark_paid]
+  (paying a proforma whose proforma_followup_document is final_invoice_paid issues the paid
+  final invoice, linked both ways by related_id)
 
 PDF: right after a create the first download answers 204 No Content (documented: the PDF is
 generated asynchronously); the next one answers 200 with the PDF.
@@ -437,7 +439,25 @@ class FakturoidSandbox(Sandbox):
         invoice["remaining_amount"] = invoice["remaining_native_amount"] = amount(max(left, decimal("0")))
         if mark:
             invoice.update(status="paid", paid_on=paid_on)
+            if invoice["document_type"] == "proforma" and \
+                    (data.get("proforma_followup_document") or invoice["proforma_followup_document"]) \
+                    == "final_invoice_paid":
+                self._issue_final_invoice(account, invoice, paid_on)
         return reply(201, payment)
+
+    def _issue_final_invoice(self, account: dict[str, Any], proforma: dict[str, Any], paid_on: str) -> None:
+        """Documented "final_invoice_paid": Fakturoid issues a paid invoice once the proforma is paid.
+        It links both ways through `related_id` (UNCONFIRMED: custom_id is not copied)."""
+        data = {"document_type": "invoice", "related_id": proforma["id"], "issued_on": paid_on,
+                "order_number": proforma["order_number"], "currency": proforma["currency"],
+                "exchange_rate": proforma["exchange_rate"], "vat_price_mode": proforma["vat_price_mode"],
+                "lines": [{k: line[k] for k in ("name", "quantity", "unit_name", "unit_price", "vat_rate")}
+                          for line in proforma["lines"]]}
+        subject = account["subjects"][proforma["subject_id"]]
+        final = documents.make_invoice(account, next(self.ids), data, subject, self.line_ids, PRODUCTION)
+        final.update(status="paid", paid_on=paid_on, remaining_amount="0.0", remaining_native_amount="0.0")
+        account["invoices"][final["id"]] = final
+        proforma["related_id"] = final["id"]
 
     def _filter(self, invoices) -> list[dict[str, Any]]:
         args = request.args

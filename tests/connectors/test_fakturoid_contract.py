@@ -211,6 +211,28 @@ def test_disconnect_revokes_the_refresh_token(sb, records):
     assert caught.value.hint_key == "fakturoid.oauth_reconnect"
 
 
+class RotatingRefreshTokens(requests.adapters.HTTPAdapter):
+    """Fakturoid documents no rotation; this stands for a server that starts rotating refresh tokens."""
+
+    def send(self, request, **kwargs):
+        response = super().send(request, **kwargs)
+        if request.url.endswith("/oauth/token") and b"refresh_token" in (request.body or b"") \
+                and response.status_code == 200:
+            response._content = json.dumps({**response.json(), "refresh_token": "rotated-refresh-token"}).encode()
+        return response
+
+
+def test_a_rotated_refresh_token_is_kept_in_the_token_cache(sb, records):
+    _connector, secrets = oauth_connect(sb, records)
+    cache = MemoryTokenCache()
+    connector = connect(sb, records, config={"auth_method": "oauth", "slug": "demo-sro"}, secrets=secrets,
+                        cache=cache)
+    connector.http.session.mount("http://", RotatingRefreshTokens())
+    connector.verify()
+    assert cache.load()["refresh_token"] == "rotated-refresh-token"
+    assert "rotated-refresh-token" not in json.dumps([e.__dict__ for e in records], default=str)
+
+
 def test_oauth_without_refresh_token_asks_to_reconnect(sb, records):
     with pytest.raises(errors.ConnectorError) as caught:
         connect(sb, records, config={"auth_method": "oauth", "slug": "demo-sro"}).verify()

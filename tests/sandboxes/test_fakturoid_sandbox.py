@@ -500,3 +500,14 @@ def test_requests_log_shows_what_arrived(sb):
     last = sb.requests()[-1]
     assert (last["method"], last["path"], last["status"]) == ("GET", "/api/v3/user.json", 200)
     assert last["headers"]["User-Agent"] == UA
+
+
+def test_paying_a_proforma_issues_the_paid_final_invoice(sb):
+    session, base = api(sb)
+    proforma = create(session, base, document_type="proforma").json()
+    session.post(f"{base}/invoices/{proforma['id']}/payments.json", json={}, timeout=5)
+    paid = session.get(f"{base}/invoices/{proforma['id']}.json", timeout=5).json()
+    final = session.get(f"{base}/invoices/{paid['related_id']}.json", timeout=5).json()
+    assert paid["status"] == "paid"
+    assert (final["document_type"], final["status"], final["related_id"]) == ("invoice", "paid", proforma["id"])
+    assert final["total"] == proforma["total"]
