@@ -18,8 +18,8 @@ from typing import Any, Mapping
 from .. import errors as E
 from ..base import (CAN_CREDIT_NOTE, CAN_DELETE, CAN_EMAIL, CAN_INVOICE, CAN_LIST, CAN_MARK_PAID,
                     CAN_NUMBER_SERIES, CAN_PDF, CAN_PROFORMA, ConnectionSettings, Connector)
-from ..documents import (CREDIT_NOTE, DOCUMENT_KINDS, DocumentDraft, DocumentPage, Identity, NumberSeries, Payment,
-                         Pdf, RemoteDocument)
+from ..documents import (CREDIT_NOTE, DOCUMENT_KINDS, INVOICE, DocumentDraft, DocumentPage, Identity,
+                         NumberSeries, Payment, Pdf, RemoteDocument)
 from ..errors import ConnectorError
 from ..i18n import N_
 from ..registry import register
@@ -107,12 +107,10 @@ class IDokladConnector(Connector):
         country_id = int((agenda.get("Contact") or {}).get("CountryId") or 0)
         currency_id = self._currency_id(draft.currency)
         items = self._items(draft, country_id)
-        partner_id = self._partner_id(draft, country_id)
-        if draft.kind == CREDIT_NOTE:
-            default = self.client.call("GET", f"/CreditNotes/Default/{_id(draft.related_remote_id)}",
-                                       operation="create_document")
-        else:
-            default = self.client.call("GET", f"/{M.SEGMENTS[draft.kind]}/Default", operation="create_document")
+        default = self.client.call("GET", _default_path(draft), operation="create_document")
+        # An invoice accounting a proforma keeps the proforma's partner, as iDoklad pre-filled it.
+        partner_id = int(default.get("PartnerId") or 0) if default.get("ProformaInvoices") else 0
+        partner_id = partner_id or self._partner_id(draft, country_id)
         model = M.document_model(
             default, draft, key=idempotency_key, partner_id=partner_id, currency_id=currency_id,
             home_currency_id=int(agenda.get("DefaultCurrencyId") or currency_id),
@@ -181,16 +179,26 @@ class IDokladConnector(Connector):
                                                         f"not sent to {data.get('NotSent') or []}.")
 
     def mark_paid(self, remote_id: str, payment: Payment, kind: str = "invoice") -> None:
-        document = self.get_document(remote_id, kind)
-        if document.status == "paid":
+        """The whole remainder with FullyPay; a smaller amount as one payment record (Default → POST)."""
+        data = self.client.call("GET", f"/{M.SEGMENTS[kind]}/{_id(remote_id)}", operation="mark_paid")
+        if int(data.get("PaymentStatus") or 0) in M.PAID_STATUSES:
             return
-        if payment.amount < document.total:
-            # FullyPay settles the whole remainder; a partial amount would be recorded wrongly.
-            raise ConnectorError(E.NOT_SUPPORTED, detail="iDoklad connector records full payments only.")
-        stamp = payment.paid_on.isoformat() + " 00:00:00.000"
+        prices = data.get("Prices") or {}
+        remaining = M.amount(prices.get("TotalWithVat")) - M.amount(prices.get("TotalPaid"))
+        if abs(payment.amount) < abs(remaining):
+            default = self.client.call("GET", f"/IssuedDocumentPayments/Default/{_id(remote_id)}",
+                                       operation="mark_paid")
+            default.update({"PaymentAmount": abs(payment.amount).copy_sign(remaining),
+                            "DateOfPayment": M.api_date(payment.paid_on)})
+            option = M.payment_option_id(payment.method, self._list("/PaymentOptions"))
+            if option:
+                default["PaymentOptionId"] = option
+            self.client.call("POST", "/IssuedDocumentPayments", operation="mark_paid", body=default,
+                             safe_to_retry=False)
+            return
         try:
             self.client.call("PUT", f"/IssuedDocumentPayments/FullyPay/{_id(remote_id)}", operation="mark_paid",
-                             params={"dateOfPayment": stamp})
+                             params={"dateOfPayment": M.filter_date(payment.paid_on)})
         except ConnectorError as exc:
             if not (exc.code == E.CONFLICT and "ErrorCode 110" in exc.detail):  # AlreadyPaid: done before
                 raise
@@ -236,6 +244,8 @@ class IDokladConnector(Connector):
             problems["lines"] = ["A document needs at least one line."]
         if draft.kind == CREDIT_NOTE and not str(draft.related_remote_id).strip().isdigit():
             problems["related_remote_id"] = ["A credit note needs the iDoklad id of the invoice it corrects."]
+        if draft.kind == INVOICE and draft.related_remote_id and not str(draft.related_remote_id).strip().isdigit():
+            problems["related_remote_id"] = ["The proforma of an invoice must be given by its iDoklad id."]
         if problems:
             raise ConnectorError(E.VALIDATION, detail="; ".join(m for ms in problems.values() for m in ms),
                                  fields=problems, hint_key="idoklad.validation")
@@ -286,6 +296,16 @@ class IDokladConnector(Connector):
             raise ConnectorError(E.VALIDATION, detail=f"Number series {sequence_id} does not exist in iDoklad.",
                                  fields={"series_id": [f"Number series {sequence_id} does not exist."]})
         return int(rows[0].get("LastNumber") or 0) + 1
+
+
+def _default_path(draft: DocumentDraft) -> str:
+    """Where the pre-filled model of a new document comes from (the documented Default step)."""
+    if draft.kind == CREDIT_NOTE:
+        return f"/CreditNotes/Default/{_id(draft.related_remote_id)}"
+    if draft.kind == INVOICE and draft.related_remote_id:
+        # The final invoice of a paid proforma: pre-filled with the proforma and its deduction items.
+        return f"/ProformaInvoices/{_id(draft.related_remote_id)}/Account"
+    return f"/{M.SEGMENTS[draft.kind]}/Default"
 
 
 def _id(remote_id: Any) -> int:

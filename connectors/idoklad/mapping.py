@@ -26,7 +26,8 @@ SEGMENTS = {INVOICE: "IssuedInvoices", PROFORMA: "ProformaInvoices", CREDIT_NOTE
 REPORTS = {INVOICE: "IssuedInvoice", PROFORMA: "ProformaInvoice", CREDIT_NOTE: "CreditNote"}
 SEQUENCE_TYPES = {INVOICE: 0, PROFORMA: 1, CREDIT_NOTE: 3}
 WITH_VAT, WITHOUT_VAT = 0, 1
-ITEM_NORMAL = 0
+ITEM_NORMAL, ITEM_REDUCE = 0, 2
+PAID_STATUSES = (1, 3)
 LANGUAGES = {"cs": 1, "sk": 2, "en": 3, "de": 4}
 REPORT_LANGUAGES = {"cs": "Cz", "sk": "Sk", "en": "En", "de": "De"}
 PAYMENT_STATUS = {0: "open", 1: "paid", 2: "partially_paid", 3: "paid"}
@@ -136,6 +137,9 @@ def document_model(default: dict, draft: DocumentDraft, *, key: str, partner_id:
         "DateOfMaturity": api_date(due), "OrderNumber": draft.order_number[:25],
         "Note": reference_note(key), "Items": items,
     })
+    if default.get("ProformaInvoices"):
+        # Keep the deduction of the accounted proforma that iDoklad pre-filled.
+        model["Items"] = items + [i for i in default.get("Items") or [] if int(i.get("ItemType") or 0) == ITEM_REDUCE]
     vs = re.sub(r"\D", "", draft.variable_symbol or "")[:10]
     if vs:
         model["VariableSymbol"] = vs

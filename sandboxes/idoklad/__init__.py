@@ -24,6 +24,9 @@ API under /v3 (operation names for faults in brackets), every answer in the `Api
 - GET  /v3/Reports/{IssuedInvoice|ProformaInvoice|CreditNote}/{id}/Pdf           [get_pdf]
 - POST /v3/Mails/{IssuedInvoice|ProformaInvoice|CreditNote}/Send                 [send_email]
 - PUT  /v3/IssuedDocumentPayments/FullyPay/{id}, .../FullyUnpay/{id}             [mark_paid]
+- GET  /v3/IssuedDocumentPayments/Default/{id}; POST /v3/IssuedDocumentPayments  [mark_paid]
+- GET  /v3/ProformaInvoices/{id}/Account (the invoice model that accounts a paid
+       proforma: `ProformaInvoices: [id]` and deduction items `ItemType=2`)      [default_invoice]
 - GET  /v3/NumericSequences                                                      [list_series]
 A path that does not exist answers 404 with a bare `{"Message": "No HTTP resource was found..."}`.
 
@@ -73,6 +76,8 @@ from flask import Flask, Response, request
 from ..core import Sandbox
 from ..pdf import render
 from . import seed
+from .envelope import ApiError, ValidationFailed, api_datetime, envelope, json_response
+from .payments import PaymentRoutes
 from .calc import PRICE_TYPES, VAT_RATE_TYPES, document_prices, item_prices, round2, vat_rate
 from .query import QueryError, compile_filter, page_args, parse_datetime, parse_filter, select_fields, sort_entities
 
@@ -120,55 +125,12 @@ SEQUENCE_FILTER: dict[str, Callable[[dict], Any]] = {
 }
 
 
-class ApiError(Exception):
-    """An answer in the ApiResult envelope with IsSuccess=false."""
-
-    def __init__(self, status: int, message: str, error_code: int = 0) -> None:
-        super().__init__(message)
-        self.status, self.message, self.error_code = status, message, error_code
-
-
-class ValidationFailed(ApiError):
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        text = "Validation failed.\n" + "\n".join(f"{path}: {msg}" for path, msg in problems)
-        super().__init__(400, text, 400)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items() if not k.startswith("_")}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return value
-
-
-def _json_response(payload: Any, status: int, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(_jsonable(payload), ensure_ascii=False), status=status,
-                    mimetype="application/json", headers=headers or {})
-
-
-def envelope(data: Any, status: int = 200, error_code: int = 0, message: str = "",
-             headers: dict[str, str] | None = None) -> Response:
-    return _json_response({"Data": data, "ErrorCode": error_code, "IsSuccess": 200 <= status < 300,
-                           "Message": message, "StatusCode": status}, status, headers)
-
-
-def _dt(value: date | datetime) -> str:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None).isoformat(timespec="seconds")
-    return value.isoformat() + "T00:00:00"
-
-
 def format_number(number_format: str, year: int, serial: int) -> str:
     text = number_format.replace("{RRRR}", f"{year:04d}").replace("{RR}", f"{year % 100:02d}")
     return re.sub(r"\{(N+)\}", lambda m: str(serial).zfill(len(m.group(1))), text)
 
 
-class IDokladSandbox(Sandbox):
+class IDokladSandbox(PaymentRoutes, Sandbox):
     key = "idoklad"
     default_quota = (60, 60)
 
@@ -183,7 +145,7 @@ class IDokladSandbox(Sandbox):
         for acc in seed.accounts():
             acc["_contacts"] = seed.contacts(acc["_market"])
             for contact in acc["_contacts"]:
-                contact["Metadata"] = {"DateCreated": _dt(today), "DateLastChange": _dt(today)}
+                contact["Metadata"] = {"DateCreated": api_datetime(today), "DateLastChange": api_datetime(today)}
             acc["_sequences"] = seed.sequences(today.year)
             acc["_documents"] = {}
             self.accounts.append(acc)
@@ -191,7 +153,7 @@ class IDokladSandbox(Sandbox):
         for body in seed.seeded_invoice_bodies(today):
             paid = body.pop("_paid")
             doc = self._store(valid, "IssuedInvoice", self._with_defaults(valid, "IssuedInvoice", body))
-            doc["Metadata"]["DateCreated"] = doc["Metadata"]["DateLastChange"] = _dt(
+            doc["Metadata"]["DateCreated"] = doc["Metadata"]["DateLastChange"] = api_datetime(
                 datetime.combine(parse_datetime(doc["DateOfIssue"]).date(), datetime.min.time()) + timedelta(hours=9))
             if paid:
                 self._pay(doc, parse_datetime(doc["DateOfIssue"]).date())
@@ -254,6 +216,9 @@ class IDokladSandbox(Sandbox):
         route("POST", "Mails/(?P<report>IssuedInvoice|ProformaInvoice|CreditNote)/Send", "send_email", self._mail)
         route("PUT", r"IssuedDocumentPayments/(?P<action>FullyPay|FullyUnpay)/(?P<doc_id>-?\d+)", "mark_paid",
               self._fully_pay)
+        route("GET", r"IssuedDocumentPayments/Default/(?P<doc_id>-?\d+)", "mark_paid", self._payment_default)
+        route("POST", "IssuedDocumentPayments", "mark_paid", self._payment_create)
+        route("GET", r"ProformaInvoices/(?P<doc_id>-?\d+)/Account", "default_invoice", self._proforma_account)
 
     # -- identity server ------------------------------------------------------------------
     def _token(self) -> Response:
@@ -263,7 +228,7 @@ class IDokladSandbox(Sandbox):
 
         def oauth_error(error: str, description: str = "") -> Response:
             body = {"error": error, **({"error_description": description} if description else {})}
-            return _json_response(body, 400)
+            return json_response(body, 400)
 
         if request.mimetype != "application/x-www-form-urlencoded":
             return oauth_error("invalid_request", "The token request must be application/x-www-form-urlencoded.")
@@ -290,7 +255,7 @@ class IDokladSandbox(Sandbox):
                            "iat": int(now), "exp": int(now) + TOKEN_LIFETIME, "jti": secrets.token_hex(8)})
         with self.lock:
             self.tokens[token] = (account["id"], now + TOKEN_LIFETIME)
-        return _json_response({"access_token": token, "expires_in": TOKEN_LIFETIME, "token_type": "Bearer",
+        return json_response({"access_token": token, "expires_in": TOKEN_LIFETIME, "token_type": "Bearer",
                                "scope": "idoklad_api"}, 200)
 
     @staticmethod
@@ -307,7 +272,7 @@ class IDokladSandbox(Sandbox):
             if match and method == request.method:
                 break
         else:
-            return _json_response({"Message": f"No HTTP resource was found that matches the request URI "
+            return json_response({"Message": f"No HTTP resource was found that matches the request URI "
                                               f"'{request.url}'."}, 404)
         fault = self.before_operation(operation)
         if fault is not None:
@@ -317,7 +282,7 @@ class IDokladSandbox(Sandbox):
         with self.lock:
             held = self.tokens.get(token)
         if held is None or held[1] < time.time():
-            return _json_response({"Message": "Authorization has been denied for this request."}, 401,
+            return json_response({"Message": "Authorization has been denied for this request."}, 401,
                                   {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         account = self.account_by_id(held[0])
         if account["_rights"] == 2:
@@ -405,7 +370,7 @@ class IDokladSandbox(Sandbox):
         contact = {key: body.get(key) or "" for key in (
             "CompanyName", "Firstname", "Surname", "Email", "IdentificationNumber", "VatIdentificationNumber",
             "VatIdentificationNumberSk", "City", "Street", "PostalCode", "Phone", "Mobile", "Www")}
-        now = _dt(datetime.now())
+        now = api_datetime(datetime.now())
         contact.update({"Id": max((c["Id"] for c in account["_contacts"]), default=0) + 1,
                         "CountryId": body["CountryId"], "Metadata": {"DateCreated": now, "DateLastChange": now}})
         account["_contacts"].append(contact)
@@ -434,7 +399,7 @@ class IDokladSandbox(Sandbox):
         return {
             "AccountNumber": bank["AccountNumber"], "BankId": bank["BankId"], "Iban": bank["Iban"],
             "Swift": bank["Swift"], "ConstantSymbolId": None, "CurrencyId": agenda["DefaultCurrencyId"],
-            "DateOfIssue": _dt(today), "DateOfMaturity": _dt(today + timedelta(days=14)), "DateOfTaxing": _dt(today),
+            "DateOfIssue": api_datetime(today), "DateOfMaturity": api_datetime(today + timedelta(days=14)), "DateOfTaxing": api_datetime(today),
             "DateOfPayment": None, "DateOfVatApplication": None, "DeliveryAddressId": None, "Description": "",
             "DiscountPercentage": Decimal("0"), "DocumentSerialNumber": seq["_numbers"].get(today.year, 0) + 1,
             "ExchangeRate": Decimal("1"), "ExchangeRateAmount": Decimal("1"), "HasVatRegimeOss": False,
@@ -544,7 +509,8 @@ class IDokladSandbox(Sandbox):
             for key, limit in (("Unit", 20), ("Code", 20)):
                 if item.get(key) is not None and (not isinstance(item[key], str) or len(item[key]) > limit):
                     problems.append((f"{path}.{key}", f"The field {key} must be a string with a maximum length of {limit}."))
-            if item.get("ItemType", 0) not in (0, "ItemTypeNormal"):
+            item_type = _enum(item.get("ItemType", 0), {"ItemTypeNormal": 0, "ItemTypeReduce": 2})
+            if item_type is None or (item_type == 2 and not body.get("ProformaInvoices")):
                 problems.append((f"{path}.ItemType", "Only normal items can be posted without proforma invoices."))
             if any(p[0].startswith(path) for p in problems):
                 continue
@@ -552,7 +518,7 @@ class IDokladSandbox(Sandbox):
             out.append({
                 "Id": 0, "Name": name, "Amount": amount, "Code": item.get("Code") or "", "Unit": item.get("Unit") or "",
                 "DiscountName": item.get("DiscountName") or "", "DiscountPercentage": Decimal(discount),
-                "IsTaxMovement": item["IsTaxMovement"], "ItemType": 0, "PriceListItemId": None,
+                "IsTaxMovement": item["IsTaxMovement"], "ItemType": item_type, "PriceListItemId": None,
                 "PriceType": price_type, "VatRateType": rate_type, "VatRate": rate, "VatCodeId": None,
                 "Prices": item_prices(amount, unit_price, price_type, rate, Decimal(discount), exchange),
             })
@@ -561,7 +527,7 @@ class IDokladSandbox(Sandbox):
     def _with_defaults(self, account: dict, doc_type: str, body: dict) -> dict:
         """Seeding helper: a default model with the given properties, the way a client posts it."""
         model = self._default_model(account, doc_type)
-        model.update({k: (_dt(v) if isinstance(v, date) else v) for k, v in body.items()})
+        model.update({k: (api_datetime(v) if isinstance(v, date) else v) for k, v in body.items()})
         model["Items"] = [{**model["Items"][0], **item} for item in body["Items"]]
         return model
 
@@ -620,8 +586,7 @@ class IDokladSandbox(Sandbox):
             reason = body.get("CreditNoteReason")
             if not isinstance(reason, str) or not reason.strip():
                 problems.append(("CreditNoteReason", "The CreditNoteReason field is required."))
-        if body.get("ProformaInvoices"):
-            problems.append(("ProformaInvoices", "Accounting proforma invoices is not supported by this sandbox."))
+        proforma = self._accounted_proforma(account, doc_type, body, problems)
         items = self._check_items(account, body, problems)
         if problems:
             raise ValidationFailed(problems)
@@ -638,7 +603,7 @@ class IDokladSandbox(Sandbox):
             item["Id"] = self.next_item_id
             self.next_item_id += 1
         exchange = self._exchange(body)
-        now = _dt(datetime.now())
+        now = api_datetime(datetime.now())
         agenda = account["_agenda"]
         self.next_document_id += 1
         doc = {
@@ -647,8 +612,8 @@ class IDokladSandbox(Sandbox):
             "VariableSymbol": vs or str(int("".join(ch for ch in number if ch.isdigit()) or "0")),
             "OrderNumber": body.get("OrderNumber") or "", "Description": description, "Note": body.get("Note") or "",
             "ItemsTextPrefix": body.get("ItemsTextPrefix") or "", "ItemsTextSuffix": body.get("ItemsTextSuffix") or "",
-            "DateOfIssue": _dt(dates["DateOfIssue"]), "DateOfMaturity": _dt(dates["DateOfMaturity"]),
-            "DateOfTaxing": _dt(dates["DateOfTaxing"]), "DateOfPayment": None,
+            "DateOfIssue": api_datetime(dates["DateOfIssue"]), "DateOfMaturity": api_datetime(dates["DateOfMaturity"]),
+            "DateOfTaxing": api_datetime(dates["DateOfTaxing"]), "DateOfPayment": None,
             "CurrencyId": currency["Id"], "ExchangeRate": Decimal(str(body.get("ExchangeRate") or 1)),
             "ExchangeRateAmount": Decimal(str(body.get("ExchangeRateAmount") or 1)),
             "PaymentOptionId": payment["Id"], "PartnerId": partner["Id"],
@@ -671,8 +636,52 @@ class IDokladSandbox(Sandbox):
             doc.update({"CreditedInvoiceId": credited["Id"], "CreditNoteReason": body["CreditNoteReason"],
                         "DateOfTaxingCreditedInvoice": credited["DateOfTaxing"],
                         "DateOfVatClaim": body.get("DateOfVatClaim")})
+        if proforma is not None:
+            doc["ProformaInvoices"] = [proforma["Id"]]
+            proforma.update({"AccountedByInvoiceId": doc["Id"], "IsAccounted": True})
+            if doc["Prices"]["TotalWithVat"] == 0:  # the advance covered everything
+                doc.update({"PaymentStatus": 1, "DateOfPayment": proforma["DateOfPayment"]})
         account["_documents"][doc["Id"]] = doc
         return doc
+
+    # -- proforma accounting --------------------------------------------------------------
+    def _accounted_proforma(self, account: dict, doc_type: str, body: dict, problems: list) -> dict | None:
+        """The proforma an invoice accounts (`ProformaInvoices`, at most one id), checked."""
+        ids = body.get("ProformaInvoices")
+        if not ids:
+            return None
+        if doc_type != "IssuedInvoice" or not isinstance(ids, list) or len(ids) != 1:
+            problems.append(("ProformaInvoices", "An issued invoice may account exactly one proforma invoice."))
+            return None
+        return self._payable_proforma(account, ids[0])
+
+    def _payable_proforma(self, account: dict, proforma_id: Any) -> dict:
+        proforma = account["_documents"].get(proforma_id)
+        if proforma is None or proforma["_type"] != "ProformaInvoice":
+            raise ApiError(404, f"Entity ProformaInvoices with Id {proforma_id} was not found.")
+        if proforma.get("IsAccounted"):
+            raise ApiError(400, "The proforma invoice is already accounted.", 112)
+        if proforma["PaymentStatus"] not in (1, 3):
+            raise ApiError(400, "Only a fully paid proforma invoice can be accounted.", 113)
+        return proforma
+
+    def _proforma_account(self, account: dict, doc_id: str) -> Response:
+        proforma = self._payable_proforma(account, int(doc_id))
+        model = self._default_model(account, "IssuedInvoice")
+        keep = ("Amount", "Code", "DiscountName", "DiscountPercentage", "IsTaxMovement", "Name", "PriceType", "Unit",
+                "VatRateType")
+        items = [{**{k: i[k] for k in keep}, "ItemType": 0, "PriceListItemId": None, "VatCodeId": None,
+                  "UnitPrice": i["Prices"]["UnitPrice"]} for i in proforma["Items"] if i["ItemType"] == 0]
+        for summary in proforma["Prices"]["VatRateSummary"]:
+            items.append({"Amount": Decimal("1"), "Code": "", "DiscountName": "", "DiscountPercentage": Decimal("0"),
+                          "IsTaxMovement": False, "ItemType": 2, "Name": f"Odpočet zálohy {proforma['DocumentNumber']}",
+                          "PriceListItemId": None, "PriceType": 0, "Unit": "", "VatCodeId": None,
+                          "UnitPrice": -summary["TotalWithVat"], "VatRateType": summary["VatRateType"]})
+        model.update({"PartnerId": proforma["PartnerId"], "CurrencyId": proforma["CurrencyId"],
+                      "Description": proforma["Description"], "OrderNumber": proforma["OrderNumber"],
+                      "PaymentOptionId": proforma["PaymentOptionId"], "ProformaInvoices": [proforma["Id"]],
+                      "Items": items})
+        return envelope(model)
 
     # -- documents: read, delete ----------------------------------------------------------
     def _segment(self, segment: str) -> str:
@@ -766,33 +775,6 @@ class IDokladSandbox(Sandbox):
         self.mails.append({"document": doc["Id"], "to": recipients, "subject": body.get("EmailSubject") or ""})
         doc["IsSentToPurchaser"] = 1
         return envelope({"Sent": recipients, "NotSent": [e for e in not_sent if e]})
-
-    def _fully_pay(self, account: dict, action: str, doc_id: str) -> Response:
-        doc = account["_documents"].get(int(doc_id))
-        if doc is None:
-            raise ApiError(404, f"Document with Id {doc_id} was not found.")
-        if action.lower() == "fullyunpay":
-            if doc["PaymentStatus"] == 0:
-                raise ApiError(400, "The document is not paid.", 113)
-            doc.update({"PaymentStatus": 0, "DateOfPayment": None})
-            doc["Prices"].update({"TotalPaid": Decimal("0.00"), "TotalPaidHc": Decimal("0.00")})
-            return envelope(True)
-        if doc["PaymentStatus"] in (1, 3):
-            raise ApiError(400, "The document is already paid.", 110)
-        raw = request.args.get("dateOfPayment")
-        try:
-            paid_on = parse_datetime(raw).date() if raw else date.today()
-        except QueryError:
-            raise ApiError(400, f"The value '{raw}' is not valid for dateOfPayment.", 400) from None
-        self._pay(doc, paid_on)
-        return envelope(True)
-
-    def _pay(self, doc: dict, paid_on: date) -> None:
-        total = doc["Prices"]["TotalWithVat"]
-        doc.update({"PaymentStatus": 1, "DateOfPayment": _dt(paid_on)})
-        doc["Prices"].update({"TotalPaid": total, "TotalPaidHc": round2(total * doc["ExchangeRate"]
-                                                                        / doc["ExchangeRateAmount"])})
-        doc["Metadata"]["DateLastChange"] = _dt(datetime.now())
 
 
 def _enum(value: Any, names: dict[str, int]) -> int | None:

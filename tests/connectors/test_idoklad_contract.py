@@ -545,13 +545,37 @@ def test_mark_paid_of_a_proforma(connect, sb):
     assert held(sb, doc.remote_id)["paid"]
 
 
-def test_mark_paid_with_a_partial_amount_is_not_supported(connect, sb):
+def test_mark_paid_with_a_partial_amount_records_a_payment_and_the_rest_settles_it(connect, sb):
     conn = connect()
     doc = conn.create_document(make_draft(), "pay-part")
-    with pytest.raises(ConnectorError) as caught:
-        conn.mark_paid(doc.remote_id, Payment(amount=Decimal("1.00"), paid_on=date.today()))
-    assert caught.value.code == errors.NOT_SUPPORTED
+    conn.mark_paid(doc.remote_id, Payment(amount=Decimal("1000.00"), paid_on=date.today(), method="card"))
+    assert conn.get_document(doc.remote_id).status == "partially_paid"
     assert not held(sb, doc.remote_id)["paid"]
+    import json
+    posted = json.loads(api_requests(sb, "POST", "/v3/IssuedDocumentPayments")[0]["body"])
+    assert posted["PaymentAmount"] == 1000 and posted["PaymentOptionId"] == 4
+    conn.mark_paid(doc.remote_id, Payment(amount=doc.total - Decimal("1000.00"), paid_on=date.today()))
+    assert held(sb, doc.remote_id)["paid"]
+    assert len(api_requests(sb, "PUT", f"/FullyPay/{doc.remote_id}")) == 1
+
+
+def test_invoice_for_a_paid_proforma_accounts_it_and_deducts_the_advance(connect, sb):
+    conn = connect()
+    proforma = conn.create_document(make_draft("proforma"), "adv-pf")
+    conn.mark_paid(proforma.remote_id, Payment(amount=proforma.total, paid_on=date.today()), kind="proforma")
+    invoice = conn.create_document(make_draft(related_remote_id=proforma.remote_id), "adv-inv")
+    assert api_requests(sb, "GET", f"/v3/ProformaInvoices/{proforma.remote_id}/Account")
+    assert invoice.total == Decimal("0.00") and invoice.status == "paid"
+    assert [line.name for line in invoice.lines] == ["Káva zrnková", "Mlýnek", "Doprava"]
+    assert held(sb, invoice.remote_id)["number"] == invoice.number
+
+
+def test_invoice_for_an_unpaid_proforma_is_a_conflict(connect):
+    conn = connect()
+    proforma = conn.create_document(make_draft("proforma"), "adv-unpaid")
+    with pytest.raises(ConnectorError) as caught:
+        conn.create_document(make_draft(related_remote_id=proforma.remote_id), "adv-unpaid-inv")
+    assert caught.value.code == errors.CONFLICT and "ErrorCode 113" in caught.value.detail
 
 
 def test_a_conflicting_payment_reply_is_a_conflict(connect, sb):

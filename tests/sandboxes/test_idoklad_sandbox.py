@@ -378,6 +378,51 @@ def test_fully_pay_then_again_is_already_paid_and_unpay_reverts(api):
     assert api("GET", "/IssuedInvoices/1002").json()["Data"]["PaymentStatus"] == 0
 
 
+def test_partial_payment_from_the_default_model_makes_the_invoice_partially_paid(api):
+    default = api("GET", "/IssuedDocumentPayments/Default/1002").json()["Data"]
+    total = api("GET", "/IssuedInvoices/1002").json()["Data"]["Prices"]["TotalWithVat"]
+    assert default["InvoiceId"] == 1002 and default["PaymentAmount"] == total
+    default.update({"PaymentAmount": 100, "DateOfPayment": f"{YEAR}-02-01"})
+    payment = api("POST", "/IssuedDocumentPayments", json=default).json()["Data"]
+    assert payment["PaymentAmount"] == 100 and payment["Id"] > 0
+    invoice = api("GET", "/IssuedInvoices/1002").json()["Data"]
+    assert invoice["PaymentStatus"] == 2 and invoice["Prices"]["TotalPaid"] == 100
+    assert api("PUT", "/IssuedDocumentPayments/FullyPay/1002").json()["Data"] is True
+    assert api("GET", "/IssuedInvoices/1002").json()["Data"]["Prices"]["TotalPaid"] == total
+
+
+def test_payment_needs_amount_option_and_date(api):
+    reply = api("POST", "/IssuedDocumentPayments", json={"InvoiceId": 1002})
+    message = reply.json()["Message"]
+    assert reply.status_code == 400
+    assert all(f"{name}:" in message for name in ("PaymentAmount", "PaymentOptionId", "DateOfPayment"))
+
+
+def test_paid_proforma_is_accounted_by_an_invoice_with_deduction_items(api):
+    model = api("GET", "/ProformaInvoices/Default").json()["Data"]
+    model.update({"PartnerId": 2, "Description": "Záloha"})
+    model["Items"][0].update({"Name": "Záloha", "UnitPrice": 1000, "PriceType": 1, "VatRateType": 1})
+    proforma = api("POST", "/ProformaInvoices", json=model).json()["Data"]
+    unpaid = api("GET", f"/ProformaInvoices/{proforma['Id']}/Account")
+    assert unpaid.status_code == 400 and unpaid.json()["ErrorCode"] == 113
+    api("PUT", f"/IssuedDocumentPayments/FullyPay/{proforma['Id']}")
+    invoice_model = api("GET", f"/ProformaInvoices/{proforma['Id']}/Account").json()["Data"]
+    assert invoice_model["ProformaInvoices"] == [proforma["Id"]]
+    assert [i["ItemType"] for i in invoice_model["Items"]] == [0, 2]
+    invoice = api("POST", "/IssuedInvoices", json=invoice_model).json()["Data"]
+    assert invoice["Prices"]["TotalWithVat"] == 0 and invoice["PaymentStatus"] == 1
+    accounted = api("GET", f"/ProformaInvoices/{proforma['Id']}").json()["Data"]
+    assert accounted["IsAccounted"] is True and accounted["AccountedByInvoiceId"] == invoice["Id"]
+    again = api("GET", f"/ProformaInvoices/{proforma['Id']}/Account")
+    assert again.status_code == 400 and again.json()["ErrorCode"] == 112
+
+
+def test_deduction_items_need_an_accounted_proforma(api):
+    model = new_invoice(api)
+    model["Items"][0]["ItemType"] = 2
+    assert "Items[0].ItemType:" in api("POST", "/IssuedInvoices", json=model).json()["Message"]
+
+
 def test_delete_answers_true_and_the_invoice_is_gone(api):
     assert api("DELETE", "/IssuedInvoices/1003").json()["Data"] is True
     assert api("GET", "/IssuedInvoices/1003").status_code == 404
