@@ -94,7 +94,9 @@ class FakturoidConnector(Connector):
     # -- OAuth ----------------------------------------------------------------------------
     @classmethod
     def authorization_url(cls, endpoints: dict[str, str], app: AppIdentity, redirect_uri: str, state: str) -> str:
-        query = urlencode({"client_id": app.registrations.get("FAKTUROID_CLIENT_ID", ""),
+        if not app.registrations.get("FAKTUROID_CLIENT_ID"):
+            raise ConnectorError(codes.NOT_SUPPORTED, detail="FAKTUROID_CLIENT_ID is not configured.")
+        query = urlencode({"client_id": app.registrations["FAKTUROID_CLIENT_ID"],
                            "redirect_uri": redirect_uri, "response_type": "code", "state": state})
         return f"{endpoints['api'].rstrip('/')}/oauth?{query}"
 

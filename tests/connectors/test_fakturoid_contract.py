@@ -172,6 +172,13 @@ def test_authorization_url_carries_client_id_redirect_uri_code_and_state(sb):
                                      "response_type": ["code"], "state": ["xyz"]}
 
 
+def test_authorization_url_needs_fynode_registered_app(sb):
+    endpoints = resolve_endpoints(FakturoidConnector, {}, {"FAKTUROID_API_URL": sb.url})
+    with pytest.raises(errors.ConnectorError) as caught:
+        FakturoidConnector.authorization_url(endpoints, AppIdentity(), REDIRECT_URI, "xyz")
+    assert caught.value.code == errors.NOT_SUPPORTED
+
+
 def test_oauth_connector_without_cached_token_refreshes_with_the_stored_refresh_token(sb, records):
     _connector, secrets = oauth_connect(sb, records)
     fresh = connect(sb, records, config={"auth_method": "oauth", "slug": "demo-sro"}, secrets=secrets)
