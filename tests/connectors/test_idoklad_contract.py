@@ -341,6 +341,25 @@ def test_vendor_validation_message_becomes_field_messages(connect):
     assert caught.value.http_status == 400
 
 
+def test_serial_number_taken_meanwhile_is_retried_with_the_next_number(connect, sb):
+    conn, rival = connect(), connect()
+    plain_call = conn.client.call
+
+    def racing_call(method, path, **kwargs):
+        data = plain_call(method, path, **kwargs)
+        if path == "/IssuedInvoices/Default" and not rival_docs:
+            # Another worker takes the serial number between our Default and our POST.
+            rival_docs.append(rival.create_document(make_draft(order="7999"), "rival-1"))
+        return data
+
+    rival_docs: list = []
+    conn.client.call = racing_call
+    doc = conn.create_document(make_draft(), "race-1")
+    assert rival_docs[0].number == f"{date.today().year}0046"
+    assert doc.number == f"{date.today().year}0047"
+    assert [r["status"] for r in api_requests(sb, "POST", "/v3/IssuedInvoices")] == [200, 409, 200]
+
+
 def test_create_for_user_without_rights_is_permission_denied(connect):
     with pytest.raises(ConnectorError) as caught:
         connect("no_permission").create_document(make_draft(), "perm-1")
