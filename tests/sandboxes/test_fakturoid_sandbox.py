@@ -511,3 +511,15 @@ def test_paying_a_proforma_issues_the_paid_final_invoice(sb):
     assert paid["status"] == "paid"
     assert (final["document_type"], final["status"], final["related_id"]) == ("invoice", "paid", proforma["id"])
     assert final["total"] == proforma["total"]
+
+
+def test_fire_lock_blocks_deletion_and_a_repeated_lock_is_422(sb):
+    session, base = api(sb)
+    invoice = create(session, base).json()
+    fire = f"{base}/invoices/{invoice['id']}/fire.json"
+    assert session.post(fire, params={"event": "lock"}, timeout=5).status_code == 204
+    again = session.post(fire, params={"event": "lock"}, timeout=5)
+    assert again.status_code == 422 and again.json() == {"errors": {"event": ["lock cannot be fired"]}}
+    assert session.delete(f"{base}/invoices/{invoice['id']}.json", timeout=5).status_code == 422
+    assert session.post(fire, params={"event": "cancel"}, timeout=5).status_code == 204
+    assert session.get(f"{base}/invoices/{invoice['id']}.json", timeout=5).json()["status"] == "cancelled"
