@@ -70,7 +70,9 @@ def invoice_payload(draft: DocumentDraft, idempotency_key: str, subject_id: int,
     }
     if draft.order_number:
         payload["order_number"] = draft.order_number
-    if draft.variable_symbol:
+    # A Czech variable symbol is up to 10 digits; anything else is left to Fakturoid, which
+    # derives it from the document number (UNCONFIRMED how Fakturoid rejects other values).
+    if draft.variable_symbol.isdigit() and len(draft.variable_symbol) <= 10:
         payload["variable_symbol"] = draft.variable_symbol
     if draft.taxable_date and draft.kind != PROFORMA:
         payload["taxable_fulfillment_due"] = draft.taxable_date.isoformat()

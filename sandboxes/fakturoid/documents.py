@@ -79,6 +79,9 @@ def validate_invoice(account: dict[str, Any], data: dict[str, Any]) -> dict[str,
                     decimal(line[key])
                 except ValueError:
                     add(f"lines.{key}", "is not a number")
+    # UNCONFIRMED message: a Czech variable symbol is at most 10 digits.
+    if data.get("variable_symbol") not in (None, "") and not re.fullmatch(r"\d{1,10}", str(data["variable_symbol"])):
+        add("variable_symbol", INVALID)
     for key in ("issued_on", "taxable_fulfillment_due"):
         if data.get(key) not in (None, "") and parse_date(data[key]) is None:
             add(key, INVALID)

@@ -304,6 +304,13 @@ def test_prices_with_vat_are_sent_as_from_total_with_vat(sb, records):
     assert (document.vat[0].base, document.vat[0].vat) == (Decimal("1000"), Decimal("210"))
 
 
+def test_a_variable_symbol_that_is_not_digits_is_left_to_fakturoid(sb, records):
+    order = draft()
+    order.variable_symbol = "FY-1001"
+    document = valid(sb, records).create_document(order, "fy-vs")
+    assert document.variable_symbol == document.number.replace("-", "")
+
+
 def test_the_same_customer_is_one_subject(sb, records):
     connector = valid(sb, records)
     connector.create_document(draft(), "fy-a")

@@ -523,3 +523,10 @@ def test_fire_lock_blocks_deletion_and_a_repeated_lock_is_422(sb):
     assert session.delete(f"{base}/invoices/{invoice['id']}.json", timeout=5).status_code == 422
     assert session.post(fire, params={"event": "cancel"}, timeout=5).status_code == 204
     assert session.get(f"{base}/invoices/{invoice['id']}.json", timeout=5).json()["status"] == "cancelled"
+
+
+def test_variable_symbol_is_digits_and_defaults_to_the_number(sb):
+    session, base = api(sb)
+    assert create(session, base, variable_symbol="OBJ-1").json() == {"errors": {"variable_symbol": ["is invalid"]}}
+    invoice = create(session, base).json()
+    assert invoice["variable_symbol"] == invoice["number"].replace("-", "")
