@@ -55,6 +55,10 @@ UNCONFIRMED points and the readings chosen here:
 - FullyPay on a paid document: HTTP 400 with ErrorCode 110 (AlreadyPaid).
 - PDF `Data` is base64 of the PDF (a zip of it with `compressed=true`).
 - Non-JSON bodies on POST: HTTP 415 with the envelope.
+- Accounting a proforma that is not fully paid: 400 / ErrorCode 113 (NotPaid); one already
+  accounted: 400 / 112 (AlreadyAccounted). The final invoice fully covered by the advance is paid.
+- The per-minute quota counts API calls per agenda; the identity server is not counted.
+- The agendas' payment option codes (B transfer, H cash, D cash on delivery, K card, P PayPal).
 """
 from __future__ import annotations
 
@@ -78,7 +82,7 @@ from ..pdf import render
 from . import seed
 from .envelope import ApiError, ValidationFailed, api_datetime, envelope, json_response
 from .payments import PaymentRoutes
-from .calc import PRICE_TYPES, VAT_RATE_TYPES, document_prices, item_prices, round2, vat_rate
+from .calc import PRICE_TYPES, VAT_RATE_TYPES, document_prices, item_prices, vat_rate
 from .query import QueryError, compile_filter, page_args, parse_datetime, parse_filter, select_fields, sort_entities
 
 TOKEN_LIFETIME = 3600
@@ -399,7 +403,8 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
         return {
             "AccountNumber": bank["AccountNumber"], "BankId": bank["BankId"], "Iban": bank["Iban"],
             "Swift": bank["Swift"], "ConstantSymbolId": None, "CurrencyId": agenda["DefaultCurrencyId"],
-            "DateOfIssue": api_datetime(today), "DateOfMaturity": api_datetime(today + timedelta(days=14)), "DateOfTaxing": api_datetime(today),
+            "DateOfIssue": api_datetime(today), "DateOfMaturity": api_datetime(today + timedelta(days=14)),
+            "DateOfTaxing": api_datetime(today),
             "DateOfPayment": None, "DateOfVatApplication": None, "DeliveryAddressId": None, "Description": "",
             "DiscountPercentage": Decimal("0"), "DocumentSerialNumber": seq["_numbers"].get(today.year, 0) + 1,
             "ExchangeRate": Decimal("1"), "ExchangeRateAmount": Decimal("1"), "HasVatRegimeOss": False,
@@ -763,9 +768,9 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
             raise ValidationFailed(problems)
         doc = self._find(account, doc_type, body["DocumentId"])
         recipients = list(others)
-        not_sent = []
-        if body["SendToPartner"]:
-            (recipients if doc["PartnerAddress"].get("Email") else not_sent).append(doc["PartnerAddress"].get("Email") or "")
+        partner_email = doc["PartnerAddress"].get("Email") or ""
+        if body["SendToPartner"] and partner_email:
+            recipients.append(partner_email)
         if body["SendToSelf"]:
             recipients.append("ucetni@demo.example")
         if body["SendToAccountant"]:
@@ -774,7 +779,7 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
             raise ApiError(400, "At least one recipient is needed.", 116)
         self.mails.append({"document": doc["Id"], "to": recipients, "subject": body.get("EmailSubject") or ""})
         doc["IsSentToPurchaser"] = 1
-        return envelope({"Sent": recipients, "NotSent": [e for e in not_sent if e]})
+        return envelope({"Sent": recipients, "NotSent": []})
 
 
 def _enum(value: Any, names: dict[str, int]) -> int | None:
