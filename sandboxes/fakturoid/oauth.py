@@ -91,7 +91,9 @@ button{{margin:1rem .5rem 0 0;padding:.6rem 1.2rem;font-size:1rem}}.error{{color
 <label for="password">Heslo</label><input id="password" name="password" type="password" autocomplete="current-password">
 <button type="submit" name="decision" value="allow">Povolit přístup</button>
 <button type="submit" name="decision" value="deny">Zamítnout</button>
-</form></body></html>"""
+</form>
+<details><summary>Sandbox: přihlašovací údaje</summary><ul>{logins}</ul></details>
+</body></html>"""
 
 
 def register(app: Flask, sandbox) -> None:
@@ -101,7 +103,9 @@ def register(app: Flask, sandbox) -> None:
                            client_id=html.escape(params["client_id"]),
                            redirect_uri=html.escape(params["redirect_uri"]),
                            state=html.escape(params.get("state") or ""), email=html.escape(params.get("email") or ""),
-                           error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "")
+                           error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
+                           logins="".join(f"<li>{html.escape(u['email'])} / {html.escape(u['password'])}</li>"
+                                          for u in sandbox.users))
         return Response(body, status=status, mimetype="text/html")
 
     def check(params) -> Response | None:
