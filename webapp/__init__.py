@@ -48,11 +48,13 @@ def create_app(config: Config | None = None) -> Flask:
 
     from .auth.routes import bp as auth_bp
     from .integrations.routes import bp as integrations_bp
+    from .journey.routes import bp as journey_bp
     from .main.routes import bp as main_bp
     from .support.routes import bp as support_bp
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(integrations_bp)
+    app.register_blueprint(journey_bp)
     app.register_blueprint(support_bp)
 
     from . import cli, formatting

@@ -1,0 +1,1 @@
+"""The steps after activation: import existing invoices and issue a test invoice."""

@@ -1,0 +1,33 @@
+"""The test-invoice form: which order, which kind of document, and the merchant's consent before
+a document that takes a real number from the invoice series."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField
+from wtforms.validators import ValidationError
+
+from ..services import test_invoice
+
+NEW_ORDER = "new"
+
+
+class TestInvoiceForm(FlaskForm):
+    order = SelectField(_l("Order"), default=NEW_ORDER)
+    kind = RadioField(_l("Document to issue"))
+    confirm_real_number = BooleanField(_l("I understand that on a live account this invoice takes the next real "
+                                          "number from my invoice series."))
+
+    def __init__(self, system: str, orders, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.order.choices = [(NEW_ORDER, str(_l("Create a new test order")))] + [
+            (str(o.id), f"{o.number}" + (f" ({_l('test')})" if o.is_test else "")) for o in orders]
+        kinds = test_invoice.kind_choices(system)
+        self.kind.choices = [(k, str(test_invoice.KIND_LABELS[k])) for k in kinds]
+        if not self.kind.data and kinds:
+            self.kind.data = kinds[0]
+
+    def validate_confirm_real_number(self, field) -> None:
+        if test_invoice.takes_real_number(self.kind.data or "") and not field.data:
+            raise ValidationError(_l("Confirm that you want a real invoice, or choose a document that takes no "
+                                     "number from the series."))

@@ -1,0 +1,198 @@
+"""Settings -> Accounting system -> the two checks after activation: import existing invoices
+(a worker job with a progress page) and the test invoice (order and document side by side).
+
+Views read the request, call one service and render one template; HTMX requests get the partial
+the page itself includes. Every row is looked up scoped to the signed-in user's shop."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from connectors import base, registry
+from connectors.errors import ConnectorError
+
+from ..extensions import db
+from ..models import Document, Integration, IntegrationStatus, Job, Order
+from ..services import activation, importing, test_invoice
+from ..services.tenancy import current_shop_id, get_or_404, scoped
+from .forms import NEW_ORDER, TestInvoiceForm
+
+bp = Blueprint("journey", __name__, url_prefix="/settings/accounting")
+ORDER_CHOICES = 20
+
+
+@bp.before_request
+@login_required
+def _require_shop():
+    if getattr(current_user, "shop_id", None) is None:
+        abort(403)
+
+
+def _active_connection() -> Integration | None:
+    integration = activation.current_connection(current_shop_id())
+    if integration is None or integration.status != IntegrationStatus.ACTIVE:
+        return None
+    return integration
+
+
+def _page(template: str, partial: str, status: int = 200, **context):
+    return render_template(partial if request.htmx else template, **context), status
+
+
+# -- import -----------------------------------------------------------------------------------
+@bp.get("/import")
+def import_page():
+    integration = _active_connection()
+    job = importing.latest_job(integration) if integration is not None else None
+    return render_template("journey/import.html", integration=integration, job=job,
+                           can_import=importing.can_import(integration.system if integration else None), max_pages=importing.MAX_PAGES)
+
+
+@bp.post("/import")
+def start_import():
+    integration = _active_connection()
+    if integration is None or not importing.can_import(integration.system):
+        abort(404)
+    job = importing.start_import(integration)
+    if not request.htmx:
+        return redirect(url_for(".job", job_id=job.id), 303)
+    return render_template("journey/_job.html", **_job_context(job))
+
+
+def _job_context(job: Job) -> dict:
+    integration = db.session.get(Integration, job.integration_id)
+    outcome = None
+    if job.state == "failed":
+        if job.error_code == "stale":
+            outcome = activation.Outcome(ok=False, title=_("The import stopped"),
+                                         hint=_("It was interrupted. Start it again; nothing is imported twice."))
+        else:
+            error = ConnectorError(job.error_code, detail=job.error_detail or "",
+                                   hint_key=(job.result or {}).get("hint_key"))
+            outcome = activation.outcome_from_error(integration.system, error, (job.result or {}).get("log_id"))
+    documents = importing.imported_documents(job) if job.state == "done" else []
+    return {"job": job, "integration": integration, "outcome": outcome, "documents": documents,
+            "max_pages": importing.MAX_PAGES,
+            "can_pdf": base.CAN_PDF in registry.get(integration.system).capabilities}
+
+
+@bp.get("/jobs/<int:job_id>")
+def job(job_id: int):
+    row = get_or_404(Job, job_id)
+    return _page("journey/job.html", "journey/_job.html", **_job_context(row))
+
+
+# -- PDFs -------------------------------------------------------------------------------------
+def _pdf_response(document_id: int, disposition: str):
+    document = get_or_404(Document, document_id)
+    if not document.remote_id:
+        abort(404)
+    try:
+        pdf = importing.fetch_pdf(document)
+    except ConnectorError as error:
+        outcome = activation.outcome_from_error(document.integration.system, error)
+        return render_template("journey/pdf_error.html", outcome=outcome, document=document), 502
+    response = make_response(pdf.content)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{_ascii(pdf.filename)}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _ascii(name: str) -> str:
+    return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
+
+
+@bp.get("/documents/<int:document_id>/pdf")
+def document_pdf(document_id: int):
+    return _pdf_response(document_id, "inline")
+
+
+@bp.get("/documents/<int:document_id>/pdf/download")
+def document_pdf_download(document_id: int):
+    return _pdf_response(document_id, "attachment")
+
+
+# -- test invoice -----------------------------------------------------------------------------
+def _orders():
+    return db.session.scalars(scoped(Order).order_by(Order.id.desc()).limit(ORDER_CHOICES)).all()
+
+
+def _test_form_page(integration, form, status=200):
+    return render_template("journey/test_invoice.html", integration=integration, form=form,
+                           system=registry.get(integration.system) if integration else None), status
+
+
+@bp.get("/test-invoice")
+def test_invoice_page():
+    integration = _active_connection()
+    form = TestInvoiceForm(integration.system, _orders()) if integration is not None else None
+    return _test_form_page(integration, form)
+
+
+@bp.post("/test-invoice")
+def issue_test_invoice():
+    integration = _active_connection()
+    if integration is None:
+        abort(404)
+    form = TestInvoiceForm(integration.system, _orders())
+    if not form.validate():
+        if request.htmx:  # the errors replace the form itself, not the result region
+            html = render_template("journey/_test_form.html", integration=integration, form=form,
+                                   system=registry.get(integration.system))
+            return html, 422, {"HX-Retarget": "#test-form", "HX-Reswap": "outerHTML"}
+        return _test_form_page(integration, form, 422)
+    if form.order.data == NEW_ORDER:
+        order = test_invoice.create_test_order(current_user.shop)
+    else:
+        order = get_or_404(Order, int(form.order.data))
+    document, outcome = test_invoice.issue(integration, order, form.kind.data)
+    return _page("journey/test_document.html", "journey/_test_document.html",
+                 **_document_context(document, outcome))
+
+
+def _document_context(document: Document, outcome=None) -> dict:
+    system = registry.get(document.integration.system)
+    return {"document": document, "order": document.order, "outcome": outcome, "system": system,
+            "comparison": test_invoice.comparison_for(document),
+            "removal": test_invoice.removal_plan(document),
+            "requested_kind": (document.snapshot or {}).get("requested", {}).get("test_kind", document.kind),
+            "kind_labels": test_invoice.KIND_LABELS,
+            "can_pdf": base.CAN_PDF in system.capabilities and document.state == "created"}
+
+
+@bp.get("/test-invoice/<int:document_id>")
+def test_document(document_id: int):
+    document = get_or_404(Document, document_id)
+    if not document.is_test:
+        abort(404)
+    return _page("journey/test_document.html", "journey/_test_document.html", **_document_context(document))
+
+
+@bp.post("/test-invoice/<int:document_id>/remove")
+def remove_test_document(document_id: int):
+    document = get_or_404(Document, document_id)
+    if not document.is_test:
+        abort(404)
+    outcome = test_invoice.remove(document)
+    return _page("journey/test_document.html", "journey/_test_document.html",
+                 **_document_context(document, outcome))
+
+
+@bp.app_template_filter("can_import")
+def can_import(system: str) -> bool:
+    return importing.can_import(system)
+
+
+@bp.app_context_processor
+def journey_context():
+    from flask_babel import lazy_gettext as _l
+    labels = {"open": _l("Open"), "paid": _l("Paid"), "partially_paid": _l("Partially paid"),
+              "overdue": _l("Overdue"), "cancelled": _l("Cancelled"), "draft": _l("Draft")}
+
+    def document_status(status: str | None) -> str:
+        return str(labels.get(status or "", status or "—"))
+
+    return {"document_status": document_status}

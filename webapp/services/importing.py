@@ -1,0 +1,244 @@
+"""Import of the documents a merchant already has in the accounting system.
+
+Runs in the worker (`services.jobs.run_job`): pages through `list_documents` until the system
+says there is no more (at most `MAX_PAGES`), stores each document as an imported `Document`
+upserted by (integration, kind, remote id), and links it to the shop's order whose number equals
+the document's order number or variable symbol. Progress lives on the `Job` row the page polls.
+
+Also holds what the import and the test invoice share: the JSON snapshot of a `RemoteDocument`
+(Decimals as strings) and the PDF download through our app.
+"""
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from connectors import base, registry
+from connectors.documents import INVOICE, Pdf, RemoteDocument, RemoteLine, VatBreakdown
+from connectors.errors import REMOTE_ERROR, ConnectorError
+
+from ..extensions import db
+from ..models import Document, DocumentState, Integration, Job, JobState, Order, utcnow
+from . import activation, connections
+
+IMPORT = "import"
+MAX_PAGES = 20                      # a first look at recent documents, not an archive copy
+STALE_AFTER = timedelta(minutes=10)  # a job not updated for this long has lost its worker
+TABLE_LIMIT = 1000
+
+
+# -- snapshots --------------------------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def snapshot_of(remote: RemoteDocument) -> dict[str, Any]:
+    """The document as the system reported it, JSON-safe (Decimals and dates as strings)."""
+    return _plain(dataclasses.asdict(remote))
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def remote_from_snapshot(data: dict[str, Any]) -> RemoteDocument:
+    names = {f.name for f in dataclasses.fields(RemoteDocument)}
+    values = {k: v for k, v in data.items() if k in names}
+    values["total"] = _dec(values.get("total")) or Decimal("0")
+    for key in ("issue_date", "taxable_date", "due_date"):
+        values[key] = _day(values.get(key))
+    values["vat"] = [VatBreakdown(rate=_dec(v["rate"]), base=_dec(v["base"]), vat=_dec(v["vat"]))
+                     for v in values.get("vat") or []]
+    values["lines"] = [RemoteLine(name=l["name"], quantity=_dec(l["quantity"]), unit_price=_dec(l["unit_price"]),
+                                  vat_rate=_dec(l["vat_rate"]), unit=l.get("unit", ""), total=_dec(l.get("total")))
+                       for l in values.get("lines") or []]
+    return RemoteDocument(**values)
+
+
+def apply_remote(document: Document, remote: RemoteDocument) -> None:
+    """Copy what the system says about a document onto our row."""
+    document.remote_id = remote.remote_id
+    document.number = remote.number or None
+    document.order_number = (remote.order_number or remote.variable_symbol or "")[:64] or None
+    document.customer_name = (remote.customer_name or "")[:255] or None
+    document.issue_date = remote.issue_date.isoformat() if remote.issue_date else None
+    document.status = (remote.status or "")[:20] or None
+    document.total = remote.total
+    document.currency = remote.currency or None
+    document.snapshot = {**(document.snapshot or {}), **snapshot_of(remote)}
+
+
+# -- starting and watching -------------------------------------------------------------------
+def can_import(system: str | None) -> bool:
+    cls = registry.get(system) if system else None
+    return cls is not None and base.CAN_LIST in cls.capabilities
+
+
+def running_job(integration: Integration) -> Job | None:
+    """An import of this integration still under way (a stale one does not count)."""
+    job = db.session.scalar(db.select(Job).where(
+        Job.integration_id == integration.id, Job.kind == IMPORT, Job.state.in_(JobState.ACTIVE))
+        .order_by(Job.id.desc()))
+    if job is not None and job.updated_at < utcnow() - STALE_AFTER:
+        job.state = JobState.FAILED
+        job.error_code = "stale"
+        db.session.commit()
+        return None
+    return job
+
+
+def latest_job(integration: Integration) -> Job | None:
+    return db.session.scalar(db.select(Job).where(Job.integration_id == integration.id, Job.kind == IMPORT)
+                             .order_by(Job.id.desc()))
+
+
+def start_import(integration: Integration) -> Job:
+    """Queue an import, or return the one already running (a double submit starts one job)."""
+    job = running_job(integration)
+    if job is not None:
+        return job
+    job = Job(shop_id=integration.shop_id, integration_id=integration.id, kind=IMPORT, state=JobState.QUEUED)
+    db.session.add(job)
+    db.session.commit()
+    from . import jobs
+    jobs.enqueue(job)
+    db.session.expire_all()  # the worker may already have written progress (immediate mode)
+    return db.session.get(Job, job.id)
+
+
+def _claim(job_id: int) -> bool:
+    claimed = db.session.execute(
+        db.update(Job).where(Job.id == job_id, Job.state == JobState.QUEUED)
+        .values(state=JobState.RUNNING, updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+# -- the work ---------------------------------------------------------------------------------
+def run_import(job_id: int) -> None:
+    """The worker's part: page through the system's documents and store them."""
+    if not _claim(job_id):
+        return
+    job = db.session.get(Job, job_id)
+    integration = db.session.get(Integration, job.integration_id)
+    connector, log = connections.for_integration(integration)
+    counts = {"created": 0, "updated": 0, "matched": 0, "pages": 0, "capped": False}
+    try:
+        for page in range(1, MAX_PAGES + 1):
+            result = connector.list_documents(page=page, kind=INVOICE)
+            log.flush_to_db()
+            for remote in result.documents:
+                counts[_store(integration, remote)] += 1
+            counts["pages"] = page
+            job.done += len(result.documents)
+            job.total = max(result.total_count or 0, job.done)
+            job.result = dict(counts)
+            db.session.commit()
+            if not result.has_more:
+                break
+        else:
+            counts["capped"] = True
+        counts["matched"] = _match_orders(integration)
+        job.total = job.done if not counts["capped"] else job.total
+        job.result = counts
+        job.state = JobState.DONE
+    except ConnectorError as error:
+        rows = log.flush_to_db()
+        activation.note_auth_failure(integration, error)
+        job.state = JobState.FAILED
+        job.error_code = error.code
+        job.error_detail = (error.detail or "")[:2000]
+        job.result = {**counts, "log_id": rows[-1].id if rows else None,
+                      "hint_key": error.hint_key}
+    except Exception as exc:
+        # A job must never stay "running" for ever: fail it visibly, then let the worker log it.
+        db.session.rollback()
+        job = db.session.get(Job, job_id)
+        job.state = JobState.FAILED
+        job.error_code = REMOTE_ERROR
+        job.error_detail = f"internal error: {type(exc).__name__}"
+        db.session.commit()
+        raise
+    db.session.commit()
+
+
+def _store(integration: Integration, remote: RemoteDocument) -> str:
+    """Upsert by (integration, kind, remote id): importing twice creates no second row."""
+    document = db.session.scalar(db.select(Document).where(
+        Document.integration_id == integration.id, Document.kind == remote.kind,
+        Document.remote_id == remote.remote_id))
+    outcome = "updated"
+    if document is None:
+        document = Document(shop_id=integration.shop_id, integration_id=integration.id, kind=remote.kind,
+                            state=DocumentState.IMPORTED,
+                            idempotency_key=f"import-{integration.id}-{remote.kind}-{remote.remote_id}"[:64])
+        db.session.add(document)
+        outcome = "created"
+    apply_remote(document, remote)
+    return outcome
+
+
+def _match_orders(integration: Integration) -> int:
+    """Link imported documents to the shop's orders by order number or variable symbol."""
+    documents = db.session.scalars(db.select(Document).where(
+        Document.integration_id == integration.id, Document.state == DocumentState.IMPORTED)).all()
+    wanted: dict[str, list[Document]] = {}
+    for document in documents:
+        snap = document.snapshot or {}
+        for key in {snap.get("order_number"), snap.get("variable_symbol")} - {None, ""}:
+            wanted.setdefault(str(key), []).append(document)
+    matched = 0
+    keys = list(wanted)
+    for start in range(0, len(keys), 500):
+        orders = db.session.scalars(db.select(Order).where(
+            Order.shop_id == integration.shop_id, Order.number.in_(keys[start:start + 500]))).all()
+        for order in orders:
+            for document in wanted[order.number]:
+                if document.order_id is None:
+                    document.order_id = order.id
+    for document in documents:
+        matched += document.order_id is not None
+    return matched
+
+
+def imported_documents(job: Job) -> list[Document]:
+    return list(db.session.scalars(db.select(Document).where(
+        Document.shop_id == job.shop_id, Document.integration_id == job.integration_id,
+        Document.state == DocumentState.IMPORTED)
+        .order_by(Document.issue_date.desc(), Document.id.desc()).limit(TABLE_LIMIT)))
+
+
+# -- PDFs --------------------------------------------------------------------------------------
+def fetch_pdf(document: Document) -> Pdf:
+    """The document's PDF: the archived copy, else fetched from the system and archived."""
+    filename = f"{(document.number or document.remote_id or document.id)}.pdf".replace("/", "-")
+    if document.pdf:
+        return Pdf(content=document.pdf, filename=filename)
+    integration = document.integration
+    connector, log = connections.for_integration(integration)
+    try:
+        pdf = connector.get_pdf(document.remote_id, kind=document.kind)
+    except ConnectorError as error:
+        log.flush_to_db()
+        activation.note_auth_failure(integration, error)
+        db.session.commit()
+        raise
+    log.flush_to_db()
+    document.pdf = pdf.content
+    db.session.commit()
+    return Pdf(content=pdf.content, filename=filename, content_type=pdf.content_type)

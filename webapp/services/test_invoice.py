@@ -1,0 +1,485 @@
+"""The test invoice: issue one document for a test order (or a chosen order) through the
+connector, compare it with what the order says, show the PDF, and tidy up afterwards.
+
+The comparison is ours, in Decimal: each line is rounded half-up to cents, VAT is summed per
+rate, and every value the system reports differently is a mismatch the merchant sees.
+A test must not damage the bookkeeping, so the default is a document that takes no number from
+the invoice series (a draft where the system has drafts, else a proforma), and the tidy-up
+deletes only where the system allows it and otherwise cancels an invoice with a credit note.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from connectors import base, registry
+from connectors import errors as codes
+from connectors.documents import (CREDIT_NOTE, INVOICE, PROFORMA, Address, DocumentDraft, Line, Party,
+                                  RemoteDocument, round2)
+from connectors.errors import ConnectorError
+
+from ..extensions import db
+from ..models import Document, DocumentState, Integration, Order, OrderLine, Shop, utcnow
+from . import activation, audit, connections, importing
+from .activation import Outcome
+
+DRAFT = "draft"           # an invoice kept as a draft: no number taken (systems with CAN_DRAFT)
+HUNDRED = Decimal("100")
+ZERO = Decimal("0")
+DUE_DAYS = 14
+BUSY_FOR = timedelta(seconds=60)
+# Definite answers to a delete: nothing was deleted, so cancelling with a credit note is safe.
+REFUSALS = frozenset({codes.VALIDATION, codes.CONFLICT, codes.NOT_SUPPORTED, codes.PERMISSION_DENIED,
+                      codes.REMOTE_ERROR})
+
+KIND_LABELS = {DRAFT: _l("Draft invoice"), PROFORMA: _l("Proforma invoice"), INVOICE: _l("Invoice"),
+               CREDIT_NOTE: _l("Credit note")}
+
+# VAT rates valid per market (standard, reduced) and a price scale per currency, so the test
+# order looks like a real one. Net prices are whole amounts: every rounding mode agrees on them.
+MARKET_RATES = {"SK": ("23", "5"), "CZ": ("21", "12"), "AT": ("20", "10"), "PL": ("23", "8"),
+                "DE": ("19", "7"), "HU": ("27", "5")}
+MARKET_LANGUAGE = {"SK": "sk", "CZ": "cs", "AT": "de", "PL": "pl", "DE": "de", "HU": "hu"}
+CURRENCY_SCALE = {"EUR": 1, "CZK": 25, "PLN": 4, "HUF": 400}
+
+
+# -- kinds ------------------------------------------------------------------------------------
+def kind_choices(system: str) -> list[str]:
+    """Kinds the merchant may test with, the safe one first (it is the default)."""
+    caps = registry.get(system).capabilities
+    kinds = []
+    if base.CAN_DRAFT in caps:
+        kinds.append(DRAFT)
+    if base.CAN_PROFORMA in caps:
+        kinds.append(PROFORMA)
+    if base.CAN_INVOICE in caps:
+        kinds.append(INVOICE)
+    return kinds
+
+
+def takes_real_number(kind: str) -> bool:
+    return kind == INVOICE
+
+
+# -- the test order ---------------------------------------------------------------------------
+def create_test_order(shop: Shop) -> Order:
+    """A realistic order marked as a test: two products with different VAT rates, shipping,
+    quantities above one and a discount on one line."""
+    country = (shop.country or "SK").upper()
+    standard, reduced = (Decimal(r) for r in MARKET_RATES.get(country, MARKET_RATES["SK"]))
+    currency = (shop.currency or "EUR").upper()
+    scale = Decimal(CURRENCY_SCALE.get(currency, 1))
+
+    def gross(net: str, rate: Decimal) -> Decimal:
+        return round2(Decimal(net) * scale * (1 + rate / HUNDRED))
+
+    stamp = utcnow().strftime("%Y%m%d%H%M%S%f")[:17]
+    order = Order(shop_id=shop.id, number=f"TEST-{stamp}", status="new", currency=currency,
+                  language=MARKET_LANGUAGE.get(country, "en"), prices_include_vat=True, is_test=True,
+                  customer={"type": "company", "name": "Test Customer", "company_name": "Test Customer s.r.o.",
+                            "email": "test.customer@example.com",
+                            "billing_address": {"street": "Test Street 1", "city": "Test City", "zip": "10000",
+                                                "country": country},
+                            "delivery_address": {"street": "Test Street 1", "city": "Test City", "zip": "10000",
+                                                 "country": country}},
+                  shipping={"method": "courier", "name": _("Shipping (test)"), "price": str(gross("3", standard)),
+                            "vat_rate": str(standard)},
+                  payment={"method": "bank_transfer", "fee": "0.00", "vat_rate": str(standard)})
+    order.lines = [
+        OrderLine(shop_id=shop.id, position=1, sku="TEST-A", name=_("Test product A"), quantity=Decimal("2"),
+                  unit="ks", unit_price=gross("10", standard), vat_rate=standard, discount_percent=Decimal("10")),
+        OrderLine(shop_id=shop.id, position=2, sku="TEST-B", name=_("Test product B"), quantity=Decimal("3"),
+                  unit="ks", unit_price=gross("20", reduced), vat_rate=reduced, discount_percent=ZERO),
+    ]
+    db.session.add(order)
+    db.session.commit()
+    return order
+
+
+def order_lines(order: Order) -> list[Line]:
+    """The order as document lines: products, then shipping and a payment fee when charged."""
+    lines = [Line(name=l.name, quantity=l.quantity, unit_price=l.unit_price, vat_rate=l.vat_rate, unit=l.unit,
+                  sku=l.sku, discount_percent=l.discount_percent or ZERO) for l in order.lines]
+    for extra, default_name in ((order.shipping, _("Shipping")), (order.payment, _("Payment fee"))):
+        price = Decimal(str((extra or {}).get("price") or (extra or {}).get("fee") or "0"))
+        if price:
+            lines.append(Line(name=(extra or {}).get("name") or default_name, quantity=Decimal("1"),
+                              unit_price=price, vat_rate=Decimal(str(extra.get("vat_rate") or "0"))))
+    return lines
+
+
+def _address(data: dict[str, Any] | None) -> Address | None:
+    if not data:
+        return None
+    return Address(street=data.get("street", ""), city=data.get("city", ""), zip=data.get("zip", ""),
+                   country=data.get("country", ""))
+
+
+def draft_for_order(order: Order, kind: str, issue_date: date) -> DocumentDraft:
+    customer = order.customer or {}
+    party = Party(name=customer.get("name", ""), company_name=customer.get("company_name", ""),
+                  company_id=customer.get("company_id", ""), tax_id=customer.get("tax_id", ""),
+                  vat_id=customer.get("vat_id", ""), email=customer.get("email", ""), phone=customer.get("phone", ""),
+                  billing_address=_address(customer.get("billing_address")) or Address(),
+                  delivery_address=_address(customer.get("delivery_address")))
+    document_kind = INVOICE if kind == DRAFT else kind
+    return DocumentDraft(kind=document_kind, customer=party, lines=order_lines(order), currency=order.currency,
+                         issue_date=issue_date, taxable_date=issue_date, due_date=issue_date + timedelta(days=DUE_DAYS),
+                         prices_include_vat=order.prices_include_vat, order_number=order.number,
+                         variable_symbol="".join(c for c in order.number if c.isdigit())[:10],
+                         payment_method=(order.payment or {}).get("method", "bank_transfer"),
+                         shipping_method=(order.shipping or {}).get("method", ""), language=order.language or "",
+                         note=_("Test document issued by Fynode Accounting Connect."),
+                         options={"draft": True} if kind == DRAFT else {})
+
+
+# -- expected totals --------------------------------------------------------------------------
+@dataclass
+class ExpectedLine:
+    name: str
+    quantity: Decimal
+    unit_price: Decimal             # net, before the discount
+    unit_price_discounted: Decimal  # net, after the discount
+    vat_rate: Decimal
+    discount_percent: Decimal
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+
+
+@dataclass
+class Expected:
+    lines: list[ExpectedLine]
+    base_by_rate: dict[Decimal, Decimal]
+    vat_by_rate: dict[Decimal, Decimal]
+    total: Decimal
+    currency: str
+
+
+def expected_line(line: Line, prices_include_vat: bool) -> ExpectedLine:
+    factor = 1 + line.vat_rate / HUNDRED
+    keep = 1 - (line.discount_percent or ZERO) / HUNDRED
+    amount = round2(line.unit_price * line.quantity * keep)
+    if prices_include_vat:
+        gross = amount
+        net = round2(gross / factor)
+        unit_net = round2(line.unit_price / factor)
+    else:
+        net = amount
+        gross = net + round2(net * line.vat_rate / HUNDRED)
+        unit_net = line.unit_price
+    return ExpectedLine(name=line.name, quantity=line.quantity, unit_price=round2(unit_net),
+                        unit_price_discounted=round2(unit_net * keep), vat_rate=line.vat_rate,
+                        discount_percent=line.discount_percent or ZERO, net=net, vat=gross - net, gross=gross)
+
+
+def expected_totals(order: Order) -> Expected:
+    """What a correct document for this order shows, computed from the order alone."""
+    lines = [expected_line(l, order.prices_include_vat) for l in order_lines(order)]
+    base_by_rate: dict[Decimal, Decimal] = {}
+    vat_by_rate: dict[Decimal, Decimal] = {}
+    for line in lines:
+        rate = line.vat_rate.normalize()
+        base_by_rate[rate] = base_by_rate.get(rate, ZERO) + line.net
+        vat_by_rate[rate] = vat_by_rate.get(rate, ZERO) + line.vat
+    return Expected(lines=lines, base_by_rate=base_by_rate, vat_by_rate=vat_by_rate,
+                    total=sum((l.gross for l in lines), ZERO), currency=order.currency)
+
+
+# -- comparison -------------------------------------------------------------------------------
+@dataclass
+class Row:
+    """One compared value: what the order says, what the document says, whether they agree."""
+
+    label: str
+    expected: Any
+    actual: Any
+    kind: str = "text"          # text, money, number, percent, date
+    checked: bool = True        # False: shown for reference only (e.g. the number)
+
+    @property
+    def ok(self) -> bool:
+        if not self.checked:
+            return True
+        if isinstance(self.expected, Decimal) and isinstance(self.actual, Decimal):
+            return self.expected.compare(self.actual) == 0
+        return self.expected == self.actual
+
+
+@dataclass
+class LineComparison:
+    position: int
+    rows: list[Row]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows)
+
+
+@dataclass
+class Comparison:
+    header: list[Row]
+    lines: list[LineComparison]
+    vat: list[Row]
+    totals: list[Row]
+    currency: str
+
+    @property
+    def mismatches(self) -> int:
+        rows = self.header + self.vat + self.totals + [r for l in self.lines for r in l.rows]
+        return sum(not r.ok for r in rows)
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatches == 0
+
+
+def _norm(value: Decimal | None) -> Decimal | None:
+    return None if value is None else round2(value)
+
+
+def compare(order: Order, remote: RemoteDocument, requested: dict[str, Any] | None = None) -> Comparison:
+    """Order against the document the system issued, value by value."""
+    expected = expected_totals(order)
+    requested = requested or {}
+    day = lambda key: date.fromisoformat(requested[key]) if requested.get(key) else None  # noqa: E731
+    header = [
+        Row(str(_l("Number")), None, remote.number or None, checked=False),
+        Row(str(_l("Currency")), order.currency.upper(), (remote.currency or "").upper()),
+        Row(str(_l("Issue date")), day("issue_date"), remote.issue_date, "date", checked="issue_date" in requested),
+        Row(str(_l("Taxable supply date")), day("taxable_date"), remote.taxable_date, "date",
+            checked="taxable_date" in requested),
+        Row(str(_l("Due date")), day("due_date"), remote.due_date, "date", checked="due_date" in requested),
+    ]
+    lines = []
+    for index in range(max(len(expected.lines), len(remote.lines))):
+        want = expected.lines[index] if index < len(expected.lines) else None
+        got = remote.lines[index] if index < len(remote.lines) else None
+        unit = got.unit_price if got else None
+        if want is not None and unit is not None and round2(unit) == want.unit_price_discounted:
+            unit = want.unit_price  # the system shows the discounted price: the same line, said differently
+        rows = [
+            Row(str(_l("Name")), want.name.strip() if want else None, got.name.strip() if got else None),
+            Row(str(_l("Quantity")), want.quantity if want else None, got.quantity if got else None, "number"),
+            Row(str(_l("Unit price without VAT")), want.unit_price if want else None, _norm(unit), "money"),
+            Row(str(_l("VAT rate")), want.vat_rate if want else None, got.vat_rate if got else None, "percent"),
+        ]
+        if got is None or got.total is not None:
+            rows.append(Row(str(_l("Line total with VAT")), want.gross if want else None,
+                            _norm(got.total) if got else None, "money"))
+        lines.append(LineComparison(position=index + 1, rows=rows))
+    remote_base = {v.rate.normalize(): v.base for v in remote.vat}
+    remote_vat = {v.rate.normalize(): v.vat for v in remote.vat}
+    vat_rows = []
+    for rate in sorted(set(expected.base_by_rate) | set(remote_base), reverse=True):
+        vat_rows.append(Row(str(_l("Base at %(rate)s %%", rate=rate)), expected.base_by_rate.get(rate),
+                            _norm(remote_base.get(rate)), "money"))
+        vat_rows.append(Row(str(_l("VAT at %(rate)s %%", rate=rate)), expected.vat_by_rate.get(rate),
+                            _norm(remote_vat.get(rate)), "money"))
+    totals = [Row(str(_l("Grand total")), expected.total, _norm(remote.total), "money")]
+    return Comparison(header=header, lines=lines, vat=vat_rows, totals=totals, currency=order.currency)
+
+
+def comparison_for(document: Document) -> Comparison | None:
+    if not document.snapshot or document.order is None or not document.remote_id:
+        return None
+    return compare(document.order, importing.remote_from_snapshot(document.snapshot),
+                   (document.snapshot or {}).get("requested"))
+
+
+# -- issuing ----------------------------------------------------------------------------------
+def _key(order: Order, kind: str) -> str:
+    """Stable per test order and kind; a new generation once the previous one was removed."""
+    base_key = f"test-{order.id}-{kind}"
+    removed = db.session.scalar(db.select(db.func.count(Document.id)).where(
+        Document.shop_id == order.shop_id, Document.idempotency_key.like(f"{base_key}%"),
+        Document.state == DocumentState.CANCELLED)) or 0
+    return base_key if not removed else f"{base_key}-{removed + 1}"
+
+
+def _claim(document: Document) -> bool:
+    """Compare-and-set to CREATING: a double submit issues one document."""
+    now = utcnow()
+    claimed = db.session.execute(
+        db.update(Document).where(
+            Document.id == document.id,
+            db.or_(Document.state.in_((DocumentState.PENDING, DocumentState.FAILED)),
+                   db.and_(Document.state == DocumentState.CREATING, Document.updated_at < now - BUSY_FOR)))
+        .values(state=DocumentState.CREATING, updated_at=now, attempts=Document.attempts + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    db.session.refresh(document)
+    return claimed == 1
+
+
+def _error_outcome(integration: Integration, error: ConnectorError, log) -> Outcome:
+    rows = log.flush_to_db()
+    activation.note_auth_failure(integration, error)
+    db.session.commit()
+    return activation.outcome_from_error(integration.system, error, rows[-1].id if rows else None)
+
+
+def issue(integration: Integration, order: Order, kind: str) -> tuple[Document, Outcome]:
+    """Issue the test document for `order`, or show the one issued before with the same key."""
+    key = _key(order, kind)
+    document = db.session.scalar(db.select(Document).where(Document.shop_id == order.shop_id,
+                                                           Document.idempotency_key == key))
+    if document is None:
+        document = Document(shop_id=order.shop_id, integration_id=integration.id, order_id=order.id,
+                            kind=INVOICE if kind == DRAFT else kind, state=DocumentState.PENDING,
+                            idempotency_key=key, is_test=True, order_number=order.number)
+        db.session.add(document)
+        db.session.commit()
+    if document.state == DocumentState.CREATED:
+        return document, Outcome(ok=True, title=_("This test document was issued already"),
+                                 hint=_("Here it is again; nothing new was created."))
+    if not _claim(document):
+        return document, Outcome(ok=False, code="busy", title=_("The test document is being issued"),
+                                 hint=_("Wait a moment and reload this page; the result appears here."))
+    today = date.today()
+    draft = draft_for_order(order, kind, today)
+    requested = {"issue_date": today.isoformat(), "taxable_date": today.isoformat(),
+                 "due_date": draft.due_date.isoformat(), "test_kind": kind}
+    connector, log = connections.for_integration(integration)
+    remote = None
+    try:
+        if document.last_error_code and document.attempts > 1:
+            # An earlier attempt may have created it although no answer arrived.
+            remote = connector.find_by_reference(key, draft)
+        if remote is None:
+            remote = connector.create_document(draft, key)
+    except ConnectorError as error:
+        if error.ambiguous:
+            try:
+                remote = connector.find_by_reference(key, draft)
+            except ConnectorError:
+                remote = None
+        if remote is None:
+            document.state = DocumentState.FAILED
+            document.last_error_code = error.code
+            document.last_error_detail = (error.detail or "")[:2000]
+            return document, _error_outcome(integration, error, log)
+    document.snapshot = {"requested": requested}
+    importing.apply_remote(document, remote)
+    document.state = DocumentState.CREATED
+    document.last_error_code = document.last_error_detail = None
+    log.flush_to_db()
+    audit.record("test_document.issued", order.shop_id, system=integration.system, kind=kind,
+                 number=remote.number or remote.remote_id)
+    db.session.commit()
+    pdf_note = ""
+    if base.CAN_PDF in type(connector).capabilities:
+        try:
+            importing.fetch_pdf(document)
+        except ConnectorError:
+            pdf_note = " " + _("The PDF is not ready yet; open it in a moment.")
+    return document, Outcome(ok=True, title=_("%(kind)s %(number)s was issued", kind=KIND_LABELS[kind],
+                                              number=remote.number or ""),
+                             hint=_("Compare it with the order below.") + pdf_note)
+
+
+# -- tidying up -------------------------------------------------------------------------------
+def removal_plan(document: Document) -> str:
+    """What "Remove the test document" will do: delete, credit_note or none."""
+    caps = registry.get(document.integration.system).capabilities
+    if document.state != DocumentState.CREATED or not document.is_test:
+        return "none"
+    if base.CAN_DELETE in caps:
+        return "delete"
+    if document.kind == INVOICE and base.CAN_CREDIT_NOTE in caps:
+        return "credit_note"
+    return "none"
+
+
+def remove(document: Document) -> Outcome:
+    """Tidy up after the test the way accounting rules allow, and say exactly what was done."""
+    integration = document.integration
+    system = registry.get(integration.system)
+    label = KIND_LABELS.get(document.kind, document.kind)
+    name = document.number or document.remote_id
+    plan = removal_plan(document)
+    if plan == "none":
+        return Outcome(ok=False, title=_("Nothing to remove"),
+                       hint=_("%(system)s does not let us remove this document. Leave it, or cancel it in "
+                              "%(system)s by hand.", system=system.name))
+    connector, log = connections.for_integration(integration)
+    delete_error = None
+    if plan == "delete":
+        try:
+            connector.delete_document(document.remote_id, kind=document.kind)
+        except ConnectorError as error:
+            delete_error = error
+        else:
+            log.flush_to_db()
+            document.state = DocumentState.CANCELLED
+            document.note = "deleted"
+            audit.record("test_document.deleted", document.shop_id, system=integration.system, number=name)
+            db.session.commit()
+            return Outcome(ok=True, title=_("%(kind)s %(number)s was deleted in %(system)s",
+                                            kind=label, number=name, system=system.name),
+                           hint=_("Nothing of the test is left in your bookkeeping. The test order stays here, "
+                                  "marked as a test."))
+    if delete_error is not None:
+        refused = delete_error.code in REFUSALS and not delete_error.ambiguous
+        if not (refused and document.kind == INVOICE and base.CAN_CREDIT_NOTE in system.capabilities):
+            if delete_error.code == codes.PERMISSION_DENIED:
+                # Refusing one delete says nothing about the credentials: no "needs attention".
+                rows = log.flush_to_db()
+                db.session.commit()
+                outcome = activation.outcome_from_error(integration.system, delete_error,
+                                                        rows[-1].id if rows else None)
+            else:
+                outcome = _error_outcome(integration, delete_error, log)
+            outcome.title = _("%(system)s did not delete %(number)s", system=system.name, number=name)
+            outcome.hint = (_("Systems allow deleting only some documents, for example a proforma or the last "
+                              "number of a series.") + " " + outcome.hint)
+            outcome.fields = {}
+            return outcome
+    return _credit(document, connector, log, delete_error)
+
+
+def _credit(document: Document, connector, log, delete_error: ConnectorError | None) -> Outcome:
+    integration = document.integration
+    system = registry.get(integration.system)
+    order = document.order
+    draft = draft_for_order(order, CREDIT_NOTE, date.today())
+    draft.related_remote_id = document.remote_id
+    draft.note = _("Cancels the test invoice %(number)s.", number=document.number or document.remote_id)
+    key = f"{document.idempotency_key}-cn"[:64]
+    credit = Document(shop_id=document.shop_id, integration_id=integration.id, order_id=order.id, kind=CREDIT_NOTE,
+                      state=DocumentState.CREATING, idempotency_key=key, is_test=True, order_number=order.number,
+                      attempts=1)
+    existing = db.session.scalar(db.select(Document).where(Document.shop_id == document.shop_id,
+                                                           Document.idempotency_key == key))
+    credit = existing or credit
+    db.session.add(credit)
+    db.session.commit()
+    try:
+        remote = connector.find_by_reference(key, draft) if existing is not None else None
+        remote = remote or connector.create_document(draft, key)
+    except ConnectorError as error:
+        credit.state = DocumentState.FAILED
+        credit.last_error_code = error.code
+        return _error_outcome(integration, error, log)
+    importing.apply_remote(credit, remote)
+    credit.state = DocumentState.CREATED
+    document.state = DocumentState.CANCELLED
+    document.note = f"credit_note:{credit.id}"
+    log.flush_to_db()
+    audit.record("test_document.credited", document.shop_id, system=integration.system,
+                 number=document.number, credit_note=remote.number)
+    db.session.commit()
+    why = ""
+    if delete_error is not None:
+        why = _("%(system)s did not allow deleting it (accounting rules keep issued invoice numbers).",
+                system=system.name) + " " + activation.outcome_from_error(integration.system, delete_error).hint + " "
+    return Outcome(ok=True, title=_("Credit note %(credit)s cancels the test invoice %(number)s",
+                                    credit=remote.number or remote.remote_id, number=document.number or ""),
+                   hint=why + _("Both stay in %(system)s; together they amount to zero.", system=system.name),
+                   code=delete_error.code if delete_error else None,
+                   detail=delete_error.detail if delete_error else "")
