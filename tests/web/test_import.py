@@ -27,7 +27,7 @@ def connect(app, sandbox, shop_id: int, system: str) -> int:
     account = sandbox(system).account("valid")
     credentials = {k: str(v) for k, v in account["credentials"].items()}
     with app.app_context():
-        market = (account.get("market") or credentials.get("market") or "SK").upper()
+        market = (credentials.get("market") or registry.get(system).markets[0]).upper()
         shop = db.session.get(Shop, shop_id)
         shop.country, shop.currency = market, MARKET_CURRENCY.get(market, "EUR")
         db.session.commit()
