@@ -250,3 +250,18 @@ def test_an_order_of_the_shop_can_be_picked(app, owner_client, sandbox):
     assert document.order_id == order_id
     page = owner_client.get(f"/settings/accounting/test-invoice/{document.id}").get_data(as_text=True)
     assert "<html" in page and "matches the order in every value" in page
+
+
+def test_page_marks_a_differing_value_with_class_and_text(app, owner_client, sandbox):
+    connect(app, sandbox, owner_client.user.shop_id, "superfaktura")
+    _issue(owner_client, kind=PROFORMA)
+    [document] = _test_documents(app, owner_client.user.shop_id)
+    with app.app_context():
+        row = db.session.get(Document, document.id)
+        row.snapshot = {**row.snapshot, "total": "88.84"}  # as if the system had rounded differently
+        db.session.commit()
+    html = owner_client.get(f"/settings/accounting/test-invoice/{document.id}").get_data(as_text=True)
+    assert "1 value differs from the order" in html
+    [mismatch] = re.findall(r'<tr class="mismatch">.*?</tr>', html, re.S)
+    assert "Grand total" in mismatch and "✗ Mismatch" in mismatch and "€88.84" in mismatch and "€88.83" in mismatch
+    assert "discount 10 %" in html

@@ -215,6 +215,7 @@ class Row:
 class LineComparison:
     position: int
     rows: list[Row]
+    discount_percent: Decimal = ZERO
 
     @property
     def ok(self) -> bool:
@@ -272,7 +273,8 @@ def compare(order: Order, remote: RemoteDocument, requested: dict[str, Any] | No
         if got is None or got.total is not None:
             rows.append(Row(str(_l("Line total with VAT")), want.gross if want else None,
                             _norm(got.total) if got else None, "money"))
-        lines.append(LineComparison(position=index + 1, rows=rows))
+        lines.append(LineComparison(position=index + 1, rows=rows,
+                                    discount_percent=want.discount_percent if want else ZERO))
     remote_base = {v.rate.normalize(): v.base for v in remote.vat}
     remote_vat = {v.rate.normalize(): v.vat for v in remote.vat}
     vat_rows = []
