@@ -202,3 +202,30 @@ def test_next_steps_partial_offers_both_checks(app, owner_client, sandbox):
         html = render_template("journey/_next_steps.html", integration=integration)
     assert 'action="/settings/accounting/import"' in html and 'href="/settings/accounting/test-invoice"' in html
     assert 'name="csrf_token"' in html and 'aria-live="polite"' in html
+
+
+def test_variable_symbol_matches_the_digits_of_an_order_number(app, owner_client, sandbox):
+    shop_id = owner_client.user.shop_id
+    integration_id = connect(app, sandbox, shop_id, "superfaktura")
+    references = first_page_references(app, integration_id)
+    number = f"{references[0][:2]}-{references[0][2:]}"  # "10-47": the seeded VS is "1047"
+    add_order(app, shop_id, number)
+    owner_client.post("/settings/accounting/import")
+    with app.app_context():
+        document = db.session.scalar(db.select(Document).where(Document.order_id.is_not(None)))
+        assert document.order.number == number and document.snapshot["variable_symbol"] == references[0]
+
+
+def test_snapshot_keeps_every_value_of_the_remote_document():
+    from datetime import date
+
+    from connectors.documents import RemoteDocument, RemoteLine, VatBreakdown
+    remote = RemoteDocument(remote_id="7", kind="invoice", number="2026001", currency="EUR", total=Decimal("12.30"),
+                            issue_date=date(2026, 11, 24), due_date=date(2026, 12, 8), customer_name="Ján",
+                            vat=[VatBreakdown(Decimal("23"), Decimal("10.00"), Decimal("2.30"))],
+                            lines=[RemoteLine("Tea", Decimal("1"), Decimal("10.00"), Decimal("23"), "ks", Decimal("12.30"))],
+                            raw_id_fields={"id": 7})
+    snapshot = importing.snapshot_of(remote)
+    import json
+    assert json.loads(json.dumps(snapshot)) == snapshot and snapshot["total"] == "12.30"
+    assert importing.remote_from_snapshot(snapshot) == remote

@@ -193,27 +193,37 @@ def _store(integration: Integration, remote: RemoteDocument) -> str:
     return outcome
 
 
+def _digits_only(column):
+    """The order number without the separators shops put in it ("2026-000123" -> "2026000123"),
+    which is how variable symbols carry order numbers."""
+    for separator in ("-", "/", " ", ".", "_"):
+        column = db.func.replace(column, separator, "")
+    return column
+
+
 def _match_orders(integration: Integration) -> int:
-    """Link imported documents to the shop's orders by order number or variable symbol."""
+    """Link imported documents to the shop's orders: order number or variable symbol equal to the
+    order's number, else the variable symbol equal to the number's digits."""
     documents = db.session.scalars(db.select(Document).where(
         Document.integration_id == integration.id, Document.state == DocumentState.IMPORTED)).all()
-    wanted: dict[str, list[Document]] = {}
+    by_reference: dict[str, list[Document]] = {}
+    by_symbol: dict[str, list[Document]] = {}
     for document in documents:
         snap = document.snapshot or {}
         for key in {snap.get("order_number"), snap.get("variable_symbol")} - {None, ""}:
-            wanted.setdefault(str(key), []).append(document)
-    matched = 0
-    keys = list(wanted)
-    for start in range(0, len(keys), 500):
-        orders = db.session.scalars(db.select(Order).where(
-            Order.shop_id == integration.shop_id, Order.number.in_(keys[start:start + 500]))).all()
-        for order in orders:
-            for document in wanted[order.number]:
-                if document.order_id is None:
-                    document.order_id = order.id
-    for document in documents:
-        matched += document.order_id is not None
-    return matched
+            by_reference.setdefault(str(key), []).append(document)
+        if snap.get("variable_symbol"):
+            by_symbol.setdefault(str(snap["variable_symbol"]), []).append(document)
+    for wanted, column in ((by_reference, Order.number), (by_symbol, _digits_only(Order.number))):
+        keys = list(wanted)
+        for start in range(0, len(keys), 500):
+            rows = db.session.execute(db.select(Order.id, column).where(
+                Order.shop_id == integration.shop_id, column.in_(keys[start:start + 500])))
+            for order_id, key in rows:
+                for document in wanted[key]:
+                    if document.order_id is None:
+                        document.order_id = order_id
+    return sum(document.order_id is not None for document in documents)
 
 
 def imported_documents(job: Job) -> list[Document]:
