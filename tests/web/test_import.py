@@ -229,3 +229,21 @@ def test_snapshot_keeps_every_value_of_the_remote_document():
     import json
     assert json.loads(json.dumps(snapshot)) == snapshot and snapshot["total"] == "12.30"
     assert importing.remote_from_snapshot(snapshot) == remote
+
+
+def test_a_job_that_lost_its_worker_says_so_and_can_be_started_again(app, owner_client, sandbox):
+    from datetime import timedelta
+
+    from webapp.models import utcnow
+    shop_id = owner_client.user.shop_id
+    integration_id = connect(app, sandbox, shop_id, "superfaktura")
+    with app.app_context():
+        job = Job(shop_id=shop_id, integration_id=integration_id, kind="import", state="queued",
+                  created_at=utcnow() - timedelta(hours=1), updated_at=utcnow() - timedelta(hours=1))
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    html = owner_client.get(f"/settings/accounting/jobs/{job_id}", headers=HTMX).get_data(as_text=True)
+    assert "The import stopped" in html and "hx-trigger" not in html and "Start the import again" in html
+    response = owner_client.post("/settings/accounting/import")
+    assert response.headers["Location"] != f"/settings/accounting/jobs/{job_id}"

@@ -64,7 +64,7 @@ def _job_context(job: Job) -> dict:
     integration = db.session.get(Integration, job.integration_id)
     outcome = None
     if job.state == "failed":
-        if job.error_code == "stale":
+        if job.error_code == importing.STALE:
             outcome = activation.Outcome(ok=False, title=_("The import stopped"),
                                          hint=_("It was interrupted. Start it again; nothing is imported twice."))
         else:
@@ -80,6 +80,7 @@ def _job_context(job: Job) -> dict:
 @bp.get("/jobs/<int:job_id>")
 def job(job_id: int):
     row = get_or_404(Job, job_id)
+    importing.expire_if_stale(row)
     return _page("journey/job.html", "journey/_job.html", **_job_context(row))
 
 

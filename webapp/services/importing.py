@@ -26,6 +26,7 @@ from . import activation, connections
 IMPORT = "import"
 MAX_PAGES = 20                      # a first look at recent documents, not an archive copy
 STALE_AFTER = timedelta(minutes=10)  # a job not updated for this long has lost its worker
+STALE = "stale"
 TABLE_LIMIT = 1000
 
 
@@ -93,12 +94,17 @@ def running_job(integration: Integration) -> Job | None:
     job = db.session.scalar(db.select(Job).where(
         Job.integration_id == integration.id, Job.kind == IMPORT, Job.state.in_(JobState.ACTIVE))
         .order_by(Job.id.desc()))
-    if job is not None and job.updated_at < utcnow() - STALE_AFTER:
+    return None if job is None or expire_if_stale(job) else job
+
+
+def expire_if_stale(job: Job) -> bool:
+    """A queued or running job nobody has touched for a while lost its worker: say so."""
+    if job.state in JobState.ACTIVE and job.updated_at < utcnow() - STALE_AFTER:
         job.state = JobState.FAILED
-        job.error_code = "stale"
+        job.error_code = STALE
         db.session.commit()
-        return None
-    return job
+        return True
+    return False
 
 
 def latest_job(integration: Integration) -> Job | None:
