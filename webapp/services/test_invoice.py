@@ -389,8 +389,8 @@ def issue(integration: Integration, order: Order, kind: str) -> tuple[Document, 
 def removal_plan(document: Document) -> str:
     """What "Remove the test document" will do: delete, credit_note or none."""
     caps = registry.get(document.integration.system).capabilities
-    if document.state != DocumentState.CREATED or not document.is_test:
-        return "none"
+    if document.state != DocumentState.CREATED or not document.is_test or document.kind == CREDIT_NOTE:
+        return "none"  # a credit note is itself the tidy-up: removing it would revive the invoice
     if base.CAN_DELETE in caps:
         return "delete"
     if document.kind == INVOICE and base.CAN_CREDIT_NOTE in caps:
