@@ -46,3 +46,4 @@ def reverify_connections():
     with app_context():
         from .services import verification
         verification.reverify_all()
+from .services import jobs  # noqa: E402,F401  (registers the job tasks with the consumer)

@@ -28,7 +28,7 @@ class IntegrationTokenCache:
         self.integration = integration
 
     def load(self) -> dict[str, Any] | None:
-        if self.integration.id is not None and db.session.bind.dialect.name != "sqlite":
+        if self.integration.id is not None and db.session.get_bind().dialect.name != "sqlite":
             db.session.refresh(self.integration, ["token_encrypted"])
         return box().decrypt(self.integration.token_encrypted) or None
 
@@ -40,7 +40,7 @@ class IntegrationTokenCache:
     def lock(self) -> Iterator[None]:
         # PostgreSQL: a row lock serialises renewal between processes until the caller commits.
         # SQLite serialises writers on its own.
-        if self.integration.id is not None and db.session.bind.dialect.name == "postgresql":
+        if self.integration.id is not None and db.session.get_bind().dialect.name == "postgresql":
             db.session.execute(db.select(Integration.id).where(Integration.id == self.integration.id)
                                .with_for_update())
         yield
