@@ -33,7 +33,8 @@ def app(sandbox_servers, tmp_path_factory):
         database = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     app = create_app(Config(TESTING=True, SQLALCHEMY_DATABASE_URI=database, WTF_CSRF_ENABLED=False,
                             ACCOUNTING_SANDBOX=True, VENDOR_REGISTRATIONS=dict(SANDBOX_REGISTRATIONS),
-                            SESSION_COOKIE_SECURE=False, CONNECT_TIMEOUT=2.0, READ_TIMEOUT=3.0))
+                            SESSION_COOKIE_SECURE=False, PUBLIC_URL="http://127.0.0.1:5000",
+                            CONNECT_TIMEOUT=2.0, READ_TIMEOUT=3.0))
     with app.app_context():
         from flask_migrate import upgrade
         upgrade(directory=app.extensions["migrate"].directory)

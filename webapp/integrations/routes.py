@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from connectors import registry
+from connectors.errors import ConnectorError
 
 from ..extensions import db
 from ..models import IntegrationStatus
-from ..services import activation, connections, verification
+from ..services import activation, connections, oauth, verification
 from ..services.tenancy import current_shop_id
 from .forms import render_fields
 
@@ -50,7 +51,7 @@ def _connection_context(cls, integration, values=None, errors=None, outcome=None
     fields = render_fields(cls.schema, values, errors or {}, stored,
                            integration.choices if integration is not None else None)
     return {"system": cls, "integration": integration, "fields": fields, "outcome": outcome,
-            "statuses": IntegrationStatus}
+            "statuses": IntegrationStatus, "pending_accounts": oauth.pending_accounts(integration)}
 
 
 @bp.get("/<system>")
@@ -70,6 +71,46 @@ def activate(system: str):
     status = 422 if outcome.code == "validation" and not outcome.log_id else 200
     template = "integrations/_connection.html" if request.htmx else "integrations/settings.html"
     return render_template(template, **ctx), status
+
+
+def _callback_url(system: str) -> str:
+    """The OAuth redirect URI: FYNODE_PUBLIC_URL when set (behind a proxy, and it must match the
+    URI registered with the vendor), else the address this request came to."""
+    from flask import current_app
+    public = current_app.config.get("PUBLIC_URL", "").rstrip("/")
+    if public:
+        return public + url_for(".oauth_callback", system=system)
+    return url_for(".oauth_callback", system=system, _external=True)
+
+
+@bp.get("/<system>/connect")
+def oauth_start(system: str):
+    """"Connect with <system>": off to the vendor's sign-in and consent page."""
+    cls = _system_or_404(system)
+    try:
+        return redirect(oauth.start(system, _callback_url(system)))
+    except ConnectorError as error:
+        integration = activation.current_integration(current_shop_id(), system)
+        outcome = activation.outcome_from_error(system, error)
+        return render_template("integrations/settings.html", **_connection_context(cls, integration, outcome=outcome))
+
+
+@bp.get("/<system>/oauth/callback")
+def oauth_callback(system: str):
+    cls = _system_or_404(system)
+    shop_id = current_shop_id()
+    integration, outcome, accounts = oauth.finish(shop_id, system, request.args.to_dict(), _callback_url(system))
+    if outcome is None and len(accounts) == 1:
+        integration, outcome = oauth.choose_account(shop_id, system, accounts[0][0])
+    return render_template("integrations/settings.html", **_connection_context(cls, integration, outcome=outcome))
+
+
+@bp.post("/<system>/oauth/account")
+def oauth_account(system: str):
+    cls = _system_or_404(system)
+    integration, outcome = oauth.choose_account(current_shop_id(), system, request.form.get("slug", ""))
+    template = "integrations/_connection.html" if request.htmx else "integrations/settings.html"
+    return render_template(template, **_connection_context(cls, integration, outcome=outcome))
 
 
 @bp.post("/<system>/verify")

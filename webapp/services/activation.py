@@ -62,6 +62,9 @@ def validate(system: str, raw: dict[str, Any], integration: Integration | None):
     cls = registry.get(system)
     stored = connections.stored_secrets(integration) if integration and integration.secrets_encrypted else {}
     config, secrets, errors = schema_fields.validate_values(cls.schema, raw, stored)
+    # Secrets the form does not show (an OAuth refresh token) stay as they are.
+    schema_secrets = schema_fields.secret_keys(cls.schema)
+    secrets = {**{k: v for k, v in stored.items() if k not in schema_secrets}, **secrets}
     return config, secrets, {k: [_(m) for m in v] for k, v in errors.errors.items()}
 
 
@@ -97,7 +100,7 @@ def outcome_from_error(system: str, error: ConnectorError, log_id: int | None = 
     hint = hint_for(error.code, system, error.hint_key)
     if error.code == codes.RATE_LIMITED and error.retry_at:
         hint = f"{hint} " + _("The limit resets at %(time)s.", time=error.retry_at.strftime("%Y-%m-%d %H:%M %Z").strip())
-    fields = {k: list(v) for k, v in (error.fields or {}).items()}
+    fields = {k: [_(m) for m in v] for k, v in (error.fields or {}).items()}
     if not fields and cls is not None:
         fields = _suspect_fields(cls, error)
     return Outcome(ok=False, title=title_for(error.code), hint=hint, code=error.code, detail=error.detail,
@@ -158,8 +161,13 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
         db.session.commit()
         return integration, outcome_from_error(system, error, rows[-1].id if rows else None)
 
+    return integration, complete(integration, connector, log, identity, choices, config, secrets, token_cache)
+
+
+def complete(integration: Integration, connector, log, identity, choices, config, secrets, token_cache) -> Outcome:
+    """The connection verified: store what was verified, make it the shop's current one."""
     rows = log.flush_to_db()
-    previous = connections.stored_secrets(integration) if integration.secrets_encrypted else {}
+    first_time = integration.activated_at is None
     if token_cache is not None:
         token = token_cache.load() or {}
         integration.token_encrypted = box().encrypt(token) if token else None
@@ -177,12 +185,12 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
     integration.activated_at = integration.activated_at or now
     _make_current(integration)
     _release(integration)
-    audit.record("integration.activated" if not previous else "integration.credentials_updated",
-                 shop_id, system=system, company=identity.company_name)
+    audit.record("integration.activated" if first_time else "integration.credentials_updated",
+                 integration.shop_id, system=integration.system, company=identity.company_name)
     db.session.commit()
-    return integration, Outcome(ok=True, title=_("Connected as %(name)s", name=identity.company_name),
-                                hint=_("The connection works. Next, import your existing invoices and issue a test invoice."),
-                                identity=integration.verified_as, log_id=rows[-1].id if rows else None)
+    return Outcome(ok=True, title=_("Connected as %(name)s", name=identity.company_name),
+                   hint=_("The connection works. Next, import your existing invoices and issue a test invoice."),
+                   identity=integration.verified_as, log_id=rows[-1].id if rows else None)
 
 
 def _make_current(integration: Integration) -> None:
