@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -55,7 +56,22 @@ class Transport:
 
     def __post_init__(self) -> None:
         self._secrets: list[str] = []
+        self._deadline: float | None = None
         self.add_secrets(self.secrets)
+
+    @contextmanager
+    def deadline(self, seconds: float):
+        """Bound every request made inside (retries and multi-call operations included) by one
+        overall time budget, so an interactive page answers in time even when the system hangs."""
+        previous = self._deadline
+        self._deadline = time.monotonic() + seconds
+        try:
+            yield
+        finally:
+            self._deadline = previous
+
+    def _remaining(self) -> float | None:
+        return None if self._deadline is None else self._deadline - time.monotonic()
 
     def add_secrets(self, values: Iterable[str]) -> None:
         """Remember more values to redact (e.g. an access token obtained at run time)."""
@@ -105,18 +121,27 @@ class Transport:
         if safe_to_retry is None:
             safe_to_retry = method in IDEMPOTENT_METHODS
         headers = {"User-Agent": self.user_agent, **kwargs.pop("headers", {})}
-        read_timeout = timeout or self.read_timeout
         attempt = 0
         while True:
             attempt += 1
+            read_timeout, connect_timeout = timeout or self.read_timeout, self.connect_timeout
+            remaining = self._remaining()
+            if remaining is not None:
+                if remaining <= 0.05:
+                    raise errors.ConnectorError(errors.TIMEOUT, detail="The time for this operation ran out.",
+                                                ambiguous=False)
+                read_timeout, connect_timeout = min(read_timeout, remaining), min(connect_timeout, remaining)
             started = time.monotonic()
             try:
                 response = self.session.request(method, url, headers=headers,
-                                                timeout=(self.connect_timeout, read_timeout), **kwargs)
+                                                timeout=(connect_timeout, read_timeout), **kwargs)
             except requests.exceptions.RequestException as exc:
                 code, ambiguous = _classify(exc, safe_to_retry)
                 self._report(operation, method, url, None, started, headers, kwargs, None, code, attempt)
-                if attempt <= self.retries and (safe_to_retry or code == errors.UNREACHABLE and _before_send(exc)):
+                # A read timeout is not retried: the system is hanging, and the caller's page or
+                # the worker's backoff decides what happens next.
+                retry = code == errors.UNREACHABLE if not safe_to_retry else code != errors.TIMEOUT
+                if attempt <= self.retries and retry and (safe_to_retry or _before_send(exc)):
                     time.sleep(self.backoff * attempt)
                     continue
                 raise errors.ConnectorError(code, detail=_describe(exc), ambiguous=ambiguous) from None

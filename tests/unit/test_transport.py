@@ -60,3 +60,23 @@ def test_read_timeout_on_a_create_is_ambiguous_and_not_retried(echo_url):
         t.request("POST", f"{echo_url}/create", operation="create_invoice", json={"a": 1})
     assert exc.value.code == TIMEOUT and exc.value.ambiguous
     assert len(seen) == 1  # never blindly repeated
+
+
+def test_a_deadline_bounds_several_requests_together(echo_url):
+    import time
+    t = Transport(user_agent="Test", read_timeout=5.0)
+    started = time.monotonic()
+    with pytest.raises(ConnectorError) as exc:
+        with t.deadline(1.5):
+            for _ in range(5):  # each POST takes 1 s on the server
+                t.request("POST", f"{echo_url}/slow", operation="create_invoice", json={})
+    assert time.monotonic() - started < 2.5
+    assert exc.value.code == TIMEOUT
+
+
+def test_a_read_timeout_on_a_get_is_not_repeated(echo_url):
+    seen = []
+    t = Transport(user_agent="Test", read_timeout=0.2, on_exchange=seen.append)
+    with pytest.raises(ConnectorError):
+        t.request("POST", f"{echo_url}/slow", operation="verify", safe_to_retry=True, json={})
+    assert len(seen) == 1

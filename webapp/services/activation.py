@@ -25,6 +25,8 @@ from .hints import hint_for, title_for
 
 BUSY = "busy"
 BUSY_SECONDS = 30
+# The settings page answers within 15 s even when the system hangs.
+INTERACTIVE_SECONDS = 13.0
 
 
 @dataclass
@@ -148,8 +150,9 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
     connector, log = connections.build(system, shop_id=shop_id, config=config, secrets=secrets,
                                        integration=integration, token_cache=token_cache)
     try:
-        identity = connector.verify()
-        choices = fetch_choices(connector)
+        with connector.http.deadline(INTERACTIVE_SECONDS):
+            identity = connector.verify()
+            choices = fetch_choices(connector)
     except ConnectorError as error:
         rows = log.flush_to_db()
         _release(integration)

@@ -105,8 +105,9 @@ def choose_account(shop_id: int, system: str, slug: str):
     connector, log = connections.build(system, shop_id=shop_id, config=config, secrets=pending["secrets"],
                                        integration=integration, token_cache=token_cache)
     try:
-        identity = connector.verify()
-        choices = activation.fetch_choices(connector)
+        with connector.http.deadline(activation.INTERACTIVE_SECONDS):
+            identity = connector.verify()
+            choices = activation.fetch_choices(connector)
     except ConnectorError as error:
         rows = log.flush_to_db()
         integration.last_error_code = error.code

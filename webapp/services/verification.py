@@ -11,7 +11,8 @@ from . import activation, connections
 def reverify(integration: Integration) -> activation.Outcome:
     connector, log = connections.for_integration(integration)
     try:
-        identity = connector.verify()
+        with connector.http.deadline(activation.INTERACTIVE_SECONDS):
+            identity = connector.verify()
     except ConnectorError as error:
         rows = log.flush_to_db()
         activation.note_auth_failure(integration, error)
