@@ -164,6 +164,7 @@ def integration_context():
         base.CAN_MARK_PAID: _l("Marking as paid"), base.CAN_NUMBER_SERIES: _l("Number series"),
         base.CAN_DELETE: _l("Deleting documents"), base.CAN_DRAFT: _l("Drafts"),
         base.CAN_OAUTH: _l("Connect with one click"),
+        "api": _l("API access"), "invoices": _l("Invoices"), "expenses": _l("Expenses"), "reports": _l("Reports"),
     }
     attention = None
     if getattr(current_user, "is_authenticated", False) and current_user.shop_id:
