@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 for lang in pl cs sk; do
   po=webapp/translations/$lang/LC_MESSAGES/messages.po
   if [ -f "$po" ]; then
-    .venv/bin/pybabel update --no-fuzzy-matching --omit-header -i /tmp/fynode-messages.pot -d webapp/translations -l "$lang" >/dev/null 2>&1
+    .venv/bin/pybabel update --no-fuzzy-matching -i /tmp/fynode-messages.pot -d webapp/translations -l "$lang" >/dev/null 2>&1
   else
     .venv/bin/pybabel init -i /tmp/fynode-messages.pot -d webapp/translations -l "$lang" >/dev/null 2>&1
   fi
