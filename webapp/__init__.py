@@ -50,12 +50,14 @@ def create_app(config: Config | None = None) -> Flask:
     from .integrations.routes import bp as integrations_bp
     from .journey.routes import bp as journey_bp
     from .main.routes import bp as main_bp
+    from .logs.routes import bp as logs_bp
     from .support.routes import bp as support_bp
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(integrations_bp)
     app.register_blueprint(journey_bp)
     app.register_blueprint(support_bp)
+    app.register_blueprint(logs_bp)
 
     from . import cli, formatting
     cli.init_app(app)

@@ -21,7 +21,7 @@ class TestInvoiceForm(FlaskForm):
     def __init__(self, system: str, orders, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.order.choices = [(NEW_ORDER, str(_l("Create a new test order")))] + [
-            (str(o.id), f"{o.number}" + (f" ({_l('test')})" if o.is_test else "")) for o in orders]
+            (str(o.id), o.number + (" (" + str(_l("test order")) + ")" if o.is_test else "")) for o in orders]
         kinds = test_invoice.kind_choices(system)
         self.kind.choices = [(k, str(test_invoice.KIND_LABELS[k])) for k in kinds]
         if not self.kind.data and kinds:
