@@ -1,7 +1,7 @@
 """Benchmark: how long each connector's verification and a full import of the seeded invoices take
 against its sandbox over loopback HTTP, and how many requests they cost (vendors meter them).
 
-Run: .venv/bin/python bench/connectors.py [--rounds N]
+Run: .venv/bin/python bench/connector_calls.py [--rounds N]
 Numbers measure our code plus the local sandbox, not the vendor: they show regressions in our
 request count and overhead, and the quota an activation or import spends.
 """
