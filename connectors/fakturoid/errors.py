@@ -95,6 +95,9 @@ def error_for(response: requests.Response, *, operation: str) -> ConnectorError:
     if status == 422:
         if operation == "delete_invoice":
             return err(codes.CONFLICT, "fakturoid.cannot_delete", fields=fields)
+        if "exchange_rate" in fields:
+            # Documented: a currency other than the account's needs an exchange rate.
+            return err(codes.VALIDATION, "fakturoid.exchange_rate_needed", fields=fields)
         return err(codes.VALIDATION, fields=fields)
     if status == 429:
         return err(codes.RATE_LIMITED, retry_at=retry_at(response))

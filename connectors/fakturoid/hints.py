@@ -4,6 +4,10 @@ from __future__ import annotations
 from ..i18n import N_
 
 HINTS: dict[str, str] = {
+    "fakturoid.exchange_rate_needed": N_(
+        "The document is in another currency than your Fakturoid account, and Fakturoid needs an exchange "
+        "rate for it. Issue documents in the account's currency, or add an account in that currency in "
+        "Fakturoid."),
     "fakturoid.invalid_credentials": N_(
         "Fakturoid did not accept the credentials. If you connected by signing in, connect again and allow "
         "access. If you pasted a Client ID and Client Secret, copy them again from Settings > User account; "

@@ -68,6 +68,10 @@ def invoice_payload(draft: DocumentDraft, idempotency_key: str, subject_id: int,
         "client_vat_no": customer.vat_id or customer.tax_id or None,
         "lines": [_line(line, negative=draft.kind == CREDIT_NOTE) for line in draft.lines],
     }
+    if draft.options.get("exchange_rate"):
+        # Required by Fakturoid when the currency differs from the account's; the caller that knows
+        # the rate (e.g. the Czech National Bank's of the previous day) puts it in the draft.
+        payload["exchange_rate"] = str(draft.options["exchange_rate"])
     if draft.order_number:
         payload["order_number"] = draft.order_number
     # A Czech variable symbol is up to 10 digits; anything else is left to Fakturoid, which

@@ -568,3 +568,15 @@ def test_token_endpoint_timeout_is_a_plain_timeout_not_an_ambiguous_create(sb, r
         valid(sb, records, read_timeout=0.3).create_document(draft(), "fy-token-slow")
     assert caught.value.code == errors.TIMEOUT and not caught.value.ambiguous
     assert not any(r["path"].endswith("/invoices.json") for r in sb.requests())
+
+
+def test_document_in_a_foreign_currency_needs_an_exchange_rate_with_its_own_hint(sb, records):
+    foreign = draft()
+    foreign.currency = "EUR"  # the seeded account keeps its books in CZK
+    with pytest.raises(errors.ConnectorError) as caught:
+        valid(sb, records).create_document(foreign, "fx-1")
+    assert caught.value.code == errors.VALIDATION
+    assert caught.value.hint_key == "fakturoid.exchange_rate_needed" and "exchange_rate" in caught.value.fields
+    foreign.options["exchange_rate"] = "25.125"
+    created = valid(sb, records).create_document(foreign, "fx-2")
+    assert created.currency == "EUR" and held(sb, created.remote_id)
