@@ -31,7 +31,9 @@ def _consent(authorize_url: str, login: dict, decision: str) -> str:
 
 def _back_to_app(client, location: str):
     parts = urlsplit(location)
-    return client.get(f"{parts.path}?{parts.query}")
+    response = client.get(f"{parts.path}?{parts.query}", follow_redirects=True)
+    assert response.request.path == "/settings/accounting/fakturoid"  # the code is not left in the address
+    return response
 
 
 def test_connect_with_fakturoid_allows_and_connects(app, owner_client, fa):
@@ -54,6 +56,11 @@ def test_connect_with_fakturoid_allows_and_connects(app, owner_client, fa):
         assert row.status == "active" and row.config["auth_method"] == "oauth"
         assert box().decrypt(row.secrets_encrypted).get("refresh_token")
         assert "_pending_oauth" not in (row.choices or {})
+    # Reloading the page shows the connection, not a failure; replaying the callback changes nothing.
+    reloaded = owner_client.get("/settings/accounting/fakturoid").get_data(as_text=True)
+    assert "Connected as" in reloaded and "not granted" not in reloaded
+    replay = _back_to_app(owner_client, location).get_data(as_text=True)
+    assert "already used" in replay and "✓ Active" in replay
     # A later call from the stored integration (as the worker makes it) works with the stored token.
     assert "Connected as" in owner_client.post("/settings/accounting/fakturoid/verify").get_data(as_text=True)
 
@@ -71,7 +78,8 @@ def test_refused_consent_shows_its_hint_and_connects_nothing(app, owner_client, 
 
 def test_a_callback_with_a_foreign_state_is_refused(owner_client, fa):
     owner_client.get("/settings/accounting/fakturoid/connect")
-    html = owner_client.get("/settings/accounting/fakturoid/oauth/callback?code=stolen&state=forged").get_data(as_text=True)
+    html = owner_client.get("/settings/accounting/fakturoid/oauth/callback?code=stolen&state=forged",
+                            follow_redirects=True).get_data(as_text=True)
     assert "consent_denied" in html and "Connected as" not in html
     assert not any(r["path"].endswith("/oauth/token") for r in fa.requests())
 

@@ -4,7 +4,7 @@ Each view reads the request, calls one service and renders one template; HTMX re
 partial the page itself includes."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -54,11 +54,15 @@ def _connection_context(cls, integration, values=None, errors=None, outcome=None
             "statuses": IntegrationStatus, "pending_accounts": oauth.pending_accounts(integration)}
 
 
+OUTCOME_KEY = "integration_outcome"
+
+
 @bp.get("/<system>")
 def settings(system: str):
     cls = _system_or_404(system)
     integration = activation.current_integration(current_shop_id(), system)
-    return render_template("integrations/settings.html", **_connection_context(cls, integration))
+    outcome = activation.outcome_from_dict(session.pop(OUTCOME_KEY, None))
+    return render_template("integrations/settings.html", **_connection_context(cls, integration, outcome=outcome))
 
 
 @bp.post("/<system>/activate")
@@ -97,12 +101,16 @@ def oauth_start(system: str):
 
 @bp.get("/<system>/oauth/callback")
 def oauth_callback(system: str):
-    cls = _system_or_404(system)
+    """Finish the vendor's redirect, then redirect again so the one-time code never stays in the
+    address bar (a reload would replay it); the outcome travels in the session, secret-free."""
+    _system_or_404(system)
     shop_id = current_shop_id()
-    integration, outcome, accounts = oauth.finish(shop_id, system, request.args.to_dict(), _callback_url(system))
+    _integration, outcome, accounts = oauth.finish(shop_id, system, request.args.to_dict(), _callback_url(system))
     if outcome is None and len(accounts) == 1:
-        integration, outcome = oauth.choose_account(shop_id, system, accounts[0][0])
-    return render_template("integrations/settings.html", **_connection_context(cls, integration, outcome=outcome))
+        _integration, outcome = oauth.choose_account(shop_id, system, accounts[0][0])
+    if outcome is not None:
+        session[OUTCOME_KEY] = activation.outcome_to_dict(outcome)
+    return redirect(url_for(".settings", system=system) + "#connection")
 
 
 @bp.post("/<system>/oauth/account")

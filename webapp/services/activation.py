@@ -44,6 +44,19 @@ class Outcome:
     at: datetime = field(default_factory=utcnow)
 
 
+def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
+    """For carrying an outcome across a redirect (it holds no secrets)."""
+    data = {k: getattr(outcome, k) for k in ("ok", "title", "hint", "code", "detail", "fields", "identity", "log_id")}
+    data["at"] = outcome.at.isoformat()
+    return data
+
+
+def outcome_from_dict(data: dict[str, Any] | None) -> Outcome | None:
+    if not data:
+        return None
+    return Outcome(**{**data, "at": datetime.fromisoformat(data["at"])})
+
+
 def current_integration(shop_id: int, system: str) -> Integration | None:
     return db.session.scalar(db.select(Integration).where(
         Integration.shop_id == shop_id, Integration.system == system).order_by(Integration.id.desc()))

@@ -48,9 +48,13 @@ def finish(shop_id: int, system: str, args: dict, redirect_uri: str):
     cls = registry.get(system)
     expected = session.pop(SESSION_KEY, None) or {}
     if expected.get("system") != system or not args.get("state") or args.get("state") != expected.get("state"):
-        # A stale tab, a replayed link or a forged callback: start again rather than trust it.
+        # A stale tab, a replayed link or a forged callback: nothing is exchanged, and whatever
+        # connection the shop has stays as it is.
         error = ConnectorError(codes.CONSENT_DENIED, detail="The authorization answer did not match this sign-in.")
-        return None, activation.outcome_from_error(system, error), []
+        outcome = activation.outcome_from_error(system, error)
+        outcome.title = _("This sign-in link was already used or has expired")
+        outcome.hint = _("Your connection is unchanged. To connect again, use the Connect button.")
+        return activation.current_integration(shop_id, system), outcome, []
     if args.get("error") or not args.get("code"):
         error = cls.consent_error(args.get("error") or "access_denied", args.get("error_description", ""))
         audit.record("integration.consent_refused", shop_id, system=system, error=args.get("error", ""))
