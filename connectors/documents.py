@@ -193,4 +193,6 @@ class Identity:
     # What the plan allows, as capability names the UI shows ("invoices", "proforma", "api").
     allows: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()   # msgids (N_) of things the merchant should know
+    country: str = ""                # ISO 3166 alpha-2 of the books (where VAT is accounted)
+    currency: str = ""               # the account's home currency (ISO 4217)
     extra: dict[str, Any] = field(default_factory=dict)

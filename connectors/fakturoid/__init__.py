@@ -182,6 +182,8 @@ class FakturoidConnector(Connector):
         return Identity(company_name=account.get("name") or membership.get("name") or self.client.slug,
                         account_id=self.client.slug, plan=plan, user_email=user.get("email") or "",
                         allows=allows, warnings=tuple(warnings),
+                        country="CZ",  # Fakturoid keeps Czech books only
+                        currency=str(account.get("currency") or "CZK"),
                         extra={"registration_no": account.get("registration_no"),
                                "vat_mode": account.get("vat_mode"), "currency": account.get("currency"),
                                "permission": membership.get("permission"), "bank_accounts": len(banks)})

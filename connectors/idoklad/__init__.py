@@ -84,6 +84,9 @@ class IDokladConnector(Connector):
             company_name=agenda.get("Name") or "", account_id=str(agenda.get("Id") or ""),
             plan=SUBSCRIPTIONS.get(plan_type, str(plan_type)),
             allows=("invoices", "proforma", "credit_note", "api"), warnings=tuple(warnings),
+            # iDoklad agendas are Czech (CZK) or Slovak (EUR); the home currency tells which.
+            currency=(home := self._currency_code(agenda.get("DefaultCurrencyId"))),
+            country={"CZK": "CZ", "EUR": "SK"}.get(home, ""),
             extra={"subscription_until": str(subscription.get("DateTo") or "")[:10],
                    "vat_payer": bool(agenda.get("IsRegisteredForVat"))},
         )

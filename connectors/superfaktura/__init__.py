@@ -119,6 +119,9 @@ class SuperFakturaConnector(Connector):
             user_email=str(self.config.get("email") or ""),
             allows=("api", "invoice", "proforma", "credit_note", "pdf", "send_email", "mark_paid"),
             warnings=tuple(warnings),
+            country=str(self.config.get("market") or "SK").upper(),
+            currency=str(profile.get("home_currency") or ("CZK" if str(self.config.get("market")).upper() == "CZ"
+                                                          else "EUR")),
             extra={"ico": profile.get("ico", ""), "dic": profile.get("dic", ""), "ic_dph": profile.get("ic_dph", ""),
                    "vat_payer": str(profile.get("tax_payer", "1")) != "0",
                    "home_currency": profile.get("home_currency", ""),

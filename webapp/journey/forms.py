@@ -14,12 +14,16 @@ NEW_ORDER = "new"
 
 class TestInvoiceForm(FlaskForm):
     order = SelectField(_l("Order"), default=NEW_ORDER)
+    market = SelectField(_l("Market of a new test order"))
     kind = RadioField(_l("Document to issue"))
     confirm_real_number = BooleanField(_l("I understand that on a live account this invoice takes the next real "
                                           "number from my invoice series."))
 
-    def __init__(self, system: str, orders, *args, **kwargs) -> None:
+    def __init__(self, system: str, orders, *args, default_market: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.market.choices = [(m, f"{m} · {c}") for m, c in test_invoice.MARKETS]
+        if not self.market.data:
+            self.market.data = default_market
         self.order.choices = [(NEW_ORDER, str(_l("Create a new test order")))] + [
             (str(o.id), o.number + (" (" + str(_l("test order")) + ")" if o.is_test else "")) for o in orders]
         kinds = test_invoice.kind_choices(system)

@@ -129,7 +129,9 @@ def _test_form_page(integration, form, status=200):
 @bp.get("/test-invoice")
 def test_invoice_page():
     integration = _active_connection()
-    form = TestInvoiceForm(integration.system, _orders()) if integration is not None else None
+    form = (TestInvoiceForm(integration.system, _orders(),
+                            default_market=test_invoice.default_market(current_user.shop, integration))
+            if integration is not None else None)
     return _test_form_page(integration, form)
 
 
@@ -138,7 +140,8 @@ def issue_test_invoice():
     integration = _active_connection()
     if integration is None:
         abort(404)
-    form = TestInvoiceForm(integration.system, _orders())
+    form = TestInvoiceForm(integration.system, _orders(),
+                           default_market=test_invoice.default_market(current_user.shop, integration))
     if not form.validate():
         if request.htmx:  # the errors replace the form itself, not the result region
             html = render_template("journey/_test_form.html", integration=integration, form=form,
@@ -146,7 +149,7 @@ def issue_test_invoice():
             return html, 422, {"HX-Retarget": "#test-form", "HX-Reswap": "outerHTML"}
         return _test_form_page(integration, form, 422)
     if form.order.data == NEW_ORDER:
-        order = test_invoice.create_test_order(current_user.shop)
+        order = test_invoice.create_test_order(current_user.shop, form.market.data)
     else:
         order = get_or_404(Order, int(form.order.data))
     document, outcome = test_invoice.issue(integration, order, form.kind.data)

@@ -125,7 +125,7 @@ def outcome_from_error(system: str, error: ConnectorError, log_id: int | None = 
 def _identity_dict(identity) -> dict[str, Any]:
     return {"company_name": identity.company_name, "account_id": identity.account_id, "plan": identity.plan,
             "user_email": identity.user_email, "allows": list(identity.allows),
-            "warnings": list(identity.warnings)}
+            "warnings": list(identity.warnings), "country": identity.country, "currency": identity.currency}
 
 
 def fetch_choices(connector) -> dict[str, Any]:

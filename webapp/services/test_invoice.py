@@ -46,6 +46,14 @@ MARKET_RATES = {"SK": ("23", "5"), "CZ": ("21", "12"), "AT": ("20", "10"), "PL":
                 "DE": ("19", "7"), "HU": ("27", "5")}
 MARKET_LANGUAGE = {"SK": "sk", "CZ": "cs", "AT": "de", "PL": "pl", "DE": "de", "HU": "hu"}
 CURRENCY_SCALE = {"EUR": 1, "CZK": 25, "PLN": 4, "HUF": 400}
+# Markets a test order can be made for: (country, currency).
+MARKETS = (("SK", "EUR"), ("CZ", "CZK"), ("AT", "EUR"), ("PL", "PLN"), ("DE", "EUR"), ("HU", "HUF"))
+
+
+def default_market(shop: Shop, integration: Integration) -> str:
+    """The connected account's books (where a test must succeed), else the shop's own market."""
+    books = (integration.verified_as or {}).get("country", "")
+    return books if books in dict(MARKETS) else (shop.country or "SK").upper()
 
 
 # -- kinds ------------------------------------------------------------------------------------
@@ -67,12 +75,13 @@ def takes_real_number(kind: str) -> bool:
 
 
 # -- the test order ---------------------------------------------------------------------------
-def create_test_order(shop: Shop) -> Order:
+def create_test_order(shop: Shop, market: str | None = None) -> Order:
     """A realistic order marked as a test: two products with different VAT rates, shipping,
-    quantities above one and a discount on one line."""
-    country = (shop.country or "SK").upper()
+    quantities above one and a discount on one line; in the shop's market unless another is asked."""
+    markets = dict(MARKETS)
+    country = (market or shop.country or "SK").upper()
     standard, reduced = (Decimal(r) for r in MARKET_RATES.get(country, MARKET_RATES["SK"]))
-    currency = (shop.currency or "EUR").upper()
+    currency = markets[country] if market in markets else (shop.currency or "EUR").upper()
     scale = Decimal(CURRENCY_SCALE.get(currency, 1))
 
     def gross(net: str, rate: Decimal) -> Decimal:
