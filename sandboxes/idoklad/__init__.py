@@ -153,14 +153,17 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
             acc["_sequences"] = seed.sequences(today.year)
             acc["_documents"] = {}
             self.accounts.append(acc)
-        valid = self.account_by_id("id-valid")
-        for body in seed.seeded_invoice_bodies(today):
-            paid = body.pop("_paid")
-            doc = self._store(valid, "IssuedInvoice", self._with_defaults(valid, "IssuedInvoice", body))
-            doc["Metadata"]["DateCreated"] = doc["Metadata"]["DateLastChange"] = api_datetime(
-                datetime.combine(parse_datetime(doc["DateOfIssue"]).date(), datetime.min.time()) + timedelta(hours=9))
-            if paid:
-                self._pay(doc, parse_datetime(doc["DateOfIssue"]).date())
+        # Both valid agendas hold existing invoices, so an import always has something to find.
+        for account_id, count in (("id-valid", 45), ("id-valid-sk", 12)):
+            valid = self.account_by_id(account_id)
+            for body in seed.seeded_invoice_bodies(today, count):
+                paid = body.pop("_paid")
+                doc = self._store(valid, "IssuedInvoice", self._with_defaults(valid, "IssuedInvoice", body))
+                doc["Metadata"]["DateCreated"] = doc["Metadata"]["DateLastChange"] = api_datetime(
+                    datetime.combine(parse_datetime(doc["DateOfIssue"]).date(), datetime.min.time())
+                    + timedelta(hours=9))
+                if paid:
+                    self._pay(doc, parse_datetime(doc["DateOfIssue"]).date())
 
     def neutral_documents(self) -> list[dict[str, Any]]:
         kinds = {v[0]: v[2] for v in DOCUMENT_PATHS.values()}

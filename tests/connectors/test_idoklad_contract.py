@@ -671,3 +671,10 @@ def test_every_marked_text_has_a_polish_translation():
     translated = {m.id: m.string for m in catalogue if m.id}
     assert marked and marked <= set(translated)
     assert all(translated[msgid] for msgid in marked)
+
+
+def test_the_slovak_agenda_also_has_existing_invoices_to_import(connect):
+    conn = connect(account="id-valid-sk")
+    assert (conn.verify().country, conn.verify().currency) == ("SK", "EUR")
+    page = conn.list_documents(1)
+    assert len(page.documents) == 12 and all(d.currency == "EUR" for d in page.documents)
