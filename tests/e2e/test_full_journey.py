@@ -10,8 +10,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from webapp.extensions import db
-from webapp.models import Shop
 
 from ._browser import (DESKTOP, PHONE, check_screen, connect_with_fakturoid, fill_credentials, open_page,
                        sandbox_account, sandbox_documents, sandbox_fault)

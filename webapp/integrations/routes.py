@@ -11,7 +11,6 @@ from flask_login import current_user, login_required
 from connectors import registry
 from connectors.errors import ConnectorError
 
-from ..extensions import db
 from ..models import IntegrationStatus
 from ..services import activation, connections, oauth, verification
 from ..services.tenancy import current_shop_id
@@ -151,10 +150,7 @@ def refresh_choices(system: str):
     integration = activation.current_integration(current_shop_id(), system)
     if integration is None or integration.status != IntegrationStatus.ACTIVE:
         abort(404)
-    connector, log = connections.for_integration(integration)
-    integration.choices = activation.fetch_choices(connector)
-    log.flush_to_db()
-    db.session.commit()
+    activation.refresh_choices(integration)
     ctx = _connection_context(cls, integration)
     template = "integrations/_connection.html" if request.htmx else "integrations/settings.html"
     return render_template(template, **ctx)

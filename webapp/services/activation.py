@@ -142,7 +142,6 @@ def fetch_choices(connector) -> dict[str, Any]:
 
 def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integration | None, Outcome]:
     """Verify the submitted settings live; save them only when the system accepts them."""
-    cls = registry.get(system)
     integration = current_integration(shop_id, system)
     config, secrets, field_errors = validate(system, raw, integration)
     if field_errors:
@@ -220,6 +219,15 @@ def _make_current(integration: Integration) -> None:
             other.status = IntegrationStatus.DISABLED
             audit.record("integration.switched_away", other.shop_id, system=other.system)
     integration.current = True
+
+
+def refresh_choices(integration: Integration) -> None:
+    """Fetch again the lists that live in the accounting system (series, bank accounts...)."""
+    connector, log = connections.for_integration(integration)
+    with connector.http.deadline(INTERACTIVE_SECONDS):
+        integration.choices = fetch_choices(connector)
+    log.flush_to_db()
+    db.session.commit()
 
 
 def deactivate(integration: Integration) -> None:

@@ -9,7 +9,7 @@ deletes only where the system allows it and otherwise cancels an invoice with a 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
