@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from connectors import registry
 from connectors.errors import ConnectorError
 
+from ..auth.guards import merchants_only
 from ..models import IntegrationStatus
 from ..services import activation, connections, oauth, verification
 from ..services.tenancy import current_shop_id
@@ -18,12 +19,7 @@ from .forms import render_fields
 
 bp = Blueprint("integrations", __name__, url_prefix="/settings/accounting")
 
-
-@bp.before_request
-@login_required
-def _require_shop():
-    if getattr(current_user, "shop_id", None) is None:
-        abort(403)
+merchants_only(bp)
 
 
 def _system_or_404(system: str):

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from connectors import base, registry
 from connectors.errors import ConnectorError
 
+from ..auth.guards import merchants_only
 from ..extensions import db
 from ..models import Document, Integration, IntegrationStatus, Job, Order
 from ..services import activation, importing, test_invoice
@@ -21,12 +22,7 @@ from .forms import NEW_ORDER, TestInvoiceForm
 bp = Blueprint("journey", __name__, url_prefix="/settings/accounting")
 ORDER_CHOICES = 20
 
-
-@bp.before_request
-@login_required
-def _require_shop():
-    if getattr(current_user, "shop_id", None) is None:
-        abort(403)
+merchants_only(bp)
 
 
 def _active_connection() -> Integration | None:

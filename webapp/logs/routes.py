@@ -1,9 +1,9 @@
 """The integration log: every exchange with the accounting system, secret-free, newest first."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
-from flask_login import current_user, login_required
+from flask import Blueprint, render_template, request
 
+from ..auth.guards import merchants_only
 from ..extensions import db
 from ..models import ApiCall
 from ..services.tenancy import get_or_404, scoped
@@ -11,12 +11,7 @@ from ..services.tenancy import get_or_404, scoped
 bp = Blueprint("logs", __name__, url_prefix="/settings/accounting/log")
 PAGE_SIZE = 50
 
-
-@bp.before_request
-@login_required
-def _require_shop():
-    if getattr(current_user, "shop_id", None) is None:
-        abort(403)
+merchants_only(bp)
 
 
 @bp.get("/")
