@@ -245,3 +245,21 @@ def test_a_job_that_lost_its_worker_says_so_and_can_be_started_again(app, owner_
     assert "The import stopped" in html and "hx-trigger" not in html and "Start the import again" in html
     response = owner_client.post("/settings/accounting/import")
     assert response.headers["Location"] != f"/settings/accounting/jobs/{job_id}"
+
+
+def test_demo_shop_orders_match_the_sandbox_invoices_after_an_import(app, clean_db, sandbox):
+    """`flask seed`'s Demo Shop has orders the SuperFaktura sandbox invoiced earlier: an import shows them."""
+    from webapp.models import Document, Order
+    from webapp.services import demo, importing
+    sf = sandbox("superfaktura")
+    with app.app_context():
+        demo.seed(sf.url)
+        demo.seed(sf.url)  # safe to run on every start: nothing is doubled
+        shop = db.session.scalar(db.select(Shop).where(Shop.name == "Demo Shop"))
+        assert db.session.scalar(db.select(db.func.count(Order.id)).where(Order.shop_id == shop.id)) == 10
+        integration = activation.current_connection(shop.id)
+        job = importing.start_import(integration)
+        db.session.refresh(job)
+        matched = db.session.scalars(db.select(Order.number).join(Document, Document.order_id == Order.id)
+                                     .where(Document.shop_id == shop.id)).all()
+    assert job.state == "done" and sorted(matched) == [str(n) for n in range(1040, 1048)]

@@ -1,11 +1,19 @@
 """Demo data for local and sandbox runs (`flask seed`). Safe to run on every start."""
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 import requests
 
 from ..extensions import db
-from ..models import Shop, User
+from ..models import Order, OrderLine, Shop, User, utcnow
 from . import activation
+
+# Demo Shop's latest orders. 1040-1047 were invoiced earlier in the SuperFaktura sandbox (its seeded
+# invoices carry order numbers 1000-1047), so an import shows them matched; 1048 and 1049 are new.
+DEMO_ORDERS = [str(n) for n in range(1040, 1050)]
+CUSTOMERS = ("Ján Novák", "Eva Kováčová", "Alfa Trade s.r.o.")
 
 USERS = (
     ("Demo Shop", "owner@demo.test", "demo-owner", "owner"),
@@ -36,6 +44,7 @@ def seed(superfaktura_url: str) -> list[str]:
     db.session.commit()
 
     demo = _shop("Demo Shop")
+    _demo_orders(demo)
     current = activation.current_connection(demo.id)
     if current is None or current.system != "superfaktura":
         accounts = requests.get(f"{superfaktura_url}/_sandbox/accounts", timeout=5).json()
@@ -45,3 +54,24 @@ def seed(superfaktura_url: str) -> list[str]:
     else:
         lines.append(f"Demo Shop -> SuperFaktura: {current.status}")
     return lines
+
+
+def _demo_orders(shop: Shop) -> None:
+    known = set(db.session.scalars(db.select(Order.number).where(Order.shop_id == shop.id)))
+    for i, number in enumerate(DEMO_ORDERS):
+        if number in known:
+            continue
+        name = CUSTOMERS[i % 3]
+        order = Order(shop_id=shop.id, number=number, status="paid" if i < 8 else "new", currency="EUR",
+                      language="sk", prices_include_vat=True, ordered_at=utcnow() - timedelta(days=3 * (9 - i)),
+                      customer={"type": "company" if name.endswith("s.r.o.") else "person", "name": name,
+                                "email": "customer@example.sk",
+                                "billing_address": {"street": "Hlavná 1", "city": "Bratislava", "zip": "81101",
+                                                    "country": "SK"}},
+                      shipping={"method": "courier", "name": "Courier", "price": "3.90", "vat_rate": "23"},
+                      payment={"method": "bank_transfer", "fee": "0.00", "vat_rate": "23"})
+        order.lines.append(OrderLine(shop_id=shop.id, position=0, sku=f"TEA-0{i % 3 + 1}", name="Green tea 100 g",
+                                     quantity=Decimal(1 + i % 3), unit="ks", unit_price=Decimal("12.30"),
+                                     vat_rate=Decimal("23")))
+        db.session.add(order)
+    db.session.commit()
