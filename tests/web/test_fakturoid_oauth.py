@@ -103,3 +103,34 @@ def test_pasted_credentials_failures_show_their_hint(owner_client, fa, state, co
 def test_the_settings_page_offers_the_one_click_connection(owner_client):
     html = owner_client.get("/settings/accounting/fakturoid").get_data(as_text=True)
     assert "Connect with Fakturoid" in html and 'href="/settings/accounting/fakturoid/connect"' in html
+
+
+def _token_requests(fa):
+    return [r for r in fa.requests() if r["path"].endswith("/oauth/token")]
+
+
+def test_web_and_worker_share_one_access_token_through_the_integration_row(app, owner_client, fa):
+    from webapp.services import connections
+    owner_client.post("/settings/accounting/fakturoid/activate", data=dict(fa.account("valid")["credentials"]),
+                      headers=HTMX)
+    issued = len(_token_requests(fa))
+    with app.app_context():
+        row = db.session.scalar(db.select(Integration).where(Integration.system == "fakturoid"))
+        for _ in range(2):  # two processes (web, worker) each building their own connector
+            connector, _log = connections.for_integration(row)
+            connector.verify()
+            db.session.commit()
+    assert len(_token_requests(fa)) == issued  # the stored token was reused, not replaced
+
+
+def test_deactivating_an_oauth_connection_revokes_its_refresh_token(app, owner_client, fa):
+    start = owner_client.get("/settings/accounting/fakturoid/connect")
+    location = _consent(start.headers["Location"], fa.account("valid")["oauth_login"], "allow")
+    html = _back_to_app(owner_client, location).get_data(as_text=True)
+    if "Which Fakturoid account" in html:
+        owner_client.post("/settings/accounting/fakturoid/oauth/account", data={"slug": fa.account("valid")["credentials"]["slug"]})
+    owner_client.post("/settings/accounting/fakturoid/deactivate")
+    assert any(r["path"].endswith("/oauth/revoke") and r["status"] == 200 for r in fa.requests())
+    with app.app_context():
+        row = db.session.scalar(db.select(Integration).where(Integration.system == "fakturoid"))
+        assert row.status == "disabled" and row.token_encrypted is None
