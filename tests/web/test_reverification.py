@@ -20,6 +20,8 @@ def test_periodic_reverification_flags_a_revoked_key_and_keeps_working_ones(app,
 
         assert verification.reverify_all() == 2
         statuses = dict(db.session.execute(db.select(Integration.shop_id, Integration.status)).all())
+        refreshed = db.session.scalar(db.select(Integration).where(Integration.shop_id == second.shop_id))
+        assert refreshed.verified_as["currency"] == "EUR" and "warnings" in refreshed.verified_as
     assert statuses == {first.shop_id: "needs_attention", second.shop_id: "active"}
 
 

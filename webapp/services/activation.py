@@ -122,7 +122,7 @@ def outcome_from_error(system: str, error: ConnectorError, log_id: int | None = 
                    fields=fields, log_id=log_id)
 
 
-def _identity_dict(identity) -> dict[str, Any]:
+def identity_record(identity) -> dict[str, Any]:
     return {"company_name": identity.company_name, "account_id": identity.account_id, "plan": identity.plan,
             "user_email": identity.user_email, "allows": list(identity.allows),
             "warnings": list(identity.warnings), "country": identity.country, "currency": identity.currency}
@@ -166,7 +166,7 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
             identity = connector.verify()
             choices = fetch_choices(connector)
     except ConnectorError as error:
-        rows = log.flush_to_db()
+        log_id = log.flush_to_db()
         _release(integration)
         if unchanged and error.is_auth and integration.status == IntegrationStatus.ACTIVE:
             integration.status = IntegrationStatus.NEEDS_ATTENTION
@@ -174,14 +174,14 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
         integration.last_error_detail = error.detail[:2000]
         audit.record("integration.activation_failed", shop_id, system=system, code=error.code)
         db.session.commit()
-        return integration, outcome_from_error(system, error, rows[-1].id if rows else None)
+        return integration, outcome_from_error(system, error, log_id)
 
     return integration, complete(integration, connector, log, identity, choices, config, secrets, token_cache)
 
 
 def complete(integration: Integration, connector, log, identity, choices, config, secrets, token_cache) -> Outcome:
     """The connection verified: store what was verified, make it the shop's current one."""
-    rows = log.flush_to_db()
+    log_id = log.flush_to_db()
     first_time = integration.activated_at is None
     if token_cache is not None:
         token = token_cache.load() or {}
@@ -190,7 +190,7 @@ def complete(integration: Integration, connector, log, identity, choices, config
             secrets = {**secrets, "refresh_token": token["refresh_token"]}
     integration.config = config
     integration.secrets_encrypted = box().encrypt(secrets)
-    integration.verified_as = _identity_dict(identity)
+    integration.verified_as = identity_record(identity)
     integration.choices = choices
     integration.status = IntegrationStatus.ACTIVE
     integration.last_error_code = None
@@ -205,7 +205,7 @@ def complete(integration: Integration, connector, log, identity, choices, config
     db.session.commit()
     return Outcome(ok=True, title=_("Connected as %(name)s", name=identity.company_name),
                    hint=_("The connection works. Next, import your existing invoices and issue a test invoice."),
-                   identity=integration.verified_as, log_id=rows[-1].id if rows else None)
+                   identity=integration.verified_as, log_id=log_id)
 
 
 def _make_current(integration: Integration) -> None:

@@ -58,7 +58,9 @@ class ExchangeLog:
     def __call__(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)
 
-    def flush_to_db(self) -> list[ApiCall]:
+    def flush_to_db(self) -> int | None:
+        """Write the collected exchanges as ApiCall rows; returns the id of the newest row
+        (what an outcome links to), or None when nothing was sent."""
         rows = [ApiCall(shop_id=self.shop_id, integration_id=self.integration_id, system=self.system,
                         operation=e.operation, method=e.method, url=e.url, status=e.status,
                         duration_ms=e.duration_ms, request_headers=e.request_headers,
@@ -66,8 +68,9 @@ class ExchangeLog:
                         response_body=e.response_body, error_code=e.error_code)
                 for e in self.exchanges]
         db.session.add_all(rows)
+        db.session.flush()  # assigns the ids now, whenever the caller commits
         self.exchanges = []
-        return rows
+        return rows[-1].id if rows else None
 
 
 def app_identity() -> AppIdentity:

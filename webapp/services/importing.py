@@ -164,12 +164,12 @@ def run_import(job_id: int) -> None:
         job.result = counts
         job.state = JobState.DONE
     except ConnectorError as error:
-        rows = log.flush_to_db()
+        log_id = log.flush_to_db()
         activation.note_auth_failure(integration, error)
         job.state = JobState.FAILED
         job.error_code = error.code
         job.error_detail = (error.detail or "")[:2000]
-        job.result = {**counts, "log_id": rows[-1].id if rows else None,
+        job.result = {**counts, "log_id": log_id,
                       "hint_key": error.hint_key}
     except Exception as exc:
         # A job must never stay "running" for ever: fail it visibly, then let the worker log it.

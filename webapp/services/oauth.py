@@ -70,9 +70,9 @@ def finish(shop_id: int, system: str, args: dict, redirect_uri: str):
         new_secrets = connector.exchange_code(args["code"], redirect_uri)
         accounts = connector.list_accounts()
     except ConnectorError as error:
-        rows = log.flush_to_db()
+        log_id = log.flush_to_db()
         db.session.commit()
-        return integration, activation.outcome_from_error(system, error, rows[-1].id if rows else None), []
+        return integration, activation.outcome_from_error(system, error, log_id), []
     log.flush_to_db()
     # Tokens are kept on the row right away, encrypted; the integration stays a draft (or keeps
     # its status) until an account is chosen and verified.
@@ -113,9 +113,9 @@ def choose_account(shop_id: int, system: str, slug: str):
             identity = connector.verify()
             choices = activation.fetch_choices(connector)
     except ConnectorError as error:
-        rows = log.flush_to_db()
+        log_id = log.flush_to_db()
         integration.last_error_code = error.code
         db.session.commit()
-        return integration, activation.outcome_from_error(system, error, rows[-1].id if rows else None)
+        return integration, activation.outcome_from_error(system, error, log_id)
     return integration, activation.complete(integration, connector, log, identity, choices, config,
                                             dict(pending["secrets"]), token_cache)

@@ -329,10 +329,10 @@ def _claim(document: Document) -> bool:
 
 
 def _error_outcome(integration: Integration, error: ConnectorError, log) -> Outcome:
-    rows = log.flush_to_db()
+    log_id = log.flush_to_db()
     activation.note_auth_failure(integration, error)
     db.session.commit()
-    return activation.outcome_from_error(integration.system, error, rows[-1].id if rows else None)
+    return activation.outcome_from_error(integration.system, error, log_id)
 
 
 def issue(integration: Integration, order: Order, kind: str) -> tuple[Document, Outcome]:
@@ -440,10 +440,10 @@ def remove(document: Document) -> Outcome:
         if not (refused and document.kind == INVOICE and base.CAN_CREDIT_NOTE in system.capabilities):
             if delete_error.code == codes.PERMISSION_DENIED:
                 # Refusing one delete says nothing about the credentials: no "needs attention".
-                rows = log.flush_to_db()
+                log_id = log.flush_to_db()
                 db.session.commit()
                 outcome = activation.outcome_from_error(integration.system, delete_error,
-                                                        rows[-1].id if rows else None)
+                                                        log_id)
             else:
                 outcome = _error_outcome(integration, delete_error, log)
             outcome.title = _("%(system)s did not delete %(number)s", system=system.name, number=name)

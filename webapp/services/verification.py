@@ -1,6 +1,8 @@
 """Re-verifying stored connections (periodically, and on demand from the settings page)."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from connectors.errors import ConnectorError
 
 from ..extensions import db
@@ -14,16 +16,15 @@ def reverify(integration: Integration) -> activation.Outcome:
         with connector.http.deadline(activation.INTERACTIVE_SECONDS):
             identity = connector.verify()
     except ConnectorError as error:
-        rows = log.flush_to_db()
+        log_id = log.flush_to_db()
         activation.note_auth_failure(integration, error)
         db.session.commit()
-        return activation.outcome_from_error(integration.system, error, rows[-1].id if rows else None)
+        return activation.outcome_from_error(integration.system, error, log_id)
     log.flush_to_db()
-    integration.verified_as = {**(integration.verified_as or {}), "company_name": identity.company_name,
-                               "plan": identity.plan, "allows": list(identity.allows)}
+    integration.verified_as = activation.identity_record(identity)
     integration.verified_at = utcnow()
     db.session.commit()
-    return activation.Outcome(ok=True, title=activation._("Connected as %(name)s", name=identity.company_name))
+    return activation.Outcome(ok=True, title=_("Connected as %(name)s", name=identity.company_name))
 
 
 def reverify_all() -> int:
