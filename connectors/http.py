@@ -9,10 +9,12 @@
 """
 from __future__ import annotations
 
+import json
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
+from urllib.parse import quote, quote_plus
 
 import requests
 
@@ -84,7 +86,6 @@ class Transport:
     def redact(self, text: str) -> str:
         if not text:
             return text
-        from urllib.parse import quote, quote_plus
         for value in self._secrets:
             for form in {value, quote(value, safe=""), quote_plus(value)}:
                 text = text.replace(form, REDACTED)
@@ -157,8 +158,7 @@ class Transport:
             return
         body = kwargs.get("json", kwargs.get("data"))
         if isinstance(body, dict) or isinstance(body, list):
-            import json as _json
-            body = _json.dumps(body, ensure_ascii=False, default=str)
+            body = json.dumps(body, ensure_ascii=False, default=str)
         response_body = ""
         if response is not None:
             ctype = response.headers.get("Content-Type", "")
