@@ -51,7 +51,7 @@ def init_app(app: Flask) -> None:
         `flask keys rotate --new-key <key>` so all rows move to it; then drop the old key.
         """
         from .config import INSTANCE
-        from .services.encryption import rotate_all
+        from .services.accounts.encryption import rotate_all
         key = new_key or Fernet.generate_key().decode()
         current = current_app.config["ENCRYPTION_KEYS"]
         if key not in current:

@@ -36,6 +36,13 @@ def _instance_secret(name: str, make) -> str:
     return path.read_text().strip()
 
 
+def huey_settings(env) -> dict[str, object]:
+    """The queue's settings, shared by `Config` and the consumer (which reads them at import)."""
+    return {"REDIS_URL": env.get("REDIS_URL", ""),
+            "HUEY_SQLITE_PATH": env.get("HUEY_SQLITE_PATH") or str(INSTANCE / "huey.sqlite3"),
+            "HUEY_IMMEDIATE": _truthy(env.get("HUEY_IMMEDIATE"))}
+
+
 class Config:
     def __init__(self, **overrides) -> None:
         env = os.environ
@@ -49,9 +56,8 @@ class Config:
         self.SECRET_KEY = env.get("SECRET_KEY") or _instance_secret("secret_key", lambda: secrets.token_hex(32))
         keys = env.get("ENCRYPTION_KEYS") or _instance_secret("encryption_keys", lambda: Fernet.generate_key().decode())
         self.ENCRYPTION_KEYS = [k.strip() for k in keys.replace("\n", ",").split(",") if k.strip()]
-        self.REDIS_URL = env.get("REDIS_URL", "")
-        self.HUEY_SQLITE_PATH = str(INSTANCE / "huey.sqlite3")
-        self.HUEY_IMMEDIATE = _truthy(env.get("HUEY_IMMEDIATE"))
+        for key, value in huey_settings(env).items():
+            setattr(self, key, value)
         self.ACCOUNTING_SANDBOX = _truthy(env.get("ACCOUNTING_SANDBOX"))
         self.LOCAL_MODE = _truthy(env.get("FYNODE_LOCAL", "1" if not env.get("DATABASE_URL") else "0"))
         self.VENDOR_REGISTRATIONS = {

@@ -1,49 +1,98 @@
-"""Background work (Huey): Redis-backed in production (REDIS_URL), SQLite-backed locally.
+"""Every background task (Huey), in one module.
 
-The consumer runs `huey_consumer webapp.tasks.huey` (see Procfile). Tasks re-enter the app
-context through `create_app()` so they share services with the views.
+The consumer runs `huey_consumer webapp.tasks.huey` (see Procfile). Huey is configured from
+`Config`: a SQLite file under `instance/` by default, Redis when `REDIS_URL` is set, and
+synchronous ("immediate") execution when `HUEY_IMMEDIATE` is on (tests). A task only re-enters
+the app and hands over to the service that does the work, so views, the worker and the CLI share
+one implementation; the rows the services update carry the progress and the result.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
 
-from huey import RedisHuey, SqliteHuey, crontab
+from flask import Flask
+from huey import Huey, crontab
+from huey.storage import RedisStorage, SqliteStorage
 
-from .config import INSTANCE, Config
+from .config import huey_settings
 
-
-def _make_huey():
-    redis_url = os.environ.get("REDIS_URL")
-    immediate = os.environ.get("HUEY_IMMEDIATE", "").lower() in ("1", "true", "yes")
-    if redis_url:
-        return RedisHuey("fynode", url=redis_url, immediate=immediate)
-    INSTANCE.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("fynode", filename=str(INSTANCE / "huey.sqlite3"), immediate=immediate)
-
-
-huey = _make_huey()
-_app = None
+huey = Huey("fynode", immediate=True)  # in memory until configure_huey() below names the storage
+_app: Flask | None = None
 
 
-def init_huey(app) -> None:
+def configure_huey(config: Mapping[str, Any]) -> None:
+    """Point the queue at the storage the configuration names (Redis, else a SQLite file)."""
+    if config.get("REDIS_URL"):
+        huey.storage_class = RedisStorage
+        huey.storage_kwargs = {"url": config["REDIS_URL"]}
+    else:
+        huey.storage_class = SqliteStorage
+        Path(config["HUEY_SQLITE_PATH"]).parent.mkdir(parents=True, exist_ok=True)
+        huey.storage_kwargs = {"filename": config["HUEY_SQLITE_PATH"]}
+    huey._immediate = bool(config.get("HUEY_IMMEDIATE"))
+    huey.storage = huey.create_storage()
+
+
+def init_huey(app: Flask) -> None:
     global _app
     _app = app
-    if app.config.get("HUEY_IMMEDIATE"):
-        huey.immediate = True
+    configure_huey(app.config)
 
 
-def app_context():
+def app_context() -> AbstractContextManager[Any]:
+    """The app context a task runs in: the app that configured Huey, or a new one (consumer)."""
     global _app
     if _app is None:
         from . import create_app
-        _app = create_app(Config())
+        _app = create_app()
     return _app.app_context()
 
 
+configure_huey(huey_settings(os.environ))
+
+
+# -- jobs a merchant watches (import) ----------------------------------------------------------
+@huey.task()
+def run_import(job_id: int) -> None:
+    with app_context():
+        from .services.documents import importing
+        importing.run_import(job_id)
+
+
+# -- documents ---------------------------------------------------------------------------------
+@huey.task()
+def process_document(document_id: int) -> None:
+    """Create one document in the accounting system (exactly once), then its PDF and e-mail."""
+    with app_context():
+        from .services.documents import worker
+        worker.process(document_id)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def sweep_documents() -> None:
+    """Re-queue documents left pending or in flight (a crash between commit and queue, a killed
+    worker, a paused integration that works again, a retry whose time has come)."""
+    with app_context():
+        from .services.documents import worker
+        worker.sweep()
+
+
+@huey.periodic_task(crontab(hour="3", minute="17"))
+def purge_archive() -> None:
+    """Drop archived PDFs older than the retention period."""
+    with app_context():
+        from .services.documents import archiving
+        archiving.purge_expired()
+
+
+# -- connections -------------------------------------------------------------------------------
 @huey.periodic_task(crontab(hour="*/6", minute="7"))
-def reverify_connections():
+def reverify_connections() -> None:
     """Re-verify active connections periodically, so revoked credentials are noticed early."""
     with app_context():
-        from .services import verification
+        from .services.connections import verification
         verification.reverify_all()
-from .services import jobs  # noqa: E402,F401  (registers the job tasks with the consumer)

@@ -16,7 +16,7 @@ BANNER = "SuperFaktura no longer accepts the stored credentials; document creati
 
 def _replace_stored_api_key(app, api_key: str) -> None:
     """What regenerating the key in SuperFaktura does to ours: the stored one is no longer valid."""
-    from webapp.services.encryption import box
+    from webapp.services.accounts.encryption import box
     with app.app_context():
         shop = db.session.scalar(db.select(Shop).where(Shop.name == "Demo Shop"))
         row = db.session.scalar(db.select(Integration).where(Integration.shop_id == shop.id,

@@ -2,7 +2,7 @@
 import pytest
 from cryptography.fernet import Fernet
 
-from webapp.services.encryption import SecretBox
+from webapp.services.accounts.encryption import SecretBox
 
 
 def test_round_trip_does_not_contain_the_plaintext():

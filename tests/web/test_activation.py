@@ -179,7 +179,7 @@ def test_revoked_key_turns_the_integration_to_needs_attention_with_a_banner(app,
     creds = sf.account("valid")["credentials"]
     owner_client.post("/settings/accounting/superfaktura/activate", data=_form(creds), headers=HTMX)
     with app.app_context():  # the merchant regenerated the key in SuperFaktura: ours is now wrong
-        from webapp.services.encryption import box
+        from webapp.services.accounts.encryption import box
         row = db.session.scalar(db.select(Integration))
         secrets = box().decrypt(row.secrets_encrypted)
         secrets["api_key"] = sf.account("wrong_key")["credentials"]["api_key"]

@@ -7,7 +7,7 @@ import requests
 
 from webapp.extensions import db
 from webapp.models import Integration
-from webapp.services.encryption import box
+from webapp.services.accounts.encryption import box
 
 HTMX = {"HX-Request": "true"}
 
@@ -110,14 +110,14 @@ def _token_requests(fa):
 
 
 def test_web_and_worker_share_one_access_token_through_the_integration_row(app, owner_client, fa):
-    from webapp.services import connections
+    from webapp.services.connections import calls
     owner_client.post("/settings/accounting/fakturoid/activate", data=dict(fa.account("valid")["credentials"]),
                       headers=HTMX)
     issued = len(_token_requests(fa))
     with app.app_context():
         row = db.session.scalar(db.select(Integration).where(Integration.system == "fakturoid"))
         for _ in range(2):  # two processes (web, worker) each building their own connector
-            connector, _log = connections.for_integration(row)
+            connector, _log = calls.for_integration(row)
             connector.verify()
             db.session.commit()
     assert len(_token_requests(fa)) == issued  # the stored token was reused, not replaced

@@ -11,7 +11,9 @@ import pytest
 from connectors import base, registry
 from webapp.extensions import db
 from webapp.models import Document, Integration, IntegrationStatus, Job, Order, Shop
-from webapp.services import activation, connections, importing
+from webapp.services.connections import activation
+from webapp.services.connections import calls
+from webapp.services.documents import importing
 
 HTMX = {"HX-Request": "true"}
 MARKET_CURRENCY = {"CZ": "CZK", "PL": "PLN"}
@@ -34,7 +36,7 @@ def connect(app, sandbox, shop_id: int, system: str) -> int:
         integration, outcome = activation.activate(shop_id, system, credentials)
         assert outcome.ok, (outcome.code, outcome.detail)
         # A later call, as the worker makes it, with the token cache of the integration row.
-        connections.for_integration(integration)[0].verify()
+        calls.for_integration(integration)[0].verify()
         return integration.id
 
 
@@ -51,7 +53,7 @@ def small_pages(monkeypatch, system: str, size: int = 10) -> None:
 def first_page_references(app, integration_id: int) -> list[str]:
     with app.app_context():
         integration = db.session.get(Integration, integration_id)
-        connector, _log = connections.for_integration(integration)
+        connector, _log = calls.for_integration(integration)
         page = connector.list_documents(page=1)
         return [d.order_number or d.variable_symbol for d in page.documents if d.order_number or d.variable_symbol]
 
@@ -157,7 +159,7 @@ def test_import_stops_at_the_page_cap_and_says_so(app, owner_client, sandbox, mo
 
 
 def test_import_with_revoked_key_fails_with_the_hint_and_flags_the_connection(app, owner_client, sandbox):
-    from webapp.services.encryption import box
+    from webapp.services.accounts.encryption import box
     integration_id = connect(app, sandbox, owner_client.user.shop_id, "superfaktura")
     with app.app_context():
         integration = db.session.get(Integration, integration_id)
@@ -250,7 +252,8 @@ def test_a_job_that_lost_its_worker_says_so_and_can_be_started_again(app, owner_
 def test_demo_shop_orders_match_the_sandbox_invoices_after_an_import(app, clean_db, sandbox):
     """`flask seed`'s Demo Shop has orders the SuperFaktura sandbox invoiced earlier: an import shows them."""
     from webapp.models import Document, Order
-    from webapp.services import demo, importing
+    from webapp.services import demo
+    from webapp.services.documents import importing
     sf = sandbox("superfaktura")
     with app.app_context():
         demo.seed(sf.url)

@@ -5,7 +5,7 @@ import pytest
 from connectors import registry
 from webapp.extensions import db
 from webapp.models import Integration
-from webapp.services.encryption import box
+from webapp.services.accounts.encryption import box
 
 HTMX = {"HX-Request": "true"}
 

@@ -2,8 +2,9 @@
 system turns the connection to "needs attention" before a document fails."""
 from webapp.extensions import db
 from webapp.models import Integration
-from webapp.services import activation, verification
-from webapp.services.encryption import box
+from webapp.services.connections import activation
+from webapp.services.connections import verification
+from webapp.services.accounts.encryption import box
 
 
 def test_periodic_reverification_flags_a_revoked_key_and_keeps_working_ones(app, make_user, sandbox):

@@ -15,7 +15,7 @@ from connectors.documents import INVOICE, PROFORMA, RemoteDocument, RemoteLine, 
 from connectors.errors import VALIDATION, ConnectorError
 from webapp.extensions import db
 from webapp.models import Document, Order, Shop
-from webapp.services import test_invoice
+from webapp.services.documents import trial_invoice
 
 from .test_import import connect, systems_with
 
@@ -25,13 +25,13 @@ D = Decimal
 
 def _test_order(app, shop_id: int) -> int:
     with app.app_context():
-        return test_invoice.create_test_order(db.session.get(Shop, shop_id)).id
+        return trial_invoice.create_test_order(db.session.get(Shop, shop_id)).id
 
 
 def _correct_document(order: Order, requested_day: date) -> RemoteDocument:
     """What a system that gets everything right reports for the SK test order."""
     lines = [RemoteLine(name=l.name, quantity=l.quantity, unit_price=l.unit_price, vat_rate=l.vat_rate,
-                        total=l.gross) for l in test_invoice.expected_totals(order).lines]
+                        total=l.gross) for l in trial_invoice.expected_totals(order).lines]
     return RemoteDocument(remote_id="1", kind=PROFORMA, number="ZF2026001", currency="EUR", total=D("88.83"),
                           issue_date=requested_day, taxable_date=requested_day, due_date=date(2026, 12, 8),
                           vat=[VatBreakdown(D("23"), D("21.00"), D("4.83")), VatBreakdown(D("5"), D("60.00"), D("3.00"))],
@@ -45,7 +45,7 @@ REQUESTED = {"issue_date": "2026-11-24", "taxable_date": "2026-11-24", "due_date
 def test_test_order_is_realistic_for_the_market(app, make_user):
     user = make_user("o@shop.test")
     with app.app_context():
-        order = test_invoice.create_test_order(db.session.get(Shop, user.shop_id))
+        order = trial_invoice.create_test_order(db.session.get(Shop, user.shop_id))
         assert order.is_test and order.currency == "EUR" and order.prices_include_vat
         assert len({l.vat_rate for l in order.lines}) == 2 and {l.vat_rate for l in order.lines} <= {D("23"), D("5")}
         assert all(l.quantity > 1 for l in order.lines) and any(l.discount_percent for l in order.lines)
@@ -55,8 +55,8 @@ def test_test_order_is_realistic_for_the_market(app, make_user):
 def test_expected_totals_round_each_line_half_up_and_sum_per_rate(app, make_user):
     user = make_user("o@shop.test")
     with app.app_context():
-        order = test_invoice.create_test_order(db.session.get(Shop, user.shop_id))
-        expected = test_invoice.expected_totals(order)
+        order = trial_invoice.create_test_order(db.session.get(Shop, user.shop_id))
+        expected = trial_invoice.expected_totals(order)
         assert [(l.gross, l.net, l.vat) for l in expected.lines] == [
             (D("22.14"), D("18.00"), D("4.14")), (D("63.00"), D("60.00"), D("3.00")), (D("3.69"), D("3.00"), D("0.69"))]
         assert expected.base_by_rate == {D("23"): D("21.00"), D("5"): D("60.00")}
@@ -65,28 +65,28 @@ def test_expected_totals_round_each_line_half_up_and_sum_per_rate(app, make_user
 
 
 def test_expected_line_with_net_prices_and_a_half_cent():
-    line = test_invoice.Line(name="x", quantity=D("3"), unit_price=D("0.335"), vat_rate=D("20"))
-    got = test_invoice.expected_line(line, prices_include_vat=False)
+    line = trial_invoice.Line(name="x", quantity=D("3"), unit_price=D("0.335"), vat_rate=D("20"))
+    got = trial_invoice.expected_line(line, prices_include_vat=False)
     assert got.net == D("1.01") and got.vat == D("0.20") and got.gross == D("1.21")  # 1.005 -> 1.01, 0.202 -> 0.20
 
 
 def test_comparison_of_a_correct_document_shows_no_mismatch(app, make_user):
     user = make_user("o@shop.test")
     with app.test_request_context():
-        order = test_invoice.create_test_order(db.session.get(Shop, user.shop_id))
-        comparison = test_invoice.compare(order, _correct_document(order, date(2026, 11, 24)), REQUESTED)
+        order = trial_invoice.create_test_order(db.session.get(Shop, user.shop_id))
+        comparison = trial_invoice.compare(order, _correct_document(order, date(2026, 11, 24)), REQUESTED)
         assert comparison.ok and comparison.mismatches == 0
 
 
 def test_comparison_flags_each_value_the_document_has_differently(app, make_user):
     user = make_user("o@shop.test")
     with app.test_request_context():
-        order = test_invoice.create_test_order(db.session.get(Shop, user.shop_id))
+        order = trial_invoice.create_test_order(db.session.get(Shop, user.shop_id))
         doctored = _correct_document(order, date(2026, 11, 24))
         doctored.total = D("88.84")
         doctored.lines[1] = dataclasses.replace(doctored.lines[1], vat_rate=D("19"))
         doctored.due_date = date(2026, 12, 1)
-        comparison = test_invoice.compare(order, doctored, REQUESTED)
+        comparison = trial_invoice.compare(order, doctored, REQUESTED)
         bad = [r.label for r in comparison.header + comparison.totals if not r.ok]
         assert bad == ["Due date", "Grand total"]
         assert [l.position for l in comparison.lines if not l.ok] == [2]
@@ -96,19 +96,19 @@ def test_comparison_flags_each_value_the_document_has_differently(app, make_user
 def test_comparison_accepts_a_discount_shown_in_the_unit_price(app, make_user):
     user = make_user("o@shop.test")
     with app.test_request_context():
-        order = test_invoice.create_test_order(db.session.get(Shop, user.shop_id))
+        order = trial_invoice.create_test_order(db.session.get(Shop, user.shop_id))
         document = _correct_document(order, date(2026, 11, 24))
         document.lines[0] = dataclasses.replace(document.lines[0], unit_price=D("9.00"))  # 10.00 less 10 %
-        assert test_invoice.compare(order, document, REQUESTED).ok
+        assert trial_invoice.compare(order, document, REQUESTED).ok
 
 
 def test_comparison_flags_a_missing_line(app, make_user):
     user = make_user("o@shop.test")
     with app.test_request_context():
-        order = test_invoice.create_test_order(db.session.get(Shop, user.shop_id))
+        order = trial_invoice.create_test_order(db.session.get(Shop, user.shop_id))
         document = _correct_document(order, date(2026, 11, 24))
         document.lines.pop()
-        comparison = test_invoice.compare(order, document, REQUESTED)
+        comparison = trial_invoice.compare(order, document, REQUESTED)
         assert not comparison.lines[2].ok and comparison.lines[2].rows[0].actual is None
 
 
@@ -130,8 +130,8 @@ def _test_documents(app, shop_id):
 def test_default_test_document_is_the_safe_kind_and_matches_the_order(app, owner_client, sandbox, system):
     connect(app, sandbox, owner_client.user.shop_id, system)
     form = owner_client.get("/settings/accounting/test-invoice").get_data(as_text=True)
-    safe = test_invoice.kind_choices(system)[0]
-    assert safe in (test_invoice.DRAFT, PROFORMA)
+    safe = trial_invoice.kind_choices(system)[0]
+    assert safe in (trial_invoice.DRAFT, PROFORMA)
     assert re.search(rf'value="{safe}" checked', form)
     assert "takes a real number from your invoice series" in form and 'name="csrf_token"' in form
 

@@ -2,7 +2,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..services.sign_in import authenticate
+from ..services.accounts.sign_in import authenticate
 from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)

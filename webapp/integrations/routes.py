@@ -13,8 +13,11 @@ from connectors.errors import ConnectorError
 
 from ..auth.guards import merchants_only
 from ..models import IntegrationStatus
-from ..services import activation, connections, oauth, verification
-from ..services.tenancy import current_shop_id
+from ..services.connections import activation
+from ..services.connections import calls
+from ..services.connections import oauth
+from ..services.connections import verification
+from ..services.accounts.tenancy import current_shop_id
 from .forms import render_fields
 
 bp = Blueprint("integrations", __name__, url_prefix="/settings/accounting")
@@ -40,7 +43,7 @@ def catalogue():
 def _connection_context(cls, integration, values=None, errors=None, outcome=None):
     stored = set()
     if integration is not None and integration.secrets_encrypted:
-        stored = set(connections.stored_secrets(integration))
+        stored = set(calls.stored_secrets(integration))
     if values is None:
         values = dict(integration.config or {}) if integration is not None else {}
     fields = render_fields(cls.schema, values, errors or {}, stored,

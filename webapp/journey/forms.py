@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField
 from wtforms.validators import ValidationError
 
-from ..services import test_invoice
+from ..services.documents import trial_invoice
 
 NEW_ORDER = "new"
 
@@ -21,17 +21,17 @@ class TestInvoiceForm(FlaskForm):
 
     def __init__(self, system: str, orders, *args, default_market: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.market.choices = [(m, f"{m} · {c}") for m, c in test_invoice.MARKETS]
+        self.market.choices = [(m, f"{m} · {c}") for m, c in trial_invoice.MARKETS]
         if not self.market.data:
             self.market.data = default_market
         self.order.choices = [(NEW_ORDER, str(_l("Create a new test order")))] + [
             (str(o.id), o.number + (" (" + str(_l("test order")) + ")" if o.is_test else "")) for o in orders]
-        kinds = test_invoice.kind_choices(system)
-        self.kind.choices = [(k, str(test_invoice.KIND_LABELS[k])) for k in kinds]
+        kinds = trial_invoice.kind_choices(system)
+        self.kind.choices = [(k, str(trial_invoice.KIND_LABELS[k])) for k in kinds]
         if not self.kind.data and kinds:
             self.kind.data = kinds[0]
 
     def validate_confirm_real_number(self, field) -> None:
-        if test_invoice.takes_real_number(self.kind.data or "") and not field.data:
+        if trial_invoice.takes_real_number(self.kind.data or "") and not field.data:
             raise ValidationError(_l("Confirm that you want a real invoice, or choose a document that takes no "
                                      "number from the series."))

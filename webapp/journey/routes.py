@@ -15,8 +15,10 @@ from connectors.errors import ConnectorError
 from ..auth.guards import merchants_only
 from ..extensions import db
 from ..models import Document, Integration, IntegrationStatus, Job, Order
-from ..services import activation, importing, test_invoice
-from ..services.tenancy import current_shop_id, get_or_404, scoped
+from ..services.connections import activation
+from ..services.documents import importing
+from ..services.documents import trial_invoice
+from ..services.accounts.tenancy import current_shop_id, get_or_404, scoped
 from .forms import NEW_ORDER, TestInvoiceForm
 
 bp = Blueprint("journey", __name__, url_prefix="/settings/accounting")
@@ -126,7 +128,7 @@ def _test_form_page(integration, form, status=200):
 def test_invoice_page():
     integration = _active_connection()
     form = (TestInvoiceForm(integration.system, _orders(),
-                            default_market=test_invoice.default_market(current_user.shop, integration))
+                            default_market=trial_invoice.default_market(current_user.shop, integration))
             if integration is not None else None)
     return _test_form_page(integration, form)
 
@@ -137,7 +139,7 @@ def issue_test_invoice():
     if integration is None:
         abort(404)
     form = TestInvoiceForm(integration.system, _orders(),
-                           default_market=test_invoice.default_market(current_user.shop, integration))
+                           default_market=trial_invoice.default_market(current_user.shop, integration))
     if not form.validate():
         if request.htmx:  # the errors replace the form itself, not the result region
             html = render_template("journey/_test_form.html", integration=integration, form=form,
@@ -145,10 +147,10 @@ def issue_test_invoice():
             return html, 422, {"HX-Retarget": "#test-form", "HX-Reswap": "outerHTML"}
         return _test_form_page(integration, form, 422)
     if form.order.data == NEW_ORDER:
-        order = test_invoice.create_test_order(current_user.shop, form.market.data)
+        order = trial_invoice.create_test_order(current_user.shop, form.market.data)
     else:
         order = get_or_404(Order, int(form.order.data))
-    document, outcome = test_invoice.issue(integration, order, form.kind.data)
+    document, outcome = trial_invoice.issue(integration, order, form.kind.data)
     return _page("journey/test_document.html", "journey/_test_document.html",
                  **_document_context(document, outcome))
 
@@ -156,10 +158,10 @@ def issue_test_invoice():
 def _document_context(document: Document, outcome=None) -> dict:
     system = registry.get(document.integration.system)
     return {"document": document, "order": document.order, "outcome": outcome, "system": system,
-            "comparison": test_invoice.comparison_for(document),
-            "removal": test_invoice.removal_plan(document),
+            "comparison": trial_invoice.comparison_for(document),
+            "removal": trial_invoice.removal_plan(document),
             "requested_kind": (document.snapshot or {}).get("requested", {}).get("test_kind", document.kind),
-            "kind_labels": test_invoice.KIND_LABELS,
+            "kind_labels": trial_invoice.KIND_LABELS,
             "can_pdf": base.CAN_PDF in system.capabilities and document.state == "created"}
 
 
@@ -176,7 +178,7 @@ def remove_test_document(document_id: int):
     document = get_or_404(Document, document_id)
     if not document.is_test:
         abort(404)
-    outcome = test_invoice.remove(document)
+    outcome = trial_invoice.remove(document)
     return _page("journey/test_document.html", "journey/_test_document.html",
                  **_document_context(document, outcome))
 

@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request
 from ..auth.guards import merchants_only
 from ..extensions import db
 from ..models import ApiCall
-from ..services.tenancy import get_or_404, scoped
+from ..services.accounts.tenancy import get_or_404, scoped
 
 bp = Blueprint("logs", __name__, url_prefix="/settings/accounting/log")
 PAGE_SIZE = 50

@@ -3,7 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, session, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..services import impersonation
+from ..services.accounts import impersonation
 
 bp = Blueprint("support", __name__, url_prefix="/support")
 

@@ -23,10 +23,12 @@ from connectors.documents import (CREDIT_NOTE, INVOICE, PROFORMA, Address, Docum
                                   RemoteDocument, round2)
 from connectors.errors import ConnectorError
 
-from ..extensions import db
-from ..models import Document, DocumentState, Integration, Order, OrderLine, Shop, utcnow
-from . import activation, audit, connections, importing
-from .activation import Outcome
+from ...extensions import db
+from ...models import Document, DocumentState, Integration, Order, OrderLine, Shop, utcnow
+from ..connections import activation, calls
+from ..observability import audit
+from . import importing
+from ..connections.activation import Outcome
 
 DRAFT = "draft"           # an invoice kept as a draft: no number taken (systems with CAN_DRAFT)
 HUNDRED = Decimal("100")
@@ -356,7 +358,7 @@ def issue(integration: Integration, order: Order, kind: str) -> tuple[Document, 
     draft = draft_for_order(order, kind, today)
     requested = {"issue_date": today.isoformat(), "taxable_date": today.isoformat(),
                  "due_date": draft.due_date.isoformat(), "test_kind": kind}
-    connector, log = connections.for_integration(integration)
+    connector, log = calls.for_integration(integration)
     remote = None
     try:
         if document.last_error_code and document.attempts > 1:
@@ -418,7 +420,7 @@ def remove(document: Document) -> Outcome:
         return Outcome(ok=False, title=_("Nothing to remove"),
                        hint=_("%(system)s does not let us remove this document. Leave it, or cancel it in "
                               "%(system)s by hand.", system=system.name))
-    connector, log = connections.for_integration(integration)
+    connector, log = calls.for_integration(integration)
     delete_error = None
     if plan == "delete":
         try:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import session
 from flask_login import current_user, login_user
 
-from ..extensions import db
-from ..models import AuditEvent, Integration, Shop, User
-from . import audit
+from ...extensions import db
+from ...models import AuditEvent, Integration, Shop, User
+from ..observability import audit
 
 
 def shops_overview() -> list[dict]:

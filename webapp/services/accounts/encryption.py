@@ -40,8 +40,8 @@ def box() -> SecretBox:
 
 def rotate_all() -> int:
     """Re-encrypt every stored secret with the newest key. Returns how many values changed."""
-    from ..extensions import db
-    from ..models import Integration
+    from ...extensions import db
+    from ...models import Integration
 
     secret_box = box()
     count = 0

@@ -5,13 +5,13 @@ from flask_babel import gettext as _
 
 from connectors.errors import ConnectorError
 
-from ..extensions import db
-from ..models import Integration, IntegrationStatus, utcnow
-from . import activation, connections
+from ...extensions import db
+from ...models import Integration, IntegrationStatus, utcnow
+from . import activation, calls
 
 
 def reverify(integration: Integration) -> activation.Outcome:
-    connector, log = connections.for_integration(integration)
+    connector, log = calls.for_integration(integration)
     try:
         with connector.http.deadline(activation.INTERACTIVE_SECONDS):
             identity = connector.verify()

@@ -15,9 +15,9 @@ from connectors import registry
 from connectors.base import AppIdentity, ConnectionSettings, Connector, MemoryTokenCache, resolve_endpoints
 from connectors.http import Exchange, Transport
 
-from ..extensions import db
-from ..models import ApiCall, Integration
-from .encryption import box
+from ...extensions import db
+from ...models import ApiCall, Integration
+from ..accounts.encryption import box
 
 
 class IntegrationTokenCache:

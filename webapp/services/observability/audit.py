@@ -6,8 +6,8 @@ from typing import Any
 from flask import has_request_context, session
 from flask_login import current_user
 
-from ..extensions import db
-from ..models import AuditEvent
+from ...extensions import db
+from ...models import AuditEvent
 
 
 def record(action: str, shop_id: int | None, **detail: Any) -> None:

@@ -1,6 +1,6 @@
 """Import of the documents a merchant already has in the accounting system.
 
-Runs in the worker (`services.jobs.run_job`): pages through `list_documents` until the system
+Runs in the worker (`tasks.run_import`): pages through `list_documents` until the system
 says there is no more (at most `MAX_PAGES`), stores each document as an imported `Document`
 upserted by (integration, kind, remote id), and links it to the shop's order whose number equals
 the document's order number or variable symbol. Progress lives on the `Job` row the page polls.
@@ -19,9 +19,9 @@ from connectors import base, registry
 from connectors.documents import INVOICE, Pdf, RemoteDocument, RemoteLine, VatBreakdown
 from connectors.errors import REMOTE_ERROR, ConnectorError
 
-from ..extensions import db
-from ..models import Document, DocumentState, Integration, Job, JobState, Order, utcnow
-from . import activation, connections
+from ...extensions import db
+from ...models import Document, DocumentState, Integration, Job, JobState, Order, utcnow
+from ..connections import activation, calls
 
 IMPORT = "import"
 MAX_PAGES = 20                      # a first look at recent documents, not an archive copy
@@ -120,8 +120,8 @@ def start_import(integration: Integration) -> Job:
     job = Job(shop_id=integration.shop_id, integration_id=integration.id, kind=IMPORT, state=JobState.QUEUED)
     db.session.add(job)
     db.session.commit()
-    from . import jobs
-    jobs.enqueue(job)
+    from ...tasks import run_import
+    run_import(job.id)
     db.session.expire_all()  # the worker may already have written progress (immediate mode)
     return db.session.get(Job, job.id)
 
@@ -142,7 +142,7 @@ def run_import(job_id: int) -> None:
         return
     job = db.session.get(Job, job_id)
     integration = db.session.get(Integration, job.integration_id)
-    connector, log = connections.for_integration(integration)
+    connector, log = calls.for_integration(integration)
     counts = {"created": 0, "updated": 0, "matched": 0, "pages": 0, "capped": False}
     try:
         for page in range(1, MAX_PAGES + 1):
@@ -246,7 +246,7 @@ def fetch_pdf(document: Document) -> Pdf:
     if document.pdf:
         return Pdf(content=document.pdf, filename=filename)
     integration = document.integration
-    connector, log = connections.for_integration(integration)
+    connector, log = calls.for_integration(integration)
     try:
         pdf = connector.get_pdf(document.remote_id, kind=document.kind)
     except ConnectorError as error:

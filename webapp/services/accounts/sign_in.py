@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from flask import current_app
 
-from ..extensions import db
-from ..models import LoginAttempt, User, utcnow
+from ...extensions import db
+from ...models import LoginAttempt, User, utcnow
 
 
 def too_many_failures(email: str, ip: str) -> bool:

@@ -7,7 +7,7 @@ from typing import TypeVar
 from flask import abort
 from flask_login import current_user
 
-from ..extensions import db
+from ...extensions import db
 
 T = TypeVar("T")
 

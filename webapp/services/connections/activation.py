@@ -17,10 +17,11 @@ from connectors import fields as schema_fields
 from connectors import registry
 from connectors.errors import ConnectorError
 
-from ..extensions import db
-from ..models import Integration, IntegrationStatus, utcnow
-from . import audit, connections
-from .encryption import box
+from ...extensions import db
+from ...models import Integration, IntegrationStatus, utcnow
+from ..observability import audit
+from . import calls
+from ..accounts.encryption import box
 from .hints import hint_for, title_for
 
 BUSY = "busy"
@@ -75,7 +76,7 @@ def current_connection(shop_id: int) -> Integration | None:
 
 def validate(system: str, raw: dict[str, Any], integration: Integration | None):
     cls = registry.get(system)
-    stored = connections.stored_secrets(integration) if integration and integration.secrets_encrypted else {}
+    stored = calls.stored_secrets(integration) if integration and integration.secrets_encrypted else {}
     config, secrets, errors = schema_fields.validate_values(cls.schema, raw, stored)
     # Secrets the form does not show (an OAuth refresh token) stay as they are.
     schema_secrets = schema_fields.secret_keys(cls.schema)
@@ -156,10 +157,10 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
     if not _claim(integration):
         return integration, Outcome(ok=False, code=BUSY, title=_("Activation is already running"),
                                     hint=_("Wait for the result of the first attempt; it appears here in a few seconds."))
-    unchanged = (integration.secrets_encrypted and secrets == connections.stored_secrets(integration)
+    unchanged = (integration.secrets_encrypted and secrets == calls.stored_secrets(integration)
                  and config == (integration.config or {}))
-    token_cache = None if unchanged else connections.MemoryTokenCache()
-    connector, log = connections.build(system, shop_id=shop_id, config=config, secrets=secrets,
+    token_cache = None if unchanged else calls.MemoryTokenCache()
+    connector, log = calls.build(system, shop_id=shop_id, config=config, secrets=secrets,
                                        integration=integration, token_cache=token_cache)
     try:
         with connector.http.deadline(INTERACTIVE_SECONDS):
@@ -223,7 +224,7 @@ def _make_current(integration: Integration) -> None:
 
 def refresh_choices(integration: Integration) -> None:
     """Fetch again the lists that live in the accounting system (series, bank accounts...)."""
-    connector, log = connections.for_integration(integration)
+    connector, log = calls.for_integration(integration)
     with connector.http.deadline(INTERACTIVE_SECONDS):
         integration.choices = fetch_choices(connector)
     log.flush_to_db()
@@ -232,7 +233,7 @@ def refresh_choices(integration: Integration) -> None:
 
 def deactivate(integration: Integration) -> None:
     """Stop using the connection; keep its settings and history so it can be reconnected."""
-    connector, log = connections.for_integration(integration)
+    connector, log = calls.for_integration(integration)
     try:
         connector.disconnect()
     except ConnectorError:

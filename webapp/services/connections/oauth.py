@@ -18,10 +18,11 @@ from connectors import errors as codes
 from connectors import registry
 from connectors.errors import ConnectorError
 
-from ..extensions import db
-from ..models import Integration, IntegrationStatus
-from . import activation, audit, connections
-from .encryption import box
+from ...extensions import db
+from ...models import Integration, IntegrationStatus
+from ..observability import audit
+from . import activation, calls
+from ..accounts.encryption import box
 
 SESSION_KEY = "oauth_state"
 
@@ -30,8 +31,8 @@ def start(system: str, redirect_uri: str) -> str:
     cls = registry.get(system)
     state = random_tokens.token_urlsafe(24)
     session[SESSION_KEY] = {"system": system, "state": state}
-    return cls.authorization_url(connections.endpoints_for(system, {"auth_method": "oauth"}),
-                                 connections.app_identity(), redirect_uri, state)
+    return cls.authorization_url(calls.endpoints_for(system, {"auth_method": "oauth"}),
+                                 calls.app_identity(), redirect_uri, state)
 
 
 def _draft(shop_id: int, system: str) -> Integration:
@@ -62,9 +63,9 @@ def finish(shop_id: int, system: str, args: dict, redirect_uri: str):
         return activation.current_integration(shop_id, system), activation.outcome_from_error(system, error), []
 
     integration = _draft(shop_id, system)
-    token_cache = connections.MemoryTokenCache()
+    token_cache = calls.MemoryTokenCache()
     config = {**(integration.config or {}), "auth_method": "oauth"}
-    connector, log = connections.build(system, shop_id=shop_id, config=config, secrets={},
+    connector, log = calls.build(system, shop_id=shop_id, config=config, secrets={},
                                        integration=integration, token_cache=token_cache)
     try:
         new_secrets = connector.exchange_code(args["code"], redirect_uri)
@@ -103,10 +104,10 @@ def choose_account(shop_id: int, system: str, slug: str):
                                                hint=_("Choose the account this shop should issue documents in."),
                                                fields={"slug": [_("Pick one of the offered values.")]})
     config = {**pending["config"], "slug": slug}
-    token_cache = connections.MemoryTokenCache()
+    token_cache = calls.MemoryTokenCache()
     if pending.get("token"):
         token_cache.save(pending["token"])
-    connector, log = connections.build(system, shop_id=shop_id, config=config, secrets=pending["secrets"],
+    connector, log = calls.build(system, shop_id=shop_id, config=config, secrets=pending["secrets"],
                                        integration=integration, token_cache=token_cache)
     try:
         with connector.http.deadline(activation.INTERACTIVE_SECONDS):

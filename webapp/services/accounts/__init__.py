@@ -1,0 +1,1 @@
+"""Users and shops: signing in, encrypted secrets, tenant scoping, support impersonation."""
