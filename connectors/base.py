@@ -106,6 +106,12 @@ class Connector(ABC):
     capabilities: ClassVar[frozenset[str]] = frozenset()
     schema: ClassVar[tuple[Field, ...]] = ()
     sandbox_port: ClassVar[int] = 0
+    # The vendor's request quota as (requests, window in seconds); every worker process together
+    # stays within it. None: the vendor documents none.
+    rate_limit: ClassVar[tuple[int, float] | None] = None
+    # Where a created document says which customer record it went to (`raw_id_fields` key), so
+    # the next document for the same customer can pass `Party.remote_id`. "": not reused.
+    customer_id_field: ClassVar[str] = ""
     # Per-system hint overrides: error code -> hint key the web app's catalogue knows.
     hint_overrides: ClassVar[dict[str, str]] = {}
 

@@ -55,6 +55,9 @@ class Party:
     phone: str = ""
     billing_address: Address = field(default_factory=Address)
     delivery_address: Address | None = None
+    # The system's own id of this customer when we know it from an earlier document (Fakturoid
+    # subject, iDoklad contact): the connector uses it instead of looking the customer up.
+    remote_id: str = ""
 
     @property
     def display_name(self) -> str:

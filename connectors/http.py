@@ -55,6 +55,10 @@ class Transport:
     retries: int = 2
     backoff: float = 0.3
     session: requests.Session = field(default_factory=requests.Session)
+    # Called with the operation before every attempt: waits for a slot of the vendor's quota
+    # (shared by every worker process), or raises ConnectorError(rate_limited) when none frees
+    # in time. Several vendors count refused requests too, so the wait comes before sending.
+    throttle: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         self._secrets: list[str] = []
@@ -132,6 +136,8 @@ class Transport:
                     raise errors.ConnectorError(errors.TIMEOUT, detail="The time for this operation ran out.",
                                                 ambiguous=False)
                 read_timeout, connect_timeout = min(read_timeout, remaining), min(connect_timeout, remaining)
+            if self.throttle is not None:
+                self.throttle(operation)
             started = time.monotonic()
             try:
                 response = self.session.request(method, url, headers=headers,

@@ -36,6 +36,16 @@ def _instance_secret(name: str, make) -> str:
     return path.read_text().strip()
 
 
+def _quota(value: str) -> tuple[int, float] | None:
+    """"400/60" -> (400, 60.0); anything else -> None."""
+    requests, _, seconds = (value or "").partition("/")
+    try:
+        parsed = (int(requests), float(seconds))
+    except ValueError:
+        return None
+    return parsed if parsed[0] > 0 and parsed[1] > 0 else None
+
+
 def huey_settings(env) -> dict[str, object]:
     """The queue's settings, shared by `Config` and the consumer (which reads them at import)."""
     return {"REDIS_URL": env.get("REDIS_URL", ""),
@@ -79,5 +89,15 @@ class Config:
         # Activation must answer within 15 s even when the system hangs.
         self.CONNECT_TIMEOUT = 4.0
         self.READ_TIMEOUT = 10.0
+        # Our share of each vendor's request quota: RATE_LIMIT_<SYSTEM>=REQUESTS/SECONDS overrides the
+        # documented one (a merchant who bought a larger SuperFaktura quota, or the benchmark).
+        self.RATE_LIMITS = {name[len("RATE_LIMIT_"):].lower(): _quota(value) for name, value in env.items()
+                            if name.startswith("RATE_LIMIT_") and _quota(value)}
+        self.RATE_LIMITING = _truthy(env.get("RATE_LIMITING", "1"))
+        self.THROTTLE_WAIT = float(env.get("THROTTLE_WAIT", "20"))
+        # PDF archive: local folder instance/archive unless s3://bucket/prefix; kept 10 years.
+        self.ARCHIVE_URL = env.get("ARCHIVE_URL", "")
+        self.ARCHIVE_S3_ENDPOINT_URL = env.get("ARCHIVE_S3_ENDPOINT_URL", "")
+        self.ARCHIVE_RETENTION_DAYS = int(env.get("ARCHIVE_RETENTION_DAYS") or 3650)
         for key, value in overrides.items():
             setattr(self, key, value)

@@ -66,6 +66,8 @@ class FakturoidConnector(Connector):
                               CAN_MARK_PAID, CAN_NUMBER_SERIES, CAN_DELETE, CAN_OAUTH})
     schema = SCHEMA
     sandbox_port = 5102
+    rate_limit = (400, 60.0)  # X-RateLimit-Policy observed live: q=400;w=60 (facts file, Rate limits)
+    customer_id_field = "subject_id"
     hint_overrides = HINT_OVERRIDES
     hints = HINTS
     pdf_attempts = 3
@@ -200,6 +202,8 @@ class FakturoidConnector(Connector):
         return mapping.remote_document(self.client.get_json(f"/invoices/{remote_id}.json", operation="get_invoice"))
 
     def _subject_id(self, draft: DocumentDraft) -> int:
+        if str(draft.customer.remote_id).isdigit():
+            return int(draft.customer.remote_id)  # known from an earlier invoice: no lookup
         payload = mapping.subject_payload(draft.customer)
         params = {"custom_id": payload["custom_id"]}
         found = self.client.get_json("/subjects.json", operation="list_subjects", params=params) or []

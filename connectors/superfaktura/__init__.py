@@ -48,6 +48,7 @@ class SuperFakturaConnector(Connector):
                               CAN_MARK_PAID, CAN_NUMBER_SERIES, CAN_DELETE})
     schema = SCHEMA
     sandbox_port = 5101
+    rate_limit = (1000, 86400.0)  # fair-use quota: 1,000 requests a day (DOCS faq.md)
     hint_overrides = HINT_OVERRIDES
     hints = HINTS
     page_size = 50  # documents per list page (SuperFaktura allows up to 200)

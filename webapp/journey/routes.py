@@ -16,7 +16,7 @@ from ..auth.guards import merchants_only
 from ..extensions import db
 from ..models import Document, Integration, IntegrationStatus, Job, Order
 from ..services.connections import activation
-from ..services.documents import importing
+from ..services.documents import archiving, importing
 from ..services.documents import trial_invoice
 from ..services.accounts.tenancy import current_shop_id, get_or_404, scoped
 from .forms import NEW_ORDER, TestInvoiceForm
@@ -88,7 +88,7 @@ def _pdf_response(document_id: int, disposition: str):
     if not document.remote_id:
         abort(404)
     try:
-        pdf = importing.fetch_pdf(document)
+        pdf = archiving.pdf_of(document)
     except ConnectorError as error:
         outcome = activation.outcome_from_error(document.integration.system, error)
         return render_template("journey/pdf_error.html", outcome=outcome, document=document), 502

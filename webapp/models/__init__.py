@@ -4,6 +4,6 @@ from .types import Money, utcnow  # noqa: F401
 from .accounts import LoginAttempt, Shop, User, ROLES  # noqa: F401
 from .integration import Integration, IntegrationStatus  # noqa: F401
 from .orders import Order, OrderEvent, OrderLine  # noqa: F401
-from .documents import Document, DocumentRule, DocumentState  # noqa: F401
+from .documents import CustomerLink, Document, DocumentRule, DocumentState, PostStep  # noqa: F401
 from .logs import ApiCall, AuditEvent  # noqa: F401
 from .jobs import Job, JobState  # noqa: F401

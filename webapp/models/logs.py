@@ -30,6 +30,9 @@ class ApiCall(db.Model):
     response_headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     response_body: Mapped[str] = mapped_column(Text, default="")
     error_code: Mapped[str | None] = mapped_column(String(40))
+    # What the call was for, so an order page can show the attempts with their log entries.
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -246,10 +246,4 @@ def deactivate(integration: Integration) -> None:
     db.session.commit()
 
 
-def note_auth_failure(integration: Integration, error: ConnectorError) -> None:
-    """Any later call that fails with an auth error: the merchant must re-authenticate."""
-    if error.is_auth and integration.status == IntegrationStatus.ACTIVE:
-        integration.status = IntegrationStatus.NEEDS_ATTENTION
-        integration.last_error_code = error.code
-        integration.last_error_detail = error.detail[:2000]
-        audit.record("integration.needs_attention", integration.shop_id, system=integration.system, code=error.code)
+note_auth_failure = calls.note_auth_failure  # kept under its old name for the journey views

@@ -1,22 +1,31 @@
-"""Builds a connector for an integration: endpoints, transport, token cache, integration log.
+"""Every call to an accounting system goes through here.
 
-Shared by views, the worker and the CLI, so every call to an accounting system is made the same
-way: with our timeouts, our User-Agent, secrets redacted, and each exchange written to the
-integration log (`ApiCall`).
+`connector_session(integration)` owns the ceremony: it builds the connector (endpoints,
+transport with our timeouts and User-Agent, token cache), applies the time budget and the
+vendor's quota shared by every process, writes each exchange to the integration log (`ApiCall`,
+secrets redacted, tied to the order and document it was for), turns an auth failure into
+"needs attention", records a vendor's rate-limit reset for every process, and commits. Views,
+the worker and the CLI use it alike; services never repeat that ceremony.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Iterator
+import time
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterator
 
 from flask import current_app
 
 from connectors import registry
 from connectors.base import AppIdentity, ConnectionSettings, Connector, MemoryTokenCache, resolve_endpoints
+from connectors import errors as codes
+from connectors.errors import ConnectorError
 from connectors.http import Exchange, Transport
 
 from ...extensions import db
-from ...models import ApiCall, Integration
+from ...models import ApiCall, Integration, IntegrationStatus
+from ..observability import audit
 from ..accounts.encryption import box
 
 
@@ -53,6 +62,8 @@ class ExchangeLog:
         self.system = system
         self.shop_id = shop_id
         self.integration_id = integration_id
+        self.order_id: int | None = None
+        self.document_id: int | None = None
         self.exchanges: list[Exchange] = []
 
     def __call__(self, exchange: Exchange) -> None:
@@ -65,7 +76,8 @@ class ExchangeLog:
                         operation=e.operation, method=e.method, url=e.url, status=e.status,
                         duration_ms=e.duration_ms, request_headers=e.request_headers,
                         request_body=e.request_body, response_headers=e.response_headers,
-                        response_body=e.response_body, error_code=e.error_code)
+                        response_body=e.response_body, error_code=e.error_code,
+                        order_id=self.order_id, document_id=self.document_id)
                 for e in self.exchanges]
         db.session.add_all(rows)
         db.session.flush()  # assigns the ids now, whenever the caller commits
@@ -88,7 +100,8 @@ def endpoints_for(system: str, config: dict[str, Any]) -> dict[str, str]:
 
 
 def build(system: str, *, shop_id: int, config: dict[str, Any], secrets: dict[str, str],
-          integration: Integration | None = None, token_cache=None) -> tuple[Connector, ExchangeLog]:
+          integration: Integration | None = None, token_cache=None,
+          throttle: Callable[[str], None] | None = None) -> tuple[Connector, ExchangeLog]:
     cls = registry.get(system)
     if cls is None:
         raise LookupError(system)
@@ -96,7 +109,8 @@ def build(system: str, *, shop_id: int, config: dict[str, Any], secrets: dict[st
     cfg = current_app.config
     transport = Transport(user_agent=app_identity().user_agent, on_exchange=log,
                           secrets=[v for v in secrets.values() if isinstance(v, str)],
-                          connect_timeout=cfg["CONNECT_TIMEOUT"], read_timeout=cfg["READ_TIMEOUT"])
+                          connect_timeout=cfg["CONNECT_TIMEOUT"], read_timeout=cfg["READ_TIMEOUT"],
+                          throttle=throttle)
     if token_cache is None:
         token_cache = IntegrationTokenCache(integration) if integration is not None else MemoryTokenCache()
     settings = ConnectionSettings(config=dict(config), secrets=dict(secrets),
@@ -115,6 +129,108 @@ def stored_secrets(integration: Integration) -> dict[str, str]:
     return secrets
 
 
-def for_integration(integration: Integration) -> tuple[Connector, ExchangeLog]:
+def for_integration(integration: Integration, *, throttled: bool = False) -> tuple[Connector, ExchangeLog]:
     return build(integration.system, shop_id=integration.shop_id, config=integration.config or {},
-                 secrets=stored_secrets(integration), integration=integration)
+                 secrets=stored_secrets(integration), integration=integration,
+                 throttle=throttle_for(integration) if throttled else None)
+
+
+# -- the vendor's quota, shared by every process ----------------------------------------------
+def rate_limit_for(system: str) -> tuple[int, float] | None:
+    """The quota we keep to: configured (RATE_LIMIT_<SYSTEM>=N/SECONDS), else the vendor's."""
+    configured = current_app.config.get("RATE_LIMITS", {}).get(system)
+    if configured:
+        return configured
+    cls = registry.get(system)
+    return cls.rate_limit if cls is not None else None
+
+
+def limiter_key(integration: Integration) -> str:
+    return f"integration:{integration.id}"
+
+
+def throttle_for(integration: Integration) -> Callable[[str], None] | None:
+    """Before each request: wait for a slot of the quota (at most THROTTLE_WAIT seconds), else
+    raise rate_limited with the time a slot frees, so the worker reschedules instead of waiting."""
+    quota = rate_limit_for(integration.system)
+    if not quota or not current_app.config.get("RATE_LIMITING", True):
+        return None
+    from .. import rate_limit
+    limiter = rate_limit.limiter_from_app(current_app)
+    limit, window = quota
+    key = limiter_key(integration)
+    wait_at_most = float(current_app.config.get("THROTTLE_WAIT", 20.0))
+
+    def throttle(operation: str) -> None:
+        if limiter.wait_for_slot(key, limit, window, deadline=time.monotonic() + wait_at_most):
+            return
+        retry_in = min(wait_at_most, window)
+        raise ConnectorError(codes.RATE_LIMITED, detail=f"our share of the quota is used up ({operation})",
+                             retry_at=datetime.now().astimezone() + timedelta(seconds=retry_in))
+    return throttle
+
+
+def _penalize(integration: Integration, error: ConnectorError) -> None:
+    """A vendor said "too many requests" with a reset time: every process waits until then."""
+    if error.code != codes.RATE_LIMITED or error.retry_at is None or not rate_limit_for(integration.system):
+        return
+    if "our share of the quota" in (error.detail or ""):
+        return  # our own throttle: nothing was sent
+    from .. import rate_limit
+    rate_limit.limiter_from_app(current_app).penalize(limiter_key(integration), error.retry_at)
+
+
+# -- one place for every call ------------------------------------------------------------------
+def note_auth_failure(integration: Integration, error: ConnectorError) -> None:
+    """Any call that fails with an auth error: the merchant must re-authenticate; documents wait."""
+    if error.is_auth and integration.status == IntegrationStatus.ACTIVE:
+        integration.status = IntegrationStatus.NEEDS_ATTENTION
+        integration.last_error_code = error.code
+        integration.last_error_detail = error.detail[:2000]
+        audit.record("integration.needs_attention", integration.shop_id, system=integration.system, code=error.code)
+
+
+@dataclass
+class ConnectorCall:
+    """What a `connector_session` hands out, and what it leaves behind (the newest log row)."""
+
+    integration: Integration
+    connector: Connector
+    log: ExchangeLog
+    log_id: int | None = None
+    error: ConnectorError | None = None
+
+
+@contextmanager
+def connector_session(integration: Integration, *, seconds: float | None = None, order_id: int | None = None,
+                      document_id: int | None = None, throttled: bool = False,
+                      auth_failure_pauses: bool = True) -> Iterator[ConnectorCall]:
+    """Call an accounting system: the block gets `call.connector`; on the way out the log is
+    written, an auth failure turns the integration to "needs attention" (unless
+    `auth_failure_pauses` is False: one refused delete says nothing about the credentials), and
+    everything is committed. A ConnectorError is re-raised after that, for the caller to record.
+    """
+    connector, log = for_integration(integration, throttled=throttled)
+    log.order_id, log.document_id = order_id, document_id
+    call = ConnectorCall(integration=integration, connector=connector, log=log)
+    try:
+        with connector.http.deadline(seconds) if seconds else nullcontext():
+            yield call
+    except ConnectorError as error:
+        call.error = error
+        call.log_id = log.flush_to_db()
+        if auth_failure_pauses:
+            note_auth_failure(integration, error)
+        _penalize(integration, error)
+        db.session.commit()
+        raise
+    except BaseException:
+        # Not the system's answer: keep what was said in the log, drop the half-done changes.
+        exchanges = log.exchanges
+        db.session.rollback()
+        log.exchanges = exchanges
+        log.flush_to_db()
+        db.session.commit()
+        raise
+    call.log_id = log.flush_to_db()
+    db.session.commit()

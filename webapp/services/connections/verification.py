@@ -11,16 +11,12 @@ from . import activation, calls
 
 
 def reverify(integration: Integration) -> activation.Outcome:
-    connector, log = calls.for_integration(integration)
+    call = None
     try:
-        with connector.http.deadline(activation.INTERACTIVE_SECONDS):
-            identity = connector.verify()
+        with calls.connector_session(integration, seconds=activation.INTERACTIVE_SECONDS) as call:
+            identity = call.connector.verify()
     except ConnectorError as error:
-        log_id = log.flush_to_db()
-        activation.note_auth_failure(integration, error)
-        db.session.commit()
-        return activation.outcome_from_error(integration.system, error, log_id)
-    log.flush_to_db()
+        return activation.outcome_from_error(integration.system, error, call.log_id if call else None)
     integration.verified_as = activation.identity_record(identity)
     integration.verified_at = utcnow()
     db.session.commit()

@@ -5,8 +5,8 @@ says there is no more (at most `MAX_PAGES`), stores each document as an imported
 upserted by (integration, kind, remote id), and links it to the shop's order whose number equals
 the document's order number or variable symbol. Progress lives on the `Job` row the page polls.
 
-Also holds what the import and the test invoice share: the JSON snapshot of a `RemoteDocument`
-(Decimals as strings) and the PDF download through our app.
+Also holds what every issued document shares: the JSON snapshot of a `RemoteDocument` (Decimals
+as strings) and copying the system's answer onto our row.
 """
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from decimal import Decimal
 from typing import Any
 
 from connectors import base, registry
-from connectors.documents import INVOICE, Pdf, RemoteDocument, RemoteLine, VatBreakdown
+from connectors.documents import INVOICE, RemoteDocument, RemoteLine, VatBreakdown
 from connectors.errors import REMOTE_ERROR, ConnectorError
 
 from ...extensions import db
 from ...models import Document, DocumentState, Integration, Job, JobState, Order, utcnow
-from ..connections import activation, calls
+from ..connections import calls
 
 IMPORT = "import"
 MAX_PAGES = 20                      # a first look at recent documents, not an archive copy
@@ -142,35 +142,33 @@ def run_import(job_id: int) -> None:
         return
     job = db.session.get(Job, job_id)
     integration = db.session.get(Integration, job.integration_id)
-    connector, log = calls.for_integration(integration)
     counts = {"created": 0, "updated": 0, "matched": 0, "pages": 0, "capped": False}
+    call = None
     try:
-        for page in range(1, MAX_PAGES + 1):
-            result = connector.list_documents(page=page, kind=INVOICE)
-            log.flush_to_db()
-            for remote in result.documents:
-                counts[_store(integration, remote)] += 1
-            counts["pages"] = page
-            job.done += len(result.documents)
-            job.total = max(result.total_count or 0, job.done)
-            job.result = dict(counts)
-            db.session.commit()
-            if not result.has_more:
-                break
-        else:
-            counts["capped"] = True
-        counts["matched"] = _match_orders(integration)
-        job.total = job.done if not counts["capped"] else job.total
-        job.result = counts
-        job.state = JobState.DONE
+        with calls.connector_session(integration) as call:
+            for page in range(1, MAX_PAGES + 1):
+                result = call.connector.list_documents(page=page, kind=INVOICE)
+                call.log.flush_to_db()  # the log shows each page as it comes
+                for remote in result.documents:
+                    counts[_store(integration, remote)] += 1
+                counts["pages"] = page
+                job.done += len(result.documents)
+                job.total = max(result.total_count or 0, job.done)
+                job.result = dict(counts)
+                db.session.commit()
+                if not result.has_more:
+                    break
+            else:
+                counts["capped"] = True
+            counts["matched"] = _match_orders(integration)
+            job.total = job.done if not counts["capped"] else job.total
+            job.result = counts
+            job.state = JobState.DONE
     except ConnectorError as error:
-        log_id = log.flush_to_db()
-        activation.note_auth_failure(integration, error)
         job.state = JobState.FAILED
         job.error_code = error.code
         job.error_detail = (error.detail or "")[:2000]
-        job.result = {**counts, "log_id": log_id,
-                      "hint_key": error.hint_key}
+        job.result = {**counts, "log_id": call.log_id if call else None, "hint_key": error.hint_key}
     except Exception as exc:
         # A job must never stay "running" for ever: fail it visibly, then let the worker log it.
         db.session.rollback()
@@ -237,24 +235,3 @@ def imported_documents(job: Job) -> list[Document]:
         Document.shop_id == job.shop_id, Document.integration_id == job.integration_id,
         Document.state == DocumentState.IMPORTED)
         .order_by(Document.issue_date.desc(), Document.id.desc()).limit(TABLE_LIMIT)))
-
-
-# -- PDFs --------------------------------------------------------------------------------------
-def fetch_pdf(document: Document) -> Pdf:
-    """The document's PDF: the archived copy, else fetched from the system and archived."""
-    filename = f"{(document.number or document.remote_id or document.id)}.pdf".replace("/", "-")
-    if document.pdf:
-        return Pdf(content=document.pdf, filename=filename)
-    integration = document.integration
-    connector, log = calls.for_integration(integration)
-    try:
-        pdf = connector.get_pdf(document.remote_id, kind=document.kind)
-    except ConnectorError as error:
-        log.flush_to_db()
-        activation.note_auth_failure(integration, error)
-        db.session.commit()
-        raise
-    log.flush_to_db()
-    document.pdf = pdf.content
-    db.session.commit()
-    return Pdf(content=pdf.content, filename=filename, content_type=pdf.content_type)

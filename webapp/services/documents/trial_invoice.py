@@ -19,22 +19,19 @@ from flask_babel import lazy_gettext as _l
 
 from connectors import base, registry
 from connectors import errors as codes
-from connectors.documents import (CREDIT_NOTE, INVOICE, PROFORMA, Address, DocumentDraft, Line, Party,
-                                  RemoteDocument, round2)
+from connectors.documents import CREDIT_NOTE, INVOICE, PROFORMA, DocumentDraft, Line, RemoteDocument, round2
 from connectors.errors import ConnectorError
 
 from ...extensions import db
 from ...models import Document, DocumentState, Integration, Order, OrderLine, Shop, utcnow
 from ..connections import activation, calls
 from ..observability import audit
-from . import importing
+from . import archiving, drafts, importing, issuing
 from ..connections.activation import Outcome
 
 DRAFT = "draft"           # an invoice kept as a draft: no number taken (systems with CAN_DRAFT)
 HUNDRED = Decimal("100")
 ZERO = Decimal("0")
-DUE_DAYS = 14
-BUSY_FOR = timedelta(seconds=60)
 # Definite answers to a delete: nothing was deleted, so cancelling with a credit note is safe.
 REFUSALS = frozenset({codes.VALIDATION, codes.CONFLICT, codes.NOT_SUPPORTED, codes.PERMISSION_DENIED,
                       codes.REMOTE_ERROR})
@@ -113,40 +110,22 @@ def create_test_order(shop: Shop, market: str | None = None) -> Order:
 
 
 def order_lines(order: Order) -> list[Line]:
-    """The order as document lines: products, then shipping and a payment fee when charged."""
-    lines = [Line(name=l.name, quantity=l.quantity, unit_price=l.unit_price, vat_rate=l.vat_rate, unit=l.unit,
-                  sku=l.sku, discount_percent=l.discount_percent or ZERO) for l in order.lines]
-    for extra, default_name in ((order.shipping, _("Shipping")), (order.payment, _("Payment fee"))):
-        price = Decimal(str((extra or {}).get("price") or (extra or {}).get("fee") or "0"))
-        if price:
-            lines.append(Line(name=(extra or {}).get("name") or default_name, quantity=Decimal("1"),
-                              unit_price=price, vat_rate=Decimal(str(extra.get("vat_rate") or "0"))))
-    return lines
+    """The order as document lines, the same way automatic documents see it."""
+    return [Line(name=l["name"], quantity=Decimal(l["quantity"]), unit_price=Decimal(l["unit_price"]),
+                 vat_rate=Decimal(l["vat_rate"]), unit=l.get("unit", ""), sku=l.get("sku", ""),
+                 discount_percent=Decimal(l.get("discount_percent") or "0"))
+            for l in drafts.order_line_dicts(order)]
 
 
-def _address(data: dict[str, Any] | None) -> Address | None:
-    if not data:
-        return None
-    return Address(street=data.get("street", ""), city=data.get("city", ""), zip=data.get("zip", ""),
-                   country=data.get("country", ""))
+def spec_for_test(order: Order, kind: str, today: date) -> dict[str, Any]:
+    """What the test asks for: the whole order, dated today; a draft invoice where asked."""
+    return drafts.spec_for(order, INVOICE if kind == DRAFT else kind, taxable_date=today,
+                           options={"draft": True} if kind == DRAFT else {},
+                           note=_("Test document issued by Fynode Accounting Connect."))
 
 
 def draft_for_order(order: Order, kind: str, issue_date: date) -> DocumentDraft:
-    customer = order.customer or {}
-    party = Party(name=customer.get("name", ""), company_name=customer.get("company_name", ""),
-                  company_id=customer.get("company_id", ""), tax_id=customer.get("tax_id", ""),
-                  vat_id=customer.get("vat_id", ""), email=customer.get("email", ""), phone=customer.get("phone", ""),
-                  billing_address=_address(customer.get("billing_address")) or Address(),
-                  delivery_address=_address(customer.get("delivery_address")))
-    document_kind = INVOICE if kind == DRAFT else kind
-    return DocumentDraft(kind=document_kind, customer=party, lines=order_lines(order), currency=order.currency,
-                         issue_date=issue_date, taxable_date=issue_date, due_date=issue_date + timedelta(days=DUE_DAYS),
-                         prices_include_vat=order.prices_include_vat, order_number=order.number,
-                         variable_symbol="".join(c for c in order.number if c.isdigit())[:10],
-                         payment_method=(order.payment or {}).get("method", "bank_transfer"),
-                         shipping_method=(order.shipping or {}).get("method", ""), language=order.language or "",
-                         note=_("Test document issued by Fynode Accounting Connect."),
-                         options={"draft": True} if kind == DRAFT else {})
+    return drafts.draft_from_spec(spec_for_test(order, kind, issue_date), issue_date)
 
 
 # -- expected totals --------------------------------------------------------------------------
@@ -315,85 +294,43 @@ def _key(order: Order, kind: str) -> str:
     return base_key if not removed else f"{base_key}-{removed + 1}"
 
 
-def _claim(document: Document) -> bool:
-    """Compare-and-set to CREATING: a double submit issues one document."""
-    now = utcnow()
-    claimed = db.session.execute(
-        db.update(Document).where(
-            Document.id == document.id,
-            db.or_(Document.state.in_((DocumentState.PENDING, DocumentState.FAILED)),
-                   db.and_(Document.state == DocumentState.CREATING, Document.updated_at < now - BUSY_FOR)))
-        .values(state=DocumentState.CREATING, updated_at=now, attempts=Document.attempts + 1)
-        .execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
-    db.session.refresh(document)
-    return claimed == 1
-
-
-def _error_outcome(integration: Integration, error: ConnectorError, log) -> Outcome:
-    log_id = log.flush_to_db()
-    activation.note_auth_failure(integration, error)
-    db.session.commit()
-    return activation.outcome_from_error(integration.system, error, log_id)
-
-
 def issue(integration: Integration, order: Order, kind: str) -> tuple[Document, Outcome]:
     """Issue the test document for `order`, or show the one issued before with the same key."""
     key = _key(order, kind)
     document = db.session.scalar(db.select(Document).where(Document.shop_id == order.shop_id,
                                                            Document.idempotency_key == key))
+    today = date.today()
     if document is None:
+        spec = spec_for_test(order, kind, today)
         document = Document(shop_id=order.shop_id, integration_id=integration.id, order_id=order.id,
                             kind=INVOICE if kind == DRAFT else kind, state=DocumentState.PENDING,
-                            idempotency_key=key, is_test=True, order_number=order.number)
+                            idempotency_key=key, is_test=True, order_number=order.number, spec=spec)
         db.session.add(document)
         db.session.commit()
     if document.state == DocumentState.CREATED:
         return document, Outcome(ok=True, title=_("This test document was issued already"),
                                  hint=_("Here it is again; nothing new was created."))
-    if not _claim(document):
+    requested = {"issue_date": today.isoformat(), "taxable_date": today.isoformat(),
+                 "due_date": (today + timedelta(days=drafts.DUE_DAYS)).isoformat(), "test_kind": kind}
+    document.snapshot = {"requested": requested}
+    result = issuing.issue(document, seconds=activation.INTERACTIVE_SECONDS, interactive=True, today=today)
+    if result.code == issuing.BUSY:
         return document, Outcome(ok=False, code="busy", title=_("The test document is being issued"),
                                  hint=_("Wait a moment and reload this page; the result appears here."))
-    today = date.today()
-    draft = draft_for_order(order, kind, today)
-    requested = {"issue_date": today.isoformat(), "taxable_date": today.isoformat(),
-                 "due_date": draft.due_date.isoformat(), "test_kind": kind}
-    connector, log = calls.for_integration(integration)
-    remote = None
-    try:
-        if document.last_error_code and document.attempts > 1:
-            # An earlier attempt may have created it although no answer arrived.
-            remote = connector.find_by_reference(key, draft)
-        if remote is None:
-            remote = connector.create_document(draft, key)
-    except ConnectorError as error:
-        if error.ambiguous:
-            try:
-                remote = connector.find_by_reference(key, draft)
-            except ConnectorError:
-                remote = None
-        if remote is None:
-            document.state = DocumentState.FAILED
-            document.last_error_code = error.code
-            document.last_error_detail = (error.detail or "")[:2000]
-            return document, _error_outcome(integration, error, log)
-    document.snapshot = {"requested": requested}
-    importing.apply_remote(document, remote)
-    document.state = DocumentState.CREATED
-    document.last_error_code = document.last_error_detail = None
-    log.flush_to_db()
+    if result.error is not None:
+        return document, activation.outcome_from_error(integration.system, result.error, result.log_id)
     audit.record("test_document.issued", order.shop_id, system=integration.system, kind=kind,
-                 number=remote.number or remote.remote_id)
+                 number=document.number or document.remote_id)
     db.session.commit()
     pdf_note = ""
-    if base.CAN_PDF in type(connector).capabilities:
+    if base.CAN_PDF in registry.get(integration.system).capabilities:
         try:
-            importing.fetch_pdf(document)
+            archiving.pdf_of(document)
         except ConnectorError:
             pdf_note = " " + _("The PDF is not ready yet; open it in a moment.")
     return document, Outcome(ok=True, title=_("%(kind)s %(number)s was issued", kind=KIND_LABELS[kind],
-                                              number=remote.number or ""),
-                             hint=_("Compare it with the order below.") + pdf_note)
+                                              number=document.number or ""),
+                             hint=_("Compare it with the order below.") + pdf_note, log_id=result.log_id)
 
 
 # -- tidying up -------------------------------------------------------------------------------
@@ -420,79 +357,73 @@ def remove(document: Document) -> Outcome:
         return Outcome(ok=False, title=_("Nothing to remove"),
                        hint=_("%(system)s does not let us remove this document. Leave it, or cancel it in "
                               "%(system)s by hand.", system=system.name))
-    connector, log = calls.for_integration(integration)
     delete_error = None
     if plan == "delete":
         try:
-            connector.delete_document(document.remote_id, kind=document.kind)
+            # Refusing one delete says nothing about the credentials: no "needs attention" for
+            # a permission refusal here.
+            with calls.connector_session(integration, document_id=document.id, order_id=document.order_id,
+                                         auth_failure_pauses=False) as call:
+                call.connector.delete_document(document.remote_id, kind=document.kind)
+                document.state = DocumentState.DELETED
+                audit.record("test_document.deleted", document.shop_id, system=integration.system, number=name)
         except ConnectorError as error:
             delete_error = error
+            if error.code != codes.PERMISSION_DENIED:
+                calls.note_auth_failure(integration, error)
+                db.session.commit()
+            log_id = call.log_id
         else:
-            log.flush_to_db()
-            document.state = DocumentState.CANCELLED
-            document.note = "deleted"
-            audit.record("test_document.deleted", document.shop_id, system=integration.system, number=name)
-            db.session.commit()
             return Outcome(ok=True, title=_("%(kind)s %(number)s was deleted in %(system)s",
                                             kind=label, number=name, system=system.name),
                            hint=_("Nothing of the test is left in your bookkeeping. The test order stays here, "
-                                  "marked as a test."))
+                                  "marked as a test."), log_id=call.log_id)
     if delete_error is not None:
         refused = delete_error.code in REFUSALS and not delete_error.ambiguous
         if not (refused and document.kind == INVOICE and base.CAN_CREDIT_NOTE in system.capabilities):
-            if delete_error.code == codes.PERMISSION_DENIED:
-                # Refusing one delete says nothing about the credentials: no "needs attention".
-                log_id = log.flush_to_db()
-                db.session.commit()
-                outcome = activation.outcome_from_error(integration.system, delete_error,
-                                                        log_id)
-            else:
-                outcome = _error_outcome(integration, delete_error, log)
+            outcome = activation.outcome_from_error(integration.system, delete_error, log_id)
             outcome.title = _("%(system)s did not delete %(number)s", system=system.name, number=name)
             outcome.hint = (_("Systems allow deleting only some documents, for example a proforma or the last "
                               "number of a series.") + " " + outcome.hint)
             outcome.fields = {}
             return outcome
-    return _credit(document, connector, log, delete_error)
+    return _credit(document, delete_error)
 
 
-def _credit(document: Document, connector, log, delete_error: ConnectorError | None) -> Outcome:
+def _credit(document: Document, delete_error: ConnectorError | None) -> Outcome:
+    """Cancel a test invoice with a credit note for all of it, linked to it."""
     integration = document.integration
     system = registry.get(integration.system)
     order = document.order
-    draft = draft_for_order(order, CREDIT_NOTE, date.today())
-    draft.related_remote_id = document.remote_id
-    draft.note = _("Cancels the test invoice %(number)s.", number=document.number or document.remote_id)
     key = f"{document.idempotency_key}-cn"[:64]
-    credit = Document(shop_id=document.shop_id, integration_id=integration.id, order_id=order.id, kind=CREDIT_NOTE,
-                      state=DocumentState.CREATING, idempotency_key=key, is_test=True, order_number=order.number,
-                      attempts=1)
-    existing = db.session.scalar(db.select(Document).where(Document.shop_id == document.shop_id,
-                                                           Document.idempotency_key == key))
-    credit = existing or credit
-    db.session.add(credit)
-    db.session.commit()
-    try:
-        remote = connector.find_by_reference(key, draft) if existing is not None else None
-        remote = remote or connector.create_document(draft, key)
-    except ConnectorError as error:
-        credit.state = DocumentState.FAILED
-        credit.last_error_code = error.code
-        return _error_outcome(integration, error, log)
-    importing.apply_remote(credit, remote)
-    credit.state = DocumentState.CREATED
+    credit = db.session.scalar(db.select(Document).where(Document.shop_id == document.shop_id,
+                                                         Document.idempotency_key == key))
+    if credit is None:
+        spec = drafts.spec_for(order, CREDIT_NOTE, lines=(document.spec or {}).get("lines"),
+                               taxable_date=date.today(),
+                               note=_("Cancels the test invoice %(number)s.",
+                                      number=document.number or document.remote_id))
+        credit = Document(shop_id=document.shop_id, integration_id=integration.id, order_id=order.id,
+                          kind=CREDIT_NOTE, state=DocumentState.PENDING, idempotency_key=key, is_test=True,
+                          order_number=order.number, related_document_id=document.id, spec=spec)
+        db.session.add(credit)
+        db.session.commit()
+    result = issuing.issue(credit, seconds=activation.INTERACTIVE_SECONDS, interactive=True)
+    if result.error is not None:
+        return activation.outcome_from_error(integration.system, result.error, result.log_id)
+    if result.code == issuing.BUSY:
+        return Outcome(ok=False, code="busy", title=_("The test document is being issued"),
+                       hint=_("Wait a moment and reload this page; the result appears here."))
     document.state = DocumentState.CANCELLED
-    document.note = f"credit_note:{credit.id}"
-    log.flush_to_db()
     audit.record("test_document.credited", document.shop_id, system=integration.system,
-                 number=document.number, credit_note=remote.number)
+                 number=document.number, credit_note=credit.number)
     db.session.commit()
     why = ""
     if delete_error is not None:
         why = _("%(system)s did not allow deleting it (accounting rules keep issued invoice numbers).",
                 system=system.name) + " " + activation.outcome_from_error(integration.system, delete_error).hint + " "
     return Outcome(ok=True, title=_("Credit note %(credit)s cancels the test invoice %(number)s",
-                                    credit=remote.number or remote.remote_id, number=document.number or ""),
+                                    credit=credit.number or credit.remote_id, number=document.number or ""),
                    hint=why + _("Both stay in %(system)s; together they amount to zero.", system=system.name),
                    code=delete_error.code if delete_error else None,
-                   detail=delete_error.detail if delete_error else "")
+                   detail=delete_error.detail if delete_error else "", log_id=result.log_id)

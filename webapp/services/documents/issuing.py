@@ -1,0 +1,239 @@
+"""The exactly-once core: issue one `Document` row in its accounting system.
+
+Used by the worker, the retry button and the merchant's test invoice alike:
+1. claim the row with a compare-and-set (PENDING/FAILED, or a CREATING lease that expired, ->
+   CREATING with a new lease): two workers, a double click or a racing callback issue once;
+2. before sending a create, mark the row `needs_lookup` and commit: if the answer is lost (a
+   timeout, a dropped connection, a killed worker), the next attempt asks the system for the
+   document created with our key (`find_by_reference`) before it creates anything;
+3. create with the row's idempotency key, which each connector turns into its vendor's guard
+   (SuperFaktura checksum, Fakturoid custom_id, iDoklad note marker, Fakturownia oid...);
+4. record the answer (number, totals, the customer record for next time) or the failure as a
+   code with its parameters; nothing here builds a sentence.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from connectors import errors as codes
+from connectors import registry
+from connectors.documents import RemoteDocument
+from connectors.errors import ConnectorError
+
+from ...extensions import db
+from ...models import CustomerLink, Document, DocumentState, IntegrationStatus, utcnow
+from ..connections import calls
+from ..observability import audit
+from . import drafts
+from .importing import apply_remote
+
+LEASE = timedelta(minutes=5)       # a worker holding a row longer than this is presumed dead
+MAX_AUTOMATIC_ATTEMPTS = 8         # then the merchant decides (retry button)
+# Backoff for passing failures: 30 s, 1, 2, 4, 8, 16 min... An ambiguous failure waits at least
+# a minute, so a create still being processed by the system lands before we look it up.
+FIRST_BACKOFF = timedelta(seconds=30)
+AMBIGUOUS_BACKOFF = timedelta(seconds=60)
+INTERNAL = "internal_error"        # our own bug: shown as such, never as the system's fault
+
+# Result codes (views turn them into words).
+CREATED = "created"
+ALREADY = "already_created"
+BUSY = "busy"
+RETRY_LATER = "retry_later"
+PAUSED = "paused"
+FAILED = "failed"
+
+
+@dataclass
+class IssueResult:
+    code: str
+    document: Document
+    error: ConnectorError | None = None
+    log_id: int | None = None
+    retry_at: datetime | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.code in (CREATED, ALREADY)
+
+
+def claim(document: Document, *, lease: timedelta = LEASE) -> bool:
+    """Compare-and-set to CREATING. True: this caller owns the row until the lease ends."""
+    now = utcnow()
+    claimed = db.session.execute(
+        db.update(Document).where(
+            Document.id == document.id,
+            db.or_(Document.state.in_((DocumentState.PENDING, DocumentState.FAILED)),
+                   db.and_(Document.state == DocumentState.CREATING,
+                           db.or_(Document.claimed_until.is_(None), Document.claimed_until < now))))
+        .values(state=DocumentState.CREATING, claimed_until=now + lease, updated_at=now,
+                attempts=Document.attempts + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    db.session.refresh(document)
+    return claimed == 1
+
+
+def _customer_link(document: Document) -> CustomerLink | None:
+    cls = registry.get(document.integration.system)
+    if cls is None or not cls.customer_id_field or not (document.spec or {}).get("customer"):
+        return None
+    return db.session.scalar(db.select(CustomerLink).where(
+        CustomerLink.integration_id == document.integration_id,
+        CustomerLink.customer_key == drafts.customer_key(document.spec["customer"])))
+
+
+def _remember_customer(document: Document, remote: RemoteDocument) -> None:
+    cls = registry.get(document.integration.system)
+    remote_id = str((remote.raw_id_fields or {}).get(cls.customer_id_field) or "") if cls else ""
+    if not remote_id or not (document.spec or {}).get("customer"):
+        return
+    key = drafts.customer_key(document.spec["customer"])
+    link = db.session.scalar(db.select(CustomerLink).where(CustomerLink.integration_id == document.integration_id,
+                                                           CustomerLink.customer_key == key))
+    if link is None:
+        db.session.add(CustomerLink(shop_id=document.shop_id, integration_id=document.integration_id,
+                                    customer_key=key, remote_id=remote_id))
+    else:
+        link.remote_id = remote_id
+
+
+def issue(document: Document, *, seconds: float | None = None, throttled: bool = False,
+          interactive: bool = False, today: date | None = None) -> IssueResult:
+    """Create `document` in its system, exactly once.
+
+    interactive: the merchant is watching (test invoice): no automatic retry, every failure is
+    reported at once. Otherwise passing failures are rescheduled with backoff, auth failures
+    pause the document until the merchant re-authenticates, and the rest wait for the merchant.
+    """
+    if document.state == DocumentState.CREATED:
+        return IssueResult(ALREADY, document)
+    if not claim(document):
+        return IssueResult(BUSY, document)
+    integration = document.integration
+    link = _customer_link(document)
+    related = document.related
+    draft = drafts.draft_from_spec(document.spec or {}, today or date.today(),
+                                   related_remote_id=(related.remote_id or "") if related is not None else "",
+                                   customer_remote_id=link.remote_id if link is not None else "")
+    key = document.idempotency_key
+    call = None
+    try:
+        with calls.connector_session(integration, seconds=seconds, throttled=throttled, document_id=document.id,
+                                     order_id=document.order_id) as call:
+            remote = call.connector.find_by_reference(key, draft) if document.needs_lookup else None
+            if remote is None:
+                document.needs_lookup = True  # from now on a lost answer means "look it up first"
+                db.session.commit()
+                try:
+                    remote = call.connector.create_document(draft, key)
+                except ConnectorError as error:
+                    if error.ambiguous:
+                        remote = _look_up_after(call, key, draft)
+                        if remote is None:
+                            raise
+                    elif link is not None and error.code == codes.VALIDATION:
+                        # The customer record we remembered may be gone in the system: forget it
+                        # and ask once more with the customer's details.
+                        db.session.delete(link)
+                        draft.customer.remote_id = ""
+                        remote = call.connector.create_document(draft, key)
+                    else:
+                        document.needs_lookup = False  # a definite refusal: nothing was created
+                        raise
+            _record_success(document, remote)
+    except ConnectorError as error:
+        return _record_failure(document, error, call.log_id if call else None, interactive=interactive)
+    except Exception:
+        # Our own failure (a bug, the database): never leave the row "creating" for ever.
+        db.session.rollback()
+        document = db.session.get(Document, document.id)
+        document.state = DocumentState.FAILED
+        document.claimed_until = None
+        document.last_error_code = INTERNAL
+        document.last_error_detail = "internal error while issuing; see the server log"
+        db.session.commit()
+        raise
+    audit.record("document.created", document.shop_id, kind=document.kind, number=document.number,
+                 order=document.order_number, system=integration.system)
+    db.session.commit()
+    return IssueResult(CREATED, document, log_id=call.log_id if call else None)
+
+
+def _look_up_after(call: calls.ConnectorCall, key: str, draft: Any) -> RemoteDocument | None:
+    """After an ambiguous failure: did the create land anyway? A failing lookup is no answer."""
+    try:
+        return call.connector.find_by_reference(key, draft)
+    except ConnectorError:
+        return None
+
+
+def _record_success(document: Document, remote: RemoteDocument) -> None:
+    apply_remote(document, remote)
+    document.state = DocumentState.CREATED
+    document.needs_lookup = False
+    document.claimed_until = None
+    document.next_attempt_at = None
+    document.issued_at = utcnow()
+    document.last_error_code = document.last_error_detail = document.last_error_hint_key = None
+    document.last_error_fields = None
+    _remember_customer(document, remote)
+
+
+def backoff(attempts: int, error: ConnectorError) -> datetime:
+    """When to try again: the vendor's reset time when it gave one, else exponential backoff."""
+    now = utcnow()
+    if error.retry_at is not None:
+        reset = error.retry_at
+        if reset.tzinfo is not None:
+            reset = reset.astimezone(timezone.utc).replace(tzinfo=None)
+        return max(reset, now + timedelta(seconds=1))
+    delay = FIRST_BACKOFF * (2 ** max(attempts - 1, 0))
+    if error.ambiguous:
+        delay = max(delay, AMBIGUOUS_BACKOFF)
+    return now + min(delay, timedelta(hours=2))
+
+
+def _record_failure(document: Document, error: ConnectorError, log_id: int | None, *,
+                    interactive: bool) -> IssueResult:
+    document.claimed_until = None
+    document.last_error_code = error.code
+    document.last_error_detail = (error.detail or "")[:2000]
+    document.last_error_hint_key = error.hint_key
+    document.last_error_fields = dict(error.fields or {}) or None
+    paused = error.is_auth and document.integration.status != IntegrationStatus.ACTIVE
+    if interactive:
+        document.state = DocumentState.FAILED
+        code = FAILED
+    elif paused:
+        # The connection needs the merchant; the document waits and goes out after
+        # re-authentication (the sweep picks it up once the integration is active again).
+        document.state = DocumentState.PENDING
+        document.next_attempt_at = None
+        code = PAUSED
+    elif (error.is_retryable or error.ambiguous) and document.attempts < MAX_AUTOMATIC_ATTEMPTS:
+        document.state = DocumentState.PENDING
+        document.next_attempt_at = backoff(document.attempts, error)
+        code = RETRY_LATER
+    else:
+        document.state = DocumentState.FAILED
+        code = FAILED
+    db.session.commit()
+    return IssueResult(code, document, error=error, log_id=log_id, retry_at=document.next_attempt_at)
+
+
+def reopen(document: Document) -> bool:
+    """The retry button: a failed document goes back to the queue (its key is unchanged, so a
+    document that did get created meanwhile is found, not created twice)."""
+    changed = db.session.execute(
+        db.update(Document).where(Document.id == document.id, Document.state == DocumentState.FAILED)
+        .values(state=DocumentState.PENDING, next_attempt_at=None, attempts=0, updated_at=utcnow(),
+                # An internal failure may have happened after the create was sent.
+                needs_lookup=db.or_(Document.needs_lookup, Document.last_error_code == INTERNAL))
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    db.session.refresh(document)
+    return changed == 1
