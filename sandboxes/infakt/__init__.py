@@ -505,8 +505,9 @@ class InfaktSandbox(Sandbox):
                           "paid": self._run_paid}[task["kind"]](company, task)
         task["processed_at"] = documents.stamp()
         if errors:
-            task.update(code=422, errors=errors, description={
-                "paid": "Nie udało się oznaczyć faktury jako zapłaconej"}.get(task["kind"], "Nie udało się stworzyć faktury"))
+            failed = "Nie udało się oznaczyć faktury jako zapłaconej" if task["kind"] == "paid" \
+                else "Nie udało się stworzyć faktury"
+            task.update(code=422, errors=errors, description=failed)
         elif task["kind"] == "paid":
             task.update(code=200, invoice_uuid=result, description="Faktura została oznaczona jako zapłacona")
         else:

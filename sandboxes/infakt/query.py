@@ -96,7 +96,8 @@ def order_rows(rows: list[dict[str, Any]], args, sortable: dict[str, Callable[[d
                default: str) -> list[dict]:
     text = (args.get("order") or default).strip()
     parts = text.split()
-    if len(parts) not in (1, 2) or parts[0] not in sortable or (len(parts) == 2 and parts[1].lower() not in ("asc", "desc")):
+    direction_ok = len(parts) == 1 or (len(parts) == 2 and parts[1].lower() in ("asc", "desc"))
+    if not parts or parts[0] not in sortable or not direction_ok:
         raise QueryError(f"Nieprawidłowa wartość parametru order: {text}")
     getter = sortable[parts[0]]
     reverse = len(parts) == 2 and parts[1].lower() == "desc"

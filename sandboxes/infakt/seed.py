@@ -140,7 +140,9 @@ def _seed_documents(sandbox, c: dict[str, Any], rng: Random) -> None:
 def _cleared(doc: dict[str, Any], c: dict[str, Any], rng: Random, issued, ok: bool) -> None:
     sent = f"{issued.isoformat()} 16:00:00 +0100"
     finished = f"{issued.isoformat()} 16:01:30 +0100"
-    number = f"{c['nip']}-{issued.strftime('%Y%m%d')}-{rng.getrandbits(48):012X}-{rng.getrandbits(8):02X}" if ok else None
+    number = None
+    if ok:
+        number = f"{c['nip']}-{issued.strftime('%Y%m%d')}-{rng.getrandbits(48):012X}-{rng.getrandbits(8):02X}"
     doc["ksef_number"] = number
     doc["ksef_data"] = {
         "request_uuid": new_uuid(rng), "ksef_number": number, "status": "success" if ok else "error",
