@@ -11,6 +11,7 @@ SANDBOXES: dict[str, tuple[str, str, int]] = {
     "superfaktura": ("sandboxes.superfaktura", "SuperFakturaSandbox", 5101),
     "fakturoid": ("sandboxes.fakturoid", "FakturoidSandbox", 5102),
     "idoklad": ("sandboxes.idoklad", "IDokladSandbox", 5103),
+    "fakturownia": ("sandboxes.fakturownia", "FakturowniaSandbox", 5104),
     "infakt": ("sandboxes.infakt", "InfaktSandbox", 5105),
 }
 

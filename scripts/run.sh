@@ -13,7 +13,7 @@ trap cleanup EXIT INT TERM
 
 .venv/bin/python -m sandboxes serve all &
 pids+=($!)
-.venv/bin/python scripts/wait_for_ports.py 5101 5102 5103 5105
+.venv/bin/python scripts/wait_for_ports.py 5101 5102 5103 5104 5105
 
 .venv/bin/flask create-db
 echo "==> Demo logins (password after the e-mail):"
