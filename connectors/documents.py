@@ -19,6 +19,11 @@ SHIPPING_METHODS = ("courier", "post", "pickup_point", "personal", "other")
 
 CENT = Decimal("0.01")
 
+# KSeF states every connector maps its vendor's to ("" where KSeF does not apply to the system).
+KSEF_NOT_APPLICABLE, KSEF_WAITING, KSEF_SENT, KSEF_ACCEPTED, KSEF_REJECTED, KSEF_OFFLINE = (
+    "not_applicable", "waiting", "sent", "accepted", "rejected", "offline")
+KSEF_STATES = (KSEF_NOT_APPLICABLE, KSEF_WAITING, KSEF_SENT, KSEF_ACCEPTED, KSEF_REJECTED, KSEF_OFFLINE)
+
 
 def money(value: Any) -> Decimal:
     """Parse an amount the way vendors send it (string, int, Decimal) without going through float."""
@@ -94,6 +99,7 @@ class DocumentDraft:
     related_remote_id: str = ""      # credit note: the invoice it corrects; invoice: its proforma
     paid: bool = False
     note: str = ""
+    send_to_ksef: bool = False       # Polish B2B invoices: submit to KSeF on creation where the system can
     options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -141,6 +147,11 @@ class RemoteDocument:
     pdf_url: str = ""              # the system's own link, where it has a public one
     reference: str = ""            # our idempotency key as the system stored it
     raw_id_fields: dict[str, Any] = field(default_factory=dict)
+    # Poland's national e-invoice system (KSeF), where the system reports it: one of KSEF_STATES,
+    # the KSeF number once accepted, and the reasons of a rejection (the vendor's words).
+    ksef_status: str = ""
+    ksef_number: str = ""
+    ksef_errors: list[str] = field(default_factory=list)
 
     @property
     def vat_total(self) -> Decimal:
