@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Mapping
@@ -18,7 +19,7 @@ from typing import Any, Mapping
 from .. import errors as E
 from ..base import (CAN_CREDIT_NOTE, CAN_DELETE, CAN_EMAIL, CAN_INVOICE, CAN_LIST, CAN_MARK_PAID,
                     CAN_NUMBER_SERIES, CAN_PDF, CAN_PROFORMA, ConnectionSettings, Connector)
-from ..documents import (CREDIT_NOTE, DOCUMENT_KINDS, INVOICE, DocumentDraft, DocumentPage, Identity,
+from ..documents import (CREDIT_NOTE, DOCUMENT_KINDS, INVOICE, PROFORMA, DocumentDraft, DocumentPage, Identity,
                          NumberSeries, Payment, Pdf, RemoteDocument)
 from ..errors import ConnectorError
 from ..i18n import N_
@@ -110,6 +111,18 @@ class IDokladConnector(Connector):
 
     def create_document(self, draft: DocumentDraft, idempotency_key: str) -> RemoteDocument:
         self._check_draft(draft)
+        if draft.kind == INVOICE and draft.related_remote_id:
+            if not draft.paid:
+                # iDoklad accounts only a fully paid proforma (ErrorCode 113): an unpaid order's
+                # invoice stands on its own.
+                draft = dataclasses.replace(draft, related_remote_id="")
+            else:
+                # The customer paid: the proforma is paid in iDoklad too, then accounted.
+                proforma = self.get_document(draft.related_remote_id, kind=PROFORMA)
+                if proforma.status != "paid":
+                    self.mark_paid(draft.related_remote_id, Payment(
+                        amount=proforma.total, paid_on=draft.taxable_date or draft.issue_date,
+                        currency=draft.currency), kind=PROFORMA)
         agenda = self._current_agenda()
         country_id = int((agenda.get("Contact") or {}).get("CountryId") or 0)
         currency_id = self._currency_id(draft.currency)

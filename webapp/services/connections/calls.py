@@ -172,7 +172,8 @@ def throttle_for(integration: Integration) -> Callable[[str], None] | None:
 
 def _penalize(integration: Integration, error: ConnectorError) -> None:
     """A vendor said "too many requests" with a reset time: every process waits until then."""
-    if error.code != codes.RATE_LIMITED or error.retry_at is None or not rate_limit_for(integration.system):
+    if (error.code != codes.RATE_LIMITED or error.retry_at is None or not rate_limit_for(integration.system)
+            or not current_app.config.get("RATE_LIMITING", True)):
         return
     if "our share of the quota" in (error.detail or ""):
         return  # our own throttle: nothing was sent

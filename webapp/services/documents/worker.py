@@ -149,6 +149,11 @@ def sweep(now=None) -> dict[str, int]:
                       Document.paid_state == PostStep.PENDING),
                Document.updated_at <= now - FRESH)
         .order_by(Document.id).limit(SWEEP_BATCH)))
+    if due:
+        # Due now (by the sweep's clock): the task must not wait for the old time again.
+        db.session.execute(db.update(Document).where(Document.id.in_(due)).values(next_attempt_at=None)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
     from ...tasks import process_document
     for document_id in due + unfinished:
         process_document(document_id)
