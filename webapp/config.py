@@ -73,5 +73,9 @@ class Config:
         # Activation must answer within 15 s even when the system hangs.
         self.CONNECT_TIMEOUT = 4.0
         self.READ_TIMEOUT = 10.0
+        # PDF archive: local folder instance/archive unless s3://bucket/prefix; kept 10 years.
+        self.ARCHIVE_URL = env.get("ARCHIVE_URL", "")
+        self.ARCHIVE_S3_ENDPOINT_URL = env.get("ARCHIVE_S3_ENDPOINT_URL", "")
+        self.ARCHIVE_RETENTION_DAYS = int(env.get("ARCHIVE_RETENTION_DAYS") or 3650)
         for key, value in overrides.items():
             setattr(self, key, value)
