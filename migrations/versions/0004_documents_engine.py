@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003r'
 branch_labels = None
 depends_on = None
 

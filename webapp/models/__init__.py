@@ -7,3 +7,4 @@ from .orders import Order, OrderEvent, OrderLine  # noqa: F401
 from .documents import CustomerLink, Document, DocumentRule, DocumentState, PostStep  # noqa: F401
 from .logs import ApiCall, AuditEvent  # noqa: F401
 from .jobs import Job, JobState  # noqa: F401
+from .limits import RateLimitHit, RateLimitPenalty  # noqa: F401
