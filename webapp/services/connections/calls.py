@@ -222,8 +222,8 @@ def connector_session(integration: Integration, *, seconds: float | None = None,
         call.log_id = log.flush_to_db()
         if auth_failure_pauses:
             note_auth_failure(integration, error)
-        _penalize(integration, error)
         db.session.commit()
+        _penalize(integration, error)  # after the commit: the limiter writes through its own connection
         raise
     except BaseException:
         # Not the system's answer: keep what was said in the log, drop the half-done changes.
