@@ -58,6 +58,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(journey_bp)
     app.register_blueprint(support_bp)
     app.register_blueprint(logs_bp)
+    from .documents.routes import bp as documents_bp
+    from .rules.routes import bp as rules_bp
+    app.register_blueprint(documents_bp)
+    app.register_blueprint(rules_bp)
 
     from . import cli, formatting
     cli.init_app(app)

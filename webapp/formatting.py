@@ -44,6 +44,15 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(day)
     app.add_template_filter(moment)
 
+    from .documents import wording as document_words
+    app.add_template_filter(document_words.document_kind, "document_kind")
+    app.add_template_filter(document_words.document_state, "document_state")
+    app.add_template_filter(lambda state: document_words.STATE_BADGES.get(state, "badge-off"), "state_badge")
+
+    @app.context_processor
+    def inject_view_names():
+        return {"view_names": app.view_functions}
+
     @app.context_processor
     def inject_language():
         return {"language_names": LANGUAGE_NAMES, "current_locale": str(get_locale())}

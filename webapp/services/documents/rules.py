@@ -14,7 +14,7 @@ from typing import Any
 from connectors.documents import CREDIT_NOTE, INVOICE, PROFORMA
 
 from ...extensions import db
-from ...models import DocumentRule, Integration, Order, OrderEvent
+from ...models import Document, DocumentRule, Integration, Order, OrderEvent
 
 TRIGGERS = ("order_created", "status_changed", "paid", "shipped", "cancelled", "refunded")
 EVENT_TRIGGER = {"created": "order_created", "status_changed": "status_changed", "paid": "paid",
@@ -101,3 +101,31 @@ def matches(rule: DocumentRule, order: Order, event: OrderEvent) -> bool:
 
 def options_of(rule: DocumentRule) -> dict[str, Any]:
     return {**DEFAULT_OPTIONS, **(rule.options or {})}
+
+
+def save(integration: Integration, rule: DocumentRule | None, *, kind: str, trigger: str,
+         conditions: dict[str, Any], options: dict[str, Any], enabled: bool) -> DocumentRule:
+    """Create or change a rule (the merchant's own, or a confirmed preset they adjust)."""
+    if kind not in (INVOICE, PROFORMA, CREDIT_NOTE) or trigger not in TRIGGERS:
+        raise ValueError("unknown kind or trigger")
+    if rule is None:
+        position = len(rules_of(integration))
+        rule = DocumentRule(shop_id=integration.shop_id, integration_id=integration.id, position=position)
+        db.session.add(rule)
+    rule.kind, rule.trigger, rule.enabled = kind, trigger, enabled
+    rule.conditions = dict(conditions)
+    rule.options = {**DEFAULT_OPTIONS, **options}
+    db.session.commit()
+    return rule
+
+
+def set_enabled(rule: DocumentRule, enabled: bool) -> None:
+    rule.enabled = enabled
+    db.session.commit()
+
+
+def delete(rule: DocumentRule) -> None:
+    """Documents the rule created keep their history; they only lose the link to it."""
+    db.session.execute(db.update(Document).where(Document.rule_id == rule.id).values(rule_id=None))
+    db.session.delete(rule)
+    db.session.commit()

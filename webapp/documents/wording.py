@@ -1,0 +1,58 @@
+"""Documents in the merchant's words: kinds, states, notices and the hint for a failure."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from ..models import Document, DocumentState
+from ..services.connections.hints import hint_for, title_for
+from ..services.documents import issuing, planning, worker
+
+KIND_NAMES = {"invoice": _l("Invoice"), "proforma": _l("Proforma invoice"), "credit_note": _l("Credit note")}
+STATE_NAMES = {
+    DocumentState.PENDING: _l("Waiting"), DocumentState.CREATING: _l("Being issued"),
+    DocumentState.CREATED: _l("Issued"), DocumentState.FAILED: _l("Failed"),
+    DocumentState.CANCELLED: _l("Cancelled"), DocumentState.DELETED: _l("Deleted"),
+    DocumentState.IMPORTED: _l("Imported"),
+}
+STATE_BADGES = {DocumentState.CREATED: "badge-ok", DocumentState.FAILED: "badge-error",
+                DocumentState.PENDING: "badge-warn", DocumentState.CREATING: "badge-warn"}
+NOTICES = {
+    planning.PROFORMA_LEFT: _l("The order was cancelled after this proforma was issued. Proformas are not tax "
+                               "documents, so no credit note is needed; the proforma stays in your accounting "
+                               "system. Cancel it there if you wish."),
+    planning.CANCELLED_BEFORE_ISSUE: _l("The order was cancelled before this document was issued, so it was "
+                                        "never sent to your accounting system."),
+    worker.RELATED_MISSING: _l("The invoice this credit note corrects was never issued, so there is nothing to "
+                               "credit."),
+}
+INTERNAL_TITLE = _l("Something went wrong on our side")
+INTERNAL_HINT = _l("Nothing was lost. Try again; if it happens again, our support team has the details.")
+PAUSED_HINT = _l("Your accounting system no longer accepts the stored credentials. The document waits and is "
+                 "issued as soon as you re-authenticate.")
+RETRY_HINT = _l("We try again by ourselves at %(time)s.")
+
+
+def document_kind(kind: str) -> str:
+    return str(KIND_NAMES.get(kind, kind))
+
+
+def document_state(state: str) -> str:
+    return str(STATE_NAMES.get(state, state))
+
+
+def problem(document: Document) -> dict[str, str] | None:
+    """Title and hint for a document that waits with an error or failed, in the viewer's language."""
+    code = document.last_error_code
+    if not code or document.state not in (DocumentState.PENDING, DocumentState.FAILED, DocumentState.CREATING):
+        return None
+    system = document.integration.system if document.integration is not None else None
+    if code == issuing.INTERNAL:
+        return {"title": str(INTERNAL_TITLE), "hint": str(INTERNAL_HINT), "code": code}
+    hint = hint_for(code, system, document.last_error_hint_key)
+    if document.state == DocumentState.PENDING and document.integration is not None \
+            and document.integration.status != "active":
+        hint = str(PAUSED_HINT)
+    elif document.state == DocumentState.PENDING and document.next_attempt_at is not None:
+        from ..formatting import moment
+        hint = f"{hint} {RETRY_HINT % {'time': moment(document.next_attempt_at)}}"
+    return {"title": title_for(code), "hint": hint, "code": code}
