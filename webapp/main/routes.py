@@ -3,6 +3,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from ..redirects import safe_next
+
 bp = Blueprint("main", __name__)
 
 
@@ -20,10 +22,7 @@ def language():
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    target = request.form.get("next", "")
-    if not (target.startswith("/") and not target.startswith("//")):
-        target = url_for("main.home")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next"), url_for("main.home")))
 
 
 @bp.get("/healthz")
