@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .extensions import db, login_manager
+from .extensions import login_manager
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; frame-src 'self'; frame-ancestors 'self'; form-action 'self'; "
@@ -16,10 +16,8 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "strong"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from .models import User
-        return db.session.get(User, int(user_id))
+    from .services.sign_in import load_user
+    login_manager.user_loader(load_user)
 
     @app.after_request
     def set_headers(response):
