@@ -136,6 +136,12 @@ class Transport:
             try:
                 response = self.session.request(method, url, headers=headers,
                                                 timeout=(connect_timeout, read_timeout), **kwargs)
+            except UnicodeError:
+                # A header or Basic-auth value with characters HTTP cannot carry (Latin-1 only):
+                # nothing was sent. Connectors validate their fields first; this is the safety net.
+                raise errors.ConnectorError(errors.VALIDATION, ambiguous=False,
+                                            detail="A value contains characters that cannot be sent in an "
+                                                   "HTTP header (for example accented letters in a key).") from None
             except requests.exceptions.RequestException as exc:
                 code, ambiguous = _classify(exc, safe_to_retry)
                 self._report(operation, method, url, None, started, headers, kwargs, None, code, attempt)

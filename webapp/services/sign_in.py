@@ -31,6 +31,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import LoginAttempt, User, utcnow
+from ..urls import MAX_ID
 from . import demo
 
 IMPERSONATOR_KEY = "impersonator_id"
@@ -142,7 +143,7 @@ def start_session(user: User, remember: bool = False) -> None:
 def end_session() -> None:
     """Sign out server-side: the token of whoever signed in (the agent, while acting as a shop)
     is cleared, so a copied session or remember-me cookie stops working too."""
-    holder = _credential_holder(session.get(IMPERSONATOR_KEY)) or (
+    holder = _user(session.get(IMPERSONATOR_KEY)) or (
         current_user if current_user.is_authenticated else None)
     if holder is not None:
         holder.session_token = None
@@ -159,25 +160,26 @@ def act_as(user: User, holder: User) -> None:
     session[IMPERSONATOR_KEY] = holder.id
 
 
-def _credential_holder(user_id) -> User | None:
-    try:
-        return db.session.get(User, int(user_id)) if user_id is not None else None
-    except (TypeError, ValueError, OverflowError):
+def _user(user_id) -> User | None:
+    """The user with this id, or None for anything that is not an id a row can have."""
+    text = str(user_id) if isinstance(user_id, int) else user_id
+    if not isinstance(text, str) or not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
         return None
+    if int(text) > MAX_ID:
+        return None
+    return db.session.get(User, int(text))
 
 
 def load_user(user_id: str) -> User | None:
     """Flask-Login's user loader: "<id>:<session token>" from the session or remember-me cookie."""
     user_part, _sep, token = (user_id or "").partition(":")
-    if not token or not user_part.isdigit() or len(user_part) > 18:
-        return None
-    user = db.session.get(User, int(user_part))
+    user = _user(user_part) if token else None
     if user is None:
         return None
     holder = user
     impersonator = session.get(IMPERSONATOR_KEY)
     if impersonator is not None:
-        holder = _credential_holder(impersonator)
+        holder = _user(impersonator)
         if holder is None or not holder.is_support:
             return None
     if not holder.session_token or not hmac.compare_digest(holder.session_token, token):
