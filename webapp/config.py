@@ -95,7 +95,11 @@ class Config:
             for name in SANDBOX_REGISTRATIONS
         }
         self.APP_CONTACT_EMAIL = env.get("FYNODE_CONTACT_EMAIL", "integrations@fynode.example")
-        self.PUBLIC_URL = env.get("FYNODE_PUBLIC_URL", "")
+        # The one source of the app's public address (OAuth redirect URIs, links in e-mails):
+        # never the Host header, which the client chooses. Local runs default to the dev server.
+        self.PUBLIC_URL = env.get("FYNODE_PUBLIC_URL", "").rstrip("/")
+        # Larger request bodies are refused with a 413 page (nothing in the app takes uploads).
+        self.MAX_CONTENT_LENGTH = 2 * 1024 * 1024
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _truthy(env.get("SESSION_COOKIE_SECURE", "0" if self.LOCAL_MODE else "1"))
@@ -120,6 +124,7 @@ class Config:
         """Local mode: keys generated once into instance/. Production: refuse to start without
         what production needs."""
         if self.LOCAL_MODE:
+            self.PUBLIC_URL = self.PUBLIC_URL or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
             self.SECRET_KEY = self.SECRET_KEY or _instance_secret("secret_key", lambda: secrets.token_hex(32))
             self.ENCRYPTION_KEYS = self.ENCRYPTION_KEYS or _key_list(
                 _instance_secret("encryption_keys", lambda: Fernet.generate_key().decode()))

@@ -1,8 +1,8 @@
-"""Security headers (a strict Content-Security-Policy: our own scripts and styles only) and the
-login manager's user loader."""
+"""Security headers (a strict Content-Security-Policy: our own scripts and styles only; nothing
+but static files cached) and the login manager's user loader."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 
 from .extensions import login_manager
 
@@ -28,6 +28,9 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if response.mimetype == "text/html":
-            response.headers.setdefault("Cache-Control", "no-store")
+        if request.endpoint != "static":
+            # Pages, partials, PDFs and /healthz may carry account data or a live state: no
+            # browser or proxy keeps a copy. Only our own static files are cacheable.
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.pop("Expires", None)
         return response

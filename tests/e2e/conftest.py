@@ -29,6 +29,7 @@ def live_app(sandbox_servers, tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     app.live_url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = app.live_url  # OAuth redirect URIs are built from it alone
     yield app
     server.shutdown()
 

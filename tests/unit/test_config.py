@@ -14,7 +14,7 @@ PRODUCTION = {"SECRET_KEY": "k" * 64, "ENCRYPTION_KEYS": Fernet.generate_key().d
 def env(monkeypatch, tmp_path):
     """A clean environment with no FYNODE_* settings and an empty instance folder."""
     for name in ("FYNODE_LOCAL", "SECRET_KEY", "ENCRYPTION_KEYS", "FYNODE_PUBLIC_URL", "DATABASE_URL",
-                 "SESSION_COOKIE_SECURE", "ACCOUNTING_SANDBOX", "TRUSTED_PROXIES"):
+                 "SESSION_COOKIE_SECURE", "ACCOUNTING_SANDBOX", "TRUSTED_PROXIES", "PORT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(config_module, "INSTANCE", tmp_path)
 
@@ -70,3 +70,13 @@ def test_trusted_proxies_must_be_a_number(env):
     env(**PRODUCTION, TRUSTED_PROXIES="nginx")
     with pytest.raises(ConfigurationError, match="TRUSTED_PROXIES"):
         Config()
+
+
+def test_local_mode_has_a_public_url_for_oauth_without_the_host_header(env):
+    env(FYNODE_LOCAL="1", PORT="5055")
+    assert Config().PUBLIC_URL == "http://127.0.0.1:5055"
+
+
+def test_request_bodies_are_limited_to_2_mb(env):
+    env(**PRODUCTION)
+    assert Config().MAX_CONTENT_LENGTH == 2 * 1024 * 1024

@@ -54,6 +54,14 @@ def not_found(_error):
     return _error_page(404, _("Page not found"), _("The address may be mistyped, or the item no longer exists."))
 
 
+@bp.app_errorhandler(413)
+def too_large(_error):
+    limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024)
+    return _error_page(413, _("What you sent is too large"),
+                       _("This app accepts at most %(size)s MB at once. Go back and send less.",
+                         size=f"{limit_mb:g}"))
+
+
 @bp.app_errorhandler(500)
 def server_error(_error):
     return _error_page(500, _("Something went wrong on our side"),
