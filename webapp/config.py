@@ -113,6 +113,17 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None
         self.BABEL_DEFAULT_LOCALE = "en"
         self.LANGUAGES = ["en", "pl", "cs", "sk"]
+        # E-mail to users (password-reset links). Without MAIL_SERVER, local mode writes messages
+        # to the outbox folder, readable at /dev/outbox.
+        self.MAIL_SERVER = env.get("MAIL_SERVER", "")
+        self.MAIL_PORT = int(env.get("MAIL_PORT") or 587)
+        self.MAIL_USERNAME = env.get("MAIL_USERNAME", "")
+        self.MAIL_PASSWORD = env.get("MAIL_PASSWORD", "")
+        self.MAIL_USE_TLS = _truthy(env.get("MAIL_USE_TLS", "1"))
+        self.MAIL_USE_SSL = _truthy(env.get("MAIL_USE_SSL", "0"))
+        self.MAIL_DEFAULT_SENDER = env.get("MAIL_DEFAULT_SENDER", "Fynode Accounting Connect <no-reply@fynode.example>")
+        self.MAIL_OUTBOX_PATH = str(INSTANCE / "outbox")
+        self.PASSWORD_RESET_MAX_AGE = 60 * 60
         # Activation must answer within 15 s even when the system hangs.
         self.CONNECT_TIMEOUT = 4.0
         self.READ_TIMEOUT = 10.0

@@ -31,3 +31,18 @@ class LoginForm(TextForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter your password."))],
                              render_kw={"autocomplete": "current-password"})
     remember = BooleanField(_l("Keep me signed in"))
+
+
+class ForgotPasswordForm(TextForm):
+    email = _email_field()
+
+
+class ResetPasswordForm(TextForm):
+    password = PasswordField(_l("New password"), validators=[
+        DataRequired(message=_l("Enter a new password.")),
+        Length(min=10, max=200, message=_l("Use between 10 and 200 characters."))],
+        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("New password again"), validators=[
+        DataRequired(message=_l("Enter the new password again.")),
+        EqualTo("password", message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password"})
