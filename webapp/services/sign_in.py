@@ -50,7 +50,7 @@ class Backoff:
         return min(self.cap, 2 ** min(failures - self.free, 30))
 
 
-# Keys and their limits; LOGIN_THROTTLE in the config may override them (tests do).
+# Keys and their limits; LOGIN_THROTTLE in the config ({name: Backoff}) may override them.
 THROTTLE = {
     "pair": Backoff(free=3, cap=15 * 60),
     "address": Backoff(free=20, cap=15 * 60),
