@@ -4,17 +4,27 @@
 - Retries only where repeating is safe (idempotent methods, or a connect error before anything
   was sent); never a blind retry of a create.
 - Every exchange is reported to `on_exchange` with secrets redacted: the web app stores these
-  records as the integration log. Redaction covers auth headers and every secret value the
-  integration holds, wherever it appears (URL, headers, body).
+  records as the integration log. Redaction works two ways, so that neither alone has to be
+  perfect:
+  - on structure: values under secret-looking names (`client_secret`, `access_token`,
+    `password`, `apiKey`...) in JSON bodies, form bodies and query strings, and sensitive
+    headers, whatever their value;
+  - on value: every secret the integration holds (and tokens learned at run time), in every
+    encoding it can take on the wire or in a body: raw, URL-quoted (both ways), JSON-escaped
+    (ASCII or not, with PHP's escaped slashes, upper- or lower-case hex), HTML-escaped and
+    base64.
 """
 from __future__ import annotations
 
+import base64
+import html
 import json
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
 
 import requests
 
@@ -24,8 +34,62 @@ REDACTED = "•••"
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie",
                                "x-api-key", "x-infakt-apikey", "accesskey", "secretkey",
                                "authentication"})
+# A field, parameter or header whose name (lower-cased, punctuation dropped) is one of these or
+# ends with one of these holds a secret.
+SECRET_NAMES = frozenset({"secret", "password", "passwd", "token", "apikey", "authorization", "code_verifier"})
+SECRET_NAME_ENDINGS = ("secret", "password", "passwd", "token", "apikey", "privatekey", "secretkey", "accesskey",
+                       "codeverifier")
+MIN_SECRET_LENGTH = 4
+AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "token", "sfapi", "negotiate", "hmac"})
 BODY_LOG_LIMIT = 4000
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+def is_secret_name(name: Any) -> bool:
+    plain = re.sub(r"[^a-z0-9]", "", str(name).lower())
+    return plain in SECRET_NAMES or plain.endswith(SECRET_NAME_ENDINGS)
+
+
+def redact_structure(value: Any) -> Any:
+    """A copy of parsed JSON with every value under a secret-looking name replaced."""
+    if isinstance(value, dict):
+        return {k: (REDACTED if is_secret_name(k) and isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                    and v != "" else redact_structure(v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_structure(v) for v in value]
+    return value
+
+
+def redact_pairs(text: str) -> str:
+    """`a=1&client_secret=x` with the values of secret-looking names replaced, the rest untouched."""
+    parts = []
+    for part in text.split("&"):
+        name, sep, _value = part.partition("=")
+        parts.append(f"{name}={REDACTED}" if sep and is_secret_name(unquote_plus(name)) else part)
+    return "&".join(parts)
+
+
+def _upper_hex(text: str) -> str:
+    return re.sub(r"\\u([0-9a-f]{4})", lambda m: "\\u" + m.group(1).upper(), text)
+
+
+def encodings(value: str) -> set[str]:
+    """The forms a secret can take in a URL, header or body."""
+    forms = {value, quote(value, safe=""), quote(value), quote_plus(value),
+             html.escape(value), html.escape(value, quote=False)}
+    for ascii_only in (True, False):
+        escaped = json.dumps(value, ensure_ascii=ascii_only)[1:-1]
+        forms |= {escaped, escaped.replace("/", "\\/"), _upper_hex(escaped),
+                  # .NET and others escape HTML-sensitive characters too
+                  _upper_hex(re.sub(r"[<>&'+]", lambda m: "\\u%04x" % ord(m.group()), escaped)),
+                  re.sub(r"[<>&'+]", lambda m: "\\u%04x" % ord(m.group()), escaped)}
+    forms |= {f.lower() for f in list(forms) if "%" in f}  # lower-case percent escapes
+    raw = value.encode("utf-8", "surrogatepass")
+    if len(raw) >= MIN_SECRET_LENGTH:
+        for b64 in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
+            forms |= {b64, b64.rstrip("=")}
+    return {f for f in forms if len(f) >= MIN_SECRET_LENGTH}
 
 
 @dataclass
@@ -81,25 +145,36 @@ class Transport:
 
     def add_secrets(self, values: Iterable[str]) -> None:
         """Remember more values to redact (e.g. an access token obtained at run time)."""
+        added = False
         for value in values:
-            if value and len(str(value)) >= 4 and str(value) not in self._secrets:
+            if value and len(str(value)) >= MIN_SECRET_LENGTH and str(value) not in self._secrets:
                 self._secrets.append(str(value))
-        # Longest first so a secret containing another is redacted whole.
-        self._secrets.sort(key=len, reverse=True)
+                added = True
+        if added or not hasattr(self, "_forms"):
+            # Longest first so a secret containing another is redacted whole.
+            self._forms = sorted({f for value in self._secrets for f in encodings(value)}, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
         if not text:
             return text
-        for value in self._secrets:
-            for form in {value, quote(value, safe=""), quote_plus(value)}:
+        for form in self._forms:
+            if form in text:
                 text = text.replace(form, REDACTED)
         return text
+
+    def redact_url(self, url: str) -> str:
+        base, sep, query = url.partition("?")
+        query, hash_sep, fragment = query.partition("#")
+        return self.redact(base + sep + redact_pairs(query) + hash_sep + fragment) if sep else self.redact(url)
 
     def _redact_headers(self, headers: Any) -> dict[str, str]:
         clean = {}
         for name, value in (headers or {}).items():
-            if name.lower() in SENSITIVE_HEADERS:
+            if name.lower() in SENSITIVE_HEADERS or is_secret_name(name):
+                # Only a known auth scheme survives ("Bearer •••"): any other first word may be
+                # part of the secret itself.
                 scheme = str(value).split(" ", 1)[0] if " " in str(value) else ""
+                scheme = scheme if scheme.lower() in AUTH_SCHEMES else ""
                 clean[name] = f"{scheme} {REDACTED}".strip()
             else:
                 clean[name] = self.redact(str(value))
@@ -108,12 +183,15 @@ class Transport:
     def _body_text(self, body: Any) -> str:
         if body is None:
             return ""
-        if isinstance(body, bytes):
+        if isinstance(body, (dict, list)):
+            body = json.dumps(redact_structure(body), ensure_ascii=False, default=str)
+        elif isinstance(body, bytes):
             try:
                 body = body.decode("utf-8")
             except UnicodeDecodeError:
                 return f"<{len(body)} bytes>"
-        return self.redact(str(body))[:BODY_LOG_LIMIT]
+        text = _redact_text_structure(str(body))
+        return self.redact(text)[:BODY_LOG_LIMIT]
 
     def request(self, method: str, url: str, *, operation: str, safe_to_retry: bool | None = None,
                 timeout: float | None = None, **kwargs: Any) -> requests.Response:
@@ -142,6 +220,12 @@ class Transport:
             try:
                 response = self.session.request(method, url, headers=headers,
                                                 timeout=(connect_timeout, read_timeout), **kwargs)
+            except UnicodeError:
+                # A header or Basic-auth value with characters HTTP cannot carry (Latin-1 only):
+                # nothing was sent. Connectors validate their fields first; this is the safety net.
+                raise errors.ConnectorError(errors.VALIDATION, ambiguous=False,
+                                            detail="A value contains characters that cannot be sent in an "
+                                                   "HTTP header (for example accented letters in a key).") from None
             except requests.exceptions.RequestException as exc:
                 code, ambiguous = _classify(exc, safe_to_retry)
                 self._report(operation, method, url, None, started, headers, kwargs, None, code, attempt)
@@ -163,8 +247,6 @@ class Transport:
         if not self.on_exchange:
             return
         body = kwargs.get("json", kwargs.get("data"))
-        if isinstance(body, dict) or isinstance(body, list):
-            body = json.dumps(body, ensure_ascii=False, default=str)
         response_body = ""
         if response is not None:
             ctype = response.headers.get("Content-Type", "")
@@ -173,11 +255,26 @@ class Transport:
             else:
                 response_body = self._body_text(response.content)
         self.on_exchange(Exchange(
-            operation=operation, method=method, url=self.redact(url), status=status,
+            operation=operation, method=method, url=self.redact_url(url), status=status,
             duration_ms=int((time.monotonic() - started) * 1000),
             request_headers=self._redact_headers(headers), request_body=self._body_text(body),
             response_headers=self._redact_headers(response.headers) if response is not None else {},
             response_body=response_body, error_code=code, attempt=attempt))
+
+
+def _redact_text_structure(text: str) -> str:
+    """A JSON or form body as text, with secret-looking fields replaced; other text unchanged."""
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            parsed = json.loads(stripped)
+        except ValueError:
+            return text
+        redacted = redact_structure(parsed)
+        return text if redacted == parsed else json.dumps(redacted, ensure_ascii=False)
+    if "=" in text and not any(ch.isspace() for ch in stripped):
+        return redact_pairs(text)
+    return text
 
 
 def _before_send(exc: Exception) -> bool:

@@ -9,6 +9,9 @@ import tempfile
 # temporary one. This must happen before webapp is imported.
 os.environ.setdefault("FYNODE_INSTANCE_PATH", tempfile.mkdtemp(prefix="fynode-test-"))
 os.environ.setdefault("HUEY_IMMEDIATE", "1")
+# Production is the app's default; the tests run it in local mode (generated keys, demo data)
+# unless a test builds a production Config on purpose.
+os.environ["FYNODE_LOCAL"] = "1"
 
 import pytest
 import requests

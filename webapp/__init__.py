@@ -35,6 +35,15 @@ def create_app(config: Config | None = None) -> Flask:
                 instance_path=str(Path(ROOT / "instance")))
     app.config.from_object(config or Config())
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translation_directories()
+    if app.config.get("TRUSTED_PROXIES"):
+        # Believe X-Forwarded-For/-Proto only for the hops our own proxies add: the client's
+        # address then comes from the nearest untrusted hop, not from whatever a client sends.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+    from . import urls
+    urls.init_app(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

@@ -18,8 +18,11 @@ def init_app(app: Flask) -> None:
     @click.option("--sandbox-url", default=None, help="SuperFaktura sandbox URL (default: from the environment)")
     def seed(sandbox_url: str | None) -> None:
         """Create the demo shops and users, and connect Demo Shop to the SuperFaktura sandbox."""
-        if not (current_app.config["LOCAL_MODE"] or current_app.config["ACCOUNTING_SANDBOX"]):
-            click.echo("Refusing to seed demo data: neither local mode nor sandbox mode is on.", err=True)
+        if not current_app.config["LOCAL_MODE"]:
+            # Demo logins (a support agent who sees every shop) must never exist in production,
+            # sandbox mode or not.
+            click.echo("Refusing to seed demo data outside local mode (set FYNODE_LOCAL=1 for a local run).",
+                       err=True)
             sys.exit(2)
         from .services import demo
         url = sandbox_url or os.environ.get("SUPERFAKTURA_API_URL") or "http://127.0.0.1:5101"

@@ -1,12 +1,17 @@
-"""Configuration from the environment, with safe embedded defaults for local runs.
+"""Configuration from the environment.
 
-Local defaults: SQLite and generated keys under `instance/`, Huey on SQLite. Production sets
-DATABASE_URL (PostgreSQL), REDIS_URL, SECRET_KEY and ENCRYPTION_KEYS.
+Production is the default. Local mode is asked for explicitly with FYNODE_LOCAL=1 (`make run`
+and the tests do): only then are SECRET_KEY and ENCRYPTION_KEYS generated into `instance/`,
+cookies sent without Secure, and demo data allowed. In production a missing SECRET_KEY,
+ENCRYPTION_KEYS or FYNODE_PUBLIC_URL stops start-up with `ConfigurationError`: a key generated
+on each host would differ between hosts and be lost at the next deploy, leaving every stored
+credential unreadable.
 """
 from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -24,6 +29,18 @@ SANDBOX_REGISTRATIONS = {
 
 def _truthy(value: str | None) -> bool:
     return (value or "").lower() in ("1", "true", "yes", "on")
+
+
+class ConfigurationError(RuntimeError):
+    """Production start-up refused because required settings are missing."""
+
+
+# Settings production cannot run without, and why (shown when start-up is refused).
+REQUIRED_IN_PRODUCTION = {
+    "SECRET_KEY": "signs sessions; the same value on every host",
+    "ENCRYPTION_KEYS": "Fernet keys for stored credentials, newest first (`flask keys generate`)",
+    "FYNODE_PUBLIC_URL": "the public https:// address, used for OAuth redirect URIs and e-mailed links",
+}
 
 
 def _instance_secret(name: str, make) -> str:
@@ -53,6 +70,25 @@ def huey_settings(env) -> dict[str, object]:
             "HUEY_IMMEDIATE": _truthy(env.get("HUEY_IMMEDIATE"))}
 
 
+def _count(value: str | None) -> int:
+    try:
+        return max(int(value or 0), 0)
+    except ValueError:
+        raise ConfigurationError(f"TRUSTED_PROXIES must be a number of proxies, not {value!r}.") from None
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        Fernet(key)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _key_list(keys: str) -> list[str]:
+    return [k.strip() for k in keys.replace("\n", ",").split(",") if k.strip()]
+
+
 class Config:
     def __init__(self, **overrides) -> None:
         env = os.environ
@@ -63,29 +99,47 @@ class Config:
         elif self.SQLALCHEMY_DATABASE_URI.startswith("postgresql://"):
             self.SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://" + self.SQLALCHEMY_DATABASE_URI[len("postgresql://"):]
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-        self.SECRET_KEY = env.get("SECRET_KEY") or _instance_secret("secret_key", lambda: secrets.token_hex(32))
-        keys = env.get("ENCRYPTION_KEYS") or _instance_secret("encryption_keys", lambda: Fernet.generate_key().decode())
-        self.ENCRYPTION_KEYS = [k.strip() for k in keys.replace("\n", ",").split(",") if k.strip()]
+        # Local mode only when asked for: forgetting a variable must never turn production local.
+        self.LOCAL_MODE = _truthy(env.get("FYNODE_LOCAL"))
+        self.SECRET_KEY = env.get("SECRET_KEY", "")
+        self.ENCRYPTION_KEYS = _key_list(env.get("ENCRYPTION_KEYS", ""))
         for key, value in huey_settings(env).items():
             setattr(self, key, value)
         self.ACCOUNTING_SANDBOX = _truthy(env.get("ACCOUNTING_SANDBOX"))
-        self.LOCAL_MODE = _truthy(env.get("FYNODE_LOCAL", "1" if not env.get("DATABASE_URL") else "0"))
         self.VENDOR_REGISTRATIONS = {
             name: env.get(name) or (SANDBOX_REGISTRATIONS[name] if self.ACCOUNTING_SANDBOX else "")
             for name in SANDBOX_REGISTRATIONS
         }
         self.APP_CONTACT_EMAIL = env.get("FYNODE_CONTACT_EMAIL", "integrations@fynode.example")
-        self.PUBLIC_URL = env.get("FYNODE_PUBLIC_URL", "")
+        # The one source of the app's public address (OAuth redirect URIs, links in e-mails):
+        # never the Host header, which the client chooses. Local runs default to the dev server.
+        self.PUBLIC_URL = env.get("FYNODE_PUBLIC_URL", "").rstrip("/")
+        # Larger request bodies are refused with a 413 page (nothing in the app takes uploads).
+        self.MAX_CONTENT_LENGTH = 2 * 1024 * 1024
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _truthy(env.get("SESSION_COOKIE_SECURE", "0" if self.LOCAL_MODE else "1"))
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=30)
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, the
+        # client's address is the connection's). Only that many hops are believed.
+        self.TRUSTED_PROXIES = _count(env.get("TRUSTED_PROXIES"))
         self.WTF_CSRF_TIME_LIMIT = None
         self.BABEL_DEFAULT_LOCALE = "en"
         self.LANGUAGES = ["en", "pl", "cs", "sk"]
-        self.LOGIN_MAX_FAILURES = 5
-        self.LOGIN_WINDOW_SECONDS = 15 * 60
+        # E-mail to users (password-reset links). Without MAIL_SERVER, local mode writes messages
+        # to the outbox folder, readable at /dev/outbox.
+        self.MAIL_SERVER = env.get("MAIL_SERVER", "")
+        self.MAIL_PORT = int(env.get("MAIL_PORT") or 587)
+        self.MAIL_USERNAME = env.get("MAIL_USERNAME", "")
+        self.MAIL_PASSWORD = env.get("MAIL_PASSWORD", "")
+        self.MAIL_USE_TLS = _truthy(env.get("MAIL_USE_TLS", "1"))
+        self.MAIL_USE_SSL = _truthy(env.get("MAIL_USE_SSL", "0"))
+        self.MAIL_DEFAULT_SENDER = env.get("MAIL_DEFAULT_SENDER", "Fynode Accounting Connect <no-reply@fynode.example>")
+        self.MAIL_OUTBOX_PATH = str(INSTANCE / "outbox")
+        self.PASSWORD_RESET_MAX_AGE = 60 * 60
         # Activation must answer within 15 s even when the system hangs.
         self.CONNECT_TIMEOUT = 4.0
         self.READ_TIMEOUT = 10.0
@@ -101,3 +155,28 @@ class Config:
         self.ARCHIVE_RETENTION_DAYS = int(env.get("ARCHIVE_RETENTION_DAYS") or 3650)
         for key, value in overrides.items():
             setattr(self, key, value)
+        self._complete()
+
+    def _complete(self) -> None:
+        """Local mode: keys generated once into instance/. Production: refuse to start without
+        what production needs."""
+        if self.LOCAL_MODE:
+            self.PUBLIC_URL = self.PUBLIC_URL or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
+            self.SECRET_KEY = self.SECRET_KEY or _instance_secret("secret_key", lambda: secrets.token_hex(32))
+            self.ENCRYPTION_KEYS = self.ENCRYPTION_KEYS or _key_list(
+                _instance_secret("encryption_keys", lambda: Fernet.generate_key().decode()))
+            return
+        present = {"SECRET_KEY": self.SECRET_KEY, "ENCRYPTION_KEYS": self.ENCRYPTION_KEYS,
+                   "FYNODE_PUBLIC_URL": self.PUBLIC_URL}
+        missing = [name for name, value in present.items() if not value]
+        bad_keys = [n for n, key in enumerate(self.ENCRYPTION_KEYS, 1) if not _is_fernet_key(key)]
+        if bad_keys:
+            raise ConfigurationError(
+                f"ENCRYPTION_KEYS: key {', '.join(map(str, bad_keys))} is not a Fernet key "
+                "(32 url-safe base64-encoded bytes; `flask keys generate` prints one).")
+        if missing:
+            lines = "\n".join(f"  {name}: {REQUIRED_IN_PRODUCTION[name]}" for name in missing)
+            raise ConfigurationError(
+                "Fynode Accounting Connect runs in production mode and these settings are missing:\n"
+                f"{lines}\nSet them in the environment, or set FYNODE_LOCAL=1 for a local run "
+                "(keys generated into instance/, demo data allowed).")

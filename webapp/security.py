@@ -1,10 +1,10 @@
-"""Security headers (a strict Content-Security-Policy: our own scripts and styles only) and the
-login manager's user loader."""
+"""Security headers (a strict Content-Security-Policy: our own scripts and styles only; nothing
+but static files cached) and the login manager's user loader."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 
-from .extensions import db, login_manager
+from .extensions import login_manager
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; frame-src 'self'; frame-ancestors 'self'; form-action 'self'; "
@@ -16,10 +16,8 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "strong"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from .models import User
-        return db.session.get(User, int(user_id))
+    from .services.accounts.sign_in import load_user
+    login_manager.user_loader(load_user)
 
     @app.after_request
     def set_headers(response):
@@ -30,6 +28,9 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if response.mimetype == "text/html":
-            response.headers.setdefault("Cache-Control", "no-store")
+        if request.endpoint != "static":
+            # Pages, partials, PDFs and /healthz may carry account data or a live state: no
+            # browser or proxy keeps a copy. Only our own static files are cacheable.
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.pop("Expires", None)
         return response

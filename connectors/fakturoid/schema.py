@@ -12,6 +12,11 @@ from ..fields import CONNECTION, DOCUMENTS, SECRET, SELECT, TEXT, Choice, Field
 from ..i18n import N_
 
 MARKETS = ("CZ",)
+# Client ID and Secret travel in HTTP Basic auth, which carries no accented letters; Fakturoid
+# issues them as plain ASCII, so anything else is a paste mistake to show at the field.
+API_CREDENTIAL = r"[!-~]+"
+API_CREDENTIAL_MESSAGE = N_("Paste the value exactly as Fakturoid shows it: only unaccented letters, digits and "
+                            "punctuation, no spaces.")
 OAUTH, CLIENT_CREDENTIALS = "oauth", "client_credentials"
 
 SCHEMA: tuple[Field, ...] = (
@@ -32,12 +37,14 @@ SCHEMA: tuple[Field, ...] = (
     ),
     Field(
         "client_id", N_("Client ID"), kind=TEXT, max_length=100, section=CONNECTION,
+        pattern=API_CREDENTIAL, pattern_message=API_CREDENTIAL_MESSAGE,
         help=N_("In Fakturoid open Settings > User account (Nastavení > Uživatelský účet) and copy the Client ID "
                 "of the API credentials shown there (you can create a new pair). Needed only when you paste "
                 "credentials."),
     ),
     Field(
         "client_secret", N_("Client Secret"), kind=SECRET, max_length=200, section=CONNECTION,
+        pattern=API_CREDENTIAL, pattern_message=API_CREDENTIAL_MESSAGE,
         help=N_("Shown next to the Client ID in Settings > User account in Fakturoid. Needed only when you "
                 "paste credentials."),
     ),

@@ -19,7 +19,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 @pytest.fixture(scope="session")
 def live_app(sandbox_servers, tmp_path_factory):
     database = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite3'}"
-    app = create_app(Config(SQLALCHEMY_DATABASE_URI=database, ACCOUNTING_SANDBOX=True,
+    app = create_app(Config(SQLALCHEMY_DATABASE_URI=database, ACCOUNTING_SANDBOX=True, MAIL_SERVER="",
+                            MAIL_OUTBOX_PATH=str(tmp_path_factory.mktemp("outbox")),
                             VENDOR_REGISTRATIONS=dict(SANDBOX_REGISTRATIONS), SESSION_COOKIE_SECURE=False,
                             CONNECT_TIMEOUT=2.0, READ_TIMEOUT=5.0))
     with app.app_context():
@@ -29,6 +30,7 @@ def live_app(sandbox_servers, tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     app.live_url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = app.live_url  # OAuth redirect URIs are built from it alone
     yield app
     server.shutdown()
 

@@ -70,8 +70,8 @@ def test_key_rotation_command_moves_every_secret_to_the_new_key(app, owner_clien
         app.config["ENCRYPTION_KEYS"] = old_keys + [k for k in app.config["ENCRYPTION_KEYS"] if k not in old_keys]
 
 
-def test_seed_refuses_outside_local_and_sandbox_mode(app, clean_db, monkeypatch):
+def test_seed_refuses_outside_local_mode_even_in_sandbox_mode(app, clean_db, monkeypatch):
     monkeypatch.setitem(app.config, "LOCAL_MODE", False)
-    monkeypatch.setitem(app.config, "ACCOUNTING_SANDBOX", False)
+    monkeypatch.setitem(app.config, "ACCOUNTING_SANDBOX", True)
     result = app.test_cli_runner().invoke(args=["seed"])
     assert result.exit_code == 2 and "Refusing" in result.output

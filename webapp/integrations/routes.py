@@ -75,22 +75,12 @@ def activate(system: str):
     return render_template(template, **ctx), status
 
 
-def _callback_url(system: str) -> str:
-    """The OAuth redirect URI: FYNODE_PUBLIC_URL when set (behind a proxy, and it must match the
-    URI registered with the vendor), else the address this request came to."""
-    from flask import current_app
-    public = current_app.config.get("PUBLIC_URL", "").rstrip("/")
-    if public:
-        return public + url_for(".oauth_callback", system=system)
-    return url_for(".oauth_callback", system=system, _external=True)
-
-
 @bp.get("/<system>/connect")
 def oauth_start(system: str):
     """"Connect with <system>": off to the vendor's sign-in and consent page."""
     cls = _system_or_404(system)
     try:
-        return redirect(oauth.start(system, _callback_url(system)))
+        return redirect(oauth.start(system, oauth.callback_url(system)))
     except ConnectorError as error:
         integration = activation.current_integration(current_shop_id(), system)
         outcome = activation.outcome_from_error(system, error)
@@ -103,7 +93,7 @@ def oauth_callback(system: str):
     address bar (a reload would replay it); the outcome travels in the session, secret-free."""
     _system_or_404(system)
     shop_id = current_shop_id()
-    _integration, outcome, accounts = oauth.finish(shop_id, system, request.args.to_dict(), _callback_url(system))
+    _integration, outcome, accounts = oauth.finish(shop_id, system, request.args.to_dict(), oauth.callback_url(system))
     if outcome is None and len(accounts) == 1:
         _integration, outcome = oauth.choose_account(shop_id, system, accounts[0][0])
     if outcome is not None:

@@ -7,6 +7,7 @@ from ..auth.guards import merchants_only
 from ..extensions import db
 from ..models import ApiCall
 from ..services.accounts.tenancy import get_or_404, scoped
+from ..urls import page_number
 
 bp = Blueprint("logs", __name__, url_prefix="/settings/accounting/log")
 PAGE_SIZE = 50
@@ -16,7 +17,7 @@ merchants_only(bp)
 
 @bp.get("/")
 def index():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     errors_only = request.args.get("errors") == "1"
     query = scoped(ApiCall)
     if errors_only:

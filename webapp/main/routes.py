@@ -3,6 +3,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from ..redirects import safe_next
+
 bp = Blueprint("main", __name__)
 
 
@@ -20,10 +22,7 @@ def language():
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    target = request.form.get("next", "")
-    if not (target.startswith("/") and not target.startswith("//")):
-        target = url_for("main.home")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next"), url_for("main.home")))
 
 
 @bp.get("/healthz")
@@ -53,6 +52,14 @@ def forbidden(_error):
 @bp.app_errorhandler(404)
 def not_found(_error):
     return _error_page(404, _("Page not found"), _("The address may be mistyped, or the item no longer exists."))
+
+
+@bp.app_errorhandler(413)
+def too_large(_error):
+    limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024)
+    return _error_page(413, _("What you sent is too large"),
+                       _("This app accepts at most %(size)s MB at once. Go back and send less.",
+                         size=f"{limit_mb:g}"))
 
 
 @bp.app_errorhandler(500)

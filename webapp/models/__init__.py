@@ -1,5 +1,5 @@
 """SQLAlchemy 2 typed models. Every tenant-owned row carries `shop_id`; queries for tenant data
-go through `webapp.services.tenancy` helpers that scope them to the current shop."""
+go through `webapp.services.accounts.tenancy` helpers that scope them to the current shop."""
 from .types import Money, utcnow  # noqa: F401
 from .accounts import LoginAttempt, Shop, User, ROLES  # noqa: F401
 from .integration import Integration, IntegrationStatus  # noqa: F401

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -36,11 +36,25 @@ class User(UserMixin, db.Model):
     shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id"))
     locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Binds sessions and remember-me cookies to this account: part of `get_id()`, so a cookie
+    # works only while this value is unchanged. Rotated at sign-in, cleared at sign-out and on a
+    # password or role change (services.sign_in).
+    session_token: Mapped[str | None] = mapped_column(String(64))
 
     shop: Mapped[Shop | None] = relationship(back_populates="users")
 
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token or ''}"
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.session_token = None  # every session signed in with the old password ends
+
+    @validates("role")
+    def _role_change_ends_sessions(self, _key: str, role: str) -> str:
+        if self.role is not None and role != self.role:
+            self.session_token = None
+        return role
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import requests
+from flask import current_app
 
 from ..extensions import db
 from ..models import Order, OrderLine, Shop, User, utcnow
@@ -15,6 +16,7 @@ from .connections import activation
 DEMO_ORDERS = [str(n) for n in range(1040, 1050)]
 CUSTOMERS = ("Ján Novák", "Eva Kováčová", "Alfa Trade s.r.o.")
 
+DEMO_DOMAIN = "demo.test"
 USERS = (
     ("Demo Shop", "owner@demo.test", "demo-owner", "owner"),
     ("New Shop", "new@demo.test", "demo-new", "owner"),
@@ -31,7 +33,18 @@ def _shop(name: str) -> Shop:
     return shop
 
 
+class NotLocalMode(RuntimeError):
+    """Demo data asked for outside local mode."""
+
+
+def is_demo_login(email: str | None) -> bool:
+    """A demo account (known passwords, printed in the README): usable in local mode only."""
+    return (email or "").lower().endswith("@" + DEMO_DOMAIN)
+
+
 def seed(superfaktura_url: str) -> list[str]:
+    if not current_app.config["LOCAL_MODE"]:
+        raise NotLocalMode("demo data exists in local mode only (FYNODE_LOCAL=1)")
     lines = []
     for shop_name, email, password, role in USERS:
         shop = _shop(shop_name) if shop_name else None

@@ -8,6 +8,7 @@ from flask_login import current_user, login_user
 from ...extensions import db
 from ...models import AuditEvent, Integration, Shop, User
 from ..observability import audit
+from . import sign_in
 
 
 def shops_overview() -> list[dict]:
@@ -24,16 +25,15 @@ def start(shop_id: int) -> User | None:
                               .order_by(User.id))
     if owner is None:
         return None
-    agent_id = current_user.id
+    agent = current_user._get_current_object()
     audit.record("support.impersonation_started", shop_id, owner=owner.email)
     db.session.commit()
-    login_user(owner)
-    session["impersonator_id"] = agent_id
+    sign_in.act_as(owner, agent)
     return owner
 
 
 def stop() -> User | None:
-    agent_id = session.pop("impersonator_id", None)
+    agent_id = session.pop(sign_in.IMPERSONATOR_KEY, None)
     if agent_id is None:
         return None
     agent = db.session.get(User, agent_id)

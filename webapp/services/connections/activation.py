@@ -176,6 +176,12 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
         audit.record("integration.activation_failed", shop_id, system=system, code=error.code)
         db.session.commit()
         return integration, outcome_from_error(system, error, log_id)
+    except BaseException:
+        # Whatever went wrong, the next attempt must not wait for the lock to expire.
+        db.session.rollback()
+        _release(integration)
+        db.session.commit()
+        raise
 
     return integration, complete(integration, connector, log, identity, choices, config, secrets, token_cache)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets as random_tokens
 
-from flask import session
+from flask import current_app, session, url_for
 from flask_babel import gettext as _
 
 from connectors import errors as codes
@@ -25,6 +25,12 @@ from . import activation, calls
 from ..accounts.encryption import box
 
 SESSION_KEY = "oauth_state"
+
+
+def callback_url(system: str) -> str:
+    """The redirect URI registered with the vendor: FYNODE_PUBLIC_URL plus the callback path.
+    Never built from the request's Host header, which whoever sends the request chooses."""
+    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for("integrations.oauth_callback", system=system)
 
 
 def start(system: str, redirect_uri: str) -> str:
