@@ -4,7 +4,7 @@ Rotated at every sign-in, cleared at sign-out and on a password or role change, 
 session or remember-me cookie stops working then.
 
 Revision ID: 0003s
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-01 09:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0003s'
-down_revision = '0002'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
