@@ -72,7 +72,6 @@ MESSAGES = {
     "percent_range": _l("Must be between 0 and 100."),
     "one_of": _l("Must be one of: %(choices)s."),
     "datetime": _l("Send a date and time in ISO 8601 with an offset, for example 2026-11-24T10:15:00+01:00."),
-    "date": _l("Enter a date."),
     "order_number": _l("Use 1 to 64 characters without spaces or slashes."),
     "currency": _l("Not an ISO 4217 currency code (for example EUR, CZK, PLN)."),
     "country": _l("Not an ISO 3166 country code (for example SK, CZ, PL)."),
