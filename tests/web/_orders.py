@@ -7,6 +7,7 @@ import copy
 from webapp.extensions import db
 from webapp.models import Document, Order, OrderEvent, Shop
 from webapp.services.orders import tokens
+from webapp.services.orders.totals import decimal_text
 
 # The body of ORDER_API.md, with a VAT id that passes the Slovak checksum (the document's
 # "SK2020123456" does not: the IČ DPH must be divisible by 11).
@@ -72,7 +73,7 @@ def events_of(app, shop_id: int, number: str) -> list[tuple[str, str | None]]:
         order = db.session.scalar(db.select(Order).where(Order.shop_id == shop_id, Order.number == number))
         rows = db.session.scalars(db.select(OrderEvent).where(OrderEvent.order_id == order.id)
                                   .order_by(OrderEvent.id))
-        return [(e.type, str(e.amount) if e.amount is not None else None) for e in rows]
+        return [(e.type, decimal_text(e.amount)) for e in rows]
 
 
 def add_document(app, shop_id: int, order_number: str, /, **values) -> int:

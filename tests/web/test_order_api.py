@@ -239,7 +239,7 @@ def test_the_demo_token_works_only_in_local_sandbox_mode(app, client, monkeypatc
         assert tokens.ensure_demo_token(shop_id) is None
 
 
-def test_the_seed_adds_no_demo_token_outside_sandbox_mode(app, monkeypatch):
+def test_the_seed_adds_no_demo_token_outside_sandbox_mode(app, clean_db, monkeypatch):
     shop_id, _raw = shop_with_token(app, "Demo Shop")
     monkeypatch.setitem(app.config, "ACCOUNTING_SANDBOX", False)
     with app.app_context():
