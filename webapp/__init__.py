@@ -61,12 +61,19 @@ def create_app(config: Config | None = None) -> Flask:
     from .main.routes import bp as main_bp
     from .logs.routes import bp as logs_bp
     from .support.routes import bp as support_bp
+    from .orders.routes import bp as orders_bp
+    from .api.routes import bp as api_bp
+    from .api_tokens.routes import bp as api_tokens_bp
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(integrations_bp)
     app.register_blueprint(journey_bp)
     app.register_blueprint(support_bp)
     app.register_blueprint(logs_bp)
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)   # token-authenticated JSON, no cookies: CSRF does not apply
     from .documents.routes import bp as documents_bp
     from .rules.routes import bp as rules_bp
     app.register_blueprint(documents_bp)

@@ -14,6 +14,7 @@ from webapp.models import (ApiCall, CustomerLink, Document, DocumentRule, Integr
 from webapp.services.connections import activation
 from webapp.services.accounts.encryption import box
 from webapp.services.documents import archiving, planning, rules, worker
+from webapp.services.orders.events import record_event
 
 from .test_import import connect
 
@@ -48,24 +49,13 @@ def make_order(shop_id: int, *, number: str = "2026-000123", payment: str = "car
 
 def event(order: Order, type: str, *, at: datetime | None = None, reference: str = "", amount: str | None = None,
           **payload) -> list[Document]:
-    """Record an event the way the orders service does: event and documents in one transaction,
-    the worker's queue after the commit (Huey runs tasks inline in tests)."""
+    """Record an event through the orders service (event and documents in one transaction, the
+    worker's queue after the commit; Huey runs tasks inline in tests). Returns the documents it
+    planned."""
     at = at or datetime(2026, 11, 24, 10, 0) + timedelta(seconds=len(order.events))
-    if reference and db.session.scalar(db.select(OrderEvent.id).where(
-            OrderEvent.order_id == order.id, OrderEvent.type == type, OrderEvent.reference == reference)):
-        return []  # the same event twice is recorded once
-    row = OrderEvent(shop_id=order.shop_id, order_id=order.id, type=type, at=at, reference=reference,
-                     amount=D(amount) if amount else None, payload=payload)
-    db.session.add(row)
-    if type == "status_changed":
-        order.status = payload["status"]
-    elif type in ("paid", "shipped", "cancelled", "refunded"):
-        order.status = type
-    documents = planning.plan_documents(order, row)
-    db.session.commit()
-    planning.enqueue(documents)
-    db.session.expire_all()
-    return documents
+    before = {d.id for d in documents_of(order)}
+    record_event(order, type, at, reference=reference, amount=D(amount) if amount else None, payload=payload)
+    return [d for d in documents_of(order) if d.id not in before]
 
 
 def documents_of(order: Order) -> list[Document]:

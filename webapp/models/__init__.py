@@ -3,7 +3,8 @@ go through `webapp.services.accounts.tenancy` helpers that scope them to the cur
 from .types import Money, utcnow  # noqa: F401
 from .accounts import LoginAttempt, Shop, User, ROLES  # noqa: F401
 from .integration import Integration, IntegrationStatus  # noqa: F401
-from .orders import Order, OrderEvent, OrderLine  # noqa: F401
+from .orders import (ApiToken, EventType, Order, OrderEvent, OrderLine, OrderSource,  # noqa: F401
+                     OrderStatus)
 from .documents import CustomerLink, Document, DocumentRule, DocumentState, PostStep  # noqa: F401
 from .logs import ApiCall, AuditEvent  # noqa: F401
 from .jobs import Job, JobState  # noqa: F401

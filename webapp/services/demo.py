@@ -10,6 +10,8 @@ from flask import current_app
 from ..extensions import db
 from ..models import Order, OrderLine, Shop, User, utcnow
 from .connections import activation
+from .orders import tokens
+from .orders.totals import order_totals
 
 # Demo Shop's latest orders. 1040-1047 were invoiced earlier in the SuperFaktura sandbox (its seeded
 # invoices carry order numbers 1000-1047), so an import shows them matched; 1048 and 1049 are new.
@@ -58,6 +60,8 @@ def seed(superfaktura_url: str) -> list[str]:
 
     demo = _shop("Demo Shop")
     _demo_orders(demo)
+    if tokens.ensure_demo_token(demo.id) is not None:   # local sandbox mode only
+        lines.append(f"Demo Shop API token: {tokens.DEMO_TOKEN}")
     current = activation.current_connection(demo.id)
     if current is None or current.system != "superfaktura":
         accounts = requests.get(f"{superfaktura_url}/_sandbox/accounts", timeout=5).json()
@@ -86,5 +90,6 @@ def _demo_orders(shop: Shop) -> None:
         order.lines.append(OrderLine(shop_id=shop.id, position=0, sku=f"TEA-0{i % 3 + 1}", name="Green tea 100 g",
                                      quantity=Decimal(1 + i % 3), unit="ks", unit_price=Decimal("12.30"),
                                      vat_rate=Decimal("23")))
+        order.total = order_totals(order).gross
         db.session.add(order)
     db.session.commit()
