@@ -25,7 +25,9 @@ the recorded time of a granted slot. A limiter counts slots as it grants them; t
 requests as they arrive, a little later and with jitter, so callers should pass a window slightly
 longer than the vendor's (say + 1 s) and take one slot per HTTP request, retries included.
 Use one key per quota (e.g. `fakturoid:<integration id>`) and always the same window for a key:
-old entries are pruned by the window of the call.
+old entries are pruned by the window of the call. On SQLite (one writer at a time) take the slot
+before the caller's session writes anything, or after it commits: a session holding SQLite's
+write lock would make the limiter wait for it (up to 30 s, then `OperationalError`).
 """
 from __future__ import annotations
 
