@@ -1,6 +1,7 @@
 """Documents in the merchant's words: kinds, states, notices and the hint for a failure."""
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from ..models import Document, DocumentState
@@ -40,14 +41,22 @@ def document_state(state: str) -> str:
     return str(STATE_NAMES.get(state, state))
 
 
-def problem(document: Document) -> dict[str, str] | None:
-    """Title and hint for a document that waits with an error or failed, in the viewer's language."""
+def field_messages(document: Document) -> list[str]:
+    """The system's field messages, translated where they are our msgids. Plain strings (never
+    Markup): they may carry the vendor's own words and are escaped like any text."""
+    return [str(gettext(str(m))) for messages in (document.last_error_fields or {}).values()
+            for m in (messages if isinstance(messages, list) else [messages])]
+
+
+def problem(document: Document) -> dict[str, object] | None:
+    """Title, hint and field messages for a document that waits with an error or failed, in the
+    viewer's language."""
     code = document.last_error_code
     if not code or document.state not in (DocumentState.PENDING, DocumentState.FAILED, DocumentState.CREATING):
         return None
     system = document.integration.system if document.integration is not None else None
     if code == issuing.INTERNAL:
-        return {"title": str(INTERNAL_TITLE), "hint": str(INTERNAL_HINT), "code": code}
+        return {"title": str(INTERNAL_TITLE), "hint": str(INTERNAL_HINT), "code": code, "messages": []}
     hint = hint_for(code, system, document.last_error_hint_key)
     if document.state == DocumentState.PENDING and document.integration is not None \
             and document.integration.status != "active":
@@ -55,4 +64,4 @@ def problem(document: Document) -> dict[str, str] | None:
     elif document.state == DocumentState.PENDING and document.next_attempt_at is not None:
         from ..formatting import moment
         hint = f"{hint} {RETRY_HINT % {'time': moment(document.next_attempt_at)}}"
-    return {"title": title_for(code), "hint": hint, "code": code}
+    return {"title": title_for(code), "hint": hint, "code": code, "messages": field_messages(document)}
