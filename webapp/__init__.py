@@ -59,9 +59,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(support_bp)
     app.register_blueprint(logs_bp)
 
-    from . import cli, formatting
+    from . import cli, formatting, navigation
     cli.init_app(app)
     formatting.init_app(app)
+    navigation.init_app(app)
 
     from .tasks import init_huey
     init_huey(app)

@@ -9,7 +9,7 @@ from ..models import ApiCall
 from ..services.tenancy import get_or_404, scoped
 
 bp = Blueprint("logs", __name__, url_prefix="/settings/accounting/log")
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # a phone screen or two of compact rows
 
 merchants_only(bp)
 
