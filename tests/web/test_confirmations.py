@@ -97,7 +97,7 @@ def test_removing_a_test_document_asks_first(app, owner_client, sandbox):
     response = owner_client.post(f"{base}/remove")
     assert response.status_code == 303 and response.headers["Location"] == f"{base}/remove"
     html = owner_client.get(f"{base}/remove").get_data(as_text=True)
-    assert f"Remove Proforma invoice {document.number}?" in html
+    assert f"Remove the test document {document.number}?" in html and f"Proforma invoice {document.number}," in html
     assert "We delete it in SuperFaktura" in html and "The test order stays here" in html
     _confirm_form(html, f"{base}/remove")
     with app.app_context():
