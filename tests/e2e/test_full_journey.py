@@ -45,9 +45,12 @@ def test_new_merchant_connects_imports_and_checks_a_test_invoice(browser, demo, 
     # New Shop stays as seeded (SK, EUR): for a Czech account the test order defaults to the
     # account's market (country, currency), which is what this journey then checks.
     with open_page(browser, demo, width) as page:
-        # 1. Sign in and choose the system from the catalogue.
+        # 1. Sign in: the dashboard says nothing is connected yet and leads to the catalogue.
         sign_in(page, "new@demo.test", "demo-new")
-        expect(page.get_by_role("heading", name="Accounting system")).to_be_visible()
+        expect(page.locator("#system-state .badge")).to_have_text("Not connected")
+        check_screen(page)
+        page.get_by_role("link", name="Connect your accounting system").click()
+        expect(page.get_by_role("heading", name="Accounting system", level=1)).to_be_visible()
         card = page.locator(".system-card").filter(has=page.get_by_role("heading", name=name, exact=True))
         expect(card.locator(".badge")).to_have_text("Not connected")
         check_screen(page)
