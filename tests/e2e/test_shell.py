@@ -40,6 +40,9 @@ def signed_in(browser, app, width: int, lang: str, javascript: bool = True):
             page = context.new_page()
             page.base_url, page.width, page.console_errors = app.live_url, width, []
         sign_in(page, "owner@demo.test", "demo-owner")
+        page.wait_for_url(page.base_url + "/")
+        if javascript:  # app.js (deferred) submits the language form on change: wait until it runs
+            page.wait_for_function("!document.documentElement.classList.contains('no-js')")
         if lang != "en":
             switch_language(page, WORDS[lang]["lang"], javascript)
         yield page
