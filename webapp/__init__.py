@@ -79,9 +79,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(documents_bp)
     app.register_blueprint(rules_bp)
 
-    from . import cli, formatting
+    from . import cli, formatting, navigation
     cli.init_app(app)
     formatting.init_app(app)
+    navigation.init_app(app)
 
     from .tasks import init_huey
     init_huey(app)

@@ -129,7 +129,7 @@ def test_deactivating_an_oauth_connection_revokes_its_refresh_token(app, owner_c
     html = _back_to_app(owner_client, location).get_data(as_text=True)
     if "Which Fakturoid account" in html:
         owner_client.post("/settings/accounting/fakturoid/oauth/account", data={"slug": fa.account("valid")["credentials"]["slug"]})
-    owner_client.post("/settings/accounting/fakturoid/deactivate")
+    owner_client.post("/settings/accounting/fakturoid/deactivate", data={"confirm": "yes"})
     assert any(r["path"].endswith("/oauth/revoke") and r["status"] == 200 for r in fa.requests())
     with app.app_context():
         row = db.session.scalar(db.select(Integration).where(Integration.system == "fakturoid"))

@@ -169,7 +169,8 @@ def test_removing_a_test_proforma_deletes_it_and_says_so(app, owner_client, sand
     connect(app, sandbox, owner_client.user.shop_id, system)
     _issue(owner_client, kind=PROFORMA)
     [document] = _test_documents(app, owner_client.user.shop_id)
-    response = owner_client.post(f"/settings/accounting/test-invoice/{document.id}/remove", headers=HTMX)
+    response = owner_client.post(f"/settings/accounting/test-invoice/{document.id}/remove",
+                                 data={"confirm": "yes"}, headers=HTMX)
     html = response.get_data(as_text=True)
     assert "was deleted in" in html and "<html" not in html and 'id="test-document"' in html
     [after] = _test_documents(app, owner_client.user.shop_id)
@@ -198,7 +199,8 @@ def test_test_invoice_refused_deletion_is_cancelled_with_a_credit_note(app, owne
         raise ConnectorError(VALIDATION, detail="only the last invoice of a series can be deleted")
 
     monkeypatch.setattr(registry.get("superfaktura"), "delete_document", refuse)
-    html = owner_client.post(f"/settings/accounting/test-invoice/{invoice.id}/remove").get_data(as_text=True)
+    html = owner_client.post(f"/settings/accounting/test-invoice/{invoice.id}/remove", data={"confirm": "yes"},
+                            follow_redirects=True).get_data(as_text=True)
     assert "Credit note" in html and "cancels the test invoice" in html and "did not allow deleting it" in html
     docs = _test_documents(app, owner_client.user.shop_id)
     assert [(d.kind, d.state) for d in docs] == [("invoice", "cancelled"), ("credit_note", "created")]

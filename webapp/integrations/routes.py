@@ -121,16 +121,33 @@ def reverify(system: str):
     return render_template(template, **ctx)
 
 
+@bp.get("/<system>/deactivate")
+def confirm_deactivate(system: str):
+    """The second step before deactivating: what will happen, and a button that does it."""
+    cls = _system_or_404(system)
+    integration = activation.current_integration(current_shop_id(), system)
+    if integration is None:
+        abort(404)
+    if integration.status not in (IntegrationStatus.ACTIVE, IntegrationStatus.NEEDS_ATTENTION):
+        return redirect(url_for(".settings", system=system))
+    return render_template("integrations/confirm_deactivate.html", system=cls, integration=integration)
+
+
 @bp.post("/<system>/deactivate")
 def deactivate(system: str):
     _system_or_404(system)
     integration = activation.current_integration(current_shop_id(), system)
     if integration is None:
         abort(404)
+    if request.form.get("confirm") != "yes":  # one tap never deactivates: ask first
+        target = url_for(".confirm_deactivate", system=system)
+        if request.htmx:
+            return "", 204, {"HX-Redirect": target}
+        return redirect(target, 303)
     activation.deactivate(integration)
     flash(_("The connection is deactivated. Its settings and history are kept; activate it again at any time."),
           "info")
-    return redirect(url_for(".settings", system=system))
+    return redirect(url_for(".settings", system=system), 303)
 
 
 @bp.post("/<system>/choices")

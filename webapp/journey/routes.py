@@ -5,7 +5,7 @@ Views read the request, call one service and render one template; HTMX requests 
 the page itself includes. Every row is looked up scoped to the signed-in user's shop."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,11 +14,11 @@ from connectors.errors import ConnectorError
 
 from ..auth.guards import merchants_only
 from ..extensions import db
-from ..models import Document, Integration, IntegrationStatus, Job, Order
-from ..services.connections import activation
-from ..services.documents import archiving, importing
-from ..services.documents import trial_invoice
+from ..models import Document, Integration, IntegrationStatus, Job, JobState, Order
 from ..services.accounts.tenancy import current_shop_id, get_or_404, scoped
+from ..services.connections import activation
+from ..services.documents import archiving, importing, trial_invoice
+from . import import_results
 from .forms import NEW_ORDER, TestInvoiceForm
 
 bp = Blueprint("journey", __name__, url_prefix="/settings/accounting")
@@ -69,8 +69,7 @@ def _job_context(job: Job) -> dict:
             error = ConnectorError(job.error_code, detail=job.error_detail or "",
                                    hint_key=(job.result or {}).get("hint_key"))
             outcome = activation.outcome_from_error(integration.system, error, (job.result or {}).get("log_id"))
-    documents = importing.imported_documents(job) if job.state == "done" else []
-    return {"job": job, "integration": integration, "outcome": outcome, "documents": documents,
+    return {"job": job, "integration": integration, "outcome": outcome,
             "max_pages": importing.MAX_PAGES,
             "can_pdf": base.CAN_PDF in registry.get(integration.system).capabilities}
 
@@ -80,6 +79,18 @@ def job(job_id: int):
     row = get_or_404(Job, job_id)
     importing.expire_if_stale(row)
     return _page("journey/job.html", "journey/_job.html", **_job_context(row))
+
+
+@bp.get("/jobs/<int:job_id>/documents")
+def import_documents(job_id: int):
+    """The import's result on its own page: a summary line, matched / not matched, paged."""
+    row = get_or_404(Job, job_id)
+    if row.state != JobState.DONE:
+        return redirect(url_for(".job", job_id=row.id))
+    shown = import_results.results(row, request.args.get("show", import_results.ALL),
+                                   request.args.get("page", 1, type=int))
+    return render_template("journey/import_documents.html", results=shown, filters=import_results.FILTERS,
+                           **_job_context(row))
 
 
 # -- PDFs -------------------------------------------------------------------------------------
@@ -165,22 +176,51 @@ def _document_context(document: Document, outcome=None) -> dict:
             "can_pdf": base.CAN_PDF in system.capabilities and document.state == "created"}
 
 
-@bp.get("/test-invoice/<int:document_id>")
-def test_document(document_id: int):
+REMOVAL_KEY = "test_document_removal"
+
+
+def _test_document_or_404(document_id: int) -> Document:
     document = get_or_404(Document, document_id)
     if not document.is_test:
         abort(404)
-    return _page("journey/test_document.html", "journey/_test_document.html", **_document_context(document))
+    return document
+
+
+@bp.get("/test-invoice/<int:document_id>")
+def test_document(document_id: int):
+    document = _test_document_or_404(document_id)
+    outcome = None
+    carried = session.get(REMOVAL_KEY)
+    if carried and carried.get("document_id") == document.id:  # the result of a removal, once
+        session.pop(REMOVAL_KEY)
+        outcome = activation.outcome_from_dict(carried["outcome"])
+    return _page("journey/test_document.html", "journey/_test_document.html", **_document_context(document, outcome))
+
+
+@bp.get("/test-invoice/<int:document_id>/remove")
+def confirm_removal(document_id: int):
+    """The second step before removing a test document: says what will happen in the system."""
+    document = _test_document_or_404(document_id)
+    context = _document_context(document)
+    if context["removal"] == "none":
+        return redirect(url_for(".test_document", document_id=document.id))
+    return render_template("journey/confirm_removal.html", **context)
 
 
 @bp.post("/test-invoice/<int:document_id>/remove")
 def remove_test_document(document_id: int):
-    document = get_or_404(Document, document_id)
-    if not document.is_test:
-        abort(404)
+    document = _test_document_or_404(document_id)
+    if request.form.get("confirm") != "yes":  # one tap never removes a document: ask first
+        target = url_for(".confirm_removal", document_id=document.id)
+        if request.htmx:
+            return "", 204, {"HX-Redirect": target}
+        return redirect(target, 303)
     outcome = trial_invoice.remove(document)
-    return _page("journey/test_document.html", "journey/_test_document.html",
-                 **_document_context(document, outcome))
+    if request.htmx:
+        return render_template("journey/_test_document.html", **_document_context(document, outcome))
+    # Post/redirect/get: the result page can be reloaded and its language switched.
+    session[REMOVAL_KEY] = {"document_id": document.id, "outcome": activation.outcome_to_dict(outcome)}
+    return redirect(url_for(".test_document", document_id=document.id), 303)
 
 
 @bp.app_template_filter("can_import")

@@ -10,7 +10,7 @@ from ..services.accounts.tenancy import get_or_404, scoped
 from ..urls import page_number
 
 bp = Blueprint("logs", __name__, url_prefix="/settings/accounting/log")
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # a phone screen or two of compact rows
 
 merchants_only(bp)
 
