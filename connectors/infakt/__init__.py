@@ -193,13 +193,30 @@ class InfaktConnector(Connector):
             document = self.get_document(uuid, kind)
         except ConnectorError as exc:
             # Created, but its reading failed: the caller must look it up, not create again.
-            raise ConnectorError(exc.code, detail=f"inFakt created {uuid} (task {status.get('invoice_task_reference_number')}) "
-                                 f"but reading it failed: {exc.detail}", retry_at=exc.retry_at, ambiguous=True,
+            ref = status.get("invoice_task_reference_number")
+            raise ConnectorError(exc.code, detail=f"inFakt created {uuid} (task {ref}) but reading it failed: "
+                                 f"{exc.detail}", retry_at=exc.retry_at, ambiguous=True,
                                  http_status=exc.http_status) from None
         self._forget_task(key)
+        if draft is not None and draft.paid and document.kind != CREDIT_NOTE and document.status != "paid":
+            document = self._paid_after_create(document, draft)
         if draft is not None and draft.send_to_ksef and document.kind != PROFORMA:
             document = self._send_after_create(document)
         return document
+
+    def _paid_after_create(self, document: RemoteDocument, draft: DocumentDraft) -> RemoteDocument:
+        """New invoices are always drafts (documented), so a paid order's invoice is marked paid
+        next; its failure never fails the create (the invoice exists), the caller sees `status`."""
+        try:
+            self.mark_paid(document.remote_id, Payment(amount=document.total, paid_on=draft.issue_date),
+                           document.kind)
+        except ConnectorError as exc:
+            document.raw_id_fields["paid_error_code"] = exc.hint_key or exc.code
+            return document
+        try:
+            return self.get_document(document.remote_id, document.kind)
+        except ConnectorError:
+            return document
 
     def _send_after_create(self, document: RemoteDocument) -> RemoteDocument:
         if document.ksef_status in (KSEF_SENT, KSEF_ACCEPTED):

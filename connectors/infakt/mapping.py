@@ -171,10 +171,6 @@ def invoice_payload(draft: DocumentDraft, key: str, config: dict[str, Any]) -> d
                                                     "date": draft.issue_date.isoformat()}]}
     if config.get("bank_account") and payload["payment_method"] == "transfer":
         payload["bank_account"] = config["bank_account"]
-    if draft.paid:
-        # "status ... można ustawiać przy zapisie" and `paid_date`: paid in the same call.
-        payload["status"] = "paid"
-        payload["paid_date"] = draft.issue_date.isoformat()
     return payload
 
 
