@@ -56,7 +56,6 @@ DONE_CODES = frozenset({200, 201})
 TASKS_KEPT_SECONDS = 7 * 24 * 3600     # remembered task references are dropped after a week
 RESOURCES = {INVOICE: "invoices", PROFORMA: "invoices", CREDIT_NOTE: "corrective_invoices"}
 BODY_KEYS = {"invoices": "invoice", "corrective_invoices": "corrective_invoice"}
-LIST_KINDS = {INVOICE: "vat", PROFORMA: "proforma"}
 NEXT_NUMBER_KINDS = {INVOICE: "vat", PROFORMA: "proforma"}
 UNPAID_PLANS = frozenset({"free", "trial", "unknown"})
 REQUIRED = N_("This field is required.")
@@ -144,11 +143,14 @@ class InfaktConnector(Connector):
 
     # -- documents ------------------------------------------------------------------------
     def list_documents(self, page: int = 1, kind: str = "invoice") -> DocumentPage:
+        """`invoice`: the whole `/invoices.json` resource, VAT invoices and proformas (each mapped with
+        its own kind), which is what an import of existing invoices wants; `proforma`: proformas only
+        (`q[kind_eq]=proforma`); `credit_note`: `/corrective_invoices.json`. Pages of `PAGE_SIZE`."""
         params: dict[str, Any] = {"offset": (max(page, 1) - 1) * PAGE_SIZE, "limit": PAGE_SIZE}
-        if kind in LIST_KINDS:
-            params["q[kind_eq]"] = LIST_KINDS[kind]
+        if kind == PROFORMA:
+            params["q[kind_eq]"] = "proforma"
         data = self.client.get_json(f"/{RESOURCES[kind]}.json", operation="list_invoices", params=params) or {}
-        entities = [e for e in data.get("entities") or [] if mapping.kind_of(e) == kind]
+        entities = list(data.get("entities") or [])
         meta = data.get("metainfo") or {}
         total = meta.get("total_count")
         has_more = bool(meta.get("next")) or (total is not None and params["offset"] + PAGE_SIZE < int(total))

@@ -123,13 +123,14 @@ def test_the_api_key_travels_in_its_header_and_never_reaches_the_log(sb, records
 
 
 # -- import ---------------------------------------------------------------------------------
-def test_list_documents_imports_the_seeded_vat_invoices_with_their_totals_and_orders(sb, records):
+def test_list_documents_imports_the_seeded_invoices_and_proformas_with_their_totals_and_orders(sb, records):
     result = connect(sb, records).list_documents(1)
-    seeded = {d["id"]: d for d in sb.documents() if d["account"] == VALID and d["type"] == "invoice"}
+    seeded = {d["id"]: d for d in sb.documents() if d["account"] == VALID and d["type"] != "credit_note"}
     assert {d.remote_id for d in result.documents} == set(seeded)
     assert not result.has_more and result.total_count == len(seeded)
     for document in result.documents:
-        assert document.kind == "invoice" and document.number == seeded[document.remote_id]["number"]
+        assert document.kind == seeded[document.remote_id]["type"]
+        assert document.number == seeded[document.remote_id]["number"]
         assert document.total == Decimal(seeded[document.remote_id]["total"])
         assert document.order_number == (seeded[document.remote_id]["order_no"] or "")
         assert document.base_total + document.vat_total == document.total
@@ -141,6 +142,21 @@ def test_list_documents_by_kind_gives_proformas_and_corrections(sb, records):
     notes = connector.list_documents(1, "credit_note").documents
     assert proformas and {d.kind for d in proformas} == {"proforma"}
     assert notes and {d.kind for d in notes} == {"credit_note"} and all(d.total < 0 for d in notes)
+
+
+def test_list_documents_pages_by_the_page_size(sb, records, monkeypatch):
+    import connectors.infakt as infakt
+    monkeypatch.setattr(infakt, "PAGE_SIZE", 5)
+    connector, pages, page = connect(sb, records), [], 1
+    while True:
+        result = connector.list_documents(page)
+        pages.append(len(result.documents))
+        if not result.has_more:
+            break
+        page += 1
+    total = len([d for d in sb.documents() if d["account"] == VALID and d["type"] != "credit_note"])
+    assert sum(pages) == total and len(pages) == -(-total // 5) and pages[0] == 5
+    assert len({d.remote_id for p in range(1, page + 1) for d in connector.list_documents(p).documents}) == total
 
 
 def test_imported_documents_carry_their_ksef_state(sb, records):
