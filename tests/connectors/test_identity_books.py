@@ -21,4 +21,7 @@ def test_verify_reports_the_books_country_and_currency(sandbox, key):
         transport=Transport(user_agent=AppIdentity().user_agent), token_cache=MemoryTokenCache(),
         app=AppIdentity(registrations=dict(SANDBOX_REGISTRATIONS))))
     identity = connector.verify()
-    assert (identity.country, identity.currency) == EXPECTED[key]
+    if key in EXPECTED:
+        assert (identity.country, identity.currency) == EXPECTED[key]
+    else:  # a newer system: its books are in one of the markets it is offered in
+        assert identity.country in cls.markets and len(identity.currency) == 3 and identity.currency.isupper()
