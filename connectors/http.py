@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,12 @@ REDACTED = "•••"
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie",
                                "x-api-key", "x-infakt-apikey", "accesskey", "secretkey",
                                "authentication"})
+# Credentials some vendors take in the query string or a JSON body (Fakturownia's `api_token`): their
+# values are redacted wherever they appear, even when the transport was not told the value (a
+# vendor echoing a token in an error page, a token obtained at run time).
+SENSITIVE_PARAMS = ("api_token", "access_token", "refresh_token", "client_secret", "apikey", "api_key")
+_PARAM_RE = re.compile(r"([?&;](?:%s)=)[^&#\s\"'<>]+" % "|".join(SENSITIVE_PARAMS), re.IGNORECASE)
+_JSON_PARAM_RE = re.compile(r"(\"(?:%s)\"\s*:\s*\")[^\"]+" % "|".join(SENSITIVE_PARAMS), re.IGNORECASE)
 BODY_LOG_LIMIT = 4000
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -93,7 +100,8 @@ class Transport:
         for value in self._secrets:
             for form in {value, quote(value, safe=""), quote_plus(value)}:
                 text = text.replace(form, REDACTED)
-        return text
+        text = _PARAM_RE.sub(lambda m: m.group(1) + REDACTED, text)
+        return _JSON_PARAM_RE.sub(lambda m: m.group(1) + REDACTED, text)
 
     def _redact_headers(self, headers: Any) -> dict[str, str]:
         clean = {}
