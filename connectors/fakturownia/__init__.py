@@ -245,8 +245,6 @@ class FakturowniaConnector(Connector):
             # Not in the README's example (UNCONFIRMED): the payment's date as the UI records it.
             "paid_date": payment.paid_on.isoformat(),
         }
-        if payment.currency:
-            record["currency"] = payment.currency.upper()
         self.client.post("/banking/payments.json", {"banking_payment": record}, "mark_paid")
 
     def delete_document(self, remote_id: str, kind: str = "invoice") -> None:

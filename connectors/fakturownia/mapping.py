@@ -99,9 +99,11 @@ def _position(line: Line, draft: DocumentDraft) -> dict[str, Any]:
 
 
 def split_name(name: str) -> tuple[str, str]:
+    """'Anna Maria Zielińska' -> ('Anna Maria', 'Zielińska'); a single word stays the first name
+    (KSeF wants both for consumers: Fakturownia then says so rather than us inventing one)."""
     parts = name.strip().split()
     if len(parts) < 2:
-        return name.strip(), name.strip()
+        return name.strip(), ""
     return " ".join(parts[:-1]), parts[-1]
 
 
@@ -115,7 +117,9 @@ def buyer_fields(party: Party) -> dict[str, Any]:
             buyer["buyer_tax_no"] = tax_no
     else:
         first, last = split_name(party.name)
-        buyer["buyer_first_name"], buyer["buyer_last_name"] = first, last
+        buyer["buyer_first_name"] = first
+        if last:
+            buyer["buyer_last_name"] = last
     address = party.billing_address
     for key, value in (("buyer_email", party.email), ("buyer_phone", party.phone),
                        ("buyer_street", address.street), ("buyer_city", address.city),

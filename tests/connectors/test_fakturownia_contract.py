@@ -761,3 +761,10 @@ def test_remote_document_reads_order_number_from_description_or_a_foreign_oid():
     assert (ours.order_number, ours.reference) == ("1234", "order-3-invoice")
     assert theirs.order_number == "1011"
     assert isinstance(ours.total, Decimal)
+
+
+def test_a_single_word_consumer_name_is_not_doubled_into_a_last_name():
+    party = consumer()
+    party.name = "Madonna"
+    invoice = draft_to_payload(make_draft(customer=party), {}, "k")["invoice"]
+    assert invoice["buyer_first_name"] == "Madonna" and "buyer_last_name" not in invoice
