@@ -42,8 +42,10 @@ class IntegrationTokenCache:
         return box().decrypt(self.integration.token_encrypted) or None
 
     def save(self, data: dict[str, Any]) -> None:
+        # Committed at once: other processes need the new token now (vendors invalidate the old
+        # one), and on SQLite an open write would block the quota limiter's own transaction.
         self.integration.token_encrypted = box().encrypt(data)
-        db.session.flush()
+        db.session.commit()
 
     @contextmanager
     def lock(self) -> Iterator[None]:
