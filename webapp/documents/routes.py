@@ -49,3 +49,6 @@ def retry(document_id: int):
     else:
         flash(_("This document is not waiting for a retry."), "warn")
     return redirect(safe_next(request.form.get("next"), url_for("documents.index")))
+
+
+from . import sync_routes  # noqa: E402,F401  (the sync pages live on this blueprint)
