@@ -68,8 +68,7 @@ def sync_job(job_id: int):
     job = get_or_404(Job, job_id)
     if job.kind != sync.SYNC:
         abort(404)
-    importing_stale = sync.importing.expire_if_stale(job)
-    del importing_stale
+    sync.importing.expire_if_stale(job)
     template = "documents/_sync_job.html" if request.headers.get("HX-Request") else "documents/sync_job.html"
     return render_template(template, job=job, **_context(job))
 
@@ -95,7 +94,7 @@ def reissue(document_id: int):
         return redirect(url_for(".sync_page"))
     if request.method == "GET":
         return render_template("documents/reissue.html", document=document)
-    if document.state != "deleted" and not sync.is_gone(document):
+    if not sync.is_gone(document):
         flash(_("The document still exists in your accounting system, so it was not issued again."), "warn")
         return redirect(url_for(".sync_page"))
     fresh = sync.reissue(document)

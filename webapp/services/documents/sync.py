@@ -310,8 +310,7 @@ def resync(document: Document) -> bool:
 
 
 def can_reissue(document: Document) -> bool:
-    return bool(document.spec) and document.order_id is not None and document.state in (
-        DocumentState.CREATED, DocumentState.DELETED)
+    return bool(document.spec) and document.order_id is not None and document.state == DocumentState.CREATED
 
 
 def reissue(document: Document) -> Document | None:
