@@ -61,3 +61,6 @@ def resend_ksef(document_id: int):
     else:
         flash(_("This document could not be sent to KSeF again; see its state below."), "warn")
     return redirect(safe_next(request.form.get("next"), url_for("documents.index")))
+
+
+from . import sync_routes  # noqa: E402,F401  (the sync pages live on this blueprint)
