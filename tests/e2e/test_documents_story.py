@@ -47,6 +47,8 @@ def test_rules_order_payment_invoice_pdf_refund_credit_note(page, demo):
         page.fill(f"#in-line-{row}-unit_price", price)
         page.fill(f"#in-line-{row}-vat_rate", "23")
     page.select_option("#in-payment_method", "card")
+    page.select_option("#in-shipping_method", "courier")
+    page.uncheck("input[name=is_test]")          # a real order: the rules act on it
     page.fill("#in-shipping_price", "3.90")
     page.fill("#in-shipping_vat_rate", "23")
     page.check("input[name=prices_include_vat]")
