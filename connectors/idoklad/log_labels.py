@@ -7,4 +7,4 @@ REFINE = [
 
 TO_REDACT = {"CompanyName", "Firstname", "FirstName", "Surname", "Email", "Phone", "Mobile", "Street", "City",
              "PostalCode", "IdentificationNumber", "VatIdentificationNumber", "AccountNumber", "Iban",
-             "DeliveryAddress", "PurchaserDocumentAddress", "Name", "Title", "Fax", "Www"}
+             "DeliveryAddress", "PurchaserDocumentAddress", "Purchaser", "contact.name", "Fax", "Www"}

@@ -63,10 +63,15 @@ def detail(call_id: int):
     call = get_or_404(ApiCall, call_id)
     orders, documents = log_queries.links(call.shop_id, [call])
     hint = title = None
-    if call.error_code:
-        title, hint = hints.title_for(call.error_code), hints.hint_for(call.error_code, call.system)
+    document = documents.get(call.document_id)
+    failed = call.error_code or not call.status or call.status >= 400
+    # The transport codes network failures; for an answered error the document keeps the code.
+    code = call.error_code or (document.last_error_code if document is not None and failed else None) \
+        or ("remote_error" if failed else None)
+    if code:
+        title, hint = hints.title_for(code), hints.hint_for(code, call.system)
     return render_template("logs/detail.html", call=call, order=orders.get(call.order_id),
-                           document=documents.get(call.document_id), hint=hint, hint_title=title)
+                           document=document, hint=hint, hint_title=title)
 
 
 @bp.route("/retention", methods=["GET", "POST"])

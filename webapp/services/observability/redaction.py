@@ -33,19 +33,22 @@ def fields_for(system: str | None) -> frozenset[str]:
     return frozenset(n.lower() for n in names)
 
 
-def redact_data(value: Any, fields: frozenset[str]) -> Any:
-    """A copy of parsed data with every non-empty scalar under a personal field replaced."""
+def redact_data(value: Any, fields: frozenset[str], parent: str = "") -> Any:
+    """A copy of parsed data with every non-empty scalar under a personal field replaced. A field
+    may be qualified by its parent ("client.name": a customer's name, not a product's; ".name": at the
+    top level of a body)."""
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if str(key).lower() in fields and item not in (None, "", [], {}) and not isinstance(item, bool):
+            name = str(key).lower()
+            if (name in fields or f"{parent}.{name}" in fields) and item not in (None, "", [], {}) and not isinstance(item, bool):
                 out[key] = REDACTED if not isinstance(item, (dict, list)) else redact_data(
                     item, fields | _all_keys(item))
             else:
-                out[key] = redact_data(item, fields)
+                out[key] = redact_data(item, fields, name)
         return out
     if isinstance(value, list):
-        return [redact_data(v, fields) for v in value]
+        return [redact_data(v, fields, parent) for v in value]
     return value
 
 
@@ -72,7 +75,8 @@ def _text_pattern(fields: frozenset[str]) -> re.Pattern:
 
 @lru_cache(maxsize=None)
 def _pattern_for(fields: frozenset[str]) -> re.Pattern:
-    return _text_pattern(fields)
+    # Text that cannot be parsed: a qualified field is matched by its own name (the safe reading).
+    return _text_pattern(frozenset(f.rsplit(".", 1)[-1] for f in fields))
 
 
 def redact_text(text: str, system: str | None) -> str:
