@@ -128,3 +128,47 @@ def test_another_shop_never_sees_support_access_to_this_one(app, acting_agent, m
     login(acting_agent, "other@shop.test")
     page = acting_agent.get("/settings/support-access/").get_data(as_text=True)
     assert "TICKET-7" not in page and "Support has not accessed your account." in page
+
+
+def test_no_route_with_an_id_reaches_another_shops_rows(app, client, make_user):
+    """Shop A has nothing; shop B has an order, a document, a log row and a rule. Every route with
+    an id (enumerated from the URL map), read or post, answers A with 403/404 for B's ids."""
+    from webapp.models import ApiCall, Document, Integration, Order
+    make_user("a@shop.test", shop_name="Alpha")
+    b = make_user("b@shop.test", shop_name="Beta")
+    with app.app_context():
+        integration = Integration(shop_id=b.shop_id, system="superfaktura", status="active", current=True)
+        db.session.add(integration)
+        db.session.flush()
+        order = Order(shop_id=b.shop_id, number="B-1", currency="EUR", customer={})
+        db.session.add(order)
+        db.session.flush()
+        document = Document(shop_id=b.shop_id, integration_id=integration.id, order_id=order.id, kind="invoice",
+                            state="failed", idempotency_key="b-1")
+        db.session.add(document)
+        db.session.flush()
+        call = ApiCall(shop_id=b.shop_id, integration_id=integration.id, system="superfaktura", operation="verify",
+                       method="GET", url="https://x.test/", status=500, order_id=order.id, document_id=document.id)
+        db.session.add(call)
+        db.session.commit()
+        order_id, document_id = order.id, document.id
+        ids = {order.id, document.id, call.id, integration.id}
+    login(client, "a@shop.test")
+    checked = 0
+    for method in ("GET", "POST"):
+        for rule in _routes(app, method):
+            int_args = [a for a in rule.arguments if a not in SAMPLE_ARGS]
+            if not int_args or access.permission_for(rule.endpoint) == access.SUPPORT:
+                continue
+            for ident in ids:
+                path = rule.rule
+                for arg in rule.arguments:
+                    value = SAMPLE_ARGS.get(arg, ident)
+                    path = re.sub(r"<(?:[^:<>]+:)?" + arg + ">", str(value), path)
+                status = client.open(path, method=method).status_code
+                assert status in (403, 404), (method, path, status)
+                checked += 1
+    assert checked >= 20
+    with app.app_context():
+        assert db.session.get(Document, document_id).state == "failed"
+        assert db.session.get(Order, order_id).status == "new"
