@@ -121,6 +121,14 @@ def purge_archive() -> None:
         archiving.purge_expired()
 
 
+@huey.periodic_task(crontab(hour="3", minute="41"))
+def purge_integration_log() -> None:
+    """Drop integration log rows older than each shop's retention setting (default 90 days)."""
+    with app_context():
+        from .services.observability import log_queries
+        log_queries.purge_expired()
+
+
 # -- connections -------------------------------------------------------------------------------
 @huey.periodic_task(crontab(hour="*/6", minute="7"))
 def reverify_connections() -> None:

@@ -69,6 +69,12 @@ class ExchangeLog:
         self.exchanges: list[Exchange] = []
 
     def __call__(self, exchange: Exchange) -> None:
+        # Logged as what the request did, with customers' personal data out of the bodies.
+        from ..observability import operations, redaction
+        exchange.operation = operations.operation_key(self.system, exchange.operation, exchange.method,
+                                                      exchange.url)[:60]
+        exchange.request_body = redaction.redact_text(exchange.request_body, self.system)
+        exchange.response_body = redaction.redact_text(exchange.response_body, self.system)
         self.exchanges.append(exchange)
 
     def flush_to_db(self) -> int | None:
