@@ -46,10 +46,15 @@ def _connection_context(cls, integration, values=None, errors=None, outcome=None
         stored = set(calls.stored_secrets(integration))
     if values is None:
         values = dict(integration.config or {}) if integration is not None else {}
+        if values.get("auth_method") == activation.OAUTH_METHOD:
+            # A connection made by signing in has no pasted keys: the paste form starts empty
+            # rather than showing a client id that belongs to the sign-in app or another company.
+            values.pop("client_id", None)
     fields = render_fields(cls.schema, values, errors or {}, stored,
                            integration.choices if integration is not None else None)
     return {"system": cls, "integration": integration, "fields": fields, "outcome": outcome,
-            "statuses": IntegrationStatus, "pending_accounts": oauth.pending_accounts(integration)}
+            "statuses": IntegrationStatus, "pending_accounts": oauth.pending_accounts(integration),
+            "in_use": activation.current_connection(current_shop_id())}
 
 
 OUTCOME_KEY = "integration_outcome"
@@ -147,6 +152,40 @@ def deactivate(system: str):
     activation.deactivate(integration)
     flash(_("The connection is deactivated. Its settings and history are kept; activate it again at any time."),
           "info")
+    return redirect(url_for(".settings", system=system), 303)
+
+
+@bp.get("/<system>/switch")
+def confirm_switch(system: str):
+    """The explicit step that makes a verified connection the shop's current one: which system is
+    in use now, what happens to it and to the documents waiting for it, and what is missing."""
+    cls = _system_or_404(system)
+    shop_id = current_shop_id()
+    integration = activation.current_integration(shop_id, system)
+    if integration is None or not integration.secrets_encrypted:
+        abort(404)
+    if integration.current:
+        return redirect(url_for(".settings", system=system))
+    previous = activation.current_connection(shop_id)
+    return render_template("integrations/confirm_switch.html", system=cls, integration=integration,
+                           previous=previous, blockers=activation.switch_blockers(integration),
+                           waiting=activation.waiting_documents(previous) if previous is not None else 0)
+
+
+@bp.post("/<system>/switch")
+def switch(system: str):
+    _system_or_404(system)
+    integration = activation.current_integration(current_shop_id(), system)
+    if integration is None or not integration.secrets_encrypted:
+        abort(404)
+    if request.form.get("confirm") != "yes" or activation.switch_blockers(integration):
+        target = url_for(".confirm_switch", system=system)
+        if request.htmx:
+            return "", 204, {"HX-Redirect": target}
+        return redirect(target, 303)
+    activation.switch_to(integration)
+    flash(_("%(system)s is now your shop's accounting system. Confirm its document rules so that orders "
+            "turn into documents there.", system=registry.get(system).name), "info")
     return redirect(url_for(".settings", system=system), 303)
 
 

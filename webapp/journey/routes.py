@@ -28,7 +28,13 @@ merchants_only(bp)
 
 
 def _active_connection() -> Integration | None:
-    integration = activation.current_connection(current_shop_id())
+    """The shop's current connection, or, with `system=<key>`, an active one beside it that the
+    merchant is trying before switching (import and test invoices work there too)."""
+    system = request.values.get("system", "")
+    if system and registry.get(system) is not None:
+        integration = activation.current_integration(current_shop_id(), system)
+    else:
+        integration = activation.current_connection(current_shop_id())
     if integration is None or integration.status != IntegrationStatus.ACTIVE:
         return None
     return integration

@@ -18,13 +18,14 @@ from connectors import registry
 from connectors.errors import ConnectorError
 
 from ...extensions import db
-from ...models import Integration, IntegrationStatus, utcnow
+from ...models import Document, DocumentState, Integration, IntegrationStatus, utcnow
 from ..observability import audit
 from . import calls
 from ..accounts.encryption import box
 from .hints import hint_for, title_for
 
 BUSY = "busy"
+BLOCKED = "blocked"   # verified, but the account cannot issue documents until the merchant fixes it
 BUSY_SECONDS = 30
 # The settings page answers within 15 s even when the system hangs.
 INTERACTIVE_SECONDS = 13.0
@@ -126,7 +127,8 @@ def outcome_from_error(system: str, error: ConnectorError, log_id: int | None = 
 def identity_record(identity) -> dict[str, Any]:
     return {"company_name": identity.company_name, "account_id": identity.account_id, "plan": identity.plan,
             "user_email": identity.user_email, "allows": list(identity.allows),
-            "warnings": list(identity.warnings), "country": identity.country, "currency": identity.currency}
+            "warnings": list(identity.warnings), "blockers": list(getattr(identity, "blockers", ()) or ()),
+            "country": identity.country, "currency": identity.currency}
 
 
 def fetch_choices(connector) -> dict[str, Any]:
@@ -141,9 +143,27 @@ def fetch_choices(connector) -> dict[str, Any]:
     return choices
 
 
+OAUTH_METHOD = "oauth"
+
+
+def _pasted_method(system: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """Whatever the merchant pastes is what gets verified: a secret typed into the form of a
+    connection made by signing in (auth_method "oauth") switches it to the pasted-keys method
+    instead of being ignored in favour of the stored sign-in."""
+    cls = registry.get(system)
+    method = next((f for f in cls.schema if f.key == "auth_method"), None)
+    if method is None or raw.get("auth_method") != OAUTH_METHOD:
+        return raw
+    pasted = any(str(raw.get(f.key) or "").strip() for f in cls.schema
+                 if f.secret and f.section == schema_fields.CONNECTION)
+    other = next((c.value for c in method.choices if c.value != OAUTH_METHOD), None)
+    return {**raw, "auth_method": other} if pasted and other else raw
+
+
 def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integration | None, Outcome]:
     """Verify the submitted settings live; save them only when the system accepts them."""
     integration = current_integration(shop_id, system)
+    raw = _pasted_method(system, raw)
     config, secrets, field_errors = validate(system, raw, integration)
     if field_errors:
         return integration, Outcome(ok=False, title=_("Some fields need your attention"),
@@ -175,7 +195,13 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
         integration.last_error_detail = error.detail[:2000]
         audit.record("integration.activation_failed", shop_id, system=system, code=error.code)
         db.session.commit()
-        return integration, outcome_from_error(system, error, log_id)
+        outcome = outcome_from_error(system, error, log_id)
+        if not unchanged and integration.status == IntegrationStatus.ACTIVE:
+            # A failed change never touches a working connection: say so before anything else.
+            outcome.hint = " ".join((_("Your connection still uses the previous credentials and keeps working; the "
+                                       "new ones were not saved because %(system)s did not accept them.",
+                                       system=_system_name(system)), outcome.hint))
+        return integration, outcome
     except BaseException:
         # Whatever went wrong, the next attempt must not wait for the lock to expire.
         db.session.rollback()
@@ -187,7 +213,9 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
 
 
 def complete(integration: Integration, connector, log, identity, choices, config, secrets, token_cache) -> Outcome:
-    """The connection verified: store what was verified, make it the shop's current one."""
+    """The connection verified: store what was verified. It becomes the shop's current connection
+    only when the shop has no working one yet; replacing a working one is an explicit switch
+    (`switch_to`). An account that cannot issue (a blocker) is stored but never made active."""
     log_id = log.flush_to_db()
     first_time = integration.activated_at is None
     if token_cache is not None:
@@ -199,33 +227,99 @@ def complete(integration: Integration, connector, log, identity, choices, config
     integration.secrets_encrypted = box().encrypt(secrets)
     integration.verified_as = identity_record(identity)
     integration.choices = choices
+    now = utcnow()
+    integration.verified_at = now
+    blockers = list(integration.verified_as.get("blockers") or [])
+    if blockers:
+        # The credentials work, but documents would fail: not active until fixed. A current
+        # connection keeps its documents waiting (the worker sends only for active ones).
+        integration.status = IntegrationStatus.NEEDS_ATTENTION if integration.current else IntegrationStatus.DRAFT
+        integration.last_error_code = BLOCKED
+        integration.last_error_detail = None
+        _release(integration)
+        audit.record("integration.blocked", integration.shop_id, system=integration.system,
+                     company=identity.company_name)
+        db.session.commit()
+        return Outcome(ok=False, code=BLOCKED,
+                       title=_("%(system)s cannot issue documents yet", system=_system_name(integration.system)),
+                       hint=" ".join([_(b) for b in blockers]
+                                     + [_("Fix this, then activate again; the credentials you entered are kept.")]),
+                       identity=integration.verified_as, log_id=log_id)
     integration.status = IntegrationStatus.ACTIVE
     integration.last_error_code = None
     integration.last_error_detail = None
-    now = utcnow()
-    integration.verified_at = now
     integration.activated_at = integration.activated_at or now
-    _make_current(integration)
+    in_use = current_connection(integration.shop_id)
+    if in_use is None or in_use.id == integration.id or not _is_working(in_use):
+        _make_current(integration)
     _release(integration)
     audit.record("integration.activated" if first_time else "integration.credentials_updated",
                  integration.shop_id, system=integration.system, company=identity.company_name)
     db.session.commit()
+    if not integration.current and in_use is not None:
+        return Outcome(ok=True, title=_("Connected as %(name)s", name=identity.company_name),
+                       hint=_("%(current)s is still your shop's accounting system; nothing changed there. Try "
+                              "%(system)s first (import, test invoice), then switch when you are ready.",
+                              current=_system_name(in_use.system), system=_system_name(integration.system)),
+                       identity=integration.verified_as, log_id=log_id)
     return Outcome(ok=True, title=_("Connected as %(name)s", name=identity.company_name),
                    hint=_("The connection works. Next, import your existing invoices and issue a test invoice."),
                    identity=integration.verified_as, log_id=log_id)
 
 
+def _system_name(key: str) -> str:
+    cls = registry.get(key)
+    return cls.name if cls else key
+
+
+def _is_working(integration: Integration) -> bool:
+    return integration.status in (IntegrationStatus.ACTIVE, IntegrationStatus.NEEDS_ATTENTION)
+
+
 def _make_current(integration: Integration) -> None:
-    """One current connection per shop; switching systems keeps the others' history."""
+    """One current connection per shop. The others keep their status, settings and history: a
+    connection switched away from still sends the documents already waiting for it."""
     others = db.session.scalars(db.select(Integration).where(
         Integration.shop_id == integration.shop_id, Integration.id != integration.id,
         Integration.current.is_(True))).all()
     for other in others:
         other.current = False
-        if other.status in (IntegrationStatus.ACTIVE, IntegrationStatus.NEEDS_ATTENTION):
-            other.status = IntegrationStatus.DISABLED
-            audit.record("integration.switched_away", other.shop_id, system=other.system)
+        audit.record("integration.switched_away", other.shop_id, system=other.system)
     integration.current = True
+
+
+def waiting_documents(integration: Integration) -> int:
+    """Documents planned for this connection that have not gone out yet."""
+    return db.session.scalar(db.select(db.func.count(Document.id)).where(
+        Document.shop_id == integration.shop_id, Document.integration_id == integration.id,
+        Document.is_test.is_(False), Document.state.in_(DocumentState.OPEN))) or 0
+
+
+def switch_blockers(integration: Integration) -> list[str]:
+    """Why this connection cannot become the shop's current one (translated), or nothing."""
+    if integration.current:
+        return [_("This is already your shop's accounting system.")]
+    reasons = [_(b) for b in ((integration.verified_as or {}).get("blockers") or [])]
+    if integration.status != IntegrationStatus.ACTIVE and not reasons:
+        reasons.append(_("%(system)s is not active: activate it and make sure it verifies first.",
+                         system=_system_name(integration.system)))
+    return reasons
+
+
+def switch_to(integration: Integration) -> bool:
+    """Make a verified, working connection the shop's current one. The previous one stays
+    connected (not current) so that the documents already waiting for it go out there, exactly
+    once: nothing is moved between systems (a document in creation may already exist in the old
+    system, so moving it could issue it twice). New orders use the new connection, whose
+    document rules start empty until the merchant confirms the presets."""
+    if switch_blockers(integration):
+        return False
+    previous = current_connection(integration.shop_id)
+    _make_current(integration)
+    audit.record("integration.switched", integration.shop_id, system=integration.system,
+                 previous=previous.system if previous is not None else "")
+    db.session.commit()
+    return True
 
 
 def refresh_choices(integration: Integration) -> None:
