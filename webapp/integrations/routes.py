@@ -51,7 +51,8 @@ def _connection_context(cls, integration, values=None, errors=None, outcome=None
             # rather than showing a client id that belongs to the sign-in app or another company.
             values.pop("client_id", None)
     fields = render_fields(cls.schema, values, errors or {}, stored,
-                           integration.choices if integration is not None else None)
+                           integration.choices if integration is not None else None,
+                           set(activation.retry_secrets(integration)))
     return {"system": cls, "integration": integration, "fields": fields, "outcome": outcome,
             "statuses": IntegrationStatus, "pending_accounts": oauth.pending_accounts(integration),
             "in_use": activation.current_connection(current_shop_id())}

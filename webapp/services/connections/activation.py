@@ -6,6 +6,7 @@ tabs, a double click without JavaScript) run the verification once.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -75,9 +76,45 @@ def current_connection(shop_id: int) -> Integration | None:
         Integration.shop_id == shop_id, Integration.current.is_(True)))
 
 
+RETRY_KEY = "_retry_secrets"
+RETRY_SECONDS = 300
+
+
+def _typed_secrets(system: str, raw: dict[str, Any]) -> dict[str, str]:
+    cls = registry.get(system)
+    return {f.key: str(raw[f.key]).strip() for f in cls.schema
+            if f.secret and str(raw.get(f.key) or "").strip()}
+
+
+def remember_typed_secrets(integration: Integration | None, system: str, raw: dict[str, Any]) -> None:
+    """Keep what the merchant just typed into secret fields for the retry after a failure, so
+    the key need not be pasted again: encrypted on the row (server-side, never in the page or
+    the cookie), for a few minutes. The caller commits."""
+    typed = _typed_secrets(system, raw)
+    if integration is None or not typed:
+        return
+    until = (utcnow() + timedelta(seconds=RETRY_SECONDS)).isoformat()
+    integration.choices = {**(integration.choices or {}),
+                           RETRY_KEY: box().encrypt({"secrets": typed, "until": until})}
+
+
+def retry_secrets(integration: Integration | None) -> dict[str, str]:
+    """What the merchant typed in the last failed attempt, while still fresh."""
+    blob = (integration.choices or {}).get(RETRY_KEY) if integration is not None else None
+    if not blob:
+        return {}
+    kept = box().decrypt(blob)
+    until = datetime.fromisoformat(kept.get("until", "1970-01-01T00:00:00+00:00"))
+    if until.tzinfo is None:
+        until = until.replace(tzinfo=utcnow().tzinfo)
+    return dict(kept.get("secrets") or {}) if until > utcnow() else {}
+
+
 def validate(system: str, raw: dict[str, Any], integration: Integration | None):
     cls = registry.get(system)
     stored = calls.stored_secrets(integration) if integration and integration.secrets_encrypted else {}
+    # A blank secret field reuses what was typed in the failed attempt just before, else the stored value.
+    stored = {**stored, **retry_secrets(integration)}
     config, secrets, errors = schema_fields.validate_values(cls.schema, raw, stored)
     # Secrets the form does not show (an OAuth refresh token) stay as they are.
     schema_secrets = schema_fields.secret_keys(cls.schema)
@@ -102,14 +139,34 @@ def _release(integration: Integration) -> None:
 
 
 def _suspect_fields(cls, error: ConnectorError) -> dict[str, list[str]]:
-    """Fields to highlight when the system does not say which one is wrong."""
+    """Fields to highlight when the system does not say which one is wrong, each with what is
+    wrong with it (one message per field, shown next to it)."""
     keys: list[str] = []
+    message = ""
     if error.code == codes.INVALID_CREDENTIALS:
         keys = [f.key for f in cls.schema if f.section == schema_fields.CONNECTION
                 and (f.secret or f.kind == schema_fields.EMAIL or f.key.endswith("client_id"))]
+        message = _("%(system)s did not accept the credentials: copy this value again from %(system)s.",
+                    system=cls.name)
     elif error.code == codes.ACCOUNT_NOT_FOUND:
         keys = [f.key for f in cls.schema if f.key in ("company_id", "slug", "subdomain", "account", "market")]
-    return {k: [_("Check this value.")] for k in keys}
+        message = _("This user has no account or company with this value in %(system)s.", system=cls.name)
+    return {k: [message] for k in keys}
+
+
+VENDOR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]*$")
+
+
+def _field_messages(cls, error: ConnectorError) -> dict[str, list[str]]:
+    """Field messages for the merchant. A vendor's bare code ("invalid_client") or its raw
+    answer is never one of them: those stay in the folded details (`detail`)."""
+    suspects = _suspect_fields(cls, error) if cls is not None else {}
+    fields: dict[str, list[str]] = {}
+    for key, messages in (error.fields or {}).items():
+        kept = [_(m) for m in messages if m and m != error.detail and not VENDOR_CODE.match(m.strip())]
+        fields[key] = kept or suspects.get(key) or [_("%(system)s did not accept this value.",
+                                                      system=cls.name if cls else "")]
+    return fields or suspects
 
 
 def outcome_from_error(system: str, error: ConnectorError, log_id: int | None = None) -> Outcome:
@@ -117,10 +174,14 @@ def outcome_from_error(system: str, error: ConnectorError, log_id: int | None = 
     hint = hint_for(error.code, system, error.hint_key)
     if error.code == codes.RATE_LIMITED and error.retry_at:
         hint = f"{hint} " + _("The limit resets at %(time)s.", time=error.retry_at.strftime("%Y-%m-%d %H:%M %Z").strip())
-    fields = {k: [_(m) for m in v] for k, v in (error.fields or {}).items()}
-    if not fields and cls is not None:
-        fields = _suspect_fields(cls, error)
-    return Outcome(ok=False, title=title_for(error.code), hint=hint, code=error.code, detail=error.detail,
+    fields = _field_messages(cls, error)
+    title = title_for(error.code)
+    if error.code == codes.VALIDATION and error.http_status is None and log_id is None:
+        # Caught before any request (a required value missing): nothing was sent, so nothing
+        # was "rejected" by the system.
+        title = _("Some fields need your attention")
+        hint = _("Correct the marked fields and activate again.")
+    return Outcome(ok=False, title=title, hint=hint, code=error.code, detail=error.detail,
                    fields=fields, log_id=log_id)
 
 
@@ -166,6 +227,13 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
     raw = _pasted_method(system, raw)
     config, secrets, field_errors = validate(system, raw, integration)
     if field_errors:
+        if _typed_secrets(system, raw):
+            if integration is None:  # a draft row holds the typed secret for the retry
+                integration = Integration(shop_id=shop_id, system=system, status=IntegrationStatus.DRAFT,
+                                          config={})
+                db.session.add(integration)
+            remember_typed_secrets(integration, system, raw)
+            db.session.commit()
         return integration, Outcome(ok=False, title=_("Some fields need your attention"),
                                     hint=_("Correct the marked fields and activate again."),
                                     code=codes.VALIDATION, fields=field_errors)
@@ -193,6 +261,7 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
             integration.status = IntegrationStatus.NEEDS_ATTENTION
         integration.last_error_code = error.code
         integration.last_error_detail = error.detail[:2000]
+        remember_typed_secrets(integration, system, raw)
         audit.record("integration.activation_failed", shop_id, system=system, code=error.code)
         db.session.commit()
         outcome = outcome_from_error(system, error, log_id)
