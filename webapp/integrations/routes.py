@@ -32,12 +32,42 @@ def _system_or_404(system: str):
     return cls
 
 
+def catalogue_chips(systems) -> tuple[list[str], dict[str, list[tuple[str, str]]]]:
+    """What every system offers (said once) and, per system, only what differs: its markets,
+    one-click connection, and what it cannot do that others can (from the capabilities)."""
+    from connectors import base
+    labels = integration_context()["capability_labels"]
+    order = [c for c in labels if c in {base.CAN_INVOICE, base.CAN_PROFORMA, base.CAN_CREDIT_NOTE, base.CAN_LIST,
+                                        base.CAN_PDF, base.CAN_EMAIL, base.CAN_MARK_PAID, base.CAN_NUMBER_SERIES,
+                                        base.CAN_DELETE, base.CAN_DRAFT, base.CAN_OAUTH}]
+    everywhere = set.intersection(*(set(s.capabilities) for s in systems)) if systems else set()
+    anywhere = set.union(*(set(s.capabilities) for s in systems)) if systems else set()
+    shared = [str(labels[c]) for c in order if c in everywhere]
+    chips: dict[str, list[tuple[str, str]]] = {}
+    for system in systems:
+        own = [("market", _("Markets: %(markets)s", markets=", ".join(system.markets)))]
+        for cap in order:
+            if cap in everywhere or cap not in anywhere:
+                continue
+            if cap == base.CAN_OAUTH:
+                own.append(("plus", _("Connect with one click")) if cap in system.capabilities
+                           else ("minus", _("Connects with pasted API keys")))
+            elif cap in system.capabilities:
+                own.append(("plus", str(labels[cap])))
+            else:
+                own.append(("minus", _("No %(feature)s", feature=str(labels[cap]).lower())))
+        chips[system.key] = own
+    return shared, chips
+
+
 @bp.get("/")
 def catalogue():
     shop_id = current_shop_id()
-    return render_template("integrations/catalogue.html", systems=registry.all_connectors(),
+    systems = registry.all_connectors()
+    shared, chips = catalogue_chips(systems)
+    return render_template("integrations/catalogue.html", systems=systems,
                            integrations=activation.shop_integrations(shop_id),
-                           current=activation.current_connection(shop_id))
+                           current=activation.current_connection(shop_id), shared=shared, chips=chips)
 
 
 def _connection_context(cls, integration, values=None, errors=None, outcome=None):

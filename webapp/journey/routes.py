@@ -161,6 +161,8 @@ def issue_test_invoice():
         if request.htmx:  # the errors replace the form itself, not the result region
             html = render_template("journey/_test_form.html", integration=integration, form=form,
                                    system=registry.get(integration.system))
+            # Every result region is replaced: an earlier result below the form is cleared too.
+            html += '<div id="test-result" role="status" aria-live="polite" hx-swap-oob="true"></div>'
             return html, 422, {"HX-Retarget": "#test-form", "HX-Reswap": "outerHTML"}
         return _test_form_page(integration, form, 422)
     if form.order.data == NEW_ORDER:
@@ -168,6 +170,13 @@ def issue_test_invoice():
     else:
         order = get_or_404(Order, int(form.order.data))
     document, outcome = trial_invoice.issue(integration, order, form.kind.data)
+    if request.htmx:
+        # The result replaces the result region, and the form is replaced too, so no error from
+        # an earlier attempt stays above the new result.
+        html = render_template("journey/_test_document.html", **_document_context(document, outcome))
+        html += render_template("journey/_test_form.html", integration=integration, form=form,
+                                system=registry.get(integration.system), oob=True)
+        return html
     return _page("journey/test_document.html", "journey/_test_document.html",
                  **_document_context(document, outcome))
 
@@ -227,6 +236,16 @@ def remove_test_document(document_id: int):
     # Post/redirect/get: the result page can be reloaded and its language switched.
     session[REMOVAL_KEY] = {"document_id": document.id, "outcome": activation.outcome_to_dict(outcome)}
     return redirect(url_for(".test_document", document_id=document.id), 303)
+
+
+@bp.app_template_global("steps_done")
+def steps_done(integration: Integration) -> dict[str, bool]:
+    """Which of the checks after activation the merchant has finished, for ticking them off."""
+    job = importing.latest_job(integration)
+    tested = db.session.scalar(db.select(Document.id).where(
+        Document.shop_id == integration.shop_id, Document.integration_id == integration.id,
+        Document.is_test.is_(True), Document.state.in_(("created", "deleted"))).limit(1))
+    return {"import": job is not None and job.state == JobState.DONE, "test": tested is not None}
 
 
 @bp.app_template_filter("can_import")

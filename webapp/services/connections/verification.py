@@ -20,6 +20,18 @@ def reverify(integration: Integration) -> activation.Outcome:
     integration.verified_as = activation.identity_record(identity)
     integration.verified_at = utcnow()
     db.session.commit()
+    name = activation._system_name(integration.system)
+    if integration.verified_as.get("blockers"):
+        return activation.Outcome(ok=False, code=activation.BLOCKED,
+                                  title=_("%(system)s cannot issue documents yet", system=name),
+                                  hint=" ".join(_(b) for b in integration.verified_as["blockers"]),
+                                  identity=integration.verified_as)
+    if integration.status != IntegrationStatus.ACTIVE:
+        # Never "Connected" beside "Disabled": the credentials work, the connection is not in use.
+        return activation.Outcome(ok=True, title=_("The stored credentials still work for %(name)s",
+                                                   name=identity.company_name),
+                                  hint=_("%(system)s is not active, so no documents are issued there. Activate "
+                                         "it to use it again.", system=name))
     return activation.Outcome(ok=True, title=_("Connected as %(name)s", name=identity.company_name))
 
 
