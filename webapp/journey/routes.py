@@ -5,8 +5,9 @@ Views read the request, call one service and render one template; HTMX requests 
 the page itself includes. Every row is looked up scoped to the signed-in user's shop."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from connectors import base, registry
@@ -17,7 +18,7 @@ from ..extensions import db
 from ..models import Document, Integration, IntegrationStatus, Job, JobState, Order
 from ..services.accounts.tenancy import current_shop_id, get_or_404, scoped
 from ..services.connections import activation
-from ..services.documents import archiving, importing, trial_invoice
+from ..services.documents import archiving, importing, test_leftovers, trial_invoice
 from . import import_results
 from .forms import NEW_ORDER, TestInvoiceForm
 
@@ -236,6 +237,42 @@ def remove_test_document(document_id: int):
     # Post/redirect/get: the result page can be reloaded and its language switched.
     session[REMOVAL_KEY] = {"document_id": document.id, "outcome": activation.outcome_to_dict(outcome)}
     return redirect(url_for(".test_document", document_id=document.id), 303)
+
+
+# -- test leftovers ---------------------------------------------------------------------------
+@bp.get("/test-documents")
+def test_documents():
+    """Test documents still present in the accounting system, each with its tidy-up, and the
+    test orders, kept apart from real ones, with a way to remove them."""
+    shop_id = current_shop_id()
+    documents = test_leftovers.present(shop_id)
+    return render_template("journey/test_documents.html", documents=documents,
+                           removals={d.id: trial_invoice.removal_plan(d) for d in documents},
+                           kind_labels=trial_invoice.KIND_LABELS,
+                           removable=len(test_leftovers.removable_test_orders(shop_id)),
+                           kept=test_leftovers.kept_test_orders(shop_id))
+
+
+@bp.get("/test-orders/remove")
+def confirm_remove_test_orders():
+    shop_id = current_shop_id()
+    removable = len(test_leftovers.removable_test_orders(shop_id))
+    if not removable:
+        return redirect(url_for(".test_documents"))
+    return render_template("journey/confirm_remove_test_orders.html", removable=removable,
+                           kept=test_leftovers.kept_test_orders(shop_id))
+
+
+@bp.post("/test-orders/remove")
+def remove_test_orders():
+    if request.form.get("confirm") != "yes":  # one tap never deletes: ask first
+        target = url_for(".confirm_remove_test_orders")
+        if request.htmx:
+            return "", 204, {"HX-Redirect": target}
+        return redirect(target, 303)
+    removed = test_leftovers.remove_test_orders(current_shop_id())
+    flash(ngettext("%(num)d test order was removed.", "%(num)d test orders were removed.", removed), "info")
+    return redirect(url_for(".test_documents"), 303)
 
 
 @bp.app_template_global("steps_done")
