@@ -18,6 +18,7 @@ from ..services.connections import calls
 from ..services.connections import oauth
 from ..services.connections import verification
 from ..services.accounts.tenancy import current_shop_id
+from . import messages
 from .forms import render_fields
 
 bp = Blueprint("integrations", __name__, url_prefix="/settings/accounting")
@@ -105,7 +106,8 @@ def activate(system: str):
     raw = request.form.to_dict()
     integration, outcome = activation.activate(current_shop_id(), system, raw)
     values = {k: v for k, v in raw.items() if k != "csrf_token"}
-    ctx = _connection_context(cls, integration, values=values, errors=outcome.fields, outcome=outcome)
+    ctx = _connection_context(cls, integration, values=values, errors=messages.describe(outcome).fields,
+                              outcome=outcome)
     status = 422 if outcome.code == "validation" and not outcome.log_id else 200
     template = "integrations/_connection.html" if request.htmx else "integrations/settings.html"
     return render_template(template, **ctx), status
@@ -252,6 +254,13 @@ def integration_context():
         if current is not None and current.status == IntegrationStatus.NEEDS_ATTENTION:
             attention = current
     return {"capability_labels": labels, "capability_order": list(labels), "attention_integration": attention}
+
+
+@bp.app_template_global("describe_outcome")
+def describe_outcome(outcome) -> messages.Described:
+    """An outcome's title, hint and field messages in the viewer's language (translated in
+    Python, so no vendor text goes through `_()` in a template)."""
+    return messages.describe(outcome)
 
 
 @bp.app_template_filter("system_name")

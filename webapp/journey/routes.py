@@ -70,8 +70,7 @@ def _job_context(job: Job) -> dict:
     outcome = None
     if job.state == "failed":
         if job.error_code == importing.STALE:
-            outcome = activation.Outcome(ok=False, title=_("The import stopped"),
-                                         hint=_("It was interrupted. Start it again; nothing is imported twice."))
+            outcome = activation.Outcome(ok=False, message="import_stopped")
         else:
             error = ConnectorError(job.error_code, detail=job.error_detail or "",
                                    hint_key=(job.result or {}).get("hint_key"))

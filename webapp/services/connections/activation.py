@@ -23,7 +23,7 @@ from ...models import Document, DocumentState, Integration, IntegrationStatus, u
 from ..observability import audit
 from . import calls
 from ..accounts.encryption import box
-from .hints import hint_for, title_for
+from connectors.i18n import N_
 
 BUSY = "busy"
 BLOCKED = "blocked"   # verified, but the account cannot issue documents until the merchant fixes it
@@ -34,14 +34,16 @@ INTERACTIVE_SECONDS = 13.0
 
 @dataclass
 class Outcome:
-    """What happened, what to do, and folded details: the same shape on every screen."""
+    """What happened, as a message key with parameters (the sentences live in the view layer,
+    webapp/integrations/messages.py, so they are said in the language of whoever reads them),
+    the error code, field message ids, and folded details: the same shape on every screen."""
 
     ok: bool
-    title: str
-    hint: str = ""
+    message: str = "error"
+    params: dict[str, Any] = field(default_factory=dict)
     code: str | None = None
     detail: str = ""
-    fields: dict[str, list[str]] = field(default_factory=dict)
+    fields: dict[str, list[str]] = field(default_factory=dict)   # msgids, with `params` for placeholders
     identity: dict[str, Any] | None = None
     log_id: int | None = None
     at: datetime = field(default_factory=utcnow)
@@ -49,7 +51,8 @@ class Outcome:
 
 def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
     """For carrying an outcome across a redirect (it holds no secrets)."""
-    data = {k: getattr(outcome, k) for k in ("ok", "title", "hint", "code", "detail", "fields", "identity", "log_id")}
+    data = {k: getattr(outcome, k) for k in ("ok", "message", "params", "code", "detail", "fields", "identity",
+                                             "log_id")}
     data["at"] = outcome.at.isoformat()
     return data
 
@@ -119,7 +122,7 @@ def validate(system: str, raw: dict[str, Any], integration: Integration | None):
     # Secrets the form does not show (an OAuth refresh token) stay as they are.
     schema_secrets = schema_fields.secret_keys(cls.schema)
     secrets = {**{k: v for k, v in stored.items() if k not in schema_secrets}, **secrets}
-    return config, secrets, {k: [_(m) for m in v] for k, v in errors.errors.items()}
+    return config, secrets, {k: list(v) for k, v in errors.errors.items()}
 
 
 def _claim(integration: Integration) -> bool:
@@ -146,11 +149,10 @@ def _suspect_fields(cls, error: ConnectorError) -> dict[str, list[str]]:
     if error.code == codes.INVALID_CREDENTIALS:
         keys = [f.key for f in cls.schema if f.section == schema_fields.CONNECTION
                 and (f.secret or f.kind == schema_fields.EMAIL or f.key.endswith("client_id"))]
-        message = _("%(system)s did not accept the credentials: copy this value again from %(system)s.",
-                    system=cls.name)
+        message = N_("%(system)s did not accept the credentials: copy this value again from %(system)s.")
     elif error.code == codes.ACCOUNT_NOT_FOUND:
         keys = [f.key for f in cls.schema if f.key in ("company_id", "slug", "subdomain", "account", "market")]
-        message = _("This user has no account or company with this value in %(system)s.", system=cls.name)
+        message = N_("This user has no account or company with this value in %(system)s.")
     return {k: [message] for k in keys}
 
 
@@ -163,26 +165,23 @@ def _field_messages(cls, error: ConnectorError) -> dict[str, list[str]]:
     suspects = _suspect_fields(cls, error) if cls is not None else {}
     fields: dict[str, list[str]] = {}
     for key, messages in (error.fields or {}).items():
-        kept = [_(m) for m in messages if m and m != error.detail and not VENDOR_CODE.match(m.strip())]
-        fields[key] = kept or suspects.get(key) or [_("%(system)s did not accept this value.",
-                                                      system=cls.name if cls else "")]
+        kept = [m for m in messages if m and m != error.detail and not VENDOR_CODE.match(m.strip())]
+        fields[key] = kept or suspects.get(key) or [N_("%(system)s did not accept this value.")]
     return fields or suspects
 
 
 def outcome_from_error(system: str, error: ConnectorError, log_id: int | None = None) -> Outcome:
     cls = registry.get(system)
-    hint = hint_for(error.code, system, error.hint_key)
+    params: dict[str, Any] = {"system_key": system, "hint_key": error.hint_key}
     if error.code == codes.RATE_LIMITED and error.retry_at:
-        hint = f"{hint} " + _("The limit resets at %(time)s.", time=error.retry_at.strftime("%Y-%m-%d %H:%M %Z").strip())
-    fields = _field_messages(cls, error)
-    title = title_for(error.code)
+        params["retry_at"] = error.retry_at.isoformat()
+    message = "error"
     if error.code == codes.VALIDATION and error.http_status is None and log_id is None:
         # Caught before any request (a required value missing): nothing was sent, so nothing
         # was "rejected" by the system.
-        title = _("Some fields need your attention")
-        hint = _("Correct the marked fields and activate again.")
-    return Outcome(ok=False, title=title, hint=hint, code=error.code, detail=error.detail,
-                   fields=fields, log_id=log_id)
+        message = "fields_need_attention"
+    return Outcome(ok=False, message=message, params=params, code=error.code, detail=error.detail,
+                   fields=_field_messages(cls, error), log_id=log_id)
 
 
 def identity_record(identity) -> dict[str, Any]:
@@ -234,8 +233,7 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
                 db.session.add(integration)
             remember_typed_secrets(integration, system, raw)
             db.session.commit()
-        return integration, Outcome(ok=False, title=_("Some fields need your attention"),
-                                    hint=_("Correct the marked fields and activate again."),
+        return integration, Outcome(ok=False, message="fields_need_attention", params={"system_key": system},
                                     code=codes.VALIDATION, fields=field_errors)
     if integration is None:
         integration = Integration(shop_id=shop_id, system=system, status=IntegrationStatus.DRAFT,
@@ -243,8 +241,7 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
         db.session.add(integration)
         db.session.commit()
     if not _claim(integration):
-        return integration, Outcome(ok=False, code=BUSY, title=_("Activation is already running"),
-                                    hint=_("Wait for the result of the first attempt; it appears here in a few seconds."))
+        return integration, Outcome(ok=False, code=BUSY, message="activation_busy", params={"system_key": system})
     unchanged = (integration.secrets_encrypted and secrets == calls.stored_secrets(integration)
                  and config == (integration.config or {}))
     token_cache = None if unchanged else calls.MemoryTokenCache()
@@ -267,9 +264,7 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
         outcome = outcome_from_error(system, error, log_id)
         if not unchanged and integration.status == IntegrationStatus.ACTIVE:
             # A failed change never touches a working connection: say so before anything else.
-            outcome.hint = " ".join((_("Your connection still uses the previous credentials and keeps working; the "
-                                       "new ones were not saved because %(system)s did not accept them.",
-                                       system=_system_name(system)), outcome.hint))
+            outcome.params["kept_previous"] = True
         return integration, outcome
     except BaseException:
         # Whatever went wrong, the next attempt must not wait for the lock to expire.
@@ -309,10 +304,8 @@ def complete(integration: Integration, connector, log, identity, choices, config
         audit.record("integration.blocked", integration.shop_id, system=integration.system,
                      company=identity.company_name)
         db.session.commit()
-        return Outcome(ok=False, code=BLOCKED,
-                       title=_("%(system)s cannot issue documents yet", system=_system_name(integration.system)),
-                       hint=" ".join([_(b) for b in blockers]
-                                     + [_("Fix this, then activate again; the credentials you entered are kept.")]),
+        return Outcome(ok=False, code=BLOCKED, message="blocked",
+                       params={"system_key": integration.system, "blockers": blockers},
                        identity=integration.verified_as, log_id=log_id)
     integration.status = IntegrationStatus.ACTIVE
     integration.last_error_code = None
@@ -326,13 +319,12 @@ def complete(integration: Integration, connector, log, identity, choices, config
                  integration.shop_id, system=integration.system, company=identity.company_name)
     db.session.commit()
     if not integration.current and in_use is not None:
-        return Outcome(ok=True, title=_("Connected as %(name)s", name=identity.company_name),
-                       hint=_("%(current)s is still your shop's accounting system; nothing changed there. Try "
-                              "%(system)s first (import, test invoice), then switch when you are ready.",
-                              current=_system_name(in_use.system), system=_system_name(integration.system)),
+        return Outcome(ok=True, message="connected_beside",
+                       params={"name": identity.company_name, "system_key": integration.system,
+                               "current_key": in_use.system},
                        identity=integration.verified_as, log_id=log_id)
-    return Outcome(ok=True, title=_("Connected as %(name)s", name=identity.company_name),
-                   hint=_("The connection works. Next, import your existing invoices and issue a test invoice."),
+    return Outcome(ok=True, message="connected", params={"name": identity.company_name,
+                                                         "system_key": integration.system},
                    identity=integration.verified_as, log_id=log_id)
 
 
