@@ -270,3 +270,15 @@ def test_page_marks_a_differing_value_with_class_and_text(app, owner_client, san
     [mismatch] = re.findall(r'<tr class="mismatch">.*?</tr>', html, re.S)
     assert "Grand total" in mismatch and "✗" in mismatch and ">Mismatch<" in mismatch and "€88.84" in mismatch and "€88.83" in mismatch
     assert "discount 10 %" in html
+
+
+def test_every_result_region_is_replaced_so_no_stale_error_stays_above_a_success(app, owner_client, sandbox):
+    connect(app, sandbox, owner_client.user.shop_id, "superfaktura")
+    refused = _issue(owner_client, kind=INVOICE, headers=HTMX).get_data(as_text=True)
+    assert "Confirm that you want a real invoice" in refused
+    assert 'id="test-result"' in refused and 'hx-swap-oob="true"' in refused  # an old result is cleared
+    issued = _issue(owner_client, kind=INVOICE, confirm_real_number="y", headers=HTMX).get_data(as_text=True)
+    assert " was issued" in issued
+    form = issued[issued.index('<form id="test-form"'):]
+    assert 'hx-swap-oob="true"' in form.split(">", 1)[0]  # the form is replaced as well...
+    assert "Confirm that you want a real invoice" not in issued  # ...without the earlier error

@@ -67,7 +67,7 @@ def seed(superfaktura_url: str) -> list[str]:
         accounts = requests.get(f"{superfaktura_url}/_sandbox/accounts", timeout=5).json()
         valid = next(a for a in accounts if a["state"] == "valid")
         _integration, outcome = activation.activate(demo.id, "superfaktura", dict(valid["credentials"]))
-        lines.append(f"Demo Shop -> SuperFaktura sandbox: {outcome.title}")
+        lines.append(f"Demo Shop -> SuperFaktura sandbox: {'connected' if outcome.ok else outcome.code}")
     else:
         lines.append(f"Demo Shop -> SuperFaktura: {current.status}")
     lines.append(_demo_engine(demo))
