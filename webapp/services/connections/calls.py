@@ -43,7 +43,13 @@ class IntegrationTokenCache:
 
     def save(self, data: dict[str, Any]) -> None:
         self.integration.token_encrypted = box().encrypt(data)
-        db.session.flush()
+        if db.session.get_bind().dialect.name == "sqlite":
+            # SQLite locks the whole database for a writing transaction: left open while the
+            # connector goes on (inFakt polls its task), it blocks the rate limiter's own
+            # connection ("database is locked"). Writers are serialised there anyway.
+            db.session.commit()
+        else:
+            db.session.flush()  # PostgreSQL: the row lock taken in lock() holds until the caller commits
 
     @contextmanager
     def lock(self) -> Iterator[None]:
