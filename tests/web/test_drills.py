@@ -22,6 +22,8 @@ from webapp.models import Integration, Shop
 from webapp.services.accounts.encryption import PENDING_OAUTH, SecretBox, box, rotate_all
 from webapp.services.connections import calls
 
+from .test_documents_engine import engine  # noqa: F401 - the fixture: a shop connected with presets
+
 SHOPS = 6
 
 
@@ -179,3 +181,114 @@ def test_rotation_keeps_a_token_the_worker_refreshed_while_it_ran(app, owner_cli
         assert refreshed and token == {"access_token": "token-0-fresh", "refresh_token": "r2"}
     finally:
         app.config["ENCRYPTION_KEYS"] = original
+
+
+# -- backup and restore ----------------------------------------------------------------------------
+def _backup_database(app, target) -> None:
+    """SQLite: the online backup API (a consistent copy of the live file). PostgreSQL: pg_dump."""
+    import sqlite3
+    import subprocess
+    url = db.engine.url
+    db.session.remove()
+    if url.get_backend_name() == "sqlite":
+        with sqlite3.connect(url.database) as live, sqlite3.connect(target) as copy:
+            live.backup(copy)
+    else:
+        subprocess.run(["pg_dump", "--format=custom", f"--file={target}", _libpq(url)], check=True)
+
+
+def _restore_database(app, source) -> None:
+    import sqlite3
+    import subprocess
+    url = db.engine.url
+    db.session.remove()
+    db.engine.dispose()   # no connection may keep the old pages
+    if url.get_backend_name() == "sqlite":
+        with sqlite3.connect(source) as copy, sqlite3.connect(url.database) as live:
+            copy.backup(live)
+    else:
+        subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={_libpq(url)}", str(source)],
+                       check=True)
+
+
+def _libpq(url) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _copy_archive(source, target) -> None:
+    import shutil
+    shutil.rmtree(target, ignore_errors=True)
+    if source.exists():
+        shutil.copytree(source, target)
+    else:
+        target.mkdir(parents=True)
+
+
+SYSTEMS_WITH_DOCUMENTS = [cls.key for cls in __import__("connectors").registry.all_connectors()]
+
+
+@pytest.mark.parametrize("system", SYSTEMS_WITH_DOCUMENTS)
+def test_a_restored_backup_issues_no_duplicate_for_anything_issued_before_it(app, engine, system, tmp_path):
+    """Back up (database + archive folder), issue more, restore, run the worker on the restored
+    copy: the documents the backup knew as created stay single, and the one the backup knew only
+    as pending (issued in the system after the backup) is found there, not created again."""
+    from datetime import timedelta
+
+    from webapp.models import Document, IntegrationStatus, utcnow
+    from webapp.services.documents import archiving, worker
+
+    from .test_documents_engine import documents_of, event, make_order, market_of
+    client = engine.connect(system)
+    country, currency = ("PL", "PLN") if system == "infakt" else market_of(system)
+    shop_id, integration_id = engine.shop_id, engine.integration.id
+
+    def set_status(status: str) -> None:
+        db.session.get(Integration, integration_id).status = status
+        db.session.commit()
+
+    issued = make_order(shop_id, number="B-1", country=country, currency=currency)
+    event(issued, "paid")
+    [invoice] = documents_of(issued)
+    assert invoice.state == "created", (invoice.last_error_code, invoice.last_error_detail)
+    pdf_before = archiving.load(invoice) if invoice.archive_key else None
+
+    # A document the backup holds as pending, never attempted: the connection was paused.
+    set_status(IntegrationStatus.NEEDS_ATTENTION)
+    waiting = make_order(shop_id, number="B-2", country=country, currency=currency)
+    event(waiting, "paid")
+    [pending] = documents_of(waiting)
+    assert pending.state == "pending" and not pending.needs_lookup
+
+    archive_root = archiving.storage().root
+    _backup_database(app, tmp_path / "backup.db")
+    _copy_archive(archive_root, tmp_path / "archive")
+
+    # After the backup: the paused document goes out, and another order is invoiced.
+    set_status(IntegrationStatus.ACTIVE)
+    worker.sweep(now=utcnow() + timedelta(minutes=5))
+    later = make_order(shop_id, number="B-3", country=country, currency=currency)
+    event(later, "paid")
+    after_backup = {d.order_number: (d.state, d.remote_id) for d in db.session.scalars(db.select(Document))}
+    assert [after_backup[n][0] for n in ("B-1", "B-2", "B-3")] == ["created"] * 3, after_backup
+    in_system = len(client.documents())
+
+    # Disaster: restore the database and the archive from the backup.
+    _restore_database(app, tmp_path / "backup.db")
+    _copy_archive(tmp_path / "archive", archive_root)
+    restored = {d.order_number: d for d in db.session.scalars(db.select(Document))}
+    assert set(restored) == {"B-1", "B-2"} and restored["B-2"].state == "pending"
+    result = app.test_cli_runner().invoke(args=["after-restore"])   # the runbook's step after a restore
+    assert result.exit_code == 0 and result.output.startswith("1 documents"), result.output
+
+    # The restored copy's worker runs (the integration is active again there too) ...
+    set_status(IntegrationStatus.ACTIVE)
+    worker.sweep(now=utcnow() + timedelta(minutes=5))
+    worker.sweep(now=utcnow() + timedelta(hours=3))
+    db.session.expire_all()
+    rows = {d.order_number: d for d in db.session.scalars(db.select(Document))}
+    # ... and finds the document the system already has instead of creating a second one.
+    assert len(client.documents()) == in_system, "the restored copy created a duplicate"
+    assert rows["B-2"].state == "created" and rows["B-2"].remote_id == after_backup["B-2"][1]
+    assert rows["B-1"].remote_id == after_backup["B-1"][1] and len(rows) == 2
+    if pdf_before is not None:  # the archive came back with the database
+        assert archiving.load(rows["B-1"]) == pdf_before
