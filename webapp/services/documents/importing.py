@@ -28,6 +28,7 @@ from ..connections import calls
 IMPORT = "import"
 MAX_PAGES = 20                      # a first look at recent documents, not an archive copy
 STALE = "stale"
+STALE_AFTER = timedelta(minutes=10)  # other jobs (sync) without a heartbeat sweep: see expire_if_stale
 MAX_ATTEMPTS = 3                     # a job restarted this often after losing its worker fails
 TABLE_LIMIT = 1000
 
@@ -163,6 +164,17 @@ def recover_stale_jobs(now=None) -> dict[str, int]:
         if outcome:
             counts[outcome] += 1
     return counts
+
+
+def expire_if_stale(job: Job) -> bool:
+    """For jobs the heartbeat sweep does not restart (other kinds than the import): a queued or
+    running job nobody has touched for `STALE_AFTER` lost its worker; fail it visibly."""
+    if job.state in JobState.ACTIVE and job.updated_at < utcnow() - STALE_AFTER:
+        job.state = JobState.FAILED
+        job.error_code = STALE
+        db.session.commit()
+        return True
+    return False
 
 
 def supersede(job: Job) -> None:
