@@ -7,7 +7,8 @@ from connectors.base import AppIdentity, ConnectionSettings, MemoryTokenCache, r
 from connectors.http import Transport
 from webapp.config import SANDBOX_REGISTRATIONS
 
-EXPECTED = {"superfaktura": ("SK", "EUR"), "fakturoid": ("CZ", "CZK"), "idoklad": ("CZ", "CZK")}
+EXPECTED = {"superfaktura": ("SK", "EUR"), "fakturoid": ("CZ", "CZK"), "idoklad": ("CZ", "CZK"),
+            "fakturownia": ("PL", "PLN")}
 
 
 @pytest.mark.parametrize("key", [c.key for c in registry.all_connectors()])

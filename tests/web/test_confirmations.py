@@ -122,6 +122,6 @@ def test_confirmed_removal_redirects_to_the_document_page_with_its_result_once(a
     assert "was deleted in SuperFaktura" in html and "Remove the test document" not in html
     assert "was deleted in SuperFaktura" not in owner_client.get(base).get_data(as_text=True)  # shown once
     with app.app_context():
-        assert db.session.get(Document, document.id).state == "cancelled"
+        assert db.session.get(Document, document.id).state == "deleted"
     # Removed already: the confirmation address goes back to the document.
     assert owner_client.get(f"{base}/remove").headers["Location"] == base

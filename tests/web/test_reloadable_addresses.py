@@ -30,7 +30,7 @@ def test_support_addresses_lead_back_to_the_console(client, make_user):
     make_user("agent@fynode.test", role="support", shop_name=None)
     login(client, "agent@fynode.test")
     response = client.get("/support/shops/1/impersonate")
-    assert response.status_code == 303 and response.headers["Location"] == "/support/"
+    assert response.status_code == 303 and response.headers["Location"] == "/support/shops/1"  # the shop's page
     assert client.get("/support/stop").headers["Location"] == "/support/"
 
 

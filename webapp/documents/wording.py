@@ -26,6 +26,8 @@ NOTICES = {
     worker.RELATED_MISSING: _l("The invoice this credit note corrects was never issued, so there is nothing to "
                                "credit."),
 }
+KSEF_NAMES = {"not_applicable": _l("not needed"), "waiting": _l("waiting to be sent"), "sent": _l("sent, waiting for the number"),
+              "accepted": _l("accepted"), "rejected": _l("rejected"), "offline": _l("issued offline, to be sent")}
 INTERNAL_TITLE = _l("Something went wrong on our side")
 INTERNAL_HINT = _l("Nothing was lost. Try again; if it happens again, our support team has the details.")
 PAUSED_HINT = _l("Your accounting system no longer accepts the stored credentials. The document waits and is "
@@ -65,3 +67,13 @@ def problem(document: Document) -> dict[str, object] | None:
         from ..formatting import moment
         hint = f"{hint} {RETRY_HINT % {'time': moment(document.next_attempt_at)}}"
     return {"title": title_for(code), "hint": hint, "code": code, "messages": field_messages(document)}
+
+
+def ksef(document: Document) -> dict[str, object] | None:
+    """KSeF for this document in words: the state, the number, a rejection's reasons."""
+    if not document.ksef_status or document.ksef_status == "not_applicable":
+        return None
+    reasons = [str(r) for r in (document.snapshot or {}).get("ksef_errors") or []]
+    return {"state": document.ksef_status, "label": str(KSEF_NAMES.get(document.ksef_status, document.ksef_status)),
+            "number": document.ksef_number or "", "reasons": reasons,
+            "badge": {"accepted": "badge-ok", "rejected": "badge-error"}.get(document.ksef_status, "badge-warn")}

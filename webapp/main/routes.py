@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..navigation import RULES, nearest_page, section_link
 from ..redirects import safe_next
+from ..services.documents import missing, sync
 from ..services.observability import dashboard
 from ..services.connections import activation
 
@@ -26,7 +27,8 @@ def home():
     shop_id = current_user.shop_id
     return render_template("main/dashboard.html", current=activation.current_connection(shop_id),
                            counts=dashboard.document_counts(shop_id),
-                           test_documents=dashboard.leftover_test_documents(shop_id))
+                           test_documents=dashboard.leftover_test_documents(shop_id),
+                           last_sync=sync.latest_job(shop_id), missing=missing.latest_count(shop_id))
 
 
 @bp.get("/settings/")

@@ -307,7 +307,7 @@ def limiter_from_app(app: Flask) -> RateLimiter:
     redis_url = app.config.get("REDIS_URL")
     limiter: RateLimiter
     if redis_url:
-        limiter = RedisRateLimiter.from_url(redis_url)
+        limiter = RedisRateLimiter.from_url(redis_url, prefix=app.config.get("RATE_LIMIT_PREFIX") or REDIS_PREFIX)
     else:
         limiter = DatabaseRateLimiter(app.config["SQLALCHEMY_DATABASE_URI"])
     app.extensions[_EXTENSION] = (os.getpid(), limiter)

@@ -42,14 +42,10 @@ class IntegrationTokenCache:
         return box().decrypt(self.integration.token_encrypted) or None
 
     def save(self, data: dict[str, Any]) -> None:
+        # Committed at once: other processes need the new token now (vendors invalidate the old
+        # one), and on SQLite an open write would block the quota limiter's own transaction.
         self.integration.token_encrypted = box().encrypt(data)
-        if db.session.get_bind().dialect.name == "sqlite":
-            # SQLite locks the whole database for a writing transaction: left open while the
-            # connector goes on (inFakt polls its task), it blocks the rate limiter's own
-            # connection ("database is locked"). Writers are serialised there anyway.
-            db.session.commit()
-        else:
-            db.session.flush()  # PostgreSQL: the row lock taken in lock() holds until the caller commits
+        db.session.commit()
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -73,6 +69,12 @@ class ExchangeLog:
         self.exchanges: list[Exchange] = []
 
     def __call__(self, exchange: Exchange) -> None:
+        # Logged as what the request did, with customers' personal data out of the bodies.
+        from ..observability import operations, redaction
+        exchange.operation = operations.operation_key(self.system, exchange.operation, exchange.method,
+                                                      exchange.url)[:60]
+        exchange.request_body = redaction.redact_text(exchange.request_body, self.system)
+        exchange.response_body = redaction.redact_text(exchange.response_body, self.system)
         self.exchanges.append(exchange)
 
     def flush_to_db(self) -> int | None:
