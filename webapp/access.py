@@ -32,6 +32,7 @@ PUBLIC, API, SIGNED_IN, STAFF, OWNER, SUPPORT = "public", "api", "signed_in", "s
 BLUEPRINT_DEFAULTS = {
     "auth": PUBLIC,
     "api": API,
+    "webhooks": API,   # vendors' deliveries: authenticated by their own header, like the API by its token
     "main": SIGNED_IN,
     "orders": STAFF,
     "documents": STAFF,
