@@ -88,7 +88,7 @@ def validate_values(fields: Iterable[Field], raw: dict[str, Any], stored_secrets
 
     Returns (config, secrets, errors). A blank secret keeps the stored one, so a merchant who
     only changes the company id need not retype the API key. Choice-backed fields fetched from
-    the system are checked by the service that knows the fetched list, not here.
+    the system are checked against the fetched lists by `check_fetched_choices`.
     """
     stored_secrets = stored_secrets or {}
     config: dict[str, Any] = {}
@@ -132,3 +132,22 @@ def validate_values(fields: Iterable[Field], raw: dict[str, Any], stored_secrets
         else:
             config[f.key] = value
     return config, secrets, errors
+
+
+def check_fetched_choices(fields: Iterable[Field], config: dict[str, Any],
+                          fetched: dict[str, Any]) -> FieldErrors:
+    """Every select whose values come from the system (`choices_from`) holds one of the values the
+    system listed. `fetched` maps a `choices_from` name to [[value, label], ...], or to
+    {"error": code} when the list could not be read: then a chosen value cannot be confirmed and
+    is refused too (a value the system does not know fails every document later)."""
+    errors = FieldErrors()
+    for f in fields:
+        value = config.get(f.key)
+        if not f.choices_from or value in (None, "") or value == f.default:
+            continue
+        listed = fetched.get(f.choices_from)
+        if not isinstance(listed, list):
+            errors.add(f.key, N_("The list of values could not be loaded from the system. Leave this empty or try again."))
+        elif str(value) not in {str(item[0]) for item in listed}:
+            errors.add(f.key, N_("Pick one of the offered values."))
+    return errors

@@ -66,6 +66,14 @@ def init_app(app: Flask) -> None:
         count = rotate_all()
         click.echo(f"Re-encrypted {count} stored values with the newest key.")
 
+    @app.cli.command("after-restore")
+    def after_restore() -> None:
+        """Run on a database restored from a backup, before the worker starts: documents not yet
+        created there look themselves up in the accounting system before creating anything (they
+        may have been created after the backup was taken)."""
+        from .services.documents import restore
+        click.echo(f"{restore.mark_for_lookup()} documents will look themselves up before they are created.")
+
     @app.cli.command("create-db")
     def create_db() -> None:
         """Apply migrations (alembic upgrade head)."""

@@ -149,6 +149,9 @@ class Config:
                             if name.startswith("RATE_LIMIT_") and _quota(value)}
         self.RATE_LIMITING = _truthy(env.get("RATE_LIMITING", "1"))
         self.THROTTLE_WAIT = float(env.get("THROTTLE_WAIT", "20"))
+        # Seconds a background job's heartbeat may be silent before its worker counts as lost and
+        # the job is restarted (the import beats at least once a page).
+        self.JOB_HEARTBEAT_TIMEOUT = float(env.get("JOB_HEARTBEAT_TIMEOUT") or 60)
         # PDF archive: local folder instance/archive unless s3://bucket/prefix; kept 10 years.
         self.ARCHIVE_URL = env.get("ARCHIVE_URL", "")
         self.ARCHIVE_S3_ENDPOINT_URL = env.get("ARCHIVE_S3_ENDPOINT_URL", "")

@@ -63,6 +63,15 @@ def run_import(job_id: int) -> None:
         importing.run_import(job_id)
 
 
+@huey.periodic_task(crontab(minute="*"))
+def recover_jobs() -> None:
+    """Take back imports whose heartbeat stopped (a killed or restarted worker): queue them
+    again as a new attempt, or fail them after too many (`JOB_HEARTBEAT_TIMEOUT`)."""
+    with app_context():
+        from .services.documents import importing
+        importing.recover_stale_jobs()
+
+
 @huey.task()
 def run_sync(job_id: int) -> None:
     """Sync verification: compare our documents with the system's (progress on the Job row)."""

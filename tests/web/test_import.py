@@ -236,22 +236,117 @@ def test_snapshot_keeps_every_value_of_the_remote_document():
     assert importing.remote_from_snapshot(snapshot) == remote
 
 
-def test_a_job_that_lost_its_worker_says_so_and_can_be_started_again(app, owner_client, sandbox):
+def _lost_job(app, shop_id: int, integration_id: int, state: str = "running", seconds: int = 90, **values) -> int:
     from datetime import timedelta
 
     from webapp.models import utcnow
-    shop_id = owner_client.user.shop_id
-    integration_id = connect(app, sandbox, shop_id, "superfaktura")
     with app.app_context():
-        job = Job(shop_id=shop_id, integration_id=integration_id, kind="import", state="queued",
-                  created_at=utcnow() - timedelta(hours=1), updated_at=utcnow() - timedelta(hours=1))
+        job = Job(shop_id=shop_id, integration_id=integration_id, kind="import", state=state, done=20, total=48,
+                  created_at=utcnow() - timedelta(seconds=seconds), updated_at=utcnow() - timedelta(seconds=seconds),
+                  **values)
         db.session.add(job)
         db.session.commit()
-        job_id = job.id
+        return job.id
+
+
+def test_a_job_whose_heartbeat_stopped_says_it_stopped_within_the_timeout(app, owner_client, sandbox):
+    shop_id = owner_client.user.shop_id
+    integration_id = connect(app, sandbox, shop_id, "superfaktura")
+    job_id = _lost_job(app, shop_id, integration_id, seconds=61)  # the default timeout is 60 s
+    html = owner_client.get(f"/settings/accounting/jobs/{job_id}", headers=HTMX).get_data(as_text=True)
+    assert "The import stopped" in html and "It is restarting" in html
+    assert "the import continues" not in html and "Start the import again" in html
+    fresh = _lost_job(app, shop_id, integration_id, seconds=5)
+    html = owner_client.get(f"/settings/accounting/jobs/{fresh}", headers=HTMX).get_data(as_text=True)
+    assert "the import continues" in html and "The import stopped" not in html
+
+
+def test_the_heartbeat_timeout_is_configurable(app, owner_client, sandbox):
+    shop_id = owner_client.user.shop_id
+    integration_id = connect(app, sandbox, shop_id, "superfaktura")
+    job_id = _lost_job(app, shop_id, integration_id, seconds=15)
+    app.config["JOB_HEARTBEAT_TIMEOUT"] = 10
+    try:
+        html = owner_client.get(f"/settings/accounting/jobs/{job_id}", headers=HTMX).get_data(as_text=True)
+    finally:
+        app.config["JOB_HEARTBEAT_TIMEOUT"] = 60
+    assert "The import stopped" in html
+
+
+def test_the_periodic_sweep_restarts_a_job_whose_worker_was_killed(app, owner_client, sandbox):
+    from webapp import tasks
+    shop_id = owner_client.user.shop_id
+    integration_id = connect(app, sandbox, shop_id, "superfaktura")
+    job_id = _lost_job(app, shop_id, integration_id)
+    alive = _lost_job(app, shop_id, integration_id, seconds=5)
+    tasks.recover_jobs.call_local()  # immediate mode: the re-queued import runs at once
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        assert job.state == "done", (job.error_code, job.error_detail)
+        assert job.result["attempt"] == 2 and job.done == job.total == len(_documents(app, integration_id))
+        assert db.session.get(Job, alive).state == "running"  # its heartbeat is recent: left alone
+
+
+def test_a_requeued_job_waiting_for_a_worker_says_it_is_restarting(app, owner_client, sandbox, monkeypatch):
+    from webapp import tasks
+    shop_id = owner_client.user.shop_id
+    integration_id = connect(app, sandbox, shop_id, "superfaktura")
+    job_id = _lost_job(app, shop_id, integration_id)
+    queued = []
+    monkeypatch.setattr(tasks, "run_import", queued.append)  # the consumer is down: nothing runs
+    with app.app_context():
+        assert importing.recover_stale_jobs() == {"requeued": 1, "failed": 0}
+        assert importing.recover_stale_jobs() == {"requeued": 0, "failed": 0}  # taken back once
+        job = db.session.get(Job, job_id)
+        assert job.state == "queued" and job.result["attempt"] == 2 and "restarted_at" in job.result
+    assert queued == [job_id]
+    html = owner_client.get(f"/settings/accounting/jobs/{job_id}", headers=HTMX).get_data(as_text=True)
+    assert "It is restarting" in html and "the import continues" not in html and 'hx-trigger="every 1s"' in html
+
+
+def test_a_job_that_keeps_losing_its_worker_fails_visibly(app, owner_client, sandbox):
+    shop_id = owner_client.user.shop_id
+    integration_id = connect(app, sandbox, shop_id, "superfaktura")
+    job_id = _lost_job(app, shop_id, integration_id, result={"attempt": importing.MAX_ATTEMPTS})
+    with app.app_context():
+        assert importing.recover_stale_jobs() == {"requeued": 0, "failed": 1}
     html = owner_client.get(f"/settings/accounting/jobs/{job_id}", headers=HTMX).get_data(as_text=True)
     assert "The import stopped" in html and "hx-trigger" not in html and "Start the import again" in html
+
+
+def test_a_new_import_after_a_lost_one_starts_a_new_job_and_ends_the_old(app, owner_client, sandbox):
+    shop_id = owner_client.user.shop_id
+    integration_id = connect(app, sandbox, shop_id, "superfaktura")
+    job_id = _lost_job(app, shop_id, integration_id, state="queued", seconds=3600)
     response = owner_client.post("/settings/accounting/import")
     assert response.headers["Location"] != f"/settings/accounting/jobs/{job_id}"
+    with app.app_context():
+        old = db.session.get(Job, job_id)
+        assert old.state == "failed" and old.error_code == importing.STALE
+        assert db.session.scalar(db.select(Job).order_by(Job.id.desc())).state == "done"
+
+
+def test_the_import_beats_on_every_page_and_stops_when_its_attempt_was_taken_back(app, owner_client, sandbox,
+                                                                                 monkeypatch):
+    integration_id = connect(app, sandbox, owner_client.user.shop_id, "superfaktura")
+    small_pages(monkeypatch, "superfaktura", 5)
+    beats = []
+    real_beat = importing._beat
+
+    def beat(job, attempt):
+        beats.append(job.updated_at)
+        if len(beats) == 3:  # meanwhile the sweep decided this worker was lost and re-queued the job
+            db.session.execute(db.update(Job).where(Job.id == job.id).values(result={"attempt": attempt + 1}))
+            db.session.commit()
+        real_beat(job, attempt)
+
+    monkeypatch.setattr(importing, "_beat", beat)
+    owner_client.post("/settings/accounting/import")
+    with app.app_context():
+        job = db.session.scalar(db.select(Job).order_by(Job.id.desc()))
+        # the superseded worker wrote nothing after losing the job: no "done" from a stale attempt
+        assert job.state == "running" and job.result == {"attempt": 2}
+    assert len(beats) == 3 and len(_documents(app, integration_id)) == 10
 
 
 def test_demo_shop_orders_match_the_sandbox_invoices_after_an_import(app, clean_db, sandbox):

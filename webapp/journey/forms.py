@@ -3,16 +3,16 @@ a document that takes a real number from the invoice series."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField
 from wtforms.validators import ValidationError
 
+from ..auth.forms import TextForm
 from ..services.documents import trial_invoice
 
 NEW_ORDER = "new"
 
 
-class TestInvoiceForm(FlaskForm):
+class TestInvoiceForm(TextForm):  # text fields only: a file posted as a value is no string
     order = SelectField(_l("Order"), default=NEW_ORDER)
     market = SelectField(_l("Market of a new test order"))
     kind = RadioField(_l("Document to issue"))

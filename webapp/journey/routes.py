@@ -75,15 +75,17 @@ def _job_context(job: Job) -> dict:
             error = ConnectorError(job.error_code, detail=job.error_detail or "",
                                    hint_key=(job.result or {}).get("hint_key"))
             outcome = activation.outcome_from_error(integration.system, error, (job.result or {}).get("log_id"))
-    return {"job": job, "integration": integration, "outcome": outcome,
-            "max_pages": importing.MAX_PAGES,
+    # A job whose heartbeat stopped (or that was queued again after that) says so at once, not
+    # "the import continues"; the periodic sweep restarts it (tasks.recover_jobs).
+    lost = importing.is_stale(job) or importing.restarting(job)
+    return {"job": job, "integration": integration, "outcome": outcome, "lost": lost,
+            "stale": importing.is_stale(job), "max_pages": importing.MAX_PAGES,
             "can_pdf": base.CAN_PDF in registry.get(integration.system).capabilities}
 
 
 @bp.get("/jobs/<int:job_id>")
 def job(job_id: int):
     row = get_or_404(Job, job_id)
-    importing.expire_if_stale(row)
     return _page("journey/job.html", "journey/_job.html", **_job_context(row))
 
 

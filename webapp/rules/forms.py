@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from babel import Locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..auth.forms import TextForm
 from . import wording
 
 LANGUAGES = (("", _l("The order's language")), ("en", "English"), ("pl", "Polski"), ("cs", "Čeština"),
@@ -19,7 +19,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class RuleForm(FlaskForm):
+class RuleForm(TextForm):  # text fields only: a file posted as a value is no string
     kind = SelectField(_l("Document"), choices=list(wording.KIND_NAMES.items()))
     trigger = SelectField(_l("When"), choices=list(wording.TRIGGER_NAMES.items()))
     status = SelectField(_l("Order status (for “Status changed to”)"), choices=[("", "—")] + list(wording.STATUSES.items()),

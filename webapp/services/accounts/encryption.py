@@ -38,18 +38,59 @@ def box() -> SecretBox:
     return SecretBox(current_app.config["ENCRYPTION_KEYS"])
 
 
+PENDING_OAUTH = "_pending_oauth"  # an encrypted blob inside Integration.choices (oauth.py)
+
+
 def rotate_all() -> int:
-    """Re-encrypt every stored secret with the newest key. Returns how many values changed."""
+    """Re-encrypt every stored secret with the newest key. Returns how many values changed.
+
+    Safe while the app runs, provided every process already has the new key in ENCRYPTION_KEYS
+    (new first, old still listed) before this starts; the old key is dropped only afterwards.
+    Each row is rotated in its own short transaction, and a value is replaced only if it is still
+    the one that was read (compare-and-swap): a token the worker refreshed meanwhile is kept, not
+    overwritten by the rotated copy of the old one, and rotated again in the next pass.
+    """
     from ...extensions import db
     from ...models import Integration
 
     secret_box = box()
     count = 0
-    for integration in db.session.scalars(db.select(Integration)):
-        for column in ("secrets_encrypted", "token_encrypted"):
-            value = getattr(integration, column)
-            if value:
-                setattr(integration, column, secret_box.rotate(value))
-                count += 1
+    ids = db.session.scalars(db.select(Integration.id).order_by(Integration.id)).all()
     db.session.commit()
+    for integration_id in ids:
+        for column in (Integration.secrets_encrypted, Integration.token_encrypted):
+            for _attempt in range(5):
+                value = db.session.scalar(db.select(column).where(Integration.id == integration_id))
+                if not value:
+                    break
+                swapped = db.session.execute(
+                    db.update(Integration).where(Integration.id == integration_id, column == value)
+                    .values({column.key: secret_box.rotate(value)})
+                    .execution_options(synchronize_session=False)).rowcount
+                db.session.commit()
+                if swapped == 1:
+                    count += 1
+                    break
+        count += _rotate_pending_oauth(integration_id, secret_box)
+    db.session.expire_all()
     return count
+
+
+def _rotate_pending_oauth(integration_id: int, secret_box: SecretBox) -> int:
+    """The accounts offered after an OAuth consent wait encrypted in `choices`: rotate them too,
+    or they would be unreadable once the old key is dropped. (JSON has no portable equality for
+    a compare-and-swap: the row is locked on PostgreSQL; SQLite serialises writers.)"""
+    from ...extensions import db
+    from ...models import Integration
+
+    query = db.select(Integration).where(Integration.id == integration_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    integration = db.session.scalar(query)
+    blob = (integration.choices or {}).get(PENDING_OAUTH) if integration is not None else None
+    if not blob:
+        db.session.commit()
+        return 0
+    integration.choices = {**integration.choices, PENDING_OAUTH: secret_box.rotate(blob)}
+    db.session.commit()
+    return 1

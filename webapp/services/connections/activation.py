@@ -273,6 +273,16 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
         db.session.commit()
         raise
 
+    choice_errors = schema_fields.check_fetched_choices(type(connector).schema, config, choices)
+    if choice_errors:
+        # A value the system did not list (a bank account id "abc", a foreign series) would fail
+        # every document later: refuse it now, on the field.
+        log.flush_to_db()
+        _release(integration)
+        db.session.commit()
+        return integration, Outcome(ok=False, title=_("Some fields need your attention"),
+                                    hint=_("Correct the marked fields and activate again."), code=codes.VALIDATION,
+                                    fields={k: [_(m) for m in v] for k, v in choice_errors.errors.items()})
     return integration, complete(integration, connector, log, identity, choices, config, secrets, token_cache)
 
 

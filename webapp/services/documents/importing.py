@@ -15,6 +15,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
+
 from connectors import base, registry
 from connectors.documents import INVOICE, RemoteDocument, RemoteLine, VatBreakdown
 from connectors.errors import REMOTE_ERROR, ConnectorError
@@ -25,8 +27,9 @@ from ..connections import calls
 
 IMPORT = "import"
 MAX_PAGES = 20                      # a first look at recent documents, not an archive copy
-STALE_AFTER = timedelta(minutes=10)  # a job not updated for this long has lost its worker
 STALE = "stale"
+STALE_AFTER = timedelta(minutes=10)  # other jobs (sync) without a heartbeat sweep: see expire_if_stale
+MAX_ATTEMPTS = 3                     # a job restarted this often after losing its worker fails
 TABLE_LIMIT = 1000
 
 
@@ -92,21 +95,96 @@ def can_import(system: str | None) -> bool:
 
 
 def running_job(integration: Integration) -> Job | None:
-    """An import of this integration still under way (a stale one does not count)."""
+    """An import of this integration still under way (one that lost its worker does not count)."""
     job = db.session.scalar(db.select(Job).where(
         Job.integration_id == integration.id, Job.kind == IMPORT, Job.state.in_(JobState.ACTIVE))
         .order_by(Job.id.desc()))
-    return None if job is None or expire_if_stale(job) else job
+    return None if job is None or is_stale(job) else job
+
+
+def stale_after() -> timedelta:
+    """How long a job's heartbeat may be silent before its worker counts as lost
+    (`JOB_HEARTBEAT_TIMEOUT` seconds, 60 by default; the worker beats at least once a page)."""
+    return timedelta(seconds=float(current_app.config.get("JOB_HEARTBEAT_TIMEOUT") or 60))
+
+
+def is_stale(job: Job, now=None) -> bool:
+    """A queued or running job whose heartbeat is older than the timeout has lost its worker."""
+    return job.state in JobState.ACTIVE and job.updated_at < (now or utcnow()) - stale_after()
+
+
+def attempt_of(job: Job) -> int:
+    return int((job.result or {}).get("attempt") or 1)
+
+
+def restarting(job: Job) -> bool:
+    """Queued again after its worker was lost: the page says so instead of "the import continues"."""
+    return job.state == JobState.QUEUED and attempt_of(job) > 1
+
+
+def recover(job: Job, now=None) -> str | None:
+    """Take back a job that lost its worker: queue it again as a new attempt (the import restarts
+    from the first page; storing is an upsert, so nothing is imported twice), or fail it visibly
+    after `MAX_ATTEMPTS`. Returns "requeued", "failed" or None (the job is alive or finished).
+
+    The state change is a conditional update on the heartbeat we read, so two sweeps (or a sweep
+    and the page) take a job back once."""
+    now = now or utcnow()
+    if not is_stale(job, now):
+        return None
+    attempt = attempt_of(job)
+    values: dict[str, Any]
+    if attempt >= MAX_ATTEMPTS:
+        values = {"state": JobState.FAILED, "error_code": STALE, "updated_at": now}
+    else:
+        values = {"state": JobState.QUEUED, "updated_at": now,
+                  "result": {**(job.result or {}), "attempt": attempt + 1, "restarted_at": now.isoformat()}}
+    taken = db.session.execute(
+        db.update(Job).where(Job.id == job.id, Job.state == job.state, Job.updated_at == job.updated_at)
+        .values(**values).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    db.session.refresh(job)
+    if taken != 1:
+        return None
+    if job.state == JobState.FAILED:
+        return "failed"
+    from ...tasks import run_import
+    run_import(job.id)
+    db.session.expire_all()
+    return "requeued"
+
+
+def recover_stale_jobs(now=None) -> dict[str, int]:
+    """The periodic sweep (`tasks.recover_jobs`): every import whose heartbeat stopped is queued
+    again or, after too many attempts, failed. Returns counts by outcome."""
+    now = now or utcnow()
+    counts = {"requeued": 0, "failed": 0}
+    jobs = db.session.scalars(db.select(Job).where(
+        Job.kind == IMPORT, Job.state.in_(JobState.ACTIVE), Job.updated_at < now - stale_after())).all()
+    for job in jobs:
+        outcome = recover(job, now)
+        if outcome:
+            counts[outcome] += 1
+    return counts
 
 
 def expire_if_stale(job: Job) -> bool:
-    """A queued or running job nobody has touched for a while lost its worker: say so."""
+    """For jobs the heartbeat sweep does not restart (other kinds than the import): a queued or
+    running job nobody has touched for `STALE_AFTER` lost its worker; fail it visibly."""
     if job.state in JobState.ACTIVE and job.updated_at < utcnow() - STALE_AFTER:
         job.state = JobState.FAILED
         job.error_code = STALE
         db.session.commit()
         return True
     return False
+
+
+def supersede(job: Job) -> None:
+    """A new import replaces one that lost its worker: the old one ends, so only one runs."""
+    db.session.execute(db.update(Job).where(Job.id == job.id, Job.state.in_(JobState.ACTIVE))
+                       .values(state=JobState.FAILED, error_code=STALE, updated_at=utcnow())
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
 
 
 def latest_job(integration: Integration) -> Job | None:
@@ -119,6 +197,9 @@ def start_import(integration: Integration) -> Job:
     job = running_job(integration)
     if job is not None:
         return job
+    for lost in db.session.scalars(db.select(Job).where(
+            Job.integration_id == integration.id, Job.kind == IMPORT, Job.state.in_(JobState.ACTIVE))).all():
+        supersede(lost)
     job = Job(shop_id=integration.shop_id, integration_id=integration.id, kind=IMPORT, state=JobState.QUEUED)
     db.session.add(job)
     db.session.commit()
@@ -137,16 +218,40 @@ def _claim(job_id: int) -> bool:
     return claimed == 1
 
 
+class _Superseded(Exception):
+    """This worker's attempt was taken back (its heartbeat was late): stop without writing."""
+
+
+def _beat(job: Job, attempt: int) -> None:
+    """The heartbeat: touch `updated_at` and commit the progress, unless the job is no longer
+    this worker's (recovered as a new attempt, or superseded by a new import)."""
+    with db.session.no_autoflush:
+        state, result = db.session.execute(db.select(Job.state, Job.result).where(Job.id == job.id)).one()
+    if state != JobState.RUNNING or int((result or {}).get("attempt") or 1) != attempt:
+        db.session.rollback()
+        raise _Superseded
+    job.updated_at = utcnow()
+    db.session.commit()
+
+
 # -- the work ---------------------------------------------------------------------------------
 def run_import(job_id: int) -> None:
-    """The worker's part: page through the system's documents and store them."""
+    """The worker's part: page through the system's documents and store them.
+
+    A later attempt (after a lost worker) starts again from the first page: new documents shift
+    the pages, so resuming where the last attempt stopped could miss some, and storing is an
+    upsert, so reading a page twice costs nothing but the call."""
     if not _claim(job_id):
         return
     job = db.session.get(Job, job_id)
     integration = db.session.get(Integration, job.integration_id)
-    counts = {"created": 0, "updated": 0, "matched": 0, "pages": 0, "capped": False}
+    attempt = attempt_of(job)
+    counts = {"created": 0, "updated": 0, "matched": 0, "pages": 0, "capped": False, "attempt": attempt}
+    job.done = 0
+    job.result = dict(counts)
     call = None
     try:
+        _beat(job, attempt)
         with calls.connector_session(integration) as call:
             for page in range(1, MAX_PAGES + 1):
                 result = call.connector.list_documents(page=page, kind=INVOICE)
@@ -157,7 +262,7 @@ def run_import(job_id: int) -> None:
                 job.done += len(result.documents)
                 job.total = max(result.total_count or 0, job.done)
                 job.result = dict(counts)
-                db.session.commit()
+                _beat(job, attempt)
                 if not result.has_more:
                     break
             else:
@@ -166,6 +271,8 @@ def run_import(job_id: int) -> None:
             job.total = job.done if not counts["capped"] else job.total
             job.result = counts
             job.state = JobState.DONE
+    except _Superseded:
+        return
     except ConnectorError as error:
         job.state = JobState.FAILED
         job.error_code = error.code
