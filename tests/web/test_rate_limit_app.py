@@ -47,7 +47,7 @@ def test_with_redis_url_the_app_limits_through_redis(app, monkeypatch):
     limiter = limiter_from_app(app)
     try:
         assert isinstance(limiter, RedisRateLimiter)
-        assert limiter.prefix == "fynode:rl:"
+        assert limiter.prefix == app.config["RATE_LIMIT_PREFIX"]  # the tests' own prefix (default fynode:rl:)
         assert limiter.usage("web-test-never-used", 60) == 0
     finally:
         app.extensions.pop("fynode_rate_limiter", None)
