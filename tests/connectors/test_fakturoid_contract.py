@@ -15,8 +15,7 @@ from connectors.documents import Address, DocumentDraft, Line, Party, Payment
 from connectors.fakturoid import FakturoidConnector
 from connectors.http import Transport
 
-APP = AppIdentity(registrations={"FAKTUROID_CLIENT_ID": "fynode-sandbox-oauth-client",
-                                 "FAKTUROID_CLIENT_SECRET": "fynode-sandbox-oauth-secret"})
+APP = AppIdentity(registrations=dict(FakturoidConnector.registrations))
 REDIRECT_URI = "http://127.0.0.1:5000/integrations/fakturoid/oauth/callback"
 
 

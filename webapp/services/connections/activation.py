@@ -106,8 +106,8 @@ def _suspect_fields(cls, error: ConnectorError) -> dict[str, list[str]]:
     if error.code == codes.INVALID_CREDENTIALS:
         keys = [f.key for f in cls.schema if f.section == schema_fields.CONNECTION
                 and (f.secret or f.kind == schema_fields.EMAIL or f.key.endswith("client_id"))]
-    elif error.code == codes.ACCOUNT_NOT_FOUND:
-        keys = [f.key for f in cls.schema if f.key in ("company_id", "slug", "subdomain", "account", "market")]
+    if error.code in cls.error_fields:  # the connector says which settings this error points at
+        keys = [f.key for f in cls.schema if f.key in cls.error_fields[error.code]]
     return {k: [_("Check this value.")] for k in keys}
 
 
