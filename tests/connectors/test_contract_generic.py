@@ -273,7 +273,7 @@ def test_server_error_on_create_is_ambiguous_remote_error(system):
     system.sb.fault("error_500", operations=["create_invoice"])
     with pytest.raises(ConnectorError) as caught:
         conn.create_document(draft, "fy-generic-500")
-    assert caught.value.code == errors.REMOTE_ERROR and caught.value.ambiguous
+    assert caught.value.code == errors.REMOTE_ERROR and caught.value.ambiguous and caught.value.is_retryable
 
 
 # -- rate limits ------------------------------------------------------------------------------------
