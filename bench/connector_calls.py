@@ -25,9 +25,8 @@ from connectors.http import Transport  # noqa: E402
 from sandboxes import SANDBOXES  # noqa: E402
 from sandboxes.server import start  # noqa: E402
 
-REGISTRATIONS = {"FAKTUROID_CLIENT_ID": "fynode-sandbox-oauth-client",
-                 "FAKTUROID_CLIENT_SECRET": "fynode-sandbox-oauth-secret",
-                 "IDOKLAD_APPLICATION_ID": "fynode-sandbox-app"}
+# Fynode's registrations as each connector declares them (the values its sandbox knows).
+REGISTRATIONS = {name: value for cls in registry.all_connectors() for name, value in cls.registrations.items()}
 
 
 def connector_for(key: str, url: str, credentials: dict, exchanges: list):

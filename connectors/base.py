@@ -114,6 +114,18 @@ class Connector(ABC):
     customer_id_field: ClassVar[str] = ""
     # Per-system hint overrides: error code -> hint key the web app's catalogue knows.
     hint_overrides: ClassVar[dict[str, str]] = {}
+    # Fynode's own registrations with the vendor (OAuth app, application id) the connector reads
+    # from `AppIdentity.registrations`: setting name -> the value the sandbox knows. The web app
+    # collects these (webapp/config.py): from the environment in production, these in sandbox mode.
+    registrations: ClassVar[dict[str, str]] = {}
+    # Request and response headers that carry the vendor's credentials (lower-case); the transport
+    # redacts them in the integration log on top of the standard ones (connectors/http.py).
+    sensitive_headers: ClassVar[frozenset[str]] = frozenset()
+    # Which settings to flag when the vendor refuses without naming a field: error code -> schema
+    # keys, e.g. {"account_not_found": ("subdomain",)}. Invalid credentials flag the secrets by default.
+    error_fields: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # The config key an OAuth connection stores the chosen account under (CAN_OAUTH systems).
+    oauth_account_key: ClassVar[str] = ""
 
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
@@ -121,6 +133,7 @@ class Connector(ABC):
         self.secrets = settings.secrets
         self.http = settings.transport
         self.http.add_secrets(v for v in settings.secrets.values() if isinstance(v, str))
+        self.http.add_sensitive_headers(type(self).sensitive_headers)
 
     # -- endpoints ------------------------------------------------------------------------
     @classmethod

@@ -31,9 +31,10 @@ import requests
 from . import errors
 
 REDACTED = "•••"
-SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie",
-                               "x-api-key", "x-infakt-apikey", "accesskey", "secretkey",
-                               "authentication"})
+# The standard headers that carry credentials; a vendor's own ones (e.g. inFakt's
+# `X-inFakt-ApiKey`) are declared by its connector (`Connector.sensitive_headers`) and added per
+# transport with `Transport.add_sensitive_headers`.
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 # A field, parameter or header whose name (lower-cased, punctuation dropped) is one of these or
 # ends with one of these holds a secret.
 SECRET_NAMES = frozenset({"secret", "password", "passwd", "token", "apikey", "authorization", "code_verifier"})
@@ -133,7 +134,12 @@ class Transport:
     def __post_init__(self) -> None:
         self._secrets: list[str] = []
         self._deadline: float | None = None
+        self.sensitive_headers: set[str] = set(SENSITIVE_HEADERS)
         self.add_secrets(self.secrets)
+
+    def add_sensitive_headers(self, names: Iterable[str]) -> None:
+        """Redact these headers (any case) in every recorded exchange, whatever their value."""
+        self.sensitive_headers.update(name.lower() for name in names)
 
     @contextmanager
     def deadline(self, seconds: float):
@@ -177,7 +183,7 @@ class Transport:
     def _redact_headers(self, headers: Any) -> dict[str, str]:
         clean = {}
         for name, value in (headers or {}).items():
-            if name.lower() in SENSITIVE_HEADERS or is_secret_name(name):
+            if name.lower() in self.sensitive_headers or is_secret_name(name):
                 # Only a known auth scheme survives ("Bearer •••"): any other first word may be
                 # part of the secret itself.
                 scheme = str(value).split(" ", 1)[0] if " " in str(value) else ""

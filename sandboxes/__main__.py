@@ -1,4 +1,5 @@
-"""`python -m sandboxes serve all` or `python -m sandboxes serve superfaktura --port 5101`."""
+"""`python -m sandboxes serve all`, `python -m sandboxes serve superfaktura --port 5101`, or
+`python -m sandboxes ports` (every sandbox's standard port, one line, for scripts/run.sh)."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +7,7 @@ import signal
 import sys
 import threading
 
-from . import SANDBOXES
+from . import SANDBOXES, ports
 from .server import start
 
 
@@ -16,7 +17,11 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="serve one sandbox or all of them on loopback")
     serve.add_argument("system", choices=[*SANDBOXES, "all"])
     serve.add_argument("--port", type=int, help="port (one system only; default: its standard port)")
+    sub.add_parser("ports", help="print every sandbox's standard port on one line")
     args = parser.parse_args(argv)
+    if args.command == "ports":
+        print(" ".join(str(port) for port in ports().values()))
+        return 0
     if args.system == "all" and args.port:
         parser.error("--port goes with one system, not with all")
     keys = list(SANDBOXES) if args.system == "all" else [args.system]

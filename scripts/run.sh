@@ -13,7 +13,8 @@ trap cleanup EXIT INT TERM
 
 .venv/bin/python -m sandboxes serve all &
 pids+=($!)
-.venv/bin/python scripts/wait_for_ports.py 5101 5102 5103 5104 5105
+# shellcheck disable=SC2046  # one argument per port
+.venv/bin/python scripts/wait_for_ports.py $(.venv/bin/python -m sandboxes ports)
 
 .venv/bin/flask create-db
 echo "==> Demo logins (password after the e-mail):"

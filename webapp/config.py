@@ -19,12 +19,18 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = Path(os.environ.get("FYNODE_INSTANCE_PATH", ROOT / "instance"))
 
+
+
+def sandbox_registrations() -> dict[str, str]:
+    """Fynode's vendor registrations (setting name -> the value the sandboxes know), as each
+    connector declares them (`Connector.registrations`)."""
+    from connectors import registry
+
+    return {name: value for cls in registry.all_connectors() for name, value in cls.registrations.items()}
+
+
 # Values Fynode's sandboxes know in place of Fynode's real vendor registrations.
-SANDBOX_REGISTRATIONS = {
-    "FAKTUROID_CLIENT_ID": "fynode-sandbox-oauth-client",
-    "FAKTUROID_CLIENT_SECRET": "fynode-sandbox-oauth-secret",
-    "IDOKLAD_APPLICATION_ID": "fynode-sandbox-app",
-}
+SANDBOX_REGISTRATIONS = sandbox_registrations()
 
 
 def _truthy(value: str | None) -> bool:

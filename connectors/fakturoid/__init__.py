@@ -66,6 +66,11 @@ class FakturoidConnector(Connector):
                               CAN_MARK_PAID, CAN_NUMBER_SERIES, CAN_DELETE, CAN_OAUTH})
     schema = SCHEMA
     sandbox_port = 5102
+    # Fynode's OAuth app (developer portal); the sandbox knows these values.
+    registrations = {"FAKTUROID_CLIENT_ID": "fynode-sandbox-oauth-client",
+                     "FAKTUROID_CLIENT_SECRET": "fynode-sandbox-oauth-secret"}
+    error_fields = {"account_not_found": ("slug",)}
+    oauth_account_key = "slug"
     rate_limit = (400, 60.0)  # X-RateLimit-Policy observed live: q=400;w=60 (facts file, Rate limits)
     customer_id_field = "subject_id"
     hint_overrides = HINT_OVERRIDES

@@ -102,7 +102,8 @@ def error_for(response: requests.Response, *, operation: str) -> ConnectorError:
     if status == 429:
         return err(codes.RATE_LIMITED, retry_at=retry_at(response))
     # 400 (malformed request, e.g. a missing User-Agent), 415 (our Accept/Content-Type), 5xx, 503.
-    return err(codes.REMOTE_ERROR)
+    # A server error while creating may have created the document: ambiguous, looked up before a retry.
+    return err(codes.REMOTE_ERROR, ambiguous=status >= 500 and operation.startswith("create"))
 
 
 def _tomorrow() -> datetime:

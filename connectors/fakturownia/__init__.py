@@ -60,6 +60,7 @@ class FakturowniaConnector(Connector):
                               CAN_MARK_PAID, CAN_NUMBER_SERIES, CAN_DELETE})
     schema = SCHEMA
     sandbox_port = 5104
+    error_fields = {"account_not_found": ("subdomain",)}
     # UNCONFIRMED (facts "Checked again" 2): no documented limit; third parties say 1,000 requests
     # an hour (or two concurrent requests). The safe reading: stay within 1,000 an hour.
     rate_limit = (1000, 3600.0)

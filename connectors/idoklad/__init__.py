@@ -46,6 +46,8 @@ class IDokladConnector(Connector):
                               CAN_MARK_PAID, CAN_NUMBER_SERIES, CAN_DELETE})
     schema = SCHEMA
     sandbox_port = 5103
+    # Fynode's application id from iDoklad's developer portal; the sandbox knows this value.
+    registrations = {"IDOKLAD_APPLICATION_ID": "fynode-sandbox-app"}
     # Only 429 is documented; third-party figures conflict (200/min vs 60/min): UNCONFIRMED, so the
     # safe reading, 60 requests a minute.
     rate_limit = (60, 60.0)

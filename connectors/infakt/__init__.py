@@ -79,6 +79,7 @@ class InfaktConnector(Connector):
                               CAN_MARK_PAID, CAN_NUMBER_SERIES, CAN_DELETE})
     schema = SCHEMA
     sandbox_port = 5105
+    sensitive_headers = frozenset({"x-infakt-apikey"})
     # Documented per IP: GET 300 and POST/PUT/DELETE 150 per 60 s; one quota for every call stays
     # under both.
     rate_limit = (150, 60.0)

@@ -116,8 +116,9 @@ def error_for(response: requests.Response, *, operation: str) -> ConnectorError:
     if status in (400, 406):
         # A parameter or data type inFakt did not accept: our request, not the merchant's data.
         return err(codes.VALIDATION, fields=fields)
-    # 503 and other server errors: passing, retried with backoff.
-    return err(codes.REMOTE_ERROR)
+    # 503 and other server errors: passing, retried with backoff. While creating, the document may
+    # have been created anyway: ambiguous, so the worker looks it up before trying again.
+    return err(codes.REMOTE_ERROR, ambiguous=status >= 500 and operation.startswith("create"))
 
 
 def _tomorrow() -> datetime:

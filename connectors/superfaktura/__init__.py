@@ -48,6 +48,7 @@ class SuperFakturaConnector(Connector):
                               CAN_MARK_PAID, CAN_NUMBER_SERIES, CAN_DELETE})
     schema = SCHEMA
     sandbox_port = 5101
+    error_fields = {"account_not_found": ("company_id", "market")}
     rate_limit = (1000, 86400.0)  # fair-use quota: 1,000 requests a day (DOCS faq.md)
     hint_overrides = HINT_OVERRIDES
     hints = HINTS

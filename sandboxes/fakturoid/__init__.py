@@ -59,6 +59,9 @@ UNCONFIRMED points and the readings chosen here:
 """
 from __future__ import annotations
 
+# The port `python -m sandboxes serve` uses; the one place it is written (see sandboxes/__init__.py).
+PORT = 5102
+
 import json
 import re
 from datetime import date, datetime, timezone

@@ -62,6 +62,9 @@ UNCONFIRMED points and the readings chosen here:
 """
 from __future__ import annotations
 
+# The port `python -m sandboxes serve` uses; the one place it is written (see sandboxes/__init__.py).
+PORT = 5103
+
 import base64
 import hashlib
 import hmac

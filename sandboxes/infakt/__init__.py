@@ -69,6 +69,9 @@ UNCONFIRMED points and the readings chosen here (stricter where unsure):
 """
 from __future__ import annotations
 
+# The port `python -m sandboxes serve` uses; the one place it is written (see sandboxes/__init__.py).
+PORT = 5105
+
 import json
 import re
 import time

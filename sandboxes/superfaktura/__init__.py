@@ -53,6 +53,9 @@ Totals follow the documented rounding modes; see totals.py.
 """
 from __future__ import annotations
 
+# The port `python -m sandboxes serve` uses; the one place it is written (see sandboxes/__init__.py).
+PORT = 5101
+
 import hashlib
 import json
 import re

@@ -146,12 +146,6 @@ def test_verify_accepts_the_whole_address_pasted_as_subdomain(connect, sb):
     assert sb.requests()[-1]["headers"]["Host"] == "demo-sklep.fakturownia.pl"
 
 
-def test_verify_against_closed_port_is_unreachable(connect):
-    with pytest.raises(ConnectorError) as caught:
-        connect("valid", url="http://127.0.0.1:9").verify()
-    assert caught.value.code == errors.UNREACHABLE
-
-
 def test_verify_without_a_ksef_flag_reads_not_connected_from_the_latest_invoices(connect, monkeypatch):
     conn = connect("valid")
     original = conn.client.get
@@ -220,12 +214,6 @@ def test_get_document_reads_lines_vat_and_status(connect, sb):
     assert document.lines and sum(v.base for v in document.vat) == Decimal(seeded["net"])
     assert sum(v.vat for v in document.vat) == Decimal(seeded["vat"])
     assert document.pdf_url.endswith(".pdf")
-
-
-def test_get_unknown_document_is_not_found(connect):
-    with pytest.raises(ConnectorError) as caught:
-        connect().get_document("999999")
-    assert caught.value.code == errors.NOT_FOUND
 
 
 # -- creating ---------------------------------------------------------------------------------
@@ -363,24 +351,6 @@ def test_connection_dropped_after_create_is_ambiguous_and_found_by_reference_wit
     assert [d["id"] for d in sb.documents() if d["order_no"] == "order-7001-invoice"] == [found.remote_id]
 
 
-def test_find_by_reference_for_unknown_key_is_none(connect):
-    assert connect().find_by_reference("never-sent") is None
-
-
-def test_timeout_on_create_is_an_ambiguous_timeout(connect, sb):
-    sb.fault("timeout", operations=["create_invoice"], seconds=1.0)
-    with pytest.raises(ConnectorError) as caught:
-        connect(read_timeout=0.3).create_document(make_draft(), "slow-1")
-    assert caught.value.code == errors.TIMEOUT and caught.value.ambiguous
-
-
-def test_server_error_on_create_is_ambiguous_remote_error(connect, sb):
-    sb.fault("error_500", operations=["create_invoice"])
-    with pytest.raises(ConnectorError) as caught:
-        connect().create_document(make_draft(), "boom-1")
-    assert caught.value.code == errors.REMOTE_ERROR and caught.value.ambiguous and caught.value.is_retryable
-
-
 # -- KSeF ---------------------------------------------------------------------------------------
 def test_b2b_invoice_sent_to_ksef_moves_from_sent_to_accepted_with_a_ksef_number(connect, sb, fast_ksef):
     conn = connect()
@@ -459,12 +429,6 @@ def test_get_pdf_returns_pdf_bytes(connect):
     doc = conn.create_document(make_draft("proforma"), "pdf-1")
     pdf = conn.get_pdf(doc.remote_id)
     assert pdf.content.startswith(b"%PDF") and pdf.filename.endswith(".pdf")
-
-
-def test_get_pdf_of_unknown_document_is_not_found(connect):
-    with pytest.raises(ConnectorError) as caught:
-        connect().get_pdf("999999")
-    assert caught.value.code == errors.NOT_FOUND
 
 
 def test_email_of_a_consumer_invoice_goes_out_at_once(connect, sb):

@@ -308,15 +308,6 @@ def test_find_by_reference_is_none_for_an_unknown_key_and_keys_do_not_match_by_p
     assert connector.find_by_reference("fy-10").reference == "fy-10"
 
 
-def test_timeout_on_create_is_ambiguous(sb, records):
-    connector = connect(sb, records, read_timeout=0.4)
-    connector.verify()
-    sb.fault("timeout", operations=["create_invoice"], seconds=1)
-    with pytest.raises(errors.ConnectorError) as caught:
-        connector.create_document(draft(), "fy-timeout")
-    assert caught.value.code == errors.TIMEOUT and caught.value.ambiguous
-
-
 def test_timeout_on_a_read_is_not_ambiguous(sb, records):
     connector = connect(sb, records, read_timeout=0.4)
     sb.fault("timeout", operations=["list_invoices"], seconds=1)
@@ -482,12 +473,6 @@ def test_server_error_is_a_retryable_remote_error(sb, records):
     with pytest.raises(errors.ConnectorError) as caught:
         connector.create_document(draft(), "fy-500")
     assert caught.value.code == errors.REMOTE_ERROR and caught.value.is_retryable
-
-
-def test_unreachable_host_is_unreachable(sb, records):
-    with pytest.raises(errors.ConnectorError) as caught:
-        connect(sb, records, url="http://127.0.0.1:9").verify()
-    assert caught.value.code == errors.UNREACHABLE
 
 
 def test_the_connector_declares_the_documented_quota_and_the_sandbox_port():

@@ -46,3 +46,52 @@ def test_web_app_catalogue_is_complete(extracted, lang):
 def test_connector_catalogues_translate_every_entry(po):
     catalogue = read_po(po.open("rb"))
     assert not [m.id for m in catalogue if m.id and not m.string]
+
+
+def _connector_languages():
+    from connectors import registry
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import connector_catalogues
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    return [(cls.key, lang) for cls in registry.all_connectors() for lang in connector_catalogues.languages()], \
+        connector_catalogues
+
+
+CONNECTOR_LANGUAGES, CATALOGUES = _connector_languages()
+
+
+@pytest.mark.parametrize(("key", "lang"), CONNECTOR_LANGUAGES, ids=[f"{k}-{lang}" for k, lang in CONNECTOR_LANGUAGES])
+def test_every_registered_connector_translates_every_string_it_marks_into_every_language(key, lang):
+    """Every string a connector's folder marks (`N_`, `_l`) is in its own catalogue for every
+    language of the web app, translated, with the same placeholders."""
+    po = ROOT / "connectors" / key / "translations" / lang / "LC_MESSAGES" / "messages.po"
+    assert po.exists(), f"{po.relative_to(ROOT)} is missing: run scripts/translations.sh and translate it"
+    catalogue = read_po(po.open("rb"))
+    problems = []
+    for message in CATALOGUES.marked(ROOT / "connectors" / key):
+        translated = catalogue.get(message)
+        if translated is None or not translated.string:
+            problems.append(("untranslated", message))
+        elif set(PLACEHOLDER.findall(message)) != set(PLACEHOLDER.findall(translated.string)):
+            problems.append(("placeholders", message))
+    assert not problems, problems[:10]
+
+
+def test_the_connector_catalogue_update_appends_new_strings_and_keeps_existing_entries(tmp_path):
+    folder = tmp_path / "newsystem"
+    folder.mkdir()
+    (folder / "__init__.py").write_text('from connectors.i18n import N_\nLABEL = N_("Account name")\n'
+                                        'HELP = N_("Where the \\"name\\" is: %(place)s")\n', encoding="utf-8")
+    added, stale = CATALOGUES.update(folder, "pl")
+    assert (added, stale) == (2, [])
+    po = folder / "translations" / "pl" / "LC_MESSAGES" / "messages.po"
+    text = po.read_text(encoding="utf-8").replace('msgid "Account name"\nmsgstr ""', 'msgid "Account name"\nmsgstr "Nazwa konta"')
+    po.write_text(text, encoding="utf-8")
+    (folder / "__init__.py").write_text('from connectors.i18n import N_\nLABEL = N_("Account name")\n', encoding="utf-8")
+    added, stale = CATALOGUES.update(folder, "pl")
+    catalogue = read_po(po.open("rb"))
+    assert added == 0 and stale == ['Where the "name" is: %(place)s']
+    assert catalogue.get("Account name").string == "Nazwa konta"

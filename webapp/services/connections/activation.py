@@ -151,7 +151,9 @@ def _suspect_fields(cls, error: ConnectorError) -> dict[str, list[str]]:
                 and (f.secret or f.kind == schema_fields.EMAIL or f.key.endswith("client_id"))]
         message = N_("%(system)s did not accept the credentials: copy this value again from %(system)s.")
     elif error.code == codes.ACCOUNT_NOT_FOUND:
-        keys = [f.key for f in cls.schema if f.key in ("company_id", "slug", "subdomain", "account", "market")]
+        # The connector says which settings this error points at (company id, slug, subdomain...).
+        wanted = cls.error_fields.get(error.code, ())
+        keys = [f.key for f in cls.schema if f.key in wanted]
         message = N_("This user has no account or company with this value in %(system)s.")
     return {k: [message] for k in keys}
 

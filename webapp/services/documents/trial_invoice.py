@@ -74,6 +74,9 @@ def takes_real_number(kind: str) -> bool:
 
 
 # -- the test order ---------------------------------------------------------------------------
+TEST_BUYER_NIP = "9520000005"
+
+
 def create_test_order(shop: Shop, market: str | None = None) -> Order:
     """A realistic order marked as a test: two products with different VAT rates, shipping,
     quantities above one and a discount on one line; in the shop's market unless another is asked."""
@@ -98,6 +101,10 @@ def create_test_order(shop: Shop, market: str | None = None) -> Order:
                   shipping={"method": "courier", "name": _("Shipping (test)"), "price": str(gross("3", standard)),
                             "vat_rate": str(standard)},
                   payment={"method": "bank_transfer", "fee": "0.00", "vat_rate": str(standard)})
+    if country == "PL":
+        # A Polish company buyer has a NIP (a made-up one with a valid checksum): Polish systems
+        # refuse a company invoice without it under KSeF, and with it the invoice goes through KSeF.
+        order.customer = {**order.customer, "tax_id": TEST_BUYER_NIP}
     order.lines = [
         OrderLine(shop_id=shop.id, position=1, sku="TEST-A", name=_("Test product A"), quantity=Decimal("2"),
                   unit="ks", unit_price=gross("10", standard), vat_rate=standard, discount_percent=Decimal("10")),
@@ -280,8 +287,23 @@ def compare(order: Order, remote: RemoteDocument, requested: dict[str, Any] | No
 def comparison_for(document: Document) -> Comparison | None:
     if not document.snapshot or document.order is None or not document.remote_id:
         return None
-    return compare(document.order, importing.remote_from_snapshot(document.snapshot),
-                   (document.snapshot or {}).get("requested"))
+    comparison = compare(document.order, importing.remote_from_snapshot(document.snapshot),
+                         (document.snapshot or {}).get("requested"))
+    comparison.header.extend(ksef_rows(document))
+    return comparison
+
+
+def ksef_rows(document: Document) -> list[Row]:
+    """KSeF for reference, as the worker last read it: the state in the documents list's words, and
+    the KSeF number once accepted. Nothing for a document KSeF does not concern."""
+    if not document.ksef_status:
+        return []
+    from ...documents.wording import KSEF_NAMES  # here, not at the top: wording imports the services
+
+    rows = [Row(str(_l("KSeF")), None, str(KSEF_NAMES.get(document.ksef_status, document.ksef_status)), checked=False)]
+    if document.ksef_number:
+        rows.append(Row(str(_l("KSeF number")), None, document.ksef_number, checked=False))
+    return rows
 
 
 # -- issuing ----------------------------------------------------------------------------------
