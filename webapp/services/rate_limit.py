@@ -305,7 +305,7 @@ def limiter_from_app(app: Flask) -> RateLimiter:
     redis_url = app.config.get("REDIS_URL")
     limiter: RateLimiter
     if redis_url:
-        limiter = RedisRateLimiter.from_url(redis_url)
+        limiter = RedisRateLimiter.from_url(redis_url, prefix=f"{app.config.get('REDIS_NAMESPACE') or 'fynode'}:rl:")
     else:
         limiter = DatabaseRateLimiter(app.config["SQLALCHEMY_DATABASE_URI"])
     app.extensions[_EXTENSION] = (os.getpid(), limiter)

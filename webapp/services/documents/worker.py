@@ -131,7 +131,8 @@ def sweep(now=None) -> dict[str, int]:
     reclaimed = db.session.execute(
         db.update(Document).where(Document.state == DocumentState.CREATING, Document.claimed_until < now,
                                   Document.is_test.is_(False))
-        .values(state=DocumentState.PENDING, claimed_until=None, needs_lookup=True, next_attempt_at=None)
+        # Due at once (however fresh the row): its task died with the worker.
+        .values(state=DocumentState.PENDING, claimed_until=None, needs_lookup=True, next_attempt_at=now)
         .execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     due = list(db.session.scalars(
