@@ -47,7 +47,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import ROOT, Sandbox, Stack  # noqa: E402
+from bench.harness import ROOT, Sandbox, SandboxClient, Stack  # noqa: E402
 
 SYSTEMS = ("superfaktura", "fakturoid", "idoklad")
 MARKETS = {"superfaktura": ("SK", "EUR", Decimal("23")), "fakturoid": ("CZ", "CZK", Decimal("21")),
@@ -95,18 +95,20 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 class Setup:
     """The app in this process, on the stack's database and queue."""
 
-    def __init__(self, stack: Stack) -> None:
-        os.environ.update(stack.env)
-        for name in [n for n in os.environ if n.startswith("RATE_LIMIT_") and n not in stack.env]:
-            del os.environ[name]
-        if not stack.redis_url:
-            os.environ.pop("REDIS_URL", None)
+    def __init__(self, stack: Stack | None = None) -> None:
+        """With a stack: take its environment first (else this process was started in it)."""
+        if stack is not None:
+            os.environ.update(stack.env)
+            for name in [n for n in os.environ if n.startswith("RATE_LIMIT_") and n not in stack.env]:
+                del os.environ[name]
+            if not stack.redis_url:
+                os.environ.pop("REDIS_URL", None)
         from webapp import create_app
         self.app = create_app()
         self.context = self.app.app_context()
         self.context.push()
 
-    def shop(self, system: str, sandbox: Sandbox, steps: str) -> tuple[int, int]:
+    def shop(self, system: str, sandbox: SandboxClient, steps: str) -> tuple[int, int]:
         from webapp.extensions import db
         from webapp.models import DocumentRule, Shop
         from webapp.services.connections import activation
@@ -270,7 +272,7 @@ def run(args: argparse.Namespace) -> dict:
         in_run = len(received)
         responses_429 = sum(1 for r in received if r.get("status") == 429)
         by_operation = Counter(f"{r['method']} {r['path'].split('?')[0].rstrip('/0123456789')}" for r in received)
-        remote = Counter(d.get("order_no") for d in sandbox.documents() if d.get("type") == "invoice")
+        remote = sandbox.invoices_per_order()
         ours = setup.created_orders(order_ids)
         duplicates = sum(1 for n in numbers if remote.get(n, 0) > 1 or ours.get(n, 0) > 1)
         lost = sum(1 for n in numbers if remote.get(n, 0) == 0 or ours.get(n, 0) == 0)

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+INVOICE_TYPES = ("invoice", "regular")  # the sandboxes' neutral document type of an invoice
 
 
 def free_port() -> int:
@@ -42,25 +44,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14 and 15)
 
 
-class Sandbox:
-    """One accounting-system sandbox in a process of its own, driven through its control API."""
+class SandboxClient:
+    """A running sandbox, driven through its control API only."""
 
-    def __init__(self, system: str, folder: Path) -> None:
+    def __init__(self, system: str, url: str) -> None:
         self.system = system
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(folder / f"sandbox-{system}.log", "wb")
-        self.process = subprocess.Popen([sys.executable, "-m", "sandboxes", "serve", system, "--port", str(self.port)],
-                                        cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{self.url}/_sandbox/accounts", timeout=2).raise_for_status()
-                break
-            except requests.RequestException:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the {system} sandbox did not start (see {self.log.name})") from None
-                time.sleep(0.1)
+        self.url = url.rstrip("/")
 
     def get(self, what: str) -> Any:
         response = requests.get(f"{self.url}/_sandbox/{what}", timeout=30)
@@ -82,11 +71,36 @@ class Sandbox:
     def documents(self) -> list[dict[str, Any]]:
         return self.get("documents")
 
+    def invoices_per_order(self) -> Counter:
+        """How many invoices the system holds for each order number (SuperFaktura calls an
+        invoice "regular")."""
+        return Counter(d.get("order_no") for d in self.documents() if d.get("type") in INVOICE_TYPES)
+
     def quota(self, limit: int, window_seconds: int) -> None:
         self.post("quota", {"limit": limit, "window_seconds": window_seconds})
 
     def fault(self, kind: str, **params: Any) -> None:
         self.post("faults", {"kind": kind, **params})
+
+
+class Sandbox(SandboxClient):
+    """One accounting-system sandbox in a process of its own (`python -m sandboxes serve`)."""
+
+    def __init__(self, system: str, folder: Path) -> None:
+        self.port = free_port()
+        super().__init__(system, f"http://127.0.0.1:{self.port}")
+        self.log = open(folder / f"sandbox-{system}.log", "wb")
+        self.process = subprocess.Popen([sys.executable, "-m", "sandboxes", "serve", system, "--port", str(self.port)],
+                                        cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{self.url}/_sandbox/accounts", timeout=2).raise_for_status()
+                break
+            except requests.RequestException:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the {system} sandbox did not start (see {self.log.name})") from None
+                time.sleep(0.1)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -178,6 +192,17 @@ class Stack:
                and not k.startswith("RATE_LIMIT_")}
         env.update(self.env)
         return env
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        """A Python command in the stack's environment (for steps that need the app)."""
+        return subprocess.run([sys.executable, *args], cwd=ROOT, env=self.process_env(), capture_output=True,
+                              text=True, timeout=timeout)
+
+    def start(self, *args: str, name: str) -> subprocess.Popen:
+        """A long-running Python command in the stack's environment, logging to the folder."""
+        with open(self.folder / f"{name}.log", "ab") as log:
+            return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=self.process_env(), stdout=log,
+                                    stderr=subprocess.STDOUT)
 
     def migrate(self) -> None:
         done = subprocess.run([sys.executable, "-m", "flask", "--app", "webapp:create_app", "create-db"], cwd=ROOT,
