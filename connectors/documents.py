@@ -207,6 +207,9 @@ class Identity:
     # What the plan allows, as capability names the UI shows ("invoices", "proforma", "api").
     allows: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()   # msgids (N_) of things the merchant should know
+    # msgids (N_) of what stops this account from issuing documents at all (no bank account, no
+    # right to issue): the connection is not made active until they are fixed.
+    blockers: tuple[str, ...] = ()
     country: str = ""                # ISO 3166 alpha-2 of the books (where VAT is accounted)
     currency: str = ""               # the account's home currency (ISO 4217)
     extra: dict[str, Any] = field(default_factory=dict)

@@ -41,6 +41,12 @@ SECRET_NAME_ENDINGS = ("secret", "password", "passwd", "token", "apikey", "priva
                        "codeverifier")
 MIN_SECRET_LENGTH = 4
 AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "token", "sfapi", "negotiate", "hmac"})
+# Credentials some vendors take in the query string or a JSON body (Fakturownia's `api_token`): their
+# values are redacted wherever they appear, even when the transport was not told the value (a
+# vendor echoing a token in an error page, a token obtained at run time).
+SENSITIVE_PARAMS = ("api_token", "access_token", "refresh_token", "client_secret", "apikey", "api_key")
+_PARAM_RE = re.compile(r"([?&;](?:%s)=)[^&#\s\"'<>]+" % "|".join(SENSITIVE_PARAMS), re.IGNORECASE)
+_JSON_PARAM_RE = re.compile(r"(\"(?:%s)\"\s*:\s*\")[^\"]+" % "|".join(SENSITIVE_PARAMS), re.IGNORECASE)
 BODY_LOG_LIMIT = 4000
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -160,7 +166,8 @@ class Transport:
         for form in self._forms:
             if form in text:
                 text = text.replace(form, REDACTED)
-        return text
+        text = _PARAM_RE.sub(lambda m: m.group(1) + REDACTED, text)
+        return _JSON_PARAM_RE.sub(lambda m: m.group(1) + REDACTED, text)
 
     def redact_url(self, url: str) -> str:
         base, sep, query = url.partition("?")

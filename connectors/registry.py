@@ -6,7 +6,7 @@ import importlib
 
 from .base import Connector
 
-SYSTEM_MODULES: tuple[str, ...] = ("superfaktura", "fakturoid", "idoklad")
+SYSTEM_MODULES: tuple[str, ...] = ("superfaktura", "fakturoid", "idoklad", "fakturownia", "infakt")
 
 _registry: dict[str, type[Connector]] = {}
 _loaded = False

@@ -78,10 +78,19 @@ def create_app(config: Config | None = None) -> Flask:
     from .rules.routes import bp as rules_bp
     app.register_blueprint(documents_bp)
     app.register_blueprint(rules_bp)
+    from .documents.webhooks import bp as webhooks_bp
+    app.register_blueprint(webhooks_bp)
+    csrf.exempt(webhooks_bp)   # vendors' deliveries, authenticated by their own header
+    from .support.access_routes import bp as support_access_bp
+    app.register_blueprint(support_access_bp)
 
-    from . import cli, formatting
+    from . import access
+    access.init_app(app)  # who may use which route, and read-only support sessions: one place
+
+    from . import cli, formatting, navigation
     cli.init_app(app)
     formatting.init_app(app)
+    navigation.init_app(app)
 
     from .tasks import init_huey
     init_huey(app)

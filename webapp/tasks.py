@@ -64,6 +64,38 @@ def run_import(job_id: int) -> None:
         importing.run_import(job_id)
 
 
+@huey.task()
+def run_sync(job_id: int) -> None:
+    """Sync verification: compare our documents with the system's (progress on the Job row)."""
+    with app_context():
+        from .services.documents import sync
+        sync.run_check(job_id)
+
+
+@huey.periodic_task(crontab(hour="2", minute="41"))
+def nightly_sync() -> None:
+    """Every night, a sync check of the last days for every active integration."""
+    with app_context():
+        from .services.documents import sync
+        sync.check_all_active()
+
+
+@huey.periodic_task(crontab(hour="6", minute="13"))
+def find_missing_documents() -> None:
+    """Every day, the orders whose rules asked for a document that is not there."""
+    with app_context():
+        from .services.documents import missing
+        missing.daily_check()
+
+
+@huey.task()
+def payment_from_system(integration_id: int, remote_id: str) -> None:
+    """A payment webhook (Fakturoid): ask the system about the invoice, mark the order paid."""
+    with app_context():
+        from .services.documents import sync
+        sync.payment_from_system(integration_id, remote_id)
+
+
 # -- documents ---------------------------------------------------------------------------------
 @huey.task()
 def process_document(document_id: int) -> None:
@@ -88,6 +120,14 @@ def purge_archive() -> None:
     with app_context():
         from .services.documents import archiving
         archiving.purge_expired()
+
+
+@huey.periodic_task(crontab(hour="3", minute="41"))
+def purge_integration_log() -> None:
+    """Drop integration log rows older than each shop's retention setting (default 90 days)."""
+    with app_context():
+        from .services.observability import log_queries
+        log_queries.purge_expired()
 
 
 # -- connections -------------------------------------------------------------------------------

@@ -178,12 +178,14 @@ class FakturoidConnector(Connector):
         banks = self.client.get_json("/bank_accounts.json", operation="verify") or []
         plan = str(account.get("plan") or "")
         free = plan.lower() in FREE_PLANS
-        warnings = [w for w, on in ((WARN_NO_BANK_ACCOUNT, not banks), (WARN_FREE_PLAN, free),
+        # Fakturoid creates no invoice without a bank account (403 on create): a blocker, not a warning.
+        blockers = (WARN_NO_BANK_ACCOUNT,) if not banks else ()
+        warnings = [w for w, on in ((WARN_FREE_PLAN, free),
                                     (WARN_CLIENT_CREDENTIALS, self.auth_method == CLIENT_CREDENTIALS)) if on]
         allows = ("api", "invoices", "proforma", "credit_note") + (() if free else ("send_email",))
         return Identity(company_name=account.get("name") or membership.get("name") or self.client.slug,
                         account_id=self.client.slug, plan=plan, user_email=user.get("email") or "",
-                        allows=allows, warnings=tuple(warnings),
+                        allows=allows, warnings=tuple(warnings), blockers=blockers,
                         country="CZ",  # Fakturoid keeps Czech books only
                         currency=str(account.get("currency") or "CZK"),
                         extra={"registration_no": account.get("registration_no"),

@@ -112,17 +112,16 @@ class IDokladConnector(Connector):
     def create_document(self, draft: DocumentDraft, idempotency_key: str) -> RemoteDocument:
         self._check_draft(draft)
         if draft.kind == INVOICE and draft.related_remote_id:
-            if not draft.paid:
-                # iDoklad accounts only a fully paid proforma (ErrorCode 113): an unpaid order's
-                # invoice stands on its own.
+            # iDoklad accounts only a fully paid proforma (ErrorCode 113). The customer paid: the
+            # proforma is paid in iDoklad too, then accounted; an unpaid one is left alone and the
+            # invoice stands on its own.
+            proforma = self.get_document(draft.related_remote_id, kind=PROFORMA)
+            if proforma.status != "paid" and draft.paid:
+                self.mark_paid(draft.related_remote_id, Payment(
+                    amount=proforma.total, paid_on=draft.taxable_date or draft.issue_date,
+                    currency=draft.currency), kind=PROFORMA)
+            elif proforma.status != "paid":
                 draft = dataclasses.replace(draft, related_remote_id="")
-            else:
-                # The customer paid: the proforma is paid in iDoklad too, then accounted.
-                proforma = self.get_document(draft.related_remote_id, kind=PROFORMA)
-                if proforma.status != "paid":
-                    self.mark_paid(draft.related_remote_id, Payment(
-                        amount=proforma.total, paid_on=draft.taxable_date or draft.issue_date,
-                        currency=draft.currency), kind=PROFORMA)
         agenda = self._current_agenda()
         country_id = int((agenda.get("Contact") or {}).get("CountryId") or 0)
         currency_id = self._currency_id(draft.currency)

@@ -19,6 +19,9 @@ import requests
 
 from .. import errors as E
 from ..errors import ConnectorError
+from ..i18n import N_
+
+WRONG_CLIENT = N_("iDoklad did not accept this Client ID and Client Secret pair; copy both again from iDoklad.")
 
 # DokladErrorCode values the connector acts on.
 BAD_FORMAT, USER_RIGHTS, SYSTEM, BILLING = 400, 420, 500, 600
@@ -81,8 +84,9 @@ def token_error(response: requests.Response) -> ConnectorError:
                               http_status=status)
     if error in ("invalid_scope", "unsupported_grant_type", "invalid_request"):
         return ConnectorError(E.REMOTE_ERROR, detail=detail, http_status=status)
+    # The vendor's answer ("invalid_client") stays in `detail`; the fields get a sentence.
     return ConnectorError(E.INVALID_CREDENTIALS, detail=detail, http_status=status,
-                          fields={"client_id": [detail], "client_secret": [detail]},
+                          fields={"client_id": [WRONG_CLIENT], "client_secret": [WRONG_CLIENT]},
                           hint_key="idoklad.invalid_credentials")
 
 

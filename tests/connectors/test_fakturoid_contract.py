@@ -123,10 +123,11 @@ def test_verify_reports_each_seeded_account_state(sb, records, state, code, hint
         assert caught.value.hint_key == hint
 
 
-def test_verify_warns_about_missing_bank_account_and_free_plan(sb, records):
+def test_verify_reports_a_missing_bank_account_as_a_blocker_and_warns_about_the_free_plan(sb, records):
     identity = connect(sb, records, sb.account("no_bank_account")["credentials"]).verify()
     assert identity.plan == "Zdarma"
-    assert len(identity.warnings) == 3
+    assert len(identity.blockers) == 1 and "bank account" in identity.blockers[0]
+    assert len(identity.warnings) == 2
     assert "send_email" not in identity.allows
 
 

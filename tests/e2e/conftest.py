@@ -96,3 +96,13 @@ def assert_accessible(page) -> None:
     bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
            if v["impact"] in ("serious", "critical")]
     assert not bad, bad
+
+
+def open_section(page, name: str) -> None:
+    """Follow a link of the main navigation: the bar on wide screens, the menu on phones."""
+    if page.width < 1024:
+        menu = page.locator("details.nav-menu")
+        menu.locator("summary").click()
+        menu.get_by_role("link", name=name, exact=True).click()
+    else:
+        page.locator(".nav-bar").get_by_role("link", name=name, exact=True).click()

@@ -45,9 +45,12 @@ def test_new_merchant_connects_imports_and_checks_a_test_invoice(browser, demo, 
     # New Shop stays as seeded (SK, EUR): for a Czech account the test order defaults to the
     # account's market (country, currency), which is what this journey then checks.
     with open_page(browser, demo, width) as page:
-        # 1. Sign in and choose the system from the catalogue.
+        # 1. Sign in: the dashboard says nothing is connected yet and leads to the catalogue.
         sign_in(page, "new@demo.test", "demo-new")
-        expect(page.get_by_role("heading", name="Accounting system")).to_be_visible()
+        expect(page.locator("#system-state .badge")).to_have_text("Not connected")
+        check_screen(page)
+        page.get_by_role("link", name="Connect your accounting system").click()
+        expect(page.get_by_role("heading", name="Accounting system", level=1)).to_be_visible()
         card = page.locator(".system-card").filter(has=page.get_by_role("heading", name=name, exact=True))
         expect(card.locator(".badge")).to_have_text("Not connected")
         check_screen(page)
@@ -84,11 +87,17 @@ def test_new_merchant_connects_imports_and_checks_a_test_invoice(browser, demo, 
         imported = int(re.search(r"(\d+) documents imported", summary).group(1))
         assert imported > 0, summary
         expect(job.get_by_role("progressbar", name="Import finished")).to_be_visible()
-        table = job.locator("table.documents")
+        # The settings page shows the summary only; the documents have their own, paged page.
+        expect(job.locator("table")).to_have_count(0)
+        check_screen(page)
+        job.get_by_role("link", name="See the imported invoices").click()
+        expect(page.get_by_role("heading", name="Imported invoices", level=1)).to_be_visible()
+        expect(page.locator(".summary")).to_contain_text(f"{imported} invoices from {name}")
+        table = page.locator("table.documents")
         expect(table).to_be_visible()
         rows = table.locator("tbody tr")
         listed = rows.count()
-        assert listed > 0
+        assert 0 < listed <= 20
         first = rows.first
         assert first.locator("td[data-label=Number]").inner_text().strip() not in ("", "—")
         # Totals read as money with a currency, e.g. "123.00 €" or "€123.00" or "1,234.50 CZK".
@@ -101,6 +110,7 @@ def test_new_merchant_connects_imports_and_checks_a_test_invoice(browser, demo, 
         expect(page.get_by_role("button", name="Import again")).to_be_visible()
         page.get_by_role("link", name="See its result").click()
         expect(page.get_by_role("heading", name="Import of existing invoices", level=1)).to_be_visible()
+        page.get_by_role("link", name="See the imported invoices").click()
         expect(page.locator("table.documents tbody tr")).to_have_count(listed)
         check_screen(page)
 
@@ -157,11 +167,17 @@ def test_new_merchant_connects_imports_and_checks_a_test_invoice(browser, demo, 
 
         # 6. Tidy up, and read what was done.
         expect(result).to_contain_text(f"We delete the test document in {name}")
-        result.get_by_role("button", name="Remove the test document").click()
+        result.get_by_role("link", name="Remove the test document").click()
+        # A second step says what will happen; only its button removes the document.
+        expect(page.get_by_role("heading", name=f"Remove the test document {shown_number}?")).to_be_visible()
+        expect(page.locator(".consequences")).to_contain_text(f"We delete it in {name}")
+        check_screen(page)
+        page.get_by_role("button", name="Yes, remove it").click()
+        result = page.locator("#test-result")
         expect(result.locator(".outcome-ok")).to_contain_text(f"was deleted in {name}", timeout=15000)
         expect(result).to_contain_text("Nothing of the test is left in your bookkeeping")
         expect(result.locator("#test-document-heading .badge")).to_have_text("Removed")
-        expect(result.get_by_role("button", name="Remove the test document")).to_have_count(0)
+        expect(result.get_by_role("link", name="Remove the test document")).to_have_count(0)
         expect(result.get_by_role("link", name="View the PDF")).to_have_count(0)
         assert not [d for d in sandbox_documents(sandbox_servers, system) if d["number"] == shown_number]
         check_screen(page)

@@ -5,7 +5,7 @@ JavaScript of ours beyond what every page has."""
 import requests
 from playwright.sync_api import expect
 
-from .conftest import assert_accessible, assert_fits_width, sign_in
+from .conftest import assert_accessible, assert_fits_width, open_section, sign_in
 
 
 def check(page) -> None:
@@ -15,7 +15,7 @@ def check(page) -> None:
 
 def test_orders_story_fits_the_screen_and_is_accessible(page):
     sign_in(page, "owner@demo.test", "demo-owner")
-    page.get_by_role("link", name="Orders", exact=True).click()
+    open_section(page, "Orders")
     expect(page.get_by_role("heading", name="Orders")).to_be_visible()
     expect(page.locator("table.orders-list tbody tr").first).to_be_visible()   # the seed's orders
     check(page)

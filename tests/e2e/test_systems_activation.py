@@ -11,6 +11,7 @@ from .conftest import sign_in
 
 def _open_settings(page, name: str) -> None:
     sign_in(page, "new@demo.test", "demo-new")
+    page.get_by_role("link", name="Connect your accounting system").click()
     page.get_by_role("link", name=f"Set up {name}").click()
     expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
     expect(page.locator(".page-head .badge")).to_have_text("Not connected")

@@ -294,8 +294,11 @@ def test_the_limiter_grants_exactly_what_the_vendor_quota_accepts(limiter, clock
 
 # -- several OS processes against one key ---------------------------------------------------
 
+# 10 slots a second, above Fakturoid's 400 per minute (6.7/s); 20 a second is too much for the
+# SQLite backend on a machine busy with the rest of the suite (each grant is a write transaction
+# with its fsyncs), and the run would measure the disk, not the limiter.
 PROCESSES = 4
-LIMIT = 40
+LIMIT = 20
 WINDOW = 2.0
 RUN_SECONDS = 6.0
 
@@ -363,8 +366,10 @@ def test_processes_sharing_a_key_never_exceed_the_limit_and_use_the_quota(backen
     assert_no_window_exceeds_the_limit(grants, LIMIT, WINDOW)
     assert sum(1 for process in per_process if process) >= 2, "the processes did not compete"
     best = LIMIT * RUN_SECONDS / WINDOW
-    print(f"{backend_spec[0]}: {len(grants)} slots taken by {[len(p) for p in per_process]}, at best {best:.0f}")
-    assert len(grants) >= 0.9 * best, f"{len(grants)} slots taken, at best {best:.0f}"
+    stalls = sorted(round(b - a, 3) for a, b in zip(grants, grants[1:]))[-4:]
+    assert len(grants) >= 0.9 * best, (
+        f"{len(grants)} slots taken ({[len(p) for p in per_process]} per process), at best {best:.0f}; "
+        f"longest pauses between slots {stalls} s")
 
 
 def test_the_window_check_itself_catches_one_slot_too_many():

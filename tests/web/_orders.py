@@ -86,10 +86,15 @@ def add_document(app, shop_id: int, order_number: str, /, **values) -> int:
             integration = Integration(shop_id=shop_id, system="superfaktura", status="active", current=True)
             db.session.add(integration)
             db.session.flush()
+        pdf = values.pop("pdf", None)
         document = Document(shop_id=shop_id, integration_id=integration.id, order_id=order.id,
                             idempotency_key=values.pop("idempotency_key", f"k-{order.id}-{values.get('kind')}-"
                                                                           f"{values.get('state')}"),
                             **values)
         db.session.add(document)
         db.session.commit()
+        if pdf is not None:  # archived, as the engine keeps PDFs
+            from webapp.services.documents import archiving
+            document.remote_id = document.remote_id or str(document.id)
+            archiving.store(document, pdf)
         return document.id

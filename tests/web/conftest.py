@@ -14,9 +14,30 @@ from webapp.extensions import db
 from webapp.models import Shop, User
 
 
+def _psycopg_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """Each pytest-xdist worker gets a database of its own (`<name>_<worker>`), created on first
+    use, so parallel workers never drop each other's schema."""
+    if worker in ("", "master"):
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    base = make_url(_psycopg_url(url))
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def _reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url)
+    engine = create_engine(_psycopg_url(url))
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
@@ -27,14 +48,17 @@ def _reset_postgres(url: str) -> None:
 def app(sandbox_servers, tmp_path_factory):
     url = os.environ.get("DATABASE_URL")
     if url and url.startswith("postgres"):
-        _reset_postgres(url)
-        database = url
+        database = _worker_database(url, os.environ.get("PYTEST_XDIST_WORKER", ""))
+        _reset_postgres(database)
     else:
         database = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     app = create_app(Config(TESTING=True, SQLALCHEMY_DATABASE_URI=database, WTF_CSRF_ENABLED=False,
                             ACCOUNTING_SANDBOX=True, VENDOR_REGISTRATIONS=dict(SANDBOX_REGISTRATIONS),
                             SESSION_COOKIE_SECURE=False, PUBLIC_URL="http://127.0.0.1:5000",
-                            CONNECT_TIMEOUT=2.0, READ_TIMEOUT=3.0))
+                            CONNECT_TIMEOUT=2.0, READ_TIMEOUT=3.0,
+                            # Workers' integrations share ids across their databases: keep their
+                            # quotas apart when the limiter is on Redis.
+                            RATE_LIMIT_PREFIX=f"fynode:rl:test:{os.environ.get('PYTEST_XDIST_WORKER', 'main')}:"))
     with app.app_context():
         from flask_migrate import upgrade
         upgrade(directory=app.extensions["migrate"].directory)

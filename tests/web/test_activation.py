@@ -167,7 +167,7 @@ def test_a_concurrent_second_submit_does_not_verify_twice(app, owner_client, sf)
 def test_deactivate_keeps_history_and_reconnect_works(app, owner_client, sf):
     creds = sf.account("valid")["credentials"]
     owner_client.post("/settings/accounting/superfaktura/activate", data=_form(creds), headers=HTMX)
-    owner_client.post("/settings/accounting/superfaktura/deactivate")
+    owner_client.post("/settings/accounting/superfaktura/deactivate", data={"confirm": "yes"})
     integration = _integration(app, owner_client.user.shop_id)
     assert integration.status == "disabled" and not integration.current
     html = owner_client.post("/settings/accounting/superfaktura/activate", data=_form(creds, api_key=""),

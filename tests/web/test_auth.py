@@ -4,11 +4,14 @@ from webapp.config import Config
 from .conftest import login
 
 
-def test_owner_signs_in_and_reaches_the_accounting_settings(client, make_user):
+def test_owner_signs_in_and_reaches_the_dashboard_with_the_accounting_settings_in_the_navigation(client, make_user):
     make_user("owner@shop.test")
     response = login(client, "owner@shop.test")
     assert response.status_code == 302
-    assert client.get("/", follow_redirects=True).request.path == "/settings/accounting/"
+    page = client.get("/", follow_redirects=True)
+    assert page.request.path == "/"
+    html = page.get_data(as_text=True)
+    assert "<h1>Dashboard</h1>" in html and 'href="/settings/accounting/"' in html
 
 
 def test_wrong_password_says_so_clearly_and_keeps_the_email(client, make_user):

@@ -32,6 +32,8 @@ def make_order(shop_id: int, *, number: str = "2026-000123", payment: str = "car
                 "billing_address": {"street": "Hlavná 1", "city": "Bratislava", "zip": "81101", "country": country}}
     if customer_type == "company":
         customer.update(company_name="Novák s.r.o.", company_id=company_id)
+        if country == "PL":  # a Polish company invoice carries the buyer's NIP (KSeF requires it)
+            customer.update(tax_id="5261040828", vat_id="PL5261040828")
     order = Order(shop_id=shop_id, number=number, status="new", currency=currency, language="en",
                   prices_include_vat=True, customer=customer,
                   shipping={"method": shipping, "name": "Courier", "price": "3.90", "vat_rate": str(rate)},
@@ -99,7 +101,8 @@ def engine(app, owner_client, sandbox):
 
 
 def market_of(system: str) -> tuple[str, str]:
-    return {"fakturoid": ("CZ", "CZK"), "idoklad": ("CZ", "CZK")}.get(system, ("SK", "EUR"))
+    return {"fakturoid": ("CZ", "CZK"), "idoklad": ("CZ", "CZK"), "fakturownia": ("PL", "PLN"),
+            "infakt": ("PL", "PLN")}.get(system, ("SK", "EUR"))
 
 
 # -- rules: each preset, each trigger, each condition --------------------------------------------
@@ -191,7 +194,7 @@ def test_paid_card_order_gets_exactly_one_invoice_with_its_pdf(app, engine, syst
     assert len(client.documents()) == before + 1
     if base.CAN_PDF in registry.get(system).capabilities:
         assert invoice.archive_state == PostStep.DONE and archiving.load(invoice).startswith(b"%PDF")
-    if base.CAN_EMAIL in registry.get(system).capabilities:
+    if base.CAN_EMAIL in registry.get(system).capabilities and invoice.ksef_status not in ("waiting", "sent"):
         assert invoice.email_state == PostStep.DONE and invoice.email_to == "jan@example.sk" and invoice.emailed_at
     calls = db.session.scalars(db.select(ApiCall).where(ApiCall.document_id == invoice.id)).all()
     assert calls and all(c.order_id == order.id for c in calls)  # the attempts, in the log, per order
@@ -218,8 +221,10 @@ def test_partial_refunds_make_linked_credit_notes_for_exactly_the_refunded_lines
     order = make_order(engine.shop_id, country=country, currency=currency)
     event(order, "paid")
     event(order, "refunded", amount="12.30", reference="R1", lines=[{"sku": "TEA-01", "quantity": "1"}])
-    event(order, "refunded", amount="16.00", reference="R2", lines=[{"sku": "CUP-01", "quantity": "2"}])
-    event(order, "refunded", amount="16.00", reference="R2", lines=[{"sku": "CUP-01", "quantity": "2"}])
+    refunded_at = datetime(2026, 11, 25, 9, 0)
+    event(order, "refunded", at=refunded_at, amount="16.00", reference="R2", lines=[{"sku": "CUP-01", "quantity": "2"}])
+    event(order, "refunded", at=refunded_at, amount="16.00", reference="R2",  # the platform retries
+          lines=[{"sku": "CUP-01", "quantity": "2"}])
     invoice, first, second = documents_of(order)
     assert [d.kind for d in (first, second)] == ["credit_note", "credit_note"]
     assert all(d.state == "created" and d.related_document_id == invoice.id for d in (first, second)), \
@@ -404,3 +409,45 @@ def test_a_returning_customer_costs_one_request_at_fakturoid(app, engine):
 
 def _debug_last(order):  # pragma: no cover - debugging aid
     return [(d.kind, d.state, d.last_error_code, d.last_error_detail, d.last_error_fields) for d in documents_of(order)]
+
+
+# -- KSeF (Polish systems) ------------------------------------------------------------------------
+def _polish_company_order(shop_id: int, number: str, nip: str = "5261040828") -> Order:
+    order = make_order(shop_id, number=number, country="PL", currency="PLN", company_id="140182130")
+    order.customer = {**order.customer, "company_name": "Herbaciarnia Sp. z o.o.", "tax_id": nip,
+                      "vat_id": f"PL{nip}", "billing_address": {"street": "Marszałkowska 1", "city": "Warszawa",
+                                                                "zip": "00-001", "country": "PL"}}
+    db.session.commit()
+    return order
+
+
+@pytest.mark.parametrize("system", ["fakturownia", "infakt"])
+def test_b2b_invoice_gets_its_ksef_number_before_it_is_emailed(app, engine, system):
+    client = engine.connect(system)
+    order = _polish_company_order(engine.shop_id, "2026-PL-001")
+    event(order, "paid")
+    [invoice] = documents_of(order)
+    assert invoice.state == "created", (invoice.last_error_code, invoice.last_error_detail)
+    assert invoice.spec["send_to_ksef"] is True
+    if invoice.ksef_status != "accepted":
+        assert invoice.ksef_status in ("waiting", "sent")
+        assert invoice.emailed_at is None          # the customer gets the invoice once KSeF numbered it
+    import time
+    deadline = time.monotonic() + 20
+    while documents_of(order)[0].ksef_status != "accepted" and time.monotonic() < deadline:
+        time.sleep(1)
+        worker.sweep(now=utcnow() + timedelta(minutes=1))
+    [invoice] = documents_of(order)
+    assert invoice.ksef_status == "accepted" and invoice.ksef_number
+    if base.CAN_EMAIL in registry.get(system).capabilities:
+        assert invoice.email_state == PostStep.DONE
+    html = None
+    assert len([d for d in client.documents() if (d.get("order_no") or "") == order.number]) <= 1 or html is None
+
+
+def test_a_person_gets_no_ksef_submission(app, engine):
+    engine.connect("fakturownia")
+    order = make_order(engine.shop_id, number="2026-PL-002", country="PL", currency="PLN", customer_type="person")
+    event(order, "paid")
+    [invoice] = documents_of(order)
+    assert invoice.state == "created" and invoice.spec["send_to_ksef"] is False

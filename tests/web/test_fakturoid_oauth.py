@@ -129,8 +129,63 @@ def test_deactivating_an_oauth_connection_revokes_its_refresh_token(app, owner_c
     html = _back_to_app(owner_client, location).get_data(as_text=True)
     if "Which Fakturoid account" in html:
         owner_client.post("/settings/accounting/fakturoid/oauth/account", data={"slug": fa.account("valid")["credentials"]["slug"]})
-    owner_client.post("/settings/accounting/fakturoid/deactivate")
+    owner_client.post("/settings/accounting/fakturoid/deactivate", data={"confirm": "yes"})
     assert any(r["path"].endswith("/oauth/revoke") and r["status"] == 200 for r in fa.requests())
     with app.app_context():
         row = db.session.scalar(db.select(Integration).where(Integration.system == "fakturoid"))
         assert row.status == "disabled" and row.token_encrypted is None
+
+
+def _connect_by_signing_in(owner_client, fa):
+    account = fa.account("valid")
+    start = owner_client.get("/settings/accounting/fakturoid/connect")
+    html = _back_to_app(owner_client, _consent(start.headers["Location"], account["oauth_login"], "allow")
+                        ).get_data(as_text=True)
+    if "Which Fakturoid account" in html:
+        html = owner_client.post("/settings/accounting/fakturoid/oauth/account",
+                                 data={"slug": account["credentials"]["slug"]}).get_data(as_text=True)
+    assert "Connected as" in html
+    return account
+
+
+def _row(app):
+    with app.app_context():
+        row = db.session.scalar(db.select(Integration).where(Integration.system == "fakturoid"))
+        db.session.expunge(row)
+        return row
+
+
+def test_pasted_credentials_after_signing_in_are_verified_and_a_wrong_secret_fails(app, owner_client, fa):
+    account = _connect_by_signing_in(owner_client, fa)
+    form = owner_client.get("/settings/accounting/fakturoid").get_data(as_text=True)
+    wrong = {**account["credentials"], "auth_method": "oauth", "client_secret": "not-the-secret"}
+    html = owner_client.post("/settings/accounting/fakturoid/activate", data=wrong,
+                             headers=HTMX).get_data(as_text=True)
+    assert "Connected as" not in html and "invalid_credentials" in html
+    assert "Your connection still uses the previous credentials" in html
+    assert 'name="auth_method" value="oauth"' in form  # the form did send "oauth": the server decided
+    row = _row(app)
+    assert row.status == "active" and row.config["auth_method"] == "oauth"
+
+
+def test_switching_from_signing_in_to_pasted_keys_and_back(app, owner_client, fa):
+    account = _connect_by_signing_in(owner_client, fa)
+    pasted = {**account["credentials"], "auth_method": "oauth"}
+    html = owner_client.post("/settings/accounting/fakturoid/activate", data=pasted,
+                             headers=HTMX).get_data(as_text=True)
+    assert "Connected as" in html
+    assert _row(app).config["auth_method"] == "client_credentials"
+    _connect_by_signing_in(owner_client, fa)
+    assert _row(app).config["auth_method"] == "oauth"
+
+
+def test_reauthenticating_a_signed_in_connection_offers_a_reconnect_button_not_key_fields(app, owner_client, fa):
+    _connect_by_signing_in(owner_client, fa)
+    with app.app_context():
+        db.session.execute(db.update(Integration).values(status="needs_attention",
+                                                         config={**_row(app).config, "client_id": "other-co-id"}))
+        db.session.commit()
+    html = owner_client.get("/settings/accounting/fakturoid").get_data(as_text=True)
+    assert "Reconnect with Fakturoid" in html and 'href="/settings/accounting/fakturoid/connect"' in html
+    assert "Enter the current credentials below" not in html
+    assert "other-co-id" not in html

@@ -97,10 +97,13 @@ def test_import_pages_through_all_documents_and_matches_orders(app, owner_client
     with app.app_context():
         matched = db.session.scalars(db.select(Order.number).join(Document, Document.order_id == Order.id)).all()
     assert set(references) <= set(matched)
-    assert '<table class="stack documents">' in html and 'data-label="Customer"' in html
     assert "<progress" in html and "matched to orders" in html
-    assert docs[0].number in html
-    assert f"/settings/accounting/documents/{docs[0].id}/pdf" in html
+    assert f'href="{job_url}/documents"' in html  # the documents are on their own page
+    listing = owner_client.get(f"{job_url}/documents").get_data(as_text=True)
+    assert 'data-label="Customer"' in listing
+    newest = sorted(docs, key=lambda d: (d.issue_date or "", d.id), reverse=True)[0]
+    assert newest.number in listing
+    assert f"/settings/accounting/documents/{newest.id}/pdf" in listing
 
 
 @pytest.mark.parametrize("system", systems_with(base.CAN_LIST)[:1])
@@ -156,6 +159,8 @@ def test_import_stops_at_the_page_cap_and_says_so(app, owner_client, sandbox, mo
     html = response.get_data(as_text=True)
     assert len(_documents(app, integration_id)) == 10
     assert "latest 2 pages only" in html
+    listing = owner_client.get(response.request.path + "/documents").get_data(as_text=True)
+    assert "latest 2 pages only" in listing
 
 
 def test_import_with_revoked_key_fails_with_the_hint_and_flags_the_connection(app, owner_client, sandbox):

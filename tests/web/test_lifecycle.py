@@ -24,8 +24,9 @@ def test_switching_to_another_system_keeps_the_first_ones_history(app, owner_cli
     owner_client.post("/settings/accounting/superfaktura/activate", data=sf, headers=HTMX)
     html = owner_client.post("/settings/accounting/idoklad/activate", data=idoklad, headers=HTMX).get_data(as_text=True)
     assert "Connected as" in html
+    owner_client.post("/settings/accounting/idoklad/switch", data={"confirm": "yes"})
     first, second = _rows(app)
-    assert (first.system, first.status, first.current) == ("superfaktura", "disabled", False)
+    assert (first.system, first.status, first.current) == ("superfaktura", "active", False)
     assert (second.system, second.status, second.current) == ("idoklad", "active", True)
     assert first.secrets_encrypted and first.verified_as  # kept, so switching back is one click away
     catalogue = owner_client.get("/settings/accounting/").get_data(as_text=True)

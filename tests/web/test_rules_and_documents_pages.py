@@ -91,7 +91,8 @@ def test_documents_page_shows_a_failed_document_with_its_hint_and_retries_it(app
     original = cls.create_document
 
     def refuse(self, draft, key):
-        raise ConnectorError(VALIDATION, detail="bad", fields={"client_name": ["Fill in the customer's name."]})
+        raise ConnectorError(VALIDATION, detail="bad", fields={"client_name": ["Fill in the customer's name."],
+                                                               "note": ["<script>alert(1)</script> too long"]})
 
     monkeypatch.setattr(cls, "create_document", refuse)
     with app.app_context():
@@ -102,6 +103,8 @@ def test_documents_page_shows_a_failed_document_with_its_hint_and_retries_it(app
     html = owner_client.get("/documents/?state=failed").get_data(as_text=True)
     assert "Failed (1)" in html and "The accounting system rejected some data" in html
     assert "Fill in the customer&#39;s name." in html and "Try again" in html
+    # The vendor's words are text, never markup.
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; too long" in html and "<script>alert" not in html
     monkeypatch.setattr(cls, "create_document", original)
     response = owner_client.post(f"/documents/{document_id}/retry", data={"next": "/documents/?state=failed"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/documents/?state=failed")
@@ -130,9 +133,9 @@ def test_one_shop_cannot_retry_or_see_another_shops_documents(app, owner_client,
                             state="failed", idempotency_key="x", last_error_code=VALIDATION, order_number=order.number)
         db.session.add(document)
         db.session.commit()
-        document_id = document.id
+        document_id, number = document.id, order.number
     other = app.test_client()
     make_user("other@shop.test", shop_name="Other")
     other.post("/login", data={"email": "other@shop.test", "password": "secret-pass"})
     assert other.post(f"/documents/{document_id}/retry").status_code == 404
-    assert order.number not in other.get("/documents/").get_data(as_text=True)
+    assert number not in other.get("/documents/").get_data(as_text=True)

@@ -106,7 +106,7 @@ def test_agent_signing_out_while_acting_as_a_shop_ends_the_copied_session_but_no
     login(owner_browser, "owner@shop.test")
     agent = app.test_client()
     login(agent, "agent@fynode.test")
-    assert agent.post(f"/support/shops/{owner.shop_id}/impersonate").status_code == 302
+    assert agent.post(f"/support/shops/{owner.shop_id}/impersonate", data={"reason": "T-1"}).status_code == 302
     copied = _copy_of(app, agent, "session")
     assert _signed_in(copied)
     agent.post("/logout")

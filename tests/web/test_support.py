@@ -1,27 +1,64 @@
-"""Support agents see shops and act as their owner; every step is audited; merchants can't."""
+"""Support agents find shops and act as their owner with a reason, read-only until they switch
+with a reason of their own; every step is audited with agent and merchant; merchants can't."""
+import time
+
+from webapp.access import STARTED_KEY
 from webapp.extensions import db
 from webapp.models import AuditEvent
 
 from .conftest import login
 
 
-def test_support_agent_acts_as_a_shop_owner_and_returns(app, client, make_user):
+def _start(client, shop_id, reason="TICKET-42"):
+    return client.post(f"/support/shops/{shop_id}/impersonate", data={"reason": reason}, follow_redirects=True)
+
+
+def test_support_agent_acts_as_a_shop_owner_read_only_and_returns(app, client, make_user):
     owner = make_user("owner@shop.test", shop_name="Tea Shop")
     agent = make_user("agent@fynode.test", role="support", shop_name=None)
     login(client, "agent@fynode.test")
     console = client.get("/", follow_redirects=True)
     assert console.request.path == "/support/" and "Tea Shop" in console.get_data(as_text=True)
-    response = client.post(f"/support/shops/{owner.shop_id}/impersonate", follow_redirects=True)
+    response = _start(client, owner.shop_id)
     html = response.get_data(as_text=True)
-    assert response.request.path == "/settings/accounting/"
-    assert "Support mode" in html and "owner@shop.test" in html
+    assert response.request.path == "/"
+    assert "Support mode (read-only)" in html and "owner@shop.test" in html and "agent@fynode.test" in html
     client.post("/support/stop")
     assert client.get("/", follow_redirects=True).request.path == "/support/"
     with app.app_context():
         events = db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id)).all()
-        actions = [(e.action, e.acting_user_id) for e in events]
-    assert ("support.impersonation_started", agent.id) in actions
-    assert ("support.impersonation_stopped", agent.id) in actions
+        rows = [(e.action, e.user_id, e.acting_user_id) for e in events]
+        started = next(e for e in events if e.action == "support.impersonation_started")
+        assert started.detail["reason"] == "TICKET-42"
+    assert ("support.impersonation_started", owner.id, agent.id) in rows
+    assert ("support.impersonation_stopped", owner.id, agent.id) in rows
+
+
+def test_impersonation_needs_a_reason(app, client, make_user):
+    owner = make_user("owner@shop.test", shop_name="Tea Shop")
+    make_user("agent@fynode.test", role="support", shop_name=None)
+    login(client, "agent@fynode.test")
+    response = _start(client, owner.shop_id, reason="   ")
+    assert "Give a reason" in response.get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert "impersonator_id" not in session
+
+
+def test_impersonation_ends_after_thirty_minutes(app, client, make_user):
+    owner = make_user("owner@shop.test", shop_name="Tea Shop")
+    make_user("agent@fynode.test", role="support", shop_name=None)
+    login(client, "agent@fynode.test")
+    _start(client, owner.shop_id)
+    assert client.get("/orders/").status_code == 200
+    with client.session_transaction() as session:
+        session[STARTED_KEY] = time.time() - 31 * 60
+    response = client.get("/orders/", follow_redirects=True)
+    assert response.request.path == "/support/" and "Support access ended" in response.get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert "impersonator_id" not in session
+    with app.app_context():
+        stopped = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "support.impersonation_stopped"))
+        assert stopped.detail == {"ended": "expired"}
 
 
 def test_merchant_cannot_open_the_support_console_or_impersonate(client, make_user):
@@ -29,7 +66,10 @@ def test_merchant_cannot_open_the_support_console_or_impersonate(client, make_us
     make_user("owner@shop.test")
     login(client, "owner@shop.test")
     assert client.get("/support/").status_code == 403
-    assert client.post(f"/support/shops/{other.shop_id}/impersonate").status_code == 403
+    assert client.get(f"/support/shops/{other.shop_id}").status_code == 403
+    assert client.get(f"/support/shops/{other.shop_id}/diagnostics.json").status_code == 403
+    assert client.post(f"/support/shops/{other.shop_id}/impersonate", data={"reason": "x"}).status_code == 403
+    assert client.post("/support/changes", data={"reason": "x"}).status_code == 400
 
 
 def test_unknown_page_is_a_friendly_404_in_the_users_language(client):

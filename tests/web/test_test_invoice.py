@@ -169,7 +169,8 @@ def test_removing_a_test_proforma_deletes_it_and_says_so(app, owner_client, sand
     connect(app, sandbox, owner_client.user.shop_id, system)
     _issue(owner_client, kind=PROFORMA)
     [document] = _test_documents(app, owner_client.user.shop_id)
-    response = owner_client.post(f"/settings/accounting/test-invoice/{document.id}/remove", headers=HTMX)
+    response = owner_client.post(f"/settings/accounting/test-invoice/{document.id}/remove",
+                                 data={"confirm": "yes"}, headers=HTMX)
     html = response.get_data(as_text=True)
     assert "was deleted in" in html and "<html" not in html and 'id="test-document"' in html
     [after] = _test_documents(app, owner_client.user.shop_id)
@@ -198,7 +199,8 @@ def test_test_invoice_refused_deletion_is_cancelled_with_a_credit_note(app, owne
         raise ConnectorError(VALIDATION, detail="only the last invoice of a series can be deleted")
 
     monkeypatch.setattr(registry.get("superfaktura"), "delete_document", refuse)
-    html = owner_client.post(f"/settings/accounting/test-invoice/{invoice.id}/remove").get_data(as_text=True)
+    html = owner_client.post(f"/settings/accounting/test-invoice/{invoice.id}/remove", data={"confirm": "yes"},
+                            follow_redirects=True).get_data(as_text=True)
     assert "Credit note" in html and "cancels the test invoice" in html and "did not allow deleting it" in html
     docs = _test_documents(app, owner_client.user.shop_id)
     assert [(d.kind, d.state) for d in docs] == [("invoice", "cancelled"), ("credit_note", "created")]
@@ -268,3 +270,15 @@ def test_page_marks_a_differing_value_with_class_and_text(app, owner_client, san
     [mismatch] = re.findall(r'<tr class="mismatch">.*?</tr>', html, re.S)
     assert "Grand total" in mismatch and "✗" in mismatch and ">Mismatch<" in mismatch and "€88.84" in mismatch and "€88.83" in mismatch
     assert "discount 10 %" in html
+
+
+def test_every_result_region_is_replaced_so_no_stale_error_stays_above_a_success(app, owner_client, sandbox):
+    connect(app, sandbox, owner_client.user.shop_id, "superfaktura")
+    refused = _issue(owner_client, kind=INVOICE, headers=HTMX).get_data(as_text=True)
+    assert "Confirm that you want a real invoice" in refused
+    assert 'id="test-result"' in refused and 'hx-swap-oob="true"' in refused  # an old result is cleared
+    issued = _issue(owner_client, kind=INVOICE, confirm_real_number="y", headers=HTMX).get_data(as_text=True)
+    assert " was issued" in issued
+    form = issued[issued.index('<form id="test-form"'):]
+    assert 'hx-swap-oob="true"' in form.split(">", 1)[0]  # the form is replaced as well...
+    assert "Confirm that you want a real invoice" not in issued  # ...without the earlier error

@@ -38,7 +38,7 @@ def index():
         for name, states in FILTERS.items()}
     return render_template("documents/index.html", documents=rows[:PAGE_SIZE], page=page,
                            has_more=len(rows) > PAGE_SIZE, state=state, kind=kind, counts=counts,
-                           problem=wording.problem)
+                           problem=wording.problem, ksef=wording.ksef)
 
 
 @bp.post("/<int:document_id>/retry")
@@ -49,3 +49,18 @@ def retry(document_id: int):
     else:
         flash(_("This document is not waiting for a retry."), "warn")
     return redirect(safe_next(request.form.get("next"), url_for("documents.index")))
+
+
+@bp.post("/<int:document_id>/ksef")
+def resend_ksef(document_id: int):
+    """Send a rejected invoice to KSeF again, after the merchant fixed the data."""
+    document = get_or_404(Document, document_id)
+    if worker.resend_to_ksef(document):
+        flash(_("%(kind)s %(number)s was sent to KSeF again.", kind=wording.document_kind(document.kind),
+                number=document.number or ""), "success")
+    else:
+        flash(_("This document could not be sent to KSeF again; see its state below."), "warn")
+    return redirect(safe_next(request.form.get("next"), url_for("documents.index")))
+
+
+from . import sync_routes  # noqa: E402,F401  (the sync pages live on this blueprint)

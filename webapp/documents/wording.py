@@ -1,6 +1,7 @@
 """Documents in the merchant's words: kinds, states, notices and the hint for a failure."""
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from ..models import Document, DocumentState
@@ -25,6 +26,8 @@ NOTICES = {
     worker.RELATED_MISSING: _l("The invoice this credit note corrects was never issued, so there is nothing to "
                                "credit."),
 }
+KSEF_NAMES = {"not_applicable": _l("not needed"), "waiting": _l("waiting to be sent"), "sent": _l("sent, waiting for the number"),
+              "accepted": _l("accepted"), "rejected": _l("rejected"), "offline": _l("issued offline, to be sent")}
 INTERNAL_TITLE = _l("Something went wrong on our side")
 INTERNAL_HINT = _l("Nothing was lost. Try again; if it happens again, our support team has the details.")
 PAUSED_HINT = _l("Your accounting system no longer accepts the stored credentials. The document waits and is "
@@ -40,14 +43,22 @@ def document_state(state: str) -> str:
     return str(STATE_NAMES.get(state, state))
 
 
-def problem(document: Document) -> dict[str, str] | None:
-    """Title and hint for a document that waits with an error or failed, in the viewer's language."""
+def field_messages(document: Document) -> list[str]:
+    """The system's field messages, translated where they are our msgids. Plain strings (never
+    Markup): they may carry the vendor's own words and are escaped like any text."""
+    return [str(gettext(str(m))) for messages in (document.last_error_fields or {}).values()
+            for m in (messages if isinstance(messages, list) else [messages])]
+
+
+def problem(document: Document) -> dict[str, object] | None:
+    """Title, hint and field messages for a document that waits with an error or failed, in the
+    viewer's language."""
     code = document.last_error_code
     if not code or document.state not in (DocumentState.PENDING, DocumentState.FAILED, DocumentState.CREATING):
         return None
     system = document.integration.system if document.integration is not None else None
     if code == issuing.INTERNAL:
-        return {"title": str(INTERNAL_TITLE), "hint": str(INTERNAL_HINT), "code": code}
+        return {"title": str(INTERNAL_TITLE), "hint": str(INTERNAL_HINT), "code": code, "messages": []}
     hint = hint_for(code, system, document.last_error_hint_key)
     if document.state == DocumentState.PENDING and document.integration is not None \
             and document.integration.status != "active":
@@ -55,4 +66,14 @@ def problem(document: Document) -> dict[str, str] | None:
     elif document.state == DocumentState.PENDING and document.next_attempt_at is not None:
         from ..formatting import moment
         hint = f"{hint} {RETRY_HINT % {'time': moment(document.next_attempt_at)}}"
-    return {"title": title_for(code), "hint": hint, "code": code}
+    return {"title": title_for(code), "hint": hint, "code": code, "messages": field_messages(document)}
+
+
+def ksef(document: Document) -> dict[str, object] | None:
+    """KSeF for this document in words: the state, the number, a rejection's reasons."""
+    if not document.ksef_status or document.ksef_status == "not_applicable":
+        return None
+    reasons = [str(r) for r in (document.snapshot or {}).get("ksef_errors") or []]
+    return {"state": document.ksef_status, "label": str(KSEF_NAMES.get(document.ksef_status, document.ksef_status)),
+            "number": document.ksef_number or "", "reasons": reasons,
+            "badge": {"accepted": "badge-ok", "rejected": "badge-error"}.get(document.ksef_status, "badge-warn")}

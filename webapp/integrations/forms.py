@@ -28,6 +28,7 @@ class RenderedField:
     placeholder: str
     section: str
     max_length: int | None
+    has_retry_secret: bool = False   # typed in the failed attempt just before; blank reuses it
 
     @property
     def describedby(self) -> str:
@@ -42,7 +43,8 @@ INPUT_TYPES = {f.TEXT: "text", f.EMAIL: "email", f.SECRET: "password", f.URL: "u
 
 
 def render_fields(schema, values: dict[str, Any], errors: dict[str, list[str]],
-                  stored_secret_keys: set[str], fetched: dict[str, Any] | None) -> list[RenderedField]:
+                  stored_secret_keys: set[str], fetched: dict[str, Any] | None,
+                  retry_secret_keys: set[str] = frozenset()) -> list[RenderedField]:
     rendered = []
     fetched = fetched or {}
     for field in schema:
@@ -63,5 +65,6 @@ def render_fields(schema, values: dict[str, Any], errors: dict[str, list[str]],
             has_stored_secret=field.key in stored_secret_keys, choices=choices, choices_error=choices_error,
             errors=errors.get(field.key, []), autocomplete=field.autocomplete,
             inputmode=field.inputmode or ("numeric" if field.kind == f.NUMBER else None),
-            placeholder=field.placeholder, section=field.section, max_length=field.max_length))
+            placeholder=field.placeholder, section=field.section, max_length=field.max_length,
+            has_retry_secret=field.key in retry_secret_keys))
     return rendered

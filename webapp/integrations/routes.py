@@ -18,6 +18,7 @@ from ..services.connections import calls
 from ..services.connections import oauth
 from ..services.connections import verification
 from ..services.accounts.tenancy import current_shop_id
+from . import messages
 from .forms import render_fields
 
 bp = Blueprint("integrations", __name__, url_prefix="/settings/accounting")
@@ -32,12 +33,42 @@ def _system_or_404(system: str):
     return cls
 
 
+def catalogue_chips(systems) -> tuple[list[str], dict[str, list[tuple[str, str]]]]:
+    """What every system offers (said once) and, per system, only what differs: its markets,
+    one-click connection, and what it cannot do that others can (from the capabilities)."""
+    from connectors import base
+    labels = integration_context()["capability_labels"]
+    order = [c for c in labels if c in {base.CAN_INVOICE, base.CAN_PROFORMA, base.CAN_CREDIT_NOTE, base.CAN_LIST,
+                                        base.CAN_PDF, base.CAN_EMAIL, base.CAN_MARK_PAID, base.CAN_NUMBER_SERIES,
+                                        base.CAN_DELETE, base.CAN_DRAFT, base.CAN_OAUTH}]
+    everywhere = set.intersection(*(set(s.capabilities) for s in systems)) if systems else set()
+    anywhere = set.union(*(set(s.capabilities) for s in systems)) if systems else set()
+    shared = [str(labels[c]) for c in order if c in everywhere]
+    chips: dict[str, list[tuple[str, str]]] = {}
+    for system in systems:
+        own = [("market", _("Markets: %(markets)s", markets=", ".join(system.markets)))]
+        for cap in order:
+            if cap in everywhere or cap not in anywhere:
+                continue
+            if cap == base.CAN_OAUTH:
+                own.append(("plus", _("Connect with one click")) if cap in system.capabilities
+                           else ("minus", _("Connects with pasted API keys")))
+            elif cap in system.capabilities:
+                own.append(("plus", str(labels[cap])))
+            else:
+                own.append(("minus", _("No %(feature)s", feature=str(labels[cap]).lower())))
+        chips[system.key] = own
+    return shared, chips
+
+
 @bp.get("/")
 def catalogue():
     shop_id = current_shop_id()
-    return render_template("integrations/catalogue.html", systems=registry.all_connectors(),
+    systems = registry.all_connectors()
+    shared, chips = catalogue_chips(systems)
+    return render_template("integrations/catalogue.html", systems=systems,
                            integrations=activation.shop_integrations(shop_id),
-                           current=activation.current_connection(shop_id))
+                           current=activation.current_connection(shop_id), shared=shared, chips=chips)
 
 
 def _connection_context(cls, integration, values=None, errors=None, outcome=None):
@@ -46,10 +77,16 @@ def _connection_context(cls, integration, values=None, errors=None, outcome=None
         stored = set(calls.stored_secrets(integration))
     if values is None:
         values = dict(integration.config or {}) if integration is not None else {}
+        if values.get("auth_method") == activation.OAUTH_METHOD:
+            # A connection made by signing in has no pasted keys: the paste form starts empty
+            # rather than showing a client id that belongs to the sign-in app or another company.
+            values.pop("client_id", None)
     fields = render_fields(cls.schema, values, errors or {}, stored,
-                           integration.choices if integration is not None else None)
+                           integration.choices if integration is not None else None,
+                           set(activation.retry_secrets(integration)))
     return {"system": cls, "integration": integration, "fields": fields, "outcome": outcome,
-            "statuses": IntegrationStatus, "pending_accounts": oauth.pending_accounts(integration)}
+            "statuses": IntegrationStatus, "pending_accounts": oauth.pending_accounts(integration),
+            "in_use": activation.current_connection(current_shop_id())}
 
 
 OUTCOME_KEY = "integration_outcome"
@@ -69,7 +106,8 @@ def activate(system: str):
     raw = request.form.to_dict()
     integration, outcome = activation.activate(current_shop_id(), system, raw)
     values = {k: v for k, v in raw.items() if k != "csrf_token"}
-    ctx = _connection_context(cls, integration, values=values, errors=outcome.fields, outcome=outcome)
+    ctx = _connection_context(cls, integration, values=values, errors=messages.describe(outcome).fields,
+                              outcome=outcome)
     status = 422 if outcome.code == "validation" and not outcome.log_id else 200
     template = "integrations/_connection.html" if request.htmx else "integrations/settings.html"
     return render_template(template, **ctx), status
@@ -121,16 +159,67 @@ def reverify(system: str):
     return render_template(template, **ctx)
 
 
+@bp.get("/<system>/deactivate")
+def confirm_deactivate(system: str):
+    """The second step before deactivating: what will happen, and a button that does it."""
+    cls = _system_or_404(system)
+    integration = activation.current_integration(current_shop_id(), system)
+    if integration is None:
+        abort(404)
+    if integration.status not in (IntegrationStatus.ACTIVE, IntegrationStatus.NEEDS_ATTENTION):
+        return redirect(url_for(".settings", system=system))
+    return render_template("integrations/confirm_deactivate.html", system=cls, integration=integration)
+
+
 @bp.post("/<system>/deactivate")
 def deactivate(system: str):
     _system_or_404(system)
     integration = activation.current_integration(current_shop_id(), system)
     if integration is None:
         abort(404)
+    if request.form.get("confirm") != "yes":  # one tap never deactivates: ask first
+        target = url_for(".confirm_deactivate", system=system)
+        if request.htmx:
+            return "", 204, {"HX-Redirect": target}
+        return redirect(target, 303)
     activation.deactivate(integration)
     flash(_("The connection is deactivated. Its settings and history are kept; activate it again at any time."),
           "info")
-    return redirect(url_for(".settings", system=system))
+    return redirect(url_for(".settings", system=system), 303)
+
+
+@bp.get("/<system>/switch")
+def confirm_switch(system: str):
+    """The explicit step that makes a verified connection the shop's current one: which system is
+    in use now, what happens to it and to the documents waiting for it, and what is missing."""
+    cls = _system_or_404(system)
+    shop_id = current_shop_id()
+    integration = activation.current_integration(shop_id, system)
+    if integration is None or not integration.secrets_encrypted:
+        abort(404)
+    if integration.current:
+        return redirect(url_for(".settings", system=system))
+    previous = activation.current_connection(shop_id)
+    return render_template("integrations/confirm_switch.html", system=cls, integration=integration,
+                           previous=previous, blockers=activation.switch_blockers(integration),
+                           waiting=activation.waiting_documents(previous) if previous is not None else 0)
+
+
+@bp.post("/<system>/switch")
+def switch(system: str):
+    _system_or_404(system)
+    integration = activation.current_integration(current_shop_id(), system)
+    if integration is None or not integration.secrets_encrypted:
+        abort(404)
+    if request.form.get("confirm") != "yes" or activation.switch_blockers(integration):
+        target = url_for(".confirm_switch", system=system)
+        if request.htmx:
+            return "", 204, {"HX-Redirect": target}
+        return redirect(target, 303)
+    activation.switch_to(integration)
+    flash(_("%(system)s is now your shop's accounting system. Confirm its document rules so that orders "
+            "turn into documents there.", system=registry.get(system).name), "info")
+    return redirect(url_for(".settings", system=system), 303)
 
 
 @bp.post("/<system>/choices")
@@ -165,6 +254,13 @@ def integration_context():
         if current is not None and current.status == IntegrationStatus.NEEDS_ATTENTION:
             attention = current
     return {"capability_labels": labels, "capability_order": list(labels), "attention_integration": attention}
+
+
+@bp.app_template_global("describe_outcome")
+def describe_outcome(outcome) -> messages.Described:
+    """An outcome's title, hint and field messages in the viewer's language (translated in
+    Python, so no vendor text goes through `_()` in a template)."""
+    return messages.describe(outcome)
 
 
 @bp.app_template_filter("system_name")

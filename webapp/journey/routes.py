@@ -5,8 +5,9 @@ Views read the request, call one service and render one template; HTMX requests 
 the page itself includes. Every row is looked up scoped to the signed-in user's shop."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from connectors import base, registry
@@ -14,11 +15,11 @@ from connectors.errors import ConnectorError
 
 from ..auth.guards import merchants_only
 from ..extensions import db
-from ..models import Document, Integration, IntegrationStatus, Job, Order
-from ..services.connections import activation
-from ..services.documents import archiving, importing
-from ..services.documents import trial_invoice
+from ..models import Document, Integration, IntegrationStatus, Job, JobState, Order
 from ..services.accounts.tenancy import current_shop_id, get_or_404, scoped
+from ..services.connections import activation
+from ..services.documents import archiving, importing, test_leftovers, trial_invoice
+from . import import_results
 from .forms import NEW_ORDER, TestInvoiceForm
 
 bp = Blueprint("journey", __name__, url_prefix="/settings/accounting")
@@ -28,7 +29,13 @@ merchants_only(bp)
 
 
 def _active_connection() -> Integration | None:
-    integration = activation.current_connection(current_shop_id())
+    """The shop's current connection, or, with `system=<key>`, an active one beside it that the
+    merchant is trying before switching (import and test invoices work there too)."""
+    system = request.values.get("system", "")
+    if system and registry.get(system) is not None:
+        integration = activation.current_integration(current_shop_id(), system)
+    else:
+        integration = activation.current_connection(current_shop_id())
     if integration is None or integration.status != IntegrationStatus.ACTIVE:
         return None
     return integration
@@ -63,14 +70,12 @@ def _job_context(job: Job) -> dict:
     outcome = None
     if job.state == "failed":
         if job.error_code == importing.STALE:
-            outcome = activation.Outcome(ok=False, title=_("The import stopped"),
-                                         hint=_("It was interrupted. Start it again; nothing is imported twice."))
+            outcome = activation.Outcome(ok=False, message="import_stopped")
         else:
             error = ConnectorError(job.error_code, detail=job.error_detail or "",
                                    hint_key=(job.result or {}).get("hint_key"))
             outcome = activation.outcome_from_error(integration.system, error, (job.result or {}).get("log_id"))
-    documents = importing.imported_documents(job) if job.state == "done" else []
-    return {"job": job, "integration": integration, "outcome": outcome, "documents": documents,
+    return {"job": job, "integration": integration, "outcome": outcome,
             "max_pages": importing.MAX_PAGES,
             "can_pdf": base.CAN_PDF in registry.get(integration.system).capabilities}
 
@@ -80,6 +85,18 @@ def job(job_id: int):
     row = get_or_404(Job, job_id)
     importing.expire_if_stale(row)
     return _page("journey/job.html", "journey/_job.html", **_job_context(row))
+
+
+@bp.get("/jobs/<int:job_id>/documents")
+def import_documents(job_id: int):
+    """The import's result on its own page: a summary line, matched / not matched, paged."""
+    row = get_or_404(Job, job_id)
+    if row.state != JobState.DONE:
+        return redirect(url_for(".job", job_id=row.id))
+    shown = import_results.results(row, request.args.get("show", import_results.ALL),
+                                   request.args.get("page", 1, type=int))
+    return render_template("journey/import_documents.html", results=shown, filters=import_results.FILTERS,
+                           **_job_context(row))
 
 
 # -- PDFs -------------------------------------------------------------------------------------
@@ -144,6 +161,8 @@ def issue_test_invoice():
         if request.htmx:  # the errors replace the form itself, not the result region
             html = render_template("journey/_test_form.html", integration=integration, form=form,
                                    system=registry.get(integration.system))
+            # Every result region is replaced: an earlier result below the form is cleared too.
+            html += '<div id="test-result" role="status" aria-live="polite" hx-swap-oob="true"></div>'
             return html, 422, {"HX-Retarget": "#test-form", "HX-Reswap": "outerHTML"}
         return _test_form_page(integration, form, 422)
     if form.order.data == NEW_ORDER:
@@ -151,6 +170,13 @@ def issue_test_invoice():
     else:
         order = get_or_404(Order, int(form.order.data))
     document, outcome = trial_invoice.issue(integration, order, form.kind.data)
+    if request.htmx:
+        # The result replaces the result region, and the form is replaced too, so no error from
+        # an earlier attempt stays above the new result.
+        html = render_template("journey/_test_document.html", **_document_context(document, outcome))
+        html += render_template("journey/_test_form.html", integration=integration, form=form,
+                                system=registry.get(integration.system), oob=True)
+        return html
     return _page("journey/test_document.html", "journey/_test_document.html",
                  **_document_context(document, outcome))
 
@@ -165,22 +191,97 @@ def _document_context(document: Document, outcome=None) -> dict:
             "can_pdf": base.CAN_PDF in system.capabilities and document.state == "created"}
 
 
-@bp.get("/test-invoice/<int:document_id>")
-def test_document(document_id: int):
+REMOVAL_KEY = "test_document_removal"
+
+
+def _test_document_or_404(document_id: int) -> Document:
     document = get_or_404(Document, document_id)
     if not document.is_test:
         abort(404)
-    return _page("journey/test_document.html", "journey/_test_document.html", **_document_context(document))
+    return document
+
+
+@bp.get("/test-invoice/<int:document_id>")
+def test_document(document_id: int):
+    document = _test_document_or_404(document_id)
+    outcome = None
+    carried = session.get(REMOVAL_KEY)
+    if carried and carried.get("document_id") == document.id:  # the result of a removal, once
+        session.pop(REMOVAL_KEY)
+        outcome = activation.outcome_from_dict(carried["outcome"])
+    return _page("journey/test_document.html", "journey/_test_document.html", **_document_context(document, outcome))
+
+
+@bp.get("/test-invoice/<int:document_id>/remove")
+def confirm_removal(document_id: int):
+    """The second step before removing a test document: says what will happen in the system."""
+    document = _test_document_or_404(document_id)
+    context = _document_context(document)
+    if context["removal"] == "none":
+        return redirect(url_for(".test_document", document_id=document.id))
+    return render_template("journey/confirm_removal.html", **context)
 
 
 @bp.post("/test-invoice/<int:document_id>/remove")
 def remove_test_document(document_id: int):
-    document = get_or_404(Document, document_id)
-    if not document.is_test:
-        abort(404)
+    document = _test_document_or_404(document_id)
+    if request.form.get("confirm") != "yes":  # one tap never removes a document: ask first
+        target = url_for(".confirm_removal", document_id=document.id)
+        if request.htmx:
+            return "", 204, {"HX-Redirect": target}
+        return redirect(target, 303)
     outcome = trial_invoice.remove(document)
-    return _page("journey/test_document.html", "journey/_test_document.html",
-                 **_document_context(document, outcome))
+    if request.htmx:
+        return render_template("journey/_test_document.html", **_document_context(document, outcome))
+    # Post/redirect/get: the result page can be reloaded and its language switched.
+    session[REMOVAL_KEY] = {"document_id": document.id, "outcome": activation.outcome_to_dict(outcome)}
+    return redirect(url_for(".test_document", document_id=document.id), 303)
+
+
+# -- test leftovers ---------------------------------------------------------------------------
+@bp.get("/test-documents")
+def test_documents():
+    """Test documents still present in the accounting system, each with its tidy-up, and the
+    test orders, kept apart from real ones, with a way to remove them."""
+    shop_id = current_shop_id()
+    documents = test_leftovers.present(shop_id)
+    return render_template("journey/test_documents.html", documents=documents,
+                           removals={d.id: trial_invoice.removal_plan(d) for d in documents},
+                           kind_labels=trial_invoice.KIND_LABELS,
+                           removable=len(test_leftovers.removable_test_orders(shop_id)),
+                           kept=test_leftovers.kept_test_orders(shop_id))
+
+
+@bp.get("/test-orders/remove")
+def confirm_remove_test_orders():
+    shop_id = current_shop_id()
+    removable = len(test_leftovers.removable_test_orders(shop_id))
+    if not removable:
+        return redirect(url_for(".test_documents"))
+    return render_template("journey/confirm_remove_test_orders.html", removable=removable,
+                           kept=test_leftovers.kept_test_orders(shop_id))
+
+
+@bp.post("/test-orders/remove")
+def remove_test_orders():
+    if request.form.get("confirm") != "yes":  # one tap never deletes: ask first
+        target = url_for(".confirm_remove_test_orders")
+        if request.htmx:
+            return "", 204, {"HX-Redirect": target}
+        return redirect(target, 303)
+    removed = test_leftovers.remove_test_orders(current_shop_id())
+    flash(ngettext("%(num)d test order was removed.", "%(num)d test orders were removed.", removed), "info")
+    return redirect(url_for(".test_documents"), 303)
+
+
+@bp.app_template_global("steps_done")
+def steps_done(integration: Integration) -> dict[str, bool]:
+    """Which of the checks after activation the merchant has finished, for ticking them off."""
+    job = importing.latest_job(integration)
+    tested = db.session.scalar(db.select(Document.id).where(
+        Document.shop_id == integration.shop_id, Document.integration_id == integration.id,
+        Document.is_test.is_(True), Document.state.in_(("created", "deleted"))).limit(1))
+    return {"import": job is not None and job.state == JobState.DONE, "test": tested is not None}
 
 
 @bp.app_template_filter("can_import")

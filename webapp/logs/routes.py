@@ -1,33 +1,93 @@
-"""The integration log: every exchange with the accounting system, secret-free, newest first."""
+"""The integration log: every exchange with the accounting system, secret-free, newest first,
+filtered by status, operation, order, document and time; CSV export of the filtered rows; the
+retention setting (owner only, see webapp.access)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..auth.guards import merchants_only
 from ..extensions import db
-from ..models import ApiCall
-from ..services.accounts.tenancy import get_or_404, scoped
+from ..models import ApiCall, Shop
+from ..services.accounts.tenancy import current_shop_id, get_or_404
+from ..services.connections import hints
+from ..services.observability import log_queries, operations
+from ..services.observability.log_queries import LogFilter
 from ..urls import page_number
 
 bp = Blueprint("logs", __name__, url_prefix="/settings/accounting/log")
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # a phone screen or two of compact rows
 
 merchants_only(bp)
 
 
+@bp.app_template_filter("operation_label")
+def operation_label(call: ApiCall) -> str:
+    return operations.label(call.system, call.operation, call.method, call.url)
+
+
+@bp.app_context_processor
+def health_context():
+    def integration_health(integration):
+        """The integration's health, for the dashboard and the settings page (the shop's own only)."""
+        from ..services.observability import health
+        if integration is None or integration.shop_id != getattr(current_user, "shop_id", None):
+            return None
+        return health.for_integration(integration)
+    return {"integration_health": integration_health}
+
+
 @bp.get("/")
 def index():
+    shop_id = current_shop_id()
     page = page_number(request.args)
-    errors_only = request.args.get("errors") == "1"
-    query = scoped(ApiCall)
-    if errors_only:
-        query = query.where(db.or_(ApiCall.error_code.is_not(None), ApiCall.status >= 400))
-    rows = db.session.scalars(query.order_by(ApiCall.id.desc()).offset((page - 1) * PAGE_SIZE)
-                              .limit(PAGE_SIZE + 1)).all()
-    return render_template("logs/index.html", calls=rows[:PAGE_SIZE], page=page,
-                           has_more=len(rows) > PAGE_SIZE, errors_only=errors_only)
+    filters = LogFilter.from_args(request.args)
+    calls, has_more = log_queries.page(shop_id, filters, page, PAGE_SIZE)
+    orders, documents = log_queries.links(shop_id, calls)
+    shop = db.session.get(Shop, shop_id)
+    return render_template("logs/index.html", calls=calls, page=page, has_more=has_more, filters=filters,
+                           operation_choices=operations.choices(), orders=orders, documents=documents,
+                           retention_days=log_queries.retention_days(shop))
+
+
+@bp.get("/export.csv")
+def export():
+    filters = LogFilter.from_args(request.args)
+    return Response(log_queries.export_csv(current_shop_id(), filters), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="integration-log.csv"'})
 
 
 @bp.get("/<int:call_id>")
 def detail(call_id: int):
-    return render_template("logs/detail.html", call=get_or_404(ApiCall, call_id))
+    call = get_or_404(ApiCall, call_id)
+    orders, documents = log_queries.links(call.shop_id, [call])
+    hint = title = None
+    document = documents.get(call.document_id)
+    failed = call.error_code or not call.status or call.status >= 400
+    # The transport codes network failures; for an answered error the document keeps the code.
+    code = call.error_code or (document.last_error_code if document is not None and failed else None) \
+        or ("remote_error" if failed else None)
+    if code:
+        title, hint = hints.title_for(code), hints.hint_for(code, call.system)
+    return render_template("logs/detail.html", call=call, order=orders.get(call.order_id),
+                           document=document, hint=hint, hint_title=title)
+
+
+@bp.route("/retention", methods=["GET", "POST"])
+def retention():
+    shop = db.session.get(Shop, current_shop_id())
+    if request.method == "POST":
+        raw = request.form.get("days", "")
+        if not raw.isdigit() or int(raw) not in log_queries.RETENTION_CHOICES:
+            flash(_("Choose one of the offered periods."), "error")
+            return render_template("logs/retention.html", choices=log_queries.RETENTION_CHOICES,
+                                   current=log_queries.retention_days(shop)), 400
+        shop.log_retention_days = int(raw)
+        from ..services.observability import audit
+        audit.record("log.retention_changed", shop.id, days=int(raw))
+        db.session.commit()
+        flash(_("The integration log now keeps entries for %(days)s days.", days=raw), "success")
+        return redirect(url_for(".index"))
+    return render_template("logs/retention.html", choices=log_queries.RETENTION_CHOICES,
+                           current=log_queries.retention_days(shop))

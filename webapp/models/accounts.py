@@ -21,6 +21,8 @@ class Shop(db.Model):
     country: Mapped[str] = mapped_column(String(2), default="SK")
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     api_token_hash: Mapped[str | None] = mapped_column(String(255))
+    # Days the integration log is kept (None: LOG_RETENTION_DAYS, 90); enforced by tasks.purge_integration_log.
+    log_retention_days: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list["User"]] = relationship(back_populates="shop")

@@ -103,6 +103,10 @@ class Document(db.Model):
     last_error_hint_key: Mapped[str | None] = mapped_column(String(80))
     last_error_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     notice: Mapped[str | None] = mapped_column(String(60))  # a code the order page explains
+    # Poland's KSeF, where it applies: the state (connectors.documents.KSEF_STATES), the number once
+    # accepted; the reasons of a rejection stay in the snapshot. Refreshed until final.
+    ksef_status: Mapped[str | None] = mapped_column(String(20))
+    ksef_number: Mapped[str | None] = mapped_column(String(80))
     archive_state: Mapped[str] = mapped_column(String(10), default=PostStep.NONE)
     archive_key: Mapped[str | None] = mapped_column(String(255))
     archived_at: Mapped[datetime | None]

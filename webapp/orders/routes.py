@@ -61,7 +61,7 @@ def index():
 def view(order_id: int):
     order = _order_or_404(order_id)
     return render_template("orders/view.html", order=order, totals=totals.order_totals(order),
-                           documents=queries.order_documents(order), problem=document_words.problem,
+                           documents=queries.order_documents(order), problem=document_words.problem, ksef=document_words.ksef,
                            attempts=queries.document_attempts(order), notices=document_words.NOTICES, statuses=OrderStatus.ALL,
                            balance_due=totals.decimal_text(totals.balance_due(order)), stamp=forms.new_stamp(),
                            today=utcnow().date().isoformat())

@@ -39,6 +39,7 @@ class RuleForm(FlaskForm):
     language = SelectField(_l("Document language"), choices=LANGUAGES)
     variable_symbol = SelectField(_l("Variable symbol"), choices=[("order_number", _l("The order number's digits")),
                                                                    ("none", _l("None"))])
+    send_to_ksef = BooleanField(_l("Send B2B invoices to KSeF (Poland)"), default=True)
     archive_pdf = BooleanField(_l("Keep a copy of the PDF in the archive"), default=True)
     delay_minutes = IntegerField(_l("Wait before issuing (minutes)"), default=0,
                                  validators=[Optional(), NumberRange(min=0, max=1440)])
@@ -85,7 +86,8 @@ class RuleForm(FlaskForm):
         return {"series_id": self.series_id.data or "", "paid": bool(self.paid.data) and self.kind.data == "invoice",
                 "send_email": bool(self.send_email.data), "language": self.language.data or "",
                 "variable_symbol": self.variable_symbol.data or "order_number",
-                "archive_pdf": bool(self.archive_pdf.data), "delay_minutes": int(self.delay_minutes.data or 0)}
+                "archive_pdf": bool(self.archive_pdf.data), "delay_minutes": int(self.delay_minutes.data or 0),
+                "send_to_ksef": bool(self.send_to_ksef.data)}
 
     def fill_from(self, rule) -> None:
         conditions, options = rule.conditions or {}, rule.options or {}
@@ -101,4 +103,5 @@ class RuleForm(FlaskForm):
         self.language.data = options.get("language", "")
         self.variable_symbol.data = options.get("variable_symbol", "order_number")
         self.archive_pdf.data = bool(options.get("archive_pdf", True))
+        self.send_to_ksef.data = bool(options.get("send_to_ksef", True))
         self.delay_minutes.data = int(options.get("delay_minutes") or 0)

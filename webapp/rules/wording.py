@@ -8,6 +8,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_babel import gettext as _
 
+from connectors import registry
+
 from ..models import DocumentRule, Integration
 
 KINDS = {"invoice": _l("an invoice"), "proforma": _l("a proforma invoice"), "credit_note": _l("a credit note")}
@@ -75,8 +77,12 @@ def describe(rule: DocumentRule | Any, integration: Integration | None = None) -
     steps = [action]
     if options.get("paid") and rule.kind == "invoice":
         steps.append(_("mark it paid"))
+    polish = integration is not None and "PL" in getattr(registry.get(integration.system), "markets", ())
+    if polish and options.get("send_to_ksef", True) and rule.kind != "proforma":
+        steps.append(_("send it to KSeF when the buyer is a company"))
     if options.get("send_email"):
-        steps.append(_("e-mail it to the customer"))
+        steps.append(_("e-mail it to the customer") if not polish else
+                     _("e-mail it to the customer (after KSeF gave its number)"))
     if options.get("delay_minutes"):
         steps.append(_("wait %(minutes)s minutes first", minutes=options["delay_minutes"]))
     text = _("%(when)s, %(what)s.", when=sentence, what=", ".join(steps[:-1]) + (

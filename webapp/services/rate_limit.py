@@ -25,7 +25,9 @@ the recorded time of a granted slot. A limiter counts slots as it grants them; t
 requests as they arrive, a little later and with jitter, so callers should pass a window slightly
 longer than the vendor's (say + 1 s) and take one slot per HTTP request, retries included.
 Use one key per quota (e.g. `fakturoid:<integration id>`) and always the same window for a key:
-old entries are pruned by the window of the call.
+old entries are pruned by the window of the call. On SQLite (one writer at a time) take the slot
+before the caller's session writes anything, or after it commits: a session holding SQLite's
+write lock would make the limiter wait for it (up to 30 s, then `OperationalError`).
 """
 from __future__ import annotations
 
@@ -305,7 +307,8 @@ def limiter_from_app(app: Flask) -> RateLimiter:
     redis_url = app.config.get("REDIS_URL")
     limiter: RateLimiter
     if redis_url:
-        limiter = RedisRateLimiter.from_url(redis_url, prefix=f"{app.config.get('REDIS_NAMESPACE') or 'fynode'}:rl:")
+        prefix = app.config.get("RATE_LIMIT_PREFIX") or f"{app.config.get('REDIS_NAMESPACE') or 'fynode'}:rl:"
+        limiter = RedisRateLimiter.from_url(redis_url, prefix=prefix)
     else:
         limiter = DatabaseRateLimiter(app.config["SQLALCHEMY_DATABASE_URI"])
     app.extensions[_EXTENSION] = (os.getpid(), limiter)

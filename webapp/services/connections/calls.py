@@ -43,8 +43,10 @@ class IntegrationTokenCache:
         return box().decrypt(self.integration.token_encrypted) or None
 
     def save(self, data: dict[str, Any]) -> None:
+        # Committed at once: other processes need the new token now (vendors invalidate the old
+        # one), and on SQLite an open write would block the quota limiter's own transaction.
         self.integration.token_encrypted = box().encrypt(data)
-        db.session.flush()
+        db.session.commit()
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -68,6 +70,12 @@ class ExchangeLog:
         self.exchanges: list[Exchange] = []
 
     def __call__(self, exchange: Exchange) -> None:
+        # Logged as what the request did, with customers' personal data out of the bodies.
+        from ..observability import operations, redaction
+        exchange.operation = operations.operation_key(self.system, exchange.operation, exchange.method,
+                                                      exchange.url)[:60]
+        exchange.request_body = redaction.redact_text(exchange.request_body, self.system)
+        exchange.response_body = redaction.redact_text(exchange.response_body, self.system)
         self.exchanges.append(exchange)
 
     def flush_to_db(self) -> int | None:
@@ -189,8 +197,9 @@ def throttle_for(integration: Integration) -> Callable[[str], None] | None:
         return None
     from .. import rate_limit
     limiter = rate_limit.limiter_from_app(current_app)
-    limit, window = paced(int(quota[0]), float(quota[1]),
-                          float(current_app.config.get("THROTTLE_MARGIN", THROTTLE_MARGIN_SECONDS)))
+    # The vendor counts a request when it arrives, a little after we grant it: keep a margin.
+    margin = max(float(current_app.config.get("THROTTLE_MARGIN", THROTTLE_MARGIN_SECONDS)), quota[1] * 0.01)
+    limit, window = paced(int(quota[0]), float(quota[1]), margin)
     key = limiter_key(integration)
     wait_at_most = float(current_app.config.get("THROTTLE_WAIT", 20.0))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets as random_tokens
 
 from flask import current_app, session, url_for
-from flask_babel import gettext as _
+from connectors.i18n import N_
 
 from connectors import errors as codes
 from connectors import registry
@@ -59,8 +59,7 @@ def finish(shop_id: int, system: str, args: dict, redirect_uri: str):
         # connection the shop has stays as it is.
         error = ConnectorError(codes.CONSENT_DENIED, detail="The authorization answer did not match this sign-in.")
         outcome = activation.outcome_from_error(system, error)
-        outcome.title = _("This sign-in link was already used or has expired")
-        outcome.hint = _("Your connection is unchanged. To connect again, use the Connect button.")
+        outcome.message = "oauth_link_used"
         return activation.current_integration(shop_id, system), outcome, []
     if args.get("error") or not args.get("code"):
         error = cls.consent_error(args.get("error") or "access_denied", args.get("error_description", ""))
@@ -106,9 +105,9 @@ def choose_account(shop_id: int, system: str, slug: str):
         return integration, activation.outcome_from_error(system, error)
     pending = box().decrypt(blob)
     if slug not in {a[0] for a in pending["accounts"]}:
-        return integration, activation.Outcome(ok=False, code=codes.VALIDATION, title=_("Pick one of the offered accounts"),
-                                               hint=_("Choose the account this shop should issue documents in."),
-                                               fields={"slug": [_("Pick one of the offered values.")]})
+        return integration, activation.Outcome(ok=False, code=codes.VALIDATION, message="pick_account",
+                                               params={"system_key": system},
+                                               fields={"slug": [N_("Pick one of the offered values.")]})
     config = {**pending["config"], "slug": slug}
     token_cache = calls.MemoryTokenCache()
     if pending.get("token"):

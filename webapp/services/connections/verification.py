@@ -1,8 +1,6 @@
 """Re-verifying stored connections (periodically, and on demand from the settings page)."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from connectors.errors import ConnectorError
 
 from ...extensions import db
@@ -20,7 +18,15 @@ def reverify(integration: Integration) -> activation.Outcome:
     integration.verified_as = activation.identity_record(identity)
     integration.verified_at = utcnow()
     db.session.commit()
-    return activation.Outcome(ok=True, title=_("Connected as %(name)s", name=identity.company_name))
+    params = {"name": identity.company_name, "system_key": integration.system}
+    if integration.verified_as.get("blockers"):
+        return activation.Outcome(ok=False, code=activation.BLOCKED, message="blocked_reverified",
+                                  params={**params, "blockers": integration.verified_as["blockers"]},
+                                  identity=integration.verified_as)
+    if integration.status != IntegrationStatus.ACTIVE:
+        # Never "Connected" beside "Disabled": the credentials work, the connection is not in use.
+        return activation.Outcome(ok=True, message="reverified_inactive", params=params)
+    return activation.Outcome(ok=True, message="reverified", params=params)
 
 
 def reverify_all() -> int:

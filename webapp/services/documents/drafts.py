@@ -148,6 +148,11 @@ def party_of(customer: dict[str, Any], remote_id: str = "") -> Party:
                  delivery_address=_address(customer.get("delivery_address")), remote_id=remote_id)
 
 
+def is_b2b(customer: dict[str, Any]) -> bool:
+    return customer.get("type") == "company" and bool(customer.get("vat_id") or customer.get("tax_id")
+                                                      or customer.get("company_id"))
+
+
 # -- specs and drafts ---------------------------------------------------------------------------
 def spec_for(order: Order, kind: str, *, lines: list[dict[str, str]] | None = None,
              taxable_date: date | None = None, options: dict[str, Any] | None = None,
@@ -171,6 +176,8 @@ def spec_for(order: Order, kind: str, *, lines: list[dict[str, str]] | None = No
         "language": options.get("language") or order.language or "",
         "series_id": options.get("series_id", ""),
         "paid": bool(options.get("paid")) and kind == INVOICE,
+        # KSeF takes B2B invoices (and their corrections): a company buyer with a tax id.
+        "send_to_ksef": bool(options.get("send_to_ksef")) and kind != "proforma" and is_b2b(order.customer or {}),
         "taxable_date": taxable_date.isoformat() if taxable_date else "",
         "note": note,
         "options": options,
@@ -195,6 +202,6 @@ def draft_from_spec(spec: dict[str, Any], issue_date: date, *, related_remote_id
                          payment_method=spec.get("payment_method") or "bank_transfer",
                          shipping_method=spec.get("shipping_method", ""), language=spec.get("language", ""),
                          series_id=str(spec.get("series_id") or ""), related_remote_id=related_remote_id,
-                         paid=paid, note=spec.get("note", ""),
+                         paid=paid, note=spec.get("note", ""), send_to_ksef=bool(spec.get("send_to_ksef")),
                          options={k: v for k, v in (spec.get("options") or {}).items()
                                   if k in ("draft", "exchange_rate")})

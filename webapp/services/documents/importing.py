@@ -81,6 +81,8 @@ def apply_remote(document: Document, remote: RemoteDocument) -> None:
     document.total = remote.total
     document.currency = remote.currency or None
     document.snapshot = {**(document.snapshot or {}), **snapshot_of(remote)}
+    document.ksef_status = remote.ksef_status or None
+    document.ksef_number = (remote.ksef_number or "")[:80] or None
 
 
 # -- starting and watching -------------------------------------------------------------------

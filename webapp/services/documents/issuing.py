@@ -13,6 +13,7 @@ Used by the worker, the retry button and the merchant's test invoice alike:
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -31,6 +32,7 @@ from ..observability import audit
 from . import drafts
 from .importing import apply_remote
 
+log = logging.getLogger(__name__)
 # A worker holding a row longer than the lease is presumed dead (DOCUMENT_LEASE_SECONDS, 5 min).
 LEASE = timedelta(minutes=5)
 MAX_AUTOMATIC_ATTEMPTS = 8         # then the merchant decides (retry button)
@@ -165,6 +167,7 @@ def issue(document: Document, *, seconds: float | None = None, throttled: bool =
         return _record_failure(document, error, call.log_id if call else None, interactive=interactive)
     except Exception:
         # Our own failure (a bug, the database): never leave the row "creating" for ever.
+        log.exception("issuing document %s failed", document.id)
         db.session.rollback()
         document = db.session.get(Document, document.id)
         document.state = DocumentState.FAILED

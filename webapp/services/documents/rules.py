@@ -20,7 +20,9 @@ TRIGGERS = ("order_created", "status_changed", "paid", "shipped", "cancelled", "
 EVENT_TRIGGER = {"created": "order_created", "status_changed": "status_changed", "paid": "paid",
                  "shipped": "shipped", "cancelled": "cancelled", "refunded": "refunded"}
 DEFAULT_OPTIONS: dict[str, Any] = {"series_id": "", "paid": False, "send_email": False, "language": "",
-                                   "variable_symbol": "order_number", "archive_pdf": True, "delay_minutes": 0}
+                                   "variable_symbol": "order_number", "archive_pdf": True, "delay_minutes": 0,
+                                   # Poland: B2B invoices go to KSeF when the system is asked to send them.
+                                   "send_to_ksef": True}
 
 
 @dataclass(frozen=True)

@@ -308,29 +308,27 @@ def issue(integration: Integration, order: Order, kind: str) -> tuple[Document, 
         db.session.add(document)
         db.session.commit()
     if document.state == DocumentState.CREATED:
-        return document, Outcome(ok=True, title=_("This test document was issued already"),
-                                 hint=_("Here it is again; nothing new was created."))
+        return document, Outcome(ok=True, message="test_issued_already")
     requested = {"issue_date": today.isoformat(), "taxable_date": today.isoformat(),
                  "due_date": (today + timedelta(days=drafts.DUE_DAYS)).isoformat(), "test_kind": kind}
     document.snapshot = {"requested": requested}
     result = issuing.issue(document, seconds=activation.INTERACTIVE_SECONDS, interactive=True, today=today)
     if result.code == issuing.BUSY:
-        return document, Outcome(ok=False, code="busy", title=_("The test document is being issued"),
-                                 hint=_("Wait a moment and reload this page; the result appears here."))
+        return document, Outcome(ok=False, code="busy", message="test_busy")
     if result.error is not None:
         return document, activation.outcome_from_error(integration.system, result.error, result.log_id)
     audit.record("test_document.issued", order.shop_id, system=integration.system, kind=kind,
                  number=document.number or document.remote_id)
     db.session.commit()
-    pdf_note = ""
+    pdf_pending = False
     if base.CAN_PDF in registry.get(integration.system).capabilities:
         try:
             archiving.pdf_of(document)
         except ConnectorError:
-            pdf_note = " " + _("The PDF is not ready yet; open it in a moment.")
-    return document, Outcome(ok=True, title=_("%(kind)s %(number)s was issued", kind=KIND_LABELS[kind],
-                                              number=document.number or ""),
-                             hint=_("Compare it with the order below.") + pdf_note, log_id=result.log_id)
+            pdf_pending = True
+    return document, Outcome(ok=True, message="test_issued",
+                             params={"kind": kind, "number": document.number or "", "pdf_pending": pdf_pending,
+                                     "system_key": integration.system}, log_id=result.log_id)
 
 
 # -- tidying up -------------------------------------------------------------------------------
@@ -350,13 +348,10 @@ def remove(document: Document) -> Outcome:
     """Tidy up after the test the way accounting rules allow, and say exactly what was done."""
     integration = document.integration
     system = registry.get(integration.system)
-    label = KIND_LABELS.get(document.kind, document.kind)
     name = document.number or document.remote_id
     plan = removal_plan(document)
     if plan == "none":
-        return Outcome(ok=False, title=_("Nothing to remove"),
-                       hint=_("%(system)s does not let us remove this document. Leave it, or cancel it in "
-                              "%(system)s by hand.", system=system.name))
+        return Outcome(ok=False, message="nothing_to_remove", params={"system_key": integration.system})
     delete_error = None
     if plan == "delete":
         try:
@@ -374,17 +369,15 @@ def remove(document: Document) -> Outcome:
                 db.session.commit()
             log_id = call.log_id
         else:
-            return Outcome(ok=True, title=_("%(kind)s %(number)s was deleted in %(system)s",
-                                            kind=label, number=name, system=system.name),
-                           hint=_("Nothing of the test is left in your bookkeeping. The test order stays here, "
-                                  "marked as a test."), log_id=call.log_id)
+            return Outcome(ok=True, message="test_deleted",
+                           params={"kind": document.kind, "number": name, "system_key": integration.system},
+                           log_id=call.log_id)
     if delete_error is not None:
         refused = delete_error.code in REFUSALS and not delete_error.ambiguous
         if not (refused and document.kind == INVOICE and base.CAN_CREDIT_NOTE in system.capabilities):
             outcome = activation.outcome_from_error(integration.system, delete_error, log_id)
-            outcome.title = _("%(system)s did not delete %(number)s", system=system.name, number=name)
-            outcome.hint = (_("Systems allow deleting only some documents, for example a proforma or the last "
-                              "number of a series.") + " " + outcome.hint)
+            outcome.message = "test_not_deleted"
+            outcome.params["number"] = name
             outcome.fields = {}
             return outcome
     return _credit(document, delete_error)
@@ -412,18 +405,15 @@ def _credit(document: Document, delete_error: ConnectorError | None) -> Outcome:
     if result.error is not None:
         return activation.outcome_from_error(integration.system, result.error, result.log_id)
     if result.code == issuing.BUSY:
-        return Outcome(ok=False, code="busy", title=_("The test document is being issued"),
-                       hint=_("Wait a moment and reload this page; the result appears here."))
+        return Outcome(ok=False, code="busy", message="test_busy")
     document.state = DocumentState.CANCELLED
     audit.record("test_document.credited", document.shop_id, system=integration.system,
                  number=document.number, credit_note=credit.number)
     db.session.commit()
-    why = ""
-    if delete_error is not None:
-        why = _("%(system)s did not allow deleting it (accounting rules keep issued invoice numbers).",
-                system=system.name) + " " + activation.outcome_from_error(integration.system, delete_error).hint + " "
-    return Outcome(ok=True, title=_("Credit note %(credit)s cancels the test invoice %(number)s",
-                                    credit=credit.number or credit.remote_id, number=document.number or ""),
-                   hint=why + _("Both stay in %(system)s; together they amount to zero.", system=system.name),
+    return Outcome(ok=True, message="test_credited",
+                   params={"credit": credit.number or credit.remote_id, "number": document.number or "",
+                           "system_key": integration.system,
+                           "delete_code": delete_error.code if delete_error else None,
+                           "delete_hint_key": delete_error.hint_key if delete_error else None},
                    code=delete_error.code if delete_error else None,
                    detail=delete_error.detail if delete_error else "", log_id=result.log_id)

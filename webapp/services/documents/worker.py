@@ -16,13 +16,14 @@ from datetime import timedelta
 
 from connectors import base, registry
 from connectors import errors as codes
-from connectors.documents import CREDIT_NOTE, Payment
+from connectors.documents import CREDIT_NOTE, KSEF_REJECTED, KSEF_SENT, KSEF_WAITING, Payment
 from connectors.errors import ConnectorError
 
 from ...extensions import db
 from ...models import Document, DocumentState, Integration, IntegrationStatus, PostStep, utcnow
 from ..connections import calls
 from . import archiving, issuing
+from .importing import apply_remote
 
 WAIT_FOR_RELATED = timedelta(seconds=30)
 SWEEP_BATCH = 500
@@ -81,10 +82,17 @@ def _schedule(document: Document) -> None:
 
 
 # -- after creation ----------------------------------------------------------------------------
+KSEF_OPEN = (KSEF_WAITING, KSEF_SENT)   # not final yet: the worker asks again
+
+
 def finish(document: Document) -> None:
-    """Mark paid, archive the PDF, e-mail: each once, each recorded; failures wait for the sweep."""
+    """Mark paid, archive the PDF, e-mail: each once, each recorded; failures wait for the sweep.
+    A document on its way through KSeF is asked about until its state is final, and its e-mail
+    waits for the KSeF number (the customer gets the invoice the law knows)."""
     cls = registry.get(document.integration.system)
     spec = document.spec or {}
+    if document.ksef_status in KSEF_OPEN:
+        refresh(document)
     if (spec.get("paid") and document.paid_state != PostStep.DONE and document.status != "paid"
             and cls is not None and base.CAN_MARK_PAID in cls.capabilities and document.kind != CREDIT_NOTE):
         _step(document, "paid_state", lambda call: call.connector.mark_paid(
@@ -98,11 +106,40 @@ def finish(document: Document) -> None:
             document.archive_state = PostStep.PENDING if error.is_retryable else PostStep.FAILED
             db.session.commit()
     if document.email_state == PostStep.PENDING and document.email_to and cls is not None \
-            and base.CAN_EMAIL in cls.capabilities:
+            and base.CAN_EMAIL in cls.capabilities and document.ksef_status not in KSEF_OPEN:
         def send(call: calls.ConnectorCall) -> None:
             call.connector.send_email(document.remote_id or "", document.email_to or "", kind=document.kind)
             document.emailed_at = utcnow()
         _step(document, "email_state", send)
+
+
+def refresh(document: Document) -> bool:
+    """Ask the system for the document as it is now (KSeF state, number, payment status)."""
+    try:
+        with calls.connector_session(document.integration, throttled=True, document_id=document.id,
+                                     order_id=document.order_id) as call:
+            remote = call.connector.get_document(document.remote_id or "", kind=document.kind)
+            apply_remote(document, remote)
+    except ConnectorError:
+        return False
+    return True
+
+
+def resend_to_ksef(document: Document) -> bool:
+    """After the merchant fixed what KSeF rejected: send the same invoice again (never a second
+    invoice), where the system can; else just ask for its state again."""
+    if document.state != DocumentState.CREATED or document.ksef_status != KSEF_REJECTED:
+        return False
+    try:
+        with calls.connector_session(document.integration, document_id=document.id,
+                                     order_id=document.order_id) as call:
+            send = getattr(call.connector, "send_to_ksef", None)
+            remote = send(document.remote_id or "", document.kind) if callable(send) else \
+                call.connector.get_document(document.remote_id or "", kind=document.kind)
+            apply_remote(document, remote)
+    except ConnectorError:
+        return False
+    return True
 
 
 def _paid_on(document: Document):
@@ -147,7 +184,7 @@ def sweep(now=None) -> dict[str, int]:
         .where(Document.state == DocumentState.CREATED, Document.is_test.is_(False),
                Integration.status == IntegrationStatus.ACTIVE,
                db.or_(Document.archive_state == PostStep.PENDING, Document.email_state == PostStep.PENDING,
-                      Document.paid_state == PostStep.PENDING),
+                      Document.paid_state == PostStep.PENDING, Document.ksef_status.in_(KSEF_OPEN)),
                Document.updated_at <= now - FRESH)
         .order_by(Document.id).limit(SWEEP_BATCH)))
     waiting = _queued_documents()

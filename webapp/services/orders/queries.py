@@ -27,15 +27,16 @@ class OrderFilters:
     documents: str = ""
     date_from: date | None = None
     date_to: date | None = None
+    tests: bool = False   # test orders are kept apart: shown only when asked for
 
     @property
     def active(self) -> bool:
-        return bool(self.status or self.documents or self.date_from or self.date_to)
+        return bool(self.status or self.documents or self.date_from or self.date_to or self.tests)
 
     def as_args(self) -> dict[str, str]:
         args = {"status": self.status, "documents": self.documents,
                 "from": self.date_from.isoformat() if self.date_from else "",
-                "to": self.date_to.isoformat() if self.date_to else ""}
+                "to": self.date_to.isoformat() if self.date_to else "", "tests": "1" if self.tests else ""}
         return {k: v for k, v in args.items() if v}
 
 
@@ -52,7 +53,8 @@ def parse_filters(args) -> OrderFilters:
     documents = args.get("documents", "")
     return OrderFilters(status=status if status in OrderStatus.ALL else "",
                         documents=documents if documents in DOCUMENT_FILTERS else "",
-                        date_from=_day(args.get("from")), date_to=_day(args.get("to")))
+                        date_from=_day(args.get("from")), date_to=_day(args.get("to")),
+                        tests=args.get("tests") == "1")
 
 
 @dataclass
@@ -91,7 +93,7 @@ def _document_condition(shop_id: int, wanted: str):
 
 def list_orders(shop_id: int, filters: OrderFilters, page: int = 1, per_page: int = PAGE_SIZE) -> OrderPage:
     """One page of the shop's orders, newest first, with each order's documents state."""
-    query = db.select(Order).where(Order.shop_id == shop_id)
+    query = db.select(Order).where(Order.shop_id == shop_id, Order.is_test.is_(filters.tests))
     if filters.status:
         query = query.where(Order.status == filters.status)
     if filters.documents:

@@ -1,0 +1,231 @@
+"""Sync verification, orders without their documents and payments flowing back, against each
+seed system's sandbox over real HTTP. Mismatches are planted through the vendor's documented API
+(delete, mark paid, both through our connector) or on our side of the comparison."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from webapp.extensions import db
+from webapp.models import Document, Job, OrderEvent
+from webapp.services.connections import calls
+from webapp.services.documents import missing, rules, sync
+from webapp.services.orders.totals import balance_due
+
+from .conftest import login
+from .test_documents_engine import documents_of, engine, event, make_order, market_of  # noqa: F401
+
+SEED = ["superfaktura", "fakturoid", "idoklad"]
+
+
+def _connector(integration):
+    return calls.for_integration(integration)[0]
+
+
+def _order(engine, system, number, payment="cod"):
+    country, currency = market_of(system)
+    return make_order(engine.shop_id, number=number, payment=payment, country=country, currency=currency)
+
+
+def _issued_invoice(engine, system, number):
+    """An order paid on delivery: shipped -> invoice issued, the order still unpaid."""
+    order = _order(engine, system, number)
+    event(order, "created")
+    event(order, "shipped")
+    invoice = [d for d in documents_of(order) if d.kind == "invoice"][0]
+    assert invoice.state == "created", (invoice.last_error_code, invoice.last_error_detail)
+    return order, invoice
+
+
+def _codes(job: Job) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = {}
+    for row in job.result["mismatches"]:
+        found.setdefault(row["document_id"], set()).add(row["code"])
+    return found
+
+
+@pytest.mark.parametrize("system", SEED)
+def test_sync_check_finds_each_planted_mismatch_with_its_reason(app, engine, owner_client, system):
+    engine.connect(system)
+    integration = engine.integration
+    _, clean = _issued_invoice(engine, system, "2026-000501")
+    _, deleted = _issued_invoice(engine, system, "2026-000502")
+    paid_order, paid = _issued_invoice(engine, system, "2026-000503")
+    _, edited = _issued_invoice(engine, system, "2026-000504")
+    connector = _connector(integration)
+    connector.delete_document(deleted.remote_id, kind="invoice")               # deleted in the system
+    from connectors.documents import Payment
+    from datetime import date
+    connector.mark_paid(paid.remote_id, Payment(amount=paid.total, paid_on=date.today(),
+                                                currency=paid.currency), kind="invoice")   # paid there
+    # Our side differs from the system's: a number, a cent on one line, a currency, the dates.
+    edited.number = "OURS-1"
+    spec = dict(edited.spec)
+    spec["lines"] = [dict(spec["lines"][0], unit_price=str(Decimal(spec["lines"][0]["unit_price"]) + Decimal("0.01")))
+                     ] + spec["lines"][1:]
+    spec["currency"] = "USD"
+    edited.spec = spec
+    edited.snapshot = dict(edited.snapshot or {}, issue_date="2020-01-01")
+    db.session.commit()
+    assert balance_due(paid_order) > 0
+
+    response = owner_client.post("/documents/sync", data={"from": "2020-01-01", "to": "2099-12-31"})
+    assert response.status_code == 303
+    job = db.session.scalars(db.select(Job).where(Job.kind == "sync").order_by(Job.id.desc())).first()
+    db.session.refresh(job)
+    assert job.state == "done", (job.error_code, job.error_detail)
+    codes = _codes(job)
+    assert clean.id not in codes
+    assert codes[deleted.id] == {sync.MISSING_REMOTE}
+    assert codes[paid.id] == {sync.PAID_REMOTE}
+    assert {sync.NUMBER, sync.VAT_ROUNDING, sync.CURRENCY, sync.ISSUE_DATE} <= codes[edited.id]
+    # Paid in the system: the order is paid here now, recorded once with its reference.
+    db.session.expire_all()
+    assert balance_due(paid_order) == 0
+    refs = db.session.scalars(db.select(OrderEvent.reference).where(OrderEvent.order_id == paid_order.id,
+                                                                    OrderEvent.type == "paid")).all()
+    assert refs == [f"sync:{paid.id}"]
+    # The page words each reason.
+    page = owner_client.get(f"/documents/sync/{job.id}").get_data(as_text=True)
+    assert "rounding difference" in page and "deleted in" in page and "unpaid here" in page
+    assert f"/documents/{deleted.id}/reissue" in page
+
+
+def test_rounding_difference_is_worded_per_vat_rate(app, engine, owner_client):
+    engine.connect("superfaktura")
+    _, invoice = _issued_invoice(engine, "superfaktura", "2026-000601")
+    remote = _connector(engine.integration).get_document(invoice.remote_id, kind="invoice")
+    remote.vat[0].vat += Decimal("0.01")
+    found = sync.compare(invoice, remote, order_paid=False)
+    assert [(m.code, m.params["rate"], m.params["difference"]) for m in found] == [
+        (sync.VAT_ROUNDING, "23", "0.01")]
+    from webapp.documents.sync_wording import mismatch_text
+    with app.test_request_context():
+        assert mismatch_text({"code": found[0].code, "params": found[0].params, "kind": "invoice"},
+                             "superfaktura") == "VAT 23 %: 0.01 rounding difference"
+
+
+def test_reissue_after_remote_deletion_asks_first_and_creates_one_new_document(app, engine, owner_client):
+    engine.connect("fakturoid")
+    order, invoice = _issued_invoice(engine, "fakturoid", "2026-000701")
+    _connector(engine.integration).delete_document(invoice.remote_id, kind="invoice")
+    confirm = owner_client.get(f"/documents/{invoice.id}/reissue")
+    assert confirm.status_code == 200 and "deleted in your accounting system" in confirm.get_data(as_text=True)
+    assert len(documents_of(order)) == 1   # asking issues nothing
+    owner_client.post(f"/documents/{invoice.id}/reissue")
+    owner_client.post(f"/documents/{invoice.id}/reissue")   # a double submit
+    docs = documents_of(order)
+    assert [(d.state, d.idempotency_key) for d in docs] == [
+        ("deleted", invoice.idempotency_key), ("created", f"{invoice.idempotency_key}-r1")]
+
+
+def test_reissue_refuses_a_document_that_still_exists(app, engine, owner_client):
+    engine.connect("superfaktura")
+    order, invoice = _issued_invoice(engine, "superfaktura", "2026-000702")
+    owner_client.post(f"/documents/{invoice.id}/reissue")
+    assert [d.state for d in documents_of(order)] == ["created"]
+
+
+def test_daily_check_finds_a_lost_invoice_and_one_action_issues_it_exactly_once(app, engine, owner_client):
+    client = engine.connect("superfaktura")
+    integration = engine.integration
+    order = _order(engine, "superfaktura", "2026-000801", payment="card")
+    event(order, "created")
+    integration.current = False          # an outage: the paid event planned nothing
+    db.session.commit()
+    event(order, "paid", amount=str(balance_due(order)))
+    integration.current = True
+    # All of this happened hours ago (the integration and its rules were there before).
+    for row in [integration, *rules.rules_of(integration), *order.events]:
+        row.created_at -= timedelta(hours=3)
+    integration.activated_at = integration.created_at
+    db.session.commit()
+    assert documents_of(order) == []
+
+    missing.daily_check()
+    assert missing.latest_count(engine.shop_id) == 1
+    page = owner_client.get("/documents/missing").get_data(as_text=True)
+    assert "2026-000801" in page and "was never created" in page
+    before = len(client.documents())
+    owner_client.post(f"/documents/missing/{order.id}/issue")
+    owner_client.post(f"/documents/missing/{order.id}/issue")
+    docs = documents_of(order)
+    assert [(d.kind, d.state) for d in docs] == [("invoice", "created")]
+    assert len(client.documents()) == before + 1
+    assert missing.find(engine.shop_id) == []
+
+
+def test_orders_with_their_documents_are_not_listed(app, engine, owner_client):
+    engine.connect("superfaktura")
+    order = _order(engine, "superfaktura", "2026-000802", payment="card")
+    event(order, "created")
+    event(order, "paid", amount=str(balance_due(order)))
+    for row in [engine.integration, *rules.rules_of(engine.integration), *order.events]:
+        row.created_at -= timedelta(hours=3)
+    engine.integration.activated_at = engine.integration.created_at
+    db.session.commit()
+    assert missing.find(engine.shop_id) == []
+
+
+def _webhook(owner_client, integration, payload, secret=None):
+    headers = {"Authorization": secret if secret is not None else sync.webhook_secret(integration),
+               "Idempotency-Key": "abc"}
+    return owner_client.post(f"/webhooks/fakturoid/{integration.id}", json=payload, headers=headers)
+
+
+def test_fakturoid_payment_webhook_is_authenticated_and_marks_the_order_paid_once(app, engine, owner_client):
+    engine.connect("fakturoid")
+    integration = engine.integration
+    order, invoice = _issued_invoice(engine, "fakturoid", "2026-000901")
+    payload = {"event_name": "invoice_paid", "body": {"id": int(invoice.remote_id)}}
+    assert _webhook(owner_client, integration, payload, secret="wrong").status_code == 401
+    assert _webhook(owner_client, integration, payload, secret="").status_code == 401
+    # Authentic but the invoice is not paid in Fakturoid: the payload alone changes nothing.
+    assert _webhook(owner_client, integration, payload).status_code == 202
+    db.session.expire_all()
+    assert balance_due(order) > 0
+    from connectors.documents import Payment
+    from datetime import date
+    _connector(integration).mark_paid(invoice.remote_id, Payment(amount=invoice.total, paid_on=date.today()),
+                                      kind="invoice")
+    assert _webhook(owner_client, integration, payload).status_code == 202
+    assert _webhook(owner_client, integration, payload).status_code == 202   # repeated delivery
+    db.session.expire_all()
+    assert balance_due(order) == 0
+    paid = db.session.scalars(db.select(OrderEvent).where(OrderEvent.order_id == order.id,
+                                                          OrderEvent.type == "paid")).all()
+    assert [e.reference for e in paid] == [f"sync:{invoice.id}"]
+
+
+def test_webhook_of_another_system_or_bad_json_gets_a_clear_answer(app, engine, owner_client):
+    engine.connect("superfaktura")
+    integration = engine.integration
+    assert _webhook(owner_client, integration, {"event_name": "invoice_paid"}).status_code == 401
+    response = owner_client.post("/webhooks/fakturoid/999999", data="x")
+    assert response.status_code == 401
+
+
+def test_sync_pages_of_another_shop_are_not_found(app, engine, owner_client, make_user):
+    engine.connect("superfaktura")
+    _, invoice = _issued_invoice(engine, "superfaktura", "2026-001001")
+    owner_client.post("/documents/sync", data={"from": "2020-01-01", "to": "2099-12-31"})
+    job = db.session.scalars(db.select(Job).where(Job.kind == "sync")).first()
+    other = make_user("other@example.com", shop_name="Other")
+    from webapp.models import Order
+    order_id = db.session.scalars(db.select(Order.id)).first()
+    stranger = app.test_client()
+    from flask import g
+
+    def as_stranger(method, url):
+        g.pop("_login_user", None)   # the engine fixture's app context outlives requests
+        return getattr(stranger, method)(url)
+
+    g.pop("_login_user", None)
+    login(stranger, other.email)
+    assert as_stranger("get", "/documents/sync").status_code in (200, 302)
+    assert as_stranger("get", f"/documents/sync/{job.id}").status_code == 404
+    assert as_stranger("post", f"/documents/{invoice.id}/resync").status_code == 404
+    assert as_stranger("get", f"/documents/{invoice.id}/reissue").status_code == 404
+    assert as_stranger("post", f"/documents/missing/{order_id}/issue").status_code == 404
