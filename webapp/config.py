@@ -73,7 +73,10 @@ def huey_settings(env) -> dict[str, object]:
     """The queue's settings, shared by `Config` and the consumer (which reads them at import)."""
     return {"REDIS_URL": env.get("REDIS_URL", ""),
             "HUEY_SQLITE_PATH": env.get("HUEY_SQLITE_PATH") or str(INSTANCE / "huey.sqlite3"),
-            "HUEY_IMMEDIATE": _truthy(env.get("HUEY_IMMEDIATE"))}
+            "HUEY_IMMEDIATE": _truthy(env.get("HUEY_IMMEDIATE")),
+            # Names this app's keys in a shared Redis (Huey's queue, the rate limiter), so a second
+            # installation, the benchmark or a test run beside it never reads its queue.
+            "REDIS_NAMESPACE": env.get("REDIS_NAMESPACE") or "fynode"}
 
 
 def _count(value: str | None) -> int:
@@ -158,6 +161,13 @@ class Config:
         # Seconds a background job's heartbeat may be silent before its worker counts as lost and
         # the job is restarted (the import beats at least once a page).
         self.JOB_HEARTBEAT_TIMEOUT = float(env.get("JOB_HEARTBEAT_TIMEOUT") or 60)
+        # How much longer than the vendor's window ours is (the vendor counts arrivals, a little later).
+        self.THROTTLE_MARGIN = float(env.get("THROTTLE_MARGIN") or 0.5)
+        # The documents engine: a worker holding a document longer than the lease is presumed dead
+        # and the sweep takes it back; passing failures wait this long first, doubling each time
+        # (a lost answer at least twice as long). Drills shorten both.
+        self.DOCUMENT_LEASE_SECONDS = float(env.get("DOCUMENT_LEASE_SECONDS") or 300)
+        self.DOCUMENT_BACKOFF_SECONDS = float(env.get("DOCUMENT_BACKOFF_SECONDS") or 30)
         # PDF archive: local folder instance/archive unless s3://bucket/prefix; kept 10 years.
         self.ARCHIVE_URL = env.get("ARCHIVE_URL", "")
         self.ARCHIVE_S3_ENDPOINT_URL = env.get("ARCHIVE_S3_ENDPOINT_URL", "")

@@ -26,6 +26,7 @@ _app: Flask | None = None
 
 def configure_huey(config: Mapping[str, Any]) -> None:
     """Point the queue at the storage the configuration names (Redis, else a SQLite file)."""
+    huey.name = str(config.get("REDIS_NAMESPACE") or "fynode")
     if config.get("REDIS_URL"):
         huey.storage_class = RedisStorage
         huey.storage_kwargs = {"url": config["REDIS_URL"]}

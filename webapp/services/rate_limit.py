@@ -307,7 +307,8 @@ def limiter_from_app(app: Flask) -> RateLimiter:
     redis_url = app.config.get("REDIS_URL")
     limiter: RateLimiter
     if redis_url:
-        limiter = RedisRateLimiter.from_url(redis_url, prefix=app.config.get("RATE_LIMIT_PREFIX") or REDIS_PREFIX)
+        prefix = app.config.get("RATE_LIMIT_PREFIX") or f"{app.config.get('REDIS_NAMESPACE') or 'fynode'}:rl:"
+        limiter = RedisRateLimiter.from_url(redis_url, prefix=prefix)
     else:
         limiter = DatabaseRateLimiter(app.config["SQLALCHEMY_DATABASE_URI"])
     app.extensions[_EXTENSION] = (os.getpid(), limiter)

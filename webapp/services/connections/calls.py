@@ -9,6 +9,7 @@ the worker and the CLI use it alike; services never repeat that ceremony.
 """
 from __future__ import annotations
 
+import math
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -157,26 +158,61 @@ def limiter_key(integration: Integration) -> str:
     return f"integration:{integration.id}"
 
 
+# Our limiter counts a request when it grants the slot; the vendor when the request arrives, a
+# little later and with jitter. Every window we keep is this much longer than the vendor's, so
+# requests granted at the edges of our window never meet in one of the vendor's.
+THROTTLE_MARGIN_SECONDS = 0.5
+# Windows up to this long (per-minute quotas) are kept as several shorter windows, each with its
+# share of the limit: a backlog then flows at an even pace instead of spending the whole quota in
+# a burst and leaving every worker waiting for the window to roll over. Longer windows (daily
+# quotas) are kept whole, so a merchant's backlog goes out at once.
+PACED_WINDOW_SECONDS = 300.0
+PACE_SECONDS = 2.0
+OWN_THROTTLE = "our share of the quota is used up"
+
+
+def paced(limit: int, window: float, margin: float = THROTTLE_MARGIN_SECONDS) -> tuple[int, float]:
+    """The (limit, window) our limiter keeps for a vendor's quota of `limit` per `window` s.
+
+    Any span of `window` seconds at the vendor is a span of at most `window + margin` of our
+    grant times; split into n parts of `(window + margin) / n` with `limit // n` slots each, it
+    holds at most `limit` grants. Parts are about PACE_SECONDS long."""
+    if window > PACED_WINDOW_SECONDS:
+        return limit, window + margin
+    per_part = max(1, math.ceil(limit * PACE_SECONDS / window))
+    parts = max(1, limit // per_part)
+    return per_part, (window + margin) / parts
+
+
+def is_own_throttle(error: ConnectorError) -> bool:
+    """Our limiter refused before anything was sent (not the vendor's 429)."""
+    return error.code == codes.RATE_LIMITED and OWN_THROTTLE in (error.detail or "")
+
+
 def throttle_for(integration: Integration) -> Callable[[str], None] | None:
     """Before each request: wait for a slot of the quota (at most THROTTLE_WAIT seconds), else
-    raise rate_limited with the time a slot frees, so the worker reschedules instead of waiting."""
+    raise rate_limited with the time the slot frees, so the worker reschedules instead of waiting."""
     quota = rate_limit_for(integration.system)
     if not quota or not current_app.config.get("RATE_LIMITING", True):
         return None
     from .. import rate_limit
     limiter = rate_limit.limiter_from_app(current_app)
-    limit, window = quota
     # The vendor counts a request when it arrives, a little after we grant it: keep a margin.
-    window = window + max(1.0, window * 0.01)
+    margin = max(float(current_app.config.get("THROTTLE_MARGIN", THROTTLE_MARGIN_SECONDS)), quota[1] * 0.01)
+    limit, window = paced(int(quota[0]), float(quota[1]), margin)
     key = limiter_key(integration)
     wait_at_most = float(current_app.config.get("THROTTLE_WAIT", 20.0))
 
     def throttle(operation: str) -> None:
-        if limiter.wait_for_slot(key, limit, window, deadline=time.monotonic() + wait_at_most):
-            return
-        retry_in = min(wait_at_most, window)
-        raise ConnectorError(codes.RATE_LIMITED, detail=f"our share of the quota is used up ({operation})",
-                             retry_at=datetime.now().astimezone() + timedelta(seconds=retry_in))
+        deadline = time.monotonic() + wait_at_most
+        while True:
+            wait = limiter.acquire(key, limit, window)
+            if wait == 0.0:
+                return
+            if time.monotonic() + wait > deadline:
+                raise ConnectorError(codes.RATE_LIMITED, detail=f"{OWN_THROTTLE} ({operation})",
+                                     retry_at=datetime.now().astimezone() + timedelta(seconds=wait))
+            time.sleep(wait)
     return throttle
 
 
@@ -185,7 +221,7 @@ def _penalize(integration: Integration, error: ConnectorError) -> None:
     if (error.code != codes.RATE_LIMITED or error.retry_at is None or not rate_limit_for(integration.system)
             or not current_app.config.get("RATE_LIMITING", True)):
         return
-    if "our share of the quota" in (error.detail or ""):
+    if is_own_throttle(error):
         return  # our own throttle: nothing was sent
     from .. import rate_limit
     rate_limit.limiter_from_app(current_app).penalize(limiter_key(integration), error.retry_at)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from flask import current_app
+
 from connectors import errors as codes
 from connectors import registry
 from connectors.documents import RemoteDocument
@@ -31,12 +33,13 @@ from . import drafts
 from .importing import apply_remote
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=5)       # a worker holding a row longer than this is presumed dead
+# A worker holding a row longer than the lease is presumed dead (DOCUMENT_LEASE_SECONDS, 5 min).
+LEASE = timedelta(minutes=5)
 MAX_AUTOMATIC_ATTEMPTS = 8         # then the merchant decides (retry button)
-# Backoff for passing failures: 30 s, 1, 2, 4, 8, 16 min... An ambiguous failure waits at least
-# a minute, so a create still being processed by the system lands before we look it up.
+# Backoff for passing failures: 30 s, 1, 2, 4, 8, 16 min... (DOCUMENT_BACKOFF_SECONDS is the
+# first step). An ambiguous failure waits at least twice the first step, so a create still
+# being processed by the system lands before we look it up.
 FIRST_BACKOFF = timedelta(seconds=30)
-AMBIGUOUS_BACKOFF = timedelta(seconds=60)
 INTERNAL = "internal_error"        # our own bug: shown as such, never as the system's fault
 
 # Result codes (views turn them into words).
@@ -62,8 +65,18 @@ class IssueResult:
         return self.code in (CREATED, ALREADY)
 
 
-def claim(document: Document, *, lease: timedelta = LEASE) -> bool:
+def lease_length() -> timedelta:
+    return timedelta(seconds=float(current_app.config.get("DOCUMENT_LEASE_SECONDS") or LEASE.total_seconds()))
+
+
+def first_backoff() -> timedelta:
+    return timedelta(seconds=float(current_app.config.get("DOCUMENT_BACKOFF_SECONDS")
+                                   or FIRST_BACKOFF.total_seconds()))
+
+
+def claim(document: Document, *, lease: timedelta | None = None) -> bool:
     """Compare-and-set to CREATING. True: this caller owns the row until the lease ends."""
+    lease = lease or lease_length()
     now = utcnow()
     claimed = db.session.execute(
         db.update(Document).where(
@@ -139,12 +152,15 @@ def issue(document: Document, *, seconds: float | None = None, throttled: bool =
                             raise
                     elif link is not None and error.code == codes.VALIDATION:
                         # The customer record we remembered may be gone in the system: forget it
-                        # and ask once more with the customer's details.
+                        # and ask once more with the customer's details (unless the refusal came
+                        # from a later step of a create that did land).
                         db.session.delete(link)
                         draft.customer.remote_id = ""
-                        remote = call.connector.create_document(draft, key)
+                        remote = _look_up_after(call, key, draft) or call.connector.create_document(draft, key)
                     else:
-                        document.needs_lookup = False  # a definite refusal: nothing was created
+                        # `needs_lookup` stays set: a create can take several requests (Fakturoid
+                        # records the payment of a paid invoice after creating it), so a refusal
+                        # does not prove that nothing was created. The next attempt looks first.
                         raise
             _record_success(document, remote)
     except ConnectorError as error:
@@ -194,15 +210,20 @@ def backoff(attempts: int, error: ConnectorError) -> datetime:
         if reset.tzinfo is not None:
             reset = reset.astimezone(timezone.utc).replace(tzinfo=None)
         return max(reset, now + timedelta(seconds=1))
-    delay = FIRST_BACKOFF * (2 ** max(attempts - 1, 0))
+    first = first_backoff()
+    delay = first * (2 ** max(attempts - 1, 0))
     if error.ambiguous:
-        delay = max(delay, AMBIGUOUS_BACKOFF)
+        delay = max(delay, 2 * first)
     return now + min(delay, timedelta(hours=2))
 
 
 def _record_failure(document: Document, error: ConnectorError, log_id: int | None, *,
                     interactive: bool) -> IssueResult:
     document.claimed_until = None
+    if calls.is_own_throttle(error) and document.attempts > 0:
+        # Our share of the quota was used up before anything was sent: the document waits its
+        # turn, and a long backlog must not use up its automatic attempts by waiting.
+        document.attempts -= 1
     document.last_error_code = error.code
     document.last_error_detail = (error.detail or "")[:2000]
     document.last_error_hint_key = error.hint_key

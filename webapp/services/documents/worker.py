@@ -168,7 +168,8 @@ def sweep(now=None) -> dict[str, int]:
     reclaimed = db.session.execute(
         db.update(Document).where(Document.state == DocumentState.CREATING, Document.claimed_until < now,
                                   Document.is_test.is_(False))
-        .values(state=DocumentState.PENDING, claimed_until=None, needs_lookup=True, next_attempt_at=None)
+        # Due at once (however fresh the row): its task died with the worker.
+        .values(state=DocumentState.PENDING, claimed_until=None, needs_lookup=True, next_attempt_at=now)
         .execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     due = list(db.session.scalars(
@@ -186,6 +187,9 @@ def sweep(now=None) -> dict[str, int]:
                       Document.paid_state == PostStep.PENDING, Document.ksef_status.in_(KSEF_OPEN)),
                Document.updated_at <= now - FRESH)
         .order_by(Document.id).limit(SWEEP_BATCH)))
+    waiting = _queued_documents()
+    due = [d for d in due if d not in waiting]
+    unfinished = [d for d in unfinished if d not in waiting]
     if due:
         # Due now (by the sweep's clock): the task must not wait for the old time again.
         db.session.execute(db.update(Document).where(Document.id.in_(due)).values(next_attempt_at=None)
@@ -195,6 +199,25 @@ def sweep(now=None) -> dict[str, int]:
     for document_id in due + unfinished:
         process_document(document_id)
     return {"reclaimed": reclaimed, "queued": len(due), "finishing": len(unfinished)}
+
+
+QUEUE_READ_LIMIT = 20 * SWEEP_BATCH
+
+
+def _queued_documents() -> set[int]:
+    """Documents whose task is still in the queue or scheduled: a long backlog is not lost, and
+    re-queueing it every minute (once per consumer) would only make every worker read each row
+    twice. Past QUEUE_READ_LIMIT tasks the queue is not read and nothing is skipped."""
+    from ...tasks import huey, process_document
+    if huey.immediate:
+        return set()
+    try:
+        if huey.pending_count() + huey.scheduled_count() > QUEUE_READ_LIMIT:
+            return set()
+        tasks = huey.pending() + huey.scheduled()
+    except Exception:  # the queue unreadable: better a repeated task than a lost one
+        return set()
+    return {int(task.args[0]) for task in tasks if task.name == process_document.task_class.__name__ and task.args}
 
 
 def retry(document: Document) -> bool:

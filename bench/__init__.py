@@ -1,0 +1,1 @@
+"""Benchmarks and the process harness shared with the reliability drills."""
