@@ -1,4 +1,6 @@
 """Extensions created once here and bound to the app in `create_app`."""
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -13,6 +15,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# `db.Model` is built at runtime, so mypy cannot use it as a base class; models
+# subclass `Model`, which is `db.Model` at runtime and `Base` for the type checker.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
