@@ -218,7 +218,7 @@ def switch(system: str):
         return redirect(target, 303)
     activation.switch_to(integration)
     flash(_("%(system)s is now your shop's accounting system. Confirm its document rules so that orders "
-            "turn into documents there.", system=registry.get(system).name), "info")
+            "turn into documents there.", system=registry.require(system).name), "info")
     return redirect(url_for(".settings", system=system), 303)
 
 

@@ -80,7 +80,7 @@ def _job_context(job: Job) -> dict:
     lost = importing.is_stale(job) or importing.restarting(job)
     return {"job": job, "integration": integration, "outcome": outcome, "lost": lost,
             "stale": importing.is_stale(job), "max_pages": importing.MAX_PAGES,
-            "can_pdf": base.CAN_PDF in registry.get(integration.system).capabilities}
+            "can_pdf": base.CAN_PDF in registry.require(integration.system).capabilities}
 
 
 @bp.get("/jobs/<int:job_id>")
@@ -184,7 +184,7 @@ def issue_test_invoice():
 
 
 def _document_context(document: Document, outcome=None) -> dict:
-    system = registry.get(document.integration.system)
+    system = registry.require(document.integration.system)
     return {"document": document, "order": document.order, "outcome": outcome, "system": system,
             "comparison": trial_invoice.comparison_for(document),
             "removal": trial_invoice.removal_plan(document),

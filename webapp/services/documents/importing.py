@@ -24,6 +24,7 @@ from connectors.errors import REMOTE_ERROR, ConnectorError
 from ...extensions import db
 from ...models import Document, DocumentState, Integration, Job, JobState, Order, utcnow
 from ..connections import calls
+from webapp.models.types import changed_rows
 
 IMPORT = "import"
 MAX_PAGES = 20                      # a first look at recent documents, not an archive copy
@@ -139,9 +140,9 @@ def recover(job: Job, now=None) -> str | None:
     else:
         values = {"state": JobState.QUEUED, "updated_at": now,
                   "result": {**(job.result or {}), "attempt": attempt + 1, "restarted_at": now.isoformat()}}
-    taken = db.session.execute(
+    taken = changed_rows(db.session.execute(
         db.update(Job).where(Job.id == job.id, Job.state == job.state, Job.updated_at == job.updated_at)
-        .values(**values).execution_options(synchronize_session=False)).rowcount
+        .values(**values).execution_options(synchronize_session=False)))
     db.session.commit()
     db.session.refresh(job)
     if taken != 1:
@@ -210,10 +211,10 @@ def start_import(integration: Integration) -> Job:
 
 
 def _claim(job_id: int) -> bool:
-    claimed = db.session.execute(
+    claimed = changed_rows(db.session.execute(
         db.update(Job).where(Job.id == job_id, Job.state == JobState.QUEUED)
         .values(state=JobState.RUNNING, updated_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     db.session.commit()
     return claimed == 1
 

@@ -29,6 +29,7 @@ from ..connections import calls
 from ..observability import audit
 from . import drafts
 from .importing import apply_remote
+from webapp.models.types import changed_rows
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)       # a worker holding a row longer than this is presumed dead
@@ -65,7 +66,7 @@ class IssueResult:
 def claim(document: Document, *, lease: timedelta = LEASE) -> bool:
     """Compare-and-set to CREATING. True: this caller owns the row until the lease ends."""
     now = utcnow()
-    claimed = db.session.execute(
+    claimed = changed_rows(db.session.execute(
         db.update(Document).where(
             Document.id == document.id,
             db.or_(Document.state.in_((DocumentState.PENDING, DocumentState.FAILED)),
@@ -73,7 +74,7 @@ def claim(document: Document, *, lease: timedelta = LEASE) -> bool:
                            db.or_(Document.claimed_until.is_(None), Document.claimed_until < now))))
         .values(state=DocumentState.CREATING, claimed_until=now + lease, updated_at=now,
                 attempts=Document.attempts + 1)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     db.session.commit()
     db.session.refresh(document)
     return claimed == 1
@@ -231,12 +232,12 @@ def _record_failure(document: Document, error: ConnectorError, log_id: int | Non
 def reopen(document: Document) -> bool:
     """The retry button: a failed document goes back to the queue (its key is unchanged, so a
     document that did get created meanwhile is found, not created twice)."""
-    changed = db.session.execute(
+    changed = changed_rows(db.session.execute(
         db.update(Document).where(Document.id == document.id, Document.state == DocumentState.FAILED)
         .values(state=DocumentState.PENDING, next_attempt_at=None, attempts=0, updated_at=utcnow(),
                 # An internal failure may have happened after the create was sent.
                 needs_lookup=db.or_(Document.needs_lookup, Document.last_error_code == INTERNAL))
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     db.session.commit()
     db.session.refresh(document)
     return changed == 1

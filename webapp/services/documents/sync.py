@@ -28,6 +28,7 @@ from ...models import (Document, DocumentState, EventType, Integration, Integrat
                        OrderEvent, utcnow)
 from ..connections import calls
 from . import drafts, importing
+from webapp.models.types import changed_rows
 
 SYNC = "sync"
 ROUNDING = Decimal("0.05")     # a per-rate difference up to this is a rounding difference
@@ -224,9 +225,9 @@ def start_check(integration: Integration, *, period: tuple[date, date] | None = 
 
 def run_check(job_id: int) -> None:
     """The worker's part: fetch each document from the system and compare it with ours."""
-    claimed = db.session.execute(
+    claimed = changed_rows(db.session.execute(
         db.update(Job).where(Job.id == job_id, Job.state == JobState.QUEUED)
-        .values(state=JobState.RUNNING, updated_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+        .values(state=JobState.RUNNING, updated_at=utcnow()).execution_options(synchronize_session=False)))
     db.session.commit()
     if claimed != 1:
         return
