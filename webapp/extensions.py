@@ -27,3 +27,9 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 htmx = Htmx()
+
+
+def is_htmx() -> bool:
+    """Whether this request came from htmx (htmx-flask adds `request.htmx` at runtime, untyped)."""
+    from flask import request
+    return bool(getattr(request, "htmx", False))

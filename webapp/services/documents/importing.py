@@ -207,7 +207,9 @@ def start_import(integration: Integration) -> Job:
     from ...tasks import run_import
     run_import(job.id)
     db.session.expire_all()  # the worker may already have written progress (immediate mode)
-    return db.session.get(Job, job.id)
+    fresh = db.session.get(Job, job.id)
+    assert fresh is not None  # committed just above
+    return fresh
 
 
 def _claim(job_id: int) -> bool:
@@ -245,7 +247,9 @@ def run_import(job_id: int) -> None:
     if not _claim(job_id):
         return
     job = db.session.get(Job, job_id)
+    assert job is not None  # claimed just above
     integration = db.session.get(Integration, job.integration_id)
+    assert integration is not None  # a job's integration is never deleted (foreign key)
     attempt = attempt_of(job)
     counts = {"created": 0, "updated": 0, "matched": 0, "pages": 0, "capped": False, "attempt": attempt}
     job.done = 0

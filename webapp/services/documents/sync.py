@@ -220,7 +220,9 @@ def start_check(integration: Integration, *, period: tuple[date, date] | None = 
     from ...tasks import run_sync
     run_sync(job.id)
     db.session.expire_all()
-    return db.session.get(Job, job.id)
+    fresh = db.session.get(Job, job.id)
+    assert fresh is not None  # committed just above
+    return fresh
 
 
 def run_check(job_id: int) -> None:
@@ -232,7 +234,9 @@ def run_check(job_id: int) -> None:
     if claimed != 1:
         return
     job = db.session.get(Job, job_id)
+    assert job is not None  # claimed just above
     integration = db.session.get(Integration, job.integration_id)
+    assert integration is not None  # a job's integration is never deleted (foreign key)
     params = dict((job.result or {}).get("params") or {})
     mismatches: list[dict[str, Any]] = []
     counts = {"checked": 0, "paid_recorded": 0}
@@ -294,6 +298,8 @@ def check_all_active() -> int:
         Integration.status == IntegrationStatus.ACTIVE, Integration.current.is_(True))))
     for integration_id in ids:
         integration = db.session.get(Integration, integration_id)
+        if integration is None:
+            continue
         start_check(integration, period=(date.today() - timedelta(days=7), date.today()), trigger="nightly")
     return len(ids)
 
