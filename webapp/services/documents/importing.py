@@ -287,6 +287,7 @@ def run_import(job_id: int) -> None:
         # A job must never stay "running" for ever: fail it visibly, then let the worker log it.
         db.session.rollback()
         job = db.session.get(Job, job_id)
+        assert job is not None  # claimed above
         job.state = JobState.FAILED
         job.error_code = REMOTE_ERROR
         job.error_detail = f"internal error: {type(exc).__name__}"

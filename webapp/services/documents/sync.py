@@ -260,6 +260,7 @@ def run_check(job_id: int) -> None:
     except Exception as exc:
         db.session.rollback()
         job = db.session.get(Job, job_id)
+        assert job is not None  # claimed above
         job.state = JobState.FAILED
         job.error_code = REMOTE_ERROR
         job.error_detail = f"internal error: {type(exc).__name__}"
