@@ -33,3 +33,11 @@ def all_connectors() -> list[type[Connector]]:
 def get(key: str) -> type[Connector] | None:
     _load()
     return _registry.get(key)
+
+
+def require(key: str) -> type[Connector]:
+    """Like `get`, for callers that need the connector to exist."""
+    cls = get(key)
+    if cls is None:
+        raise LookupError(f"unknown accounting system: {key!r}")
+    return cls

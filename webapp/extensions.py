@@ -1,5 +1,6 @@
 """Extensions created once here and bound to the app in `create_app`."""
 import sqlite3
+from typing import TYPE_CHECKING
 
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -16,6 +17,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# `db.Model` is built at runtime, so mypy cannot use it as a base class; models
+# subclass `Model`, which is `db.Model` at runtime and `Base` for the type checker.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -35,3 +43,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+
+def is_htmx() -> bool:
+    """Whether this request came from htmx (htmx-flask adds `request.htmx` at runtime, untyped)."""
+    from flask import request
+    return bool(getattr(request, "htmx", False))

@@ -3,7 +3,7 @@ this module turns schema fields into what the template renders."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import AbstractSet, Any
 
 from flask_babel import gettext as _
 
@@ -44,7 +44,7 @@ INPUT_TYPES = {f.TEXT: "text", f.EMAIL: "email", f.SECRET: "password", f.URL: "u
 
 def render_fields(schema, values: dict[str, Any], errors: dict[str, list[str]],
                   stored_secret_keys: set[str], fetched: dict[str, Any] | None,
-                  retry_secret_keys: set[str] = frozenset()) -> list[RenderedField]:
+                  retry_secret_keys: AbstractSet[str] = frozenset()) -> list[RenderedField]:
     rendered = []
     fetched = fetched or {}
     for field in schema:

@@ -12,6 +12,7 @@ from connectors import registry
 from connectors.errors import ConnectorError
 
 from ..auth.guards import merchants_only
+from ..extensions import is_htmx
 from ..models import IntegrationStatus
 from ..services.connections import activation
 from ..services.connections import calls
@@ -109,7 +110,7 @@ def activate(system: str):
     ctx = _connection_context(cls, integration, values=values, errors=messages.describe(outcome).fields,
                               outcome=outcome)
     status = 422 if outcome.code == "validation" and not outcome.log_id else 200
-    template = "integrations/_connection.html" if request.htmx else "integrations/settings.html"
+    template = "integrations/_connection.html" if is_htmx() else "integrations/settings.html"
     return render_template(template, **ctx), status
 
 
@@ -143,7 +144,7 @@ def oauth_callback(system: str):
 def oauth_account(system: str):
     cls = _system_or_404(system)
     integration, outcome = oauth.choose_account(current_shop_id(), system, request.form.get("slug", ""))
-    template = "integrations/_connection.html" if request.htmx else "integrations/settings.html"
+    template = "integrations/_connection.html" if is_htmx() else "integrations/settings.html"
     return render_template(template, **_connection_context(cls, integration, outcome=outcome))
 
 
@@ -155,7 +156,7 @@ def reverify(system: str):
         abort(404)
     outcome = verification.reverify(integration)
     ctx = _connection_context(cls, integration, outcome=outcome)
-    template = "integrations/_connection.html" if request.htmx else "integrations/settings.html"
+    template = "integrations/_connection.html" if is_htmx() else "integrations/settings.html"
     return render_template(template, **ctx)
 
 
@@ -179,7 +180,7 @@ def deactivate(system: str):
         abort(404)
     if request.form.get("confirm") != "yes":  # one tap never deactivates: ask first
         target = url_for(".confirm_deactivate", system=system)
-        if request.htmx:
+        if is_htmx():
             return "", 204, {"HX-Redirect": target}
         return redirect(target, 303)
     activation.deactivate(integration)
@@ -213,12 +214,12 @@ def switch(system: str):
         abort(404)
     if request.form.get("confirm") != "yes" or activation.switch_blockers(integration):
         target = url_for(".confirm_switch", system=system)
-        if request.htmx:
+        if is_htmx():
             return "", 204, {"HX-Redirect": target}
         return redirect(target, 303)
     activation.switch_to(integration)
     flash(_("%(system)s is now your shop's accounting system. Confirm its document rules so that orders "
-            "turn into documents there.", system=registry.get(system).name), "info")
+            "turn into documents there.", system=registry.require(system).name), "info")
     return redirect(url_for(".settings", system=system), 303)
 
 
@@ -230,7 +231,7 @@ def refresh_choices(system: str):
         abort(404)
     activation.refresh_choices(integration)
     ctx = _connection_context(cls, integration)
-    template = "integrations/_connection.html" if request.htmx else "integrations/settings.html"
+    template = "integrations/_connection.html" if is_htmx() else "integrations/settings.html"
     return render_template(template, **ctx)
 
 

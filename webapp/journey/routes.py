@@ -14,7 +14,7 @@ from connectors import base, registry
 from connectors.errors import ConnectorError
 
 from ..auth.guards import merchants_only
-from ..extensions import db
+from ..extensions import db, is_htmx
 from ..models import Document, Integration, IntegrationStatus, Job, JobState, Order
 from ..services.accounts.tenancy import current_shop_id, get_or_404, scoped
 from ..services.connections import activation
@@ -42,7 +42,7 @@ def _active_connection() -> Integration | None:
 
 
 def _page(template: str, partial: str, status: int = 200, **context):
-    return render_template(partial if request.htmx else template, **context), status
+    return render_template(partial if is_htmx() else template, **context), status
 
 
 # -- import -----------------------------------------------------------------------------------
@@ -60,7 +60,7 @@ def start_import():
     if integration is None or not importing.can_import(integration.system):
         abort(404)
     job = importing.start_import(integration)
-    if not request.htmx:
+    if not is_htmx():
         return redirect(url_for(".job", job_id=job.id), 303)
     return render_template("journey/_job.html", **_job_context(job))
 
@@ -80,7 +80,7 @@ def _job_context(job: Job) -> dict:
     lost = importing.is_stale(job) or importing.restarting(job)
     return {"job": job, "integration": integration, "outcome": outcome, "lost": lost,
             "stale": importing.is_stale(job), "max_pages": importing.MAX_PAGES,
-            "can_pdf": base.CAN_PDF in registry.get(integration.system).capabilities}
+            "can_pdf": base.CAN_PDF in registry.require(integration.system).capabilities}
 
 
 @bp.get("/jobs/<int:job_id>")
@@ -160,7 +160,7 @@ def issue_test_invoice():
     form = TestInvoiceForm(integration.system, _orders(),
                            default_market=trial_invoice.default_market(current_user.shop, integration))
     if not form.validate():
-        if request.htmx:  # the errors replace the form itself, not the result region
+        if is_htmx():  # the errors replace the form itself, not the result region
             html = render_template("journey/_test_form.html", integration=integration, form=form,
                                    system=registry.get(integration.system))
             # Every result region is replaced: an earlier result below the form is cleared too.
@@ -172,7 +172,7 @@ def issue_test_invoice():
     else:
         order = get_or_404(Order, int(form.order.data))
     document, outcome = trial_invoice.issue(integration, order, form.kind.data)
-    if request.htmx:
+    if is_htmx():
         # The result replaces the result region, and the form is replaced too, so no error from
         # an earlier attempt stays above the new result.
         html = render_template("journey/_test_document.html", **_document_context(document, outcome))
@@ -184,7 +184,7 @@ def issue_test_invoice():
 
 
 def _document_context(document: Document, outcome=None) -> dict:
-    system = registry.get(document.integration.system)
+    system = registry.require(document.integration.system)
     return {"document": document, "order": document.order, "outcome": outcome, "system": system,
             "comparison": trial_invoice.comparison_for(document),
             "removal": trial_invoice.removal_plan(document),
@@ -229,11 +229,11 @@ def remove_test_document(document_id: int):
     document = _test_document_or_404(document_id)
     if request.form.get("confirm") != "yes":  # one tap never removes a document: ask first
         target = url_for(".confirm_removal", document_id=document.id)
-        if request.htmx:
+        if is_htmx():
             return "", 204, {"HX-Redirect": target}
         return redirect(target, 303)
     outcome = trial_invoice.remove(document)
-    if request.htmx:
+    if is_htmx():
         return render_template("journey/_test_document.html", **_document_context(document, outcome))
     # Post/redirect/get: the result page can be reloaded and its language switched.
     session[REMOVAL_KEY] = {"document_id": document.id, "outcome": activation.outcome_to_dict(outcome)}
@@ -268,7 +268,7 @@ def confirm_remove_test_orders():
 def remove_test_orders():
     if request.form.get("confirm") != "yes":  # one tap never deletes: ask first
         target = url_for(".confirm_remove_test_orders")
-        if request.htmx:
+        if is_htmx():
             return "", 204, {"HX-Redirect": target}
         return redirect(target, 303)
     removed = test_leftovers.remove_test_orders(current_shop_id())

@@ -7,13 +7,13 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db
+from ..extensions import Model
 from .types import utcnow
 
 ROLES = ("owner", "staff", "support", "admin")
 
 
-class Shop(db.Model):
+class Shop(Model):
     __tablename__ = "shops"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,7 +28,7 @@ class Shop(db.Model):
     users: Mapped[list["User"]] = relationship(back_populates="shop")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,7 +66,7 @@ class User(UserMixin, db.Model):
         return self.role in ("support", "admin")
 
 
-class LoginAttempt(db.Model):
+class LoginAttempt(Model):
     """Failed and successful sign-ins, to limit repeated attempts per e-mail and per address."""
 
     __tablename__ = "login_attempts"

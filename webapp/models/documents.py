@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import Money, utcnow
 
 
@@ -32,7 +32,7 @@ class PostStep:
     FAILED = "failed"
 
 
-class DocumentRule(db.Model):
+class DocumentRule(Model):
     """When a document of a kind is created (trigger, conditions) and how (options).
 
     trigger: order_created, status_changed, paid, shipped, cancelled, refunded.
@@ -57,7 +57,7 @@ class DocumentRule(db.Model):
     created_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
 
-class Document(db.Model):
+class Document(Model):
     """A document we issue through (or imported from) an accounting system.
 
     The idempotency key is unique per shop: an order has at most one invoice and one proforma,
@@ -127,7 +127,7 @@ class Document(db.Model):
         return self.state in DocumentState.OPEN
 
 
-class CustomerLink(db.Model):
+class CustomerLink(Model):
     """A customer as the accounting system knows them (Fakturoid subject, iDoklad contact...),
     so a returning customer's document costs one request."""
 

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import utcnow
 
 
@@ -18,7 +18,7 @@ class IntegrationStatus:
     ALL = (DRAFT, ACTIVE, NEEDS_ATTENTION, DISABLED)
 
 
-class Integration(db.Model):
+class Integration(Model):
     """A shop's connection to one accounting system. A shop may have several over time (history
     is kept when switching); at most one is `current`."""
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import utcnow
 
 
@@ -20,7 +20,7 @@ class JobState:
     ACTIVE = (QUEUED, RUNNING)
 
 
-class Job(db.Model):
+class Job(Model):
     __tablename__ = "jobs"
     __table_args__ = (Index("ix_jobs_integration_kind_state", "integration_id", "kind", "state"),)
 

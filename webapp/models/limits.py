@@ -9,12 +9,12 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Double, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 
 KEY_LENGTH = 200
 
 
-class RateLimitHit(db.Model):
+class RateLimitHit(Model):
     __tablename__ = "rate_limit_hits"
     __table_args__ = (Index("ix_rate_limit_hits_key_at", "key", "at"),)
 
@@ -24,7 +24,7 @@ class RateLimitHit(db.Model):
     at: Mapped[float] = mapped_column(Double)
 
 
-class RateLimitPenalty(db.Model):
+class RateLimitPenalty(Model):
     __tablename__ = "rate_limit_penalties"
 
     key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)

@@ -6,11 +6,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import utcnow
 
 
-class ApiCall(db.Model):
+class ApiCall(Model):
     """The integration log: one row per HTTP exchange with an accounting system, secret-free."""
 
     __tablename__ = "api_calls"
@@ -36,7 +36,7 @@ class ApiCall(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who did what, as whom (support agents act as a merchant's user)."""
 
     __tablename__ = "audit_events"

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import Money, utcnow
 
 ZERO = Decimal("0")
@@ -62,7 +62,7 @@ PAYMENT_METHODS = ("bank_transfer", "card", "cod", "cash", "paypal", "other")
 SHIPPING_METHODS = ("courier", "post", "pickup_point", "personal", "other")
 
 
-class Order(db.Model):
+class Order(Model):
     __tablename__ = "orders"
     __table_args__ = (UniqueConstraint("shop_id", "number", name="uq_orders_shop_number"),
                       Index("ix_orders_shop_ordered_at", "shop_id", "ordered_at"),
@@ -117,7 +117,7 @@ class Order(db.Model):
         return customer.get("company_name") or customer.get("name", "")
 
 
-class OrderLine(db.Model):
+class OrderLine(Model):
     __tablename__ = "order_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -135,7 +135,7 @@ class OrderLine(db.Model):
     order: Mapped[Order] = relationship(back_populates="lines")
 
 
-class OrderEvent(db.Model):
+class OrderEvent(Model):
     """One thing that happened to an order. The same type, time and reference is one event
     (a platform retrying a callback records it once)."""
 
@@ -165,7 +165,7 @@ class OrderEvent(db.Model):
         return list((self.payload or {}).get("lines") or [])
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A shop's key to the JSON API. Only a SHA-256 hash is stored; the owner sees the token
     once, when it is created, and afterwards only its prefix."""
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import Numeric, String
+from sqlalchemy import CursorResult, Numeric, Result, String
 from sqlalchemy.types import TypeDecorator
 
 
@@ -34,3 +35,8 @@ class Money(TypeDecorator):
         if value is None:
             return None
         return Decimal(str(value))
+
+
+def changed_rows(result: Result[Any]) -> int:
+    """Rows matched by an UPDATE/DELETE (`execute` is typed as returning a plain `Result`)."""
+    return cast(CursorResult[Any], result).rowcount

@@ -11,6 +11,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
+from webapp.models.types import changed_rows
 
 
 class SecretBox:
@@ -63,10 +64,10 @@ def rotate_all() -> int:
                 value = db.session.scalar(db.select(column).where(Integration.id == integration_id))
                 if not value:
                     break
-                swapped = db.session.execute(
+                swapped = changed_rows(db.session.execute(
                     db.update(Integration).where(Integration.id == integration_id, column == value)
                     .values({column.key: secret_box.rotate(value)})
-                    .execution_options(synchronize_session=False)).rowcount
+                    .execution_options(synchronize_session=False)))
                 db.session.commit()
                 if swapped == 1:
                     count += 1

@@ -24,6 +24,7 @@ from ..observability import audit
 from . import calls
 from ..accounts.encryption import box
 from connectors.i18n import N_
+from webapp.models.types import changed_rows
 
 BUSY = "busy"
 BLOCKED = "blocked"   # verified, but the account cannot issue documents until the merchant fixes it
@@ -84,7 +85,7 @@ RETRY_SECONDS = 300
 
 
 def _typed_secrets(system: str, raw: dict[str, Any]) -> dict[str, str]:
-    cls = registry.get(system)
+    cls = registry.require(system)
     return {f.key: str(raw[f.key]).strip() for f in cls.schema
             if f.secret and str(raw.get(f.key) or "").strip()}
 
@@ -114,7 +115,7 @@ def retry_secrets(integration: Integration | None) -> dict[str, str]:
 
 
 def validate(system: str, raw: dict[str, Any], integration: Integration | None):
-    cls = registry.get(system)
+    cls = registry.require(system)
     stored = calls.stored_secrets(integration) if integration and integration.secrets_encrypted else {}
     # A blank secret field reuses what was typed in the failed attempt just before, else the stored value.
     stored = {**stored, **retry_secrets(integration)}
@@ -127,12 +128,12 @@ def validate(system: str, raw: dict[str, Any], integration: Integration | None):
 
 def _claim(integration: Integration) -> bool:
     now = utcnow()
-    claimed = db.session.execute(
+    claimed = changed_rows(db.session.execute(
         db.update(Integration)
         .where(Integration.id == integration.id,
                db.or_(Integration.busy_until.is_(None), Integration.busy_until < now))
         .values(busy_until=now + timedelta(seconds=BUSY_SECONDS))
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     db.session.commit()
     return claimed == 1
 
@@ -212,7 +213,7 @@ def _pasted_method(system: str, raw: dict[str, Any]) -> dict[str, Any]:
     """Whatever the merchant pastes is what gets verified: a secret typed into the form of a
     connection made by signing in (auth_method "oauth") switches it to the pasted-keys method
     instead of being ignored in favour of the stored sign-in."""
-    cls = registry.get(system)
+    cls = registry.require(system)
     method = next((f for f in cls.schema if f.key == "auth_method"), None)
     if method is None or raw.get("auth_method") != OAUTH_METHOD:
         return raw
@@ -282,8 +283,8 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
         log.flush_to_db()
         _release(integration)
         db.session.commit()
-        return integration, Outcome(ok=False, title=_("Some fields need your attention"),
-                                    hint=_("Correct the marked fields and activate again."), code=codes.VALIDATION,
+        return integration, Outcome(ok=False, message="fields_need_attention", params={"system_key": system},
+                                    code=codes.VALIDATION,
                                     fields={k: [_(m) for m in v] for k, v in choice_errors.errors.items()})
     return integration, complete(integration, connector, log, identity, choices, config, secrets, token_cache)
 

@@ -100,7 +100,7 @@ def app_identity() -> AppIdentity:
 
 
 def endpoints_for(system: str, config: dict[str, Any]) -> dict[str, str]:
-    cls = registry.get(system)
+    cls = registry.require(system)
     env = None
     if current_app.config.get("ACCOUNTING_SANDBOX"):
         import os

@@ -34,7 +34,7 @@ def callback_url(system: str) -> str:
 
 
 def start(system: str, redirect_uri: str) -> str:
-    cls = registry.get(system)
+    cls = registry.require(system)
     state = random_tokens.token_urlsafe(24)
     session[SESSION_KEY] = {"system": system, "state": state}
     return cls.authorization_url(calls.endpoints_for(system, {"auth_method": "oauth"}),
@@ -52,7 +52,7 @@ def _draft(shop_id: int, system: str) -> Integration:
 
 def finish(shop_id: int, system: str, args: dict, redirect_uri: str):
     """Returns (integration, outcome, accounts). accounts is a list of (slug, name) to choose from."""
-    cls = registry.get(system)
+    cls = registry.require(system)
     expected = session.pop(SESSION_KEY, None) or {}
     if expected.get("system") != system or not args.get("state") or args.get("state") != expected.get("state"):
         # A stale tab, a replayed link or a forged callback: nothing is exchanged, and whatever
@@ -75,10 +75,10 @@ def finish(shop_id: int, system: str, args: dict, redirect_uri: str):
     try:
         new_secrets = connector.exchange_code(args["code"], redirect_uri)
         accounts = connector.list_accounts()
-    except ConnectorError as error:
+    except ConnectorError as failure:
         log_id = log.flush_to_db()
         db.session.commit()
-        return integration, activation.outcome_from_error(system, error, log_id), []
+        return integration, activation.outcome_from_error(system, failure, log_id), []
     log.flush_to_db()
     # Tokens are kept on the row right away, encrypted; the integration stays a draft (or keeps
     # its status) until an account is chosen and verified.
@@ -100,7 +100,7 @@ def pending_accounts(integration: Integration | None) -> list[tuple[str, str]]:
 def choose_account(shop_id: int, system: str, slug: str):
     integration = activation.current_integration(shop_id, system)
     blob = (integration.choices or {}).get("_pending_oauth") if integration is not None else None
-    if not blob:
+    if integration is None or not blob:
         error = ConnectorError(codes.CONSENT_DENIED, detail="The authorization has expired; connect again.")
         return integration, activation.outcome_from_error(system, error)
     pending = box().decrypt(blob)

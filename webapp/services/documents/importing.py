@@ -24,6 +24,7 @@ from connectors.errors import REMOTE_ERROR, ConnectorError
 from ...extensions import db
 from ...models import Document, DocumentState, Integration, Job, JobState, Order, utcnow
 from ..connections import calls
+from webapp.models.types import changed_rows
 
 IMPORT = "import"
 MAX_PAGES = 20                      # a first look at recent documents, not an archive copy
@@ -139,9 +140,9 @@ def recover(job: Job, now=None) -> str | None:
     else:
         values = {"state": JobState.QUEUED, "updated_at": now,
                   "result": {**(job.result or {}), "attempt": attempt + 1, "restarted_at": now.isoformat()}}
-    taken = db.session.execute(
+    taken = changed_rows(db.session.execute(
         db.update(Job).where(Job.id == job.id, Job.state == job.state, Job.updated_at == job.updated_at)
-        .values(**values).execution_options(synchronize_session=False)).rowcount
+        .values(**values).execution_options(synchronize_session=False)))
     db.session.commit()
     db.session.refresh(job)
     if taken != 1:
@@ -206,14 +207,16 @@ def start_import(integration: Integration) -> Job:
     from ...tasks import run_import
     run_import(job.id)
     db.session.expire_all()  # the worker may already have written progress (immediate mode)
-    return db.session.get(Job, job.id)
+    fresh = db.session.get(Job, job.id)
+    assert fresh is not None  # committed just above
+    return fresh
 
 
 def _claim(job_id: int) -> bool:
-    claimed = db.session.execute(
+    claimed = changed_rows(db.session.execute(
         db.update(Job).where(Job.id == job_id, Job.state == JobState.QUEUED)
         .values(state=JobState.RUNNING, updated_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     db.session.commit()
     return claimed == 1
 
@@ -244,7 +247,9 @@ def run_import(job_id: int) -> None:
     if not _claim(job_id):
         return
     job = db.session.get(Job, job_id)
+    assert job is not None  # claimed just above
     integration = db.session.get(Integration, job.integration_id)
+    assert integration is not None  # a job's integration is never deleted (foreign key)
     attempt = attempt_of(job)
     counts = {"created": 0, "updated": 0, "matched": 0, "pages": 0, "capped": False, "attempt": attempt}
     job.done = 0
@@ -282,6 +287,7 @@ def run_import(job_id: int) -> None:
         # A job must never stay "running" for ever: fail it visibly, then let the worker log it.
         db.session.rollback()
         job = db.session.get(Job, job_id)
+        assert job is not None  # claimed above
         job.state = JobState.FAILED
         job.error_code = REMOTE_ERROR
         job.error_detail = f"internal error: {type(exc).__name__}"

@@ -31,6 +31,7 @@ from ..connections import calls
 from ..observability import audit
 from . import drafts
 from .importing import apply_remote
+from webapp.models.types import changed_rows
 
 log = logging.getLogger(__name__)
 # A worker holding a row longer than the lease is presumed dead (DOCUMENT_LEASE_SECONDS, 5 min).
@@ -78,7 +79,7 @@ def claim(document: Document, *, lease: timedelta | None = None) -> bool:
     """Compare-and-set to CREATING. True: this caller owns the row until the lease ends."""
     lease = lease or lease_length()
     now = utcnow()
-    claimed = db.session.execute(
+    claimed = changed_rows(db.session.execute(
         db.update(Document).where(
             Document.id == document.id,
             db.or_(Document.state.in_((DocumentState.PENDING, DocumentState.FAILED)),
@@ -86,7 +87,7 @@ def claim(document: Document, *, lease: timedelta | None = None) -> bool:
                            db.or_(Document.claimed_until.is_(None), Document.claimed_until < now))))
         .values(state=DocumentState.CREATING, claimed_until=now + lease, updated_at=now,
                 attempts=Document.attempts + 1)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     db.session.commit()
     db.session.refresh(document)
     return claimed == 1
@@ -252,12 +253,12 @@ def _record_failure(document: Document, error: ConnectorError, log_id: int | Non
 def reopen(document: Document) -> bool:
     """The retry button: a failed document goes back to the queue (its key is unchanged, so a
     document that did get created meanwhile is found, not created twice)."""
-    changed = db.session.execute(
+    changed = changed_rows(db.session.execute(
         db.update(Document).where(Document.id == document.id, Document.state == DocumentState.FAILED)
         .values(state=DocumentState.PENDING, next_attempt_at=None, attempts=0, updated_at=utcnow(),
                 # An internal failure may have happened after the create was sent.
                 needs_lookup=db.or_(Document.needs_lookup, Document.last_error_code == INTERNAL))
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     db.session.commit()
     db.session.refresh(document)
     return changed == 1

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from ...extensions import db
 from ...models import Document, DocumentState
+from webapp.models.types import changed_rows
 
 
 def mark_for_lookup() -> int:
     """Every pending, in-flight or failed document looks itself up before its next create.
     Returns how many rows were marked."""
-    marked = db.session.execute(
+    marked = changed_rows(db.session.execute(
         db.update(Document).where(Document.state.in_((DocumentState.PENDING, DocumentState.CREATING,
                                                       DocumentState.FAILED)),
                                   Document.is_test.is_(False), Document.needs_lookup.is_(False))
-        .values(needs_lookup=True).execution_options(synchronize_session=False)).rowcount
+        .values(needs_lookup=True).execution_options(synchronize_session=False)))
     db.session.commit()
     return marked

@@ -28,6 +28,7 @@ from ...models import (Document, DocumentState, EventType, Integration, Integrat
                        OrderEvent, utcnow)
 from ..connections import calls
 from . import drafts, importing
+from webapp.models.types import changed_rows
 
 SYNC = "sync"
 ROUNDING = Decimal("0.05")     # a per-rate difference up to this is a rounding difference
@@ -219,19 +220,23 @@ def start_check(integration: Integration, *, period: tuple[date, date] | None = 
     from ...tasks import run_sync
     run_sync(job.id)
     db.session.expire_all()
-    return db.session.get(Job, job.id)
+    fresh = db.session.get(Job, job.id)
+    assert fresh is not None  # committed just above
+    return fresh
 
 
 def run_check(job_id: int) -> None:
     """The worker's part: fetch each document from the system and compare it with ours."""
-    claimed = db.session.execute(
+    claimed = changed_rows(db.session.execute(
         db.update(Job).where(Job.id == job_id, Job.state == JobState.QUEUED)
-        .values(state=JobState.RUNNING, updated_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+        .values(state=JobState.RUNNING, updated_at=utcnow()).execution_options(synchronize_session=False)))
     db.session.commit()
     if claimed != 1:
         return
     job = db.session.get(Job, job_id)
+    assert job is not None  # claimed just above
     integration = db.session.get(Integration, job.integration_id)
+    assert integration is not None  # a job's integration is never deleted (foreign key)
     params = dict((job.result or {}).get("params") or {})
     mismatches: list[dict[str, Any]] = []
     counts = {"checked": 0, "paid_recorded": 0}
@@ -255,6 +260,7 @@ def run_check(job_id: int) -> None:
     except Exception as exc:
         db.session.rollback()
         job = db.session.get(Job, job_id)
+        assert job is not None  # claimed above
         job.state = JobState.FAILED
         job.error_code = REMOTE_ERROR
         job.error_detail = f"internal error: {type(exc).__name__}"
@@ -293,6 +299,8 @@ def check_all_active() -> int:
         Integration.status == IntegrationStatus.ACTIVE, Integration.current.is_(True))))
     for integration_id in ids:
         integration = db.session.get(Integration, integration_id)
+        if integration is None:
+            continue
         start_check(integration, period=(date.today() - timedelta(days=7), date.today()), trigger="nightly")
     return len(ids)
 

@@ -58,7 +58,7 @@ def default_market(shop: Shop, integration: Integration) -> str:
 # -- kinds ------------------------------------------------------------------------------------
 def kind_choices(system: str) -> list[str]:
     """Kinds the merchant may test with, the safe one first (it is the default)."""
-    caps = registry.get(system).capabilities
+    caps = registry.require(system).capabilities
     kinds = []
     if base.CAN_DRAFT in caps:
         kinds.append(DRAFT)
@@ -343,7 +343,7 @@ def issue(integration: Integration, order: Order, kind: str) -> tuple[Document, 
                  number=document.number or document.remote_id)
     db.session.commit()
     pdf_pending = False
-    if base.CAN_PDF in registry.get(integration.system).capabilities:
+    if base.CAN_PDF in registry.require(integration.system).capabilities:
         try:
             archiving.pdf_of(document)
         except ConnectorError:
@@ -356,7 +356,7 @@ def issue(integration: Integration, order: Order, kind: str) -> tuple[Document, 
 # -- tidying up -------------------------------------------------------------------------------
 def removal_plan(document: Document) -> str:
     """What "Remove the test document" will do: delete, credit_note or none."""
-    caps = registry.get(document.integration.system).capabilities
+    caps = registry.require(document.integration.system).capabilities
     if document.state != DocumentState.CREATED or not document.is_test or document.kind == CREDIT_NOTE:
         return "none"  # a credit note is itself the tidy-up: removing it would revive the invoice
     if base.CAN_DELETE in caps:
@@ -369,7 +369,7 @@ def removal_plan(document: Document) -> str:
 def remove(document: Document) -> Outcome:
     """Tidy up after the test the way accounting rules allow, and say exactly what was done."""
     integration = document.integration
-    system = registry.get(integration.system)
+    system = registry.require(integration.system)
     name = document.number or document.remote_id
     plan = removal_plan(document)
     if plan == "none":
@@ -381,6 +381,7 @@ def remove(document: Document) -> Outcome:
             # a permission refusal here.
             with calls.connector_session(integration, document_id=document.id, order_id=document.order_id,
                                          auth_failure_pauses=False) as call:
+                assert document.remote_id is not None  # "delete" is only planned for a created document
                 call.connector.delete_document(document.remote_id, kind=document.kind)
                 document.state = DocumentState.DELETED
                 audit.record("test_document.deleted", document.shop_id, system=integration.system, number=name)

@@ -24,6 +24,7 @@ from ...models import Document, DocumentState, Integration, IntegrationStatus, P
 from ..connections import calls
 from . import archiving, issuing
 from .importing import apply_remote
+from webapp.models.types import changed_rows
 
 WAIT_FOR_RELATED = timedelta(seconds=30)
 SWEEP_BATCH = 500
@@ -165,12 +166,12 @@ def sweep(now=None) -> dict[str, int]:
     """Bring back everything that waits: expired leases, due retries, paused documents whose
     integration works again, steps after creation that did not finish."""
     now = now or utcnow()
-    reclaimed = db.session.execute(
+    reclaimed = changed_rows(db.session.execute(
         db.update(Document).where(Document.state == DocumentState.CREATING, Document.claimed_until < now,
                                   Document.is_test.is_(False))
         # Due at once (however fresh the row): its task died with the worker.
         .values(state=DocumentState.PENDING, claimed_until=None, needs_lookup=True, next_attempt_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     db.session.commit()
     due = list(db.session.scalars(
         db.select(Document.id).join(Integration, Integration.id == Document.integration_id)

@@ -16,6 +16,7 @@ from ...extensions import db
 from ...models import ApiCall, Document, Order
 from ...urls import MAX_ID
 from . import operations
+from webapp.models.types import changed_rows
 
 FAILED = db.or_(ApiCall.error_code.is_not(None), ApiCall.status >= 400, ApiCall.status.is_(None))
 EXPORT_LIMIT = 10_000
@@ -159,6 +160,6 @@ def purge_expired(now: datetime | None = None) -> int:
     for shop in db.session.scalars(db.select(Shop)).all():
         cutoff = now - timedelta(days=retention_days(shop))
         result = db.session.execute(db.delete(ApiCall).where(ApiCall.shop_id == shop.id, ApiCall.created_at < cutoff))
-        removed += result.rowcount or 0
+        removed += changed_rows(result) or 0
     db.session.commit()
     return removed
