@@ -261,7 +261,7 @@ class FakturoidConnector(Connector):
                              http_status=204)
 
     def send_email(self, remote_id: str, to: str, kind: str = "invoice") -> None:
-        body = {"deliver_now": True}
+        body: dict[str, Any] = {"deliver_now": True}
         if to:
             body["email"] = to
         self.client.post_json(f"/invoices/{remote_id}/message.json", body, operation="send_email")

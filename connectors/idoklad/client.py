@@ -111,7 +111,8 @@ class IDokladClient:
 
         def masked(exchange: Any) -> None:
             exchange.response_body = _TOKEN_VALUE.sub(r'\1' + REDACTED + '"', exchange.response_body)
-            report(exchange)
+            if report is not None:
+                report(exchange)
 
         self.http.on_exchange = masked if report else None
         try:

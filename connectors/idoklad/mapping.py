@@ -127,7 +127,9 @@ def document_model(default: dict, draft: DocumentDraft, *, key: str, partner_id:
     issue = draft.issue_date
     default_terms = 14
     if default.get("DateOfIssue") and default.get("DateOfMaturity"):
-        default_terms = max(0, (parse_date(default["DateOfMaturity"]) - parse_date(default["DateOfIssue"])).days)
+        maturity, issued = parse_date(default["DateOfMaturity"]), parse_date(default["DateOfIssue"])
+        if maturity is not None and issued is not None:
+            default_terms = max(0, (maturity - issued).days)
     due = draft.due_date or date.fromordinal(issue.toordinal() + default_terms)
     description = draft.options.get("description") or (
         f"Objednávka {draft.order_number}" if draft.order_number else draft.lines[0].name)

@@ -139,7 +139,7 @@ class SuperFakturaConnector(Connector):
         if not isinstance(data, Mapping) or not data:
             raise ConnectorError(codes.ACCOUNT_NOT_FOUND, hint_key=hint(codes.ACCOUNT_NOT_FOUND),
                                  detail="SuperFaktura returned no company for this login")
-        return {str(key): value for key, value in data.items() if isinstance(value, Mapping)}
+        return {str(key): dict(value) for key, value in data.items() if isinstance(value, Mapping)}
 
     def _current_company(self) -> tuple[str, dict]:
         companies = self._companies()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import requests
 from flask import current_app
@@ -76,7 +77,7 @@ def seed(superfaktura_url: str) -> list[str]:
 
 # Orders the rules turn into documents at once, so the demo shows real data: one of each path.
 # (number, payment, shipping, customer, events) with events as (type, extra) in order.
-ENGINE_ORDERS = (
+ENGINE_ORDERS: tuple[tuple[str, str, str, str, tuple[tuple[str, dict[str, Any]], ...]], ...] = (
     ("1050", "bank_transfer", "courier", "person", ()),                                   # proforma
     ("1051", "bank_transfer", "courier", "company", (("paid", {}),)),                     # proforma + invoice
     ("1052", "card", "pickup_point", "person", (("paid", {}),)),                          # invoice, paid

@@ -2,7 +2,7 @@
 can never reach another shop's rows by guessing ids (a wrong id is simply "not found")."""
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import abort
 from flask_login import current_user
@@ -19,13 +19,15 @@ def current_shop_id() -> int:
     return shop_id
 
 
-def scoped(model: type[T]):
-    """A select() of `model` limited to the current shop."""
-    return db.select(model).where(model.shop_id == current_shop_id())
+def scoped(model: type[T]) -> Any:
+    """A select() of `model` limited to the current shop (every tenant model has `shop_id`)."""
+    columns: Any = model
+    return db.select(model).where(columns.shop_id == current_shop_id())
 
 
 def get_or_404(model: type[T], ident: int) -> T:
-    row = db.session.scalar(scoped(model).where(model.id == ident))
+    columns: Any = model
+    row = db.session.scalar(scoped(model).where(columns.id == ident))
     if row is None:
         abort(404)
     return row

@@ -108,7 +108,7 @@ def choose_account(shop_id: int, system: str, slug: str):
         return integration, activation.Outcome(ok=False, code=codes.VALIDATION, message="pick_account",
                                                params={"system_key": system},
                                                fields={"slug": [N_("Pick one of the offered values.")]})
-    config = {**pending["config"], registry.get(system).oauth_account_key: slug}  # declared by the connector
+    config = {**pending["config"], registry.require(system).oauth_account_key: slug}  # declared by the connector
     token_cache = calls.MemoryTokenCache()
     if pending.get("token"):
         token_cache.save(pending["token"])

@@ -60,16 +60,21 @@ def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def _amount(value: Any) -> Decimal:
+    """An amount a snapshot always carries (a missing one reads as zero)."""
+    return Decimal(str(value)) if value is not None else Decimal("0")
+
+
 def remote_from_snapshot(data: dict[str, Any]) -> RemoteDocument:
     names = {f.name for f in dataclasses.fields(RemoteDocument)}
     values = {k: v for k, v in data.items() if k in names}
     values["total"] = _dec(values.get("total")) or Decimal("0")
     for key in ("issue_date", "taxable_date", "due_date"):
         values[key] = _day(values.get(key))
-    values["vat"] = [VatBreakdown(rate=_dec(v["rate"]), base=_dec(v["base"]), vat=_dec(v["vat"]))
+    values["vat"] = [VatBreakdown(rate=_amount(v["rate"]), base=_amount(v["base"]), vat=_amount(v["vat"]))
                      for v in values.get("vat") or []]
-    values["lines"] = [RemoteLine(name=l["name"], quantity=_dec(l["quantity"]), unit_price=_dec(l["unit_price"]),
-                                  vat_rate=_dec(l["vat_rate"]), unit=l.get("unit", ""), total=_dec(l.get("total")))
+    values["lines"] = [RemoteLine(name=l["name"], quantity=_amount(l["quantity"]), unit_price=_amount(l["unit_price"]),
+                                  vat_rate=_amount(l["vat_rate"]), unit=l.get("unit", ""), total=_dec(l.get("total")))
                        for l in values.get("lines") or []]
     return RemoteDocument(**values)
 

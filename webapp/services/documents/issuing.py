@@ -99,7 +99,7 @@ def _customer_link(document: Document) -> CustomerLink | None:
         return None
     return db.session.scalar(db.select(CustomerLink).where(
         CustomerLink.integration_id == document.integration_id,
-        CustomerLink.customer_key == drafts.customer_key(document.spec["customer"])))
+        CustomerLink.customer_key == drafts.customer_key((document.spec or {})["customer"])))
 
 
 def _remember_customer(document: Document, remote: RemoteDocument) -> None:
@@ -107,7 +107,7 @@ def _remember_customer(document: Document, remote: RemoteDocument) -> None:
     remote_id = str((remote.raw_id_fields or {}).get(cls.customer_id_field) or "") if cls else ""
     if not remote_id or not (document.spec or {}).get("customer"):
         return
-    key = drafts.customer_key(document.spec["customer"])
+    key = drafts.customer_key((document.spec or {})["customer"])
     link = db.session.scalar(db.select(CustomerLink).where(CustomerLink.integration_id == document.integration_id,
                                                            CustomerLink.customer_key == key))
     if link is None:
@@ -169,8 +169,11 @@ def issue(document: Document, *, seconds: float | None = None, throttled: bool =
     except Exception:
         # Our own failure (a bug, the database): never leave the row "creating" for ever.
         log.exception("issuing document %s failed", document.id)
+        document_id = document.id
         db.session.rollback()
-        document = db.session.get(Document, document.id)
+        reread = db.session.get(Document, document_id)
+        assert reread is not None  # the row was committed before the claim
+        document = reread
         document.state = DocumentState.FAILED
         document.claimed_until = None
         document.last_error_code = INTERNAL

@@ -13,6 +13,7 @@ entry harmless.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from connectors import base, registry
 from connectors import errors as codes
@@ -97,7 +98,7 @@ def finish(document: Document) -> None:
     if (spec.get("paid") and document.paid_state != PostStep.DONE and document.status != "paid"
             and cls is not None and base.CAN_MARK_PAID in cls.capabilities and document.kind != CREDIT_NOTE):
         _step(document, "paid_state", lambda call: call.connector.mark_paid(
-            document.remote_id or "", Payment(amount=document.total or 0, paid_on=_paid_on(document),
+            document.remote_id or "", Payment(amount=document.total or Decimal("0"), paid_on=_paid_on(document),
                                               currency=document.currency or ""), kind=document.kind))
     if document.archive_state in (PostStep.PENDING, PostStep.FAILED) and cls is not None \
             and base.CAN_PDF in cls.capabilities:

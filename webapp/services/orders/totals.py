@@ -66,7 +66,7 @@ def _extra(data: dict[str, Any] | None, amount_key: str) -> tuple[Decimal, Decim
     amount = Decimal(str((data or {}).get(amount_key) or "0"))
     if not amount:
         return None
-    return amount, Decimal(str(data.get("vat_rate") or "0"))
+    return amount, Decimal(str((data or {}).get("vat_rate") or "0"))
 
 
 def totals_of(lines: Iterable[Any], shipping: dict[str, Any] | None, payment: dict[str, Any] | None,
