@@ -6,6 +6,7 @@
 - Behind a reverse proxy, set TRUSTED_PROXIES (the app's own ProxyFix decides which
   X-Forwarded-* hops to believe); gunicorn itself believes none.
 """
+
 import os
 
 from gunicorn.http import wsgi

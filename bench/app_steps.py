@@ -7,6 +7,7 @@ caller's process never builds an app on the drill's database and queue):
     python bench/app_steps.py report NUMBERS...                  -> JSON {number: [states of its
                                                                     invoices]}
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.drain import Setup  # noqa: E402
-from bench.harness import SandboxClient  # noqa: E402
+from bench.drain import Setup
+from bench.harness import SandboxClient
 
 
 def setup(system: str, url: str, orders: int) -> dict:
@@ -60,8 +61,11 @@ def report(numbers: list[str]) -> dict:
     steps = Setup()
     try:
         found: dict[str, list[str]] = {n: [] for n in numbers}
-        for number, state in db.session.execute(db.select(Document.order_number, Document.state).where(
-                Document.order_number.in_(numbers), Document.kind == "invoice", Document.is_test.is_(False))):
+        for number, state in db.session.execute(
+            db.select(Document.order_number, Document.state).where(
+                Document.order_number.in_(numbers), Document.kind == "invoice", Document.is_test.is_(False)
+            )
+        ):
             found[number].append(state)
         return found
     finally:

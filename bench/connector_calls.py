@@ -5,25 +5,25 @@ Run: .venv/bin/python bench/connector_calls.py [--rounds N]
 Numbers measure our code plus the local sandbox, not the vendor: they show regressions in our
 request count and overhead, and the quota an activation or import spends.
 """
+
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import time
 from pathlib import Path
 
-import logging
-
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors import registry  # noqa: E402
-from connectors.base import AppIdentity, ConnectionSettings, MemoryTokenCache, resolve_endpoints  # noqa: E402
-from connectors.http import Transport  # noqa: E402
-from sandboxes import SANDBOXES  # noqa: E402
-from sandboxes.server import start  # noqa: E402
+from connectors import registry
+from connectors.base import AppIdentity, ConnectionSettings, MemoryTokenCache, resolve_endpoints
+from connectors.http import Transport
+from sandboxes import SANDBOXES
+from sandboxes.server import start
 
 # Fynode's registrations as each connector declares them (the values its sandbox knows).
 REGISTRATIONS = {name: value for cls in registry.all_connectors() for name, value in cls.registrations.items()}
@@ -33,10 +33,14 @@ def connector_for(key: str, url: str, credentials: dict, exchanges: list):
     cls = registry.get(key)
     config = {k: v for k, v in credentials.items()}
     secrets = {f.key: str(config.pop(f.key)) for f in cls.schema if f.secret and f.key in config}
-    settings = ConnectionSettings(config=config, secrets=secrets,
-                                  endpoints=resolve_endpoints(cls, config, {f"{key.upper()}_API_URL": url}),
-                                  transport=Transport(user_agent=AppIdentity().user_agent, on_exchange=exchanges.append),
-                                  token_cache=MemoryTokenCache(), app=AppIdentity(registrations=REGISTRATIONS))
+    settings = ConnectionSettings(
+        config=config,
+        secrets=secrets,
+        endpoints=resolve_endpoints(cls, config, {f"{key.upper()}_API_URL": url}),
+        transport=Transport(user_agent=AppIdentity().user_agent, on_exchange=exchanges.append),
+        token_cache=MemoryTokenCache(),
+        app=AppIdentity(registrations=REGISTRATIONS),
+    )
     return cls(settings)
 
 
@@ -47,13 +51,14 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{'system':<14}{'verify median':>15}{'p95':>9}{'requests':>10}{'import all':>12}{'docs':>6}{'requests':>10}")
     for key in SANDBOXES:
-        if registry.get(key) is None:   # a sandbox whose connector is not registered yet
+        if registry.get(key) is None:  # a sandbox whose connector is not registered yet
             continue
         running = start(key, port=0)
         try:
             requests.post(f"{running.url}/_sandbox/quota", json={"limit": 100000, "window_seconds": 60}, timeout=5)
-            account = next(a for a in requests.get(f"{running.url}/_sandbox/accounts", timeout=5).json()
-                           if a["state"] == "valid")
+            account = next(
+                a for a in requests.get(f"{running.url}/_sandbox/accounts", timeout=5).json() if a["state"] == "valid"
+            )
             times, counts = [], []
             for _ in range(args.rounds):
                 exchanges: list = []
@@ -73,8 +78,10 @@ def main() -> None:
                 page += 1
             import_ms = (time.perf_counter() - started) * 1000
             p95 = sorted(times)[max(0, int(len(times) * 0.95) - 1)]
-            print(f"{key:<14}{statistics.median(times):>12.1f} ms{p95:>6.1f} ms{statistics.median(counts):>10.0f}"
-                  f"{import_ms:>9.0f} ms{docs:>6}{len(exchanges):>10}")
+            print(
+                f"{key:<14}{statistics.median(times):>12.1f} ms{p95:>6.1f} ms{statistics.median(counts):>10.0f}"
+                f"{import_ms:>9.0f} ms{docs:>6}{len(exchanges):>10}"
+            )
         finally:
             running.stop()
 

@@ -30,6 +30,7 @@ costs; `--steps all` keeps the preset's PDF archive and e-mail (two more request
 backlog (a warm-up, not timed, creates their records in the system), so their invoice reuses
 the customer record.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,11 +49,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import ROOT, Sandbox, SandboxClient, Stack  # noqa: E402
+from bench.harness import ROOT, Sandbox, SandboxClient, Stack
 
 SYSTEMS = ("superfaktura", "fakturoid", "idoklad")
-MARKETS = {"superfaktura": ("SK", "EUR", Decimal("23")), "fakturoid": ("CZ", "CZK", Decimal("21")),
-           "idoklad": ("CZ", "CZK", Decimal("21"))}
+MARKETS = {
+    "superfaktura": ("SK", "EUR", Decimal("23")),
+    "fakturoid": ("CZ", "CZK", Decimal("21")),
+    "idoklad": ("CZ", "CZK", Decimal("21")),
+}
 
 
 def parse_quota(text: str) -> tuple[int, int]:
@@ -80,8 +84,12 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--quota", type=parse_quota, help="LIMIT/WINDOW_SECONDS for the sandbox and for us")
     parser.add_argument("--returning-customers", type=share, default=0.0)
-    parser.add_argument("--steps", choices=("create", "all"), default="create",
-                        help="create: the invoice only; all: also archive its PDF and e-mail it")
+    parser.add_argument(
+        "--steps",
+        choices=("create", "all"),
+        default="create",
+        help="create: the invoice only; all: also archive its PDF and e-mail it",
+    )
     parser.add_argument("--database-url", default="", help="a dedicated PostgreSQL database (default: temp SQLite)")
     parser.add_argument("--redis-url", default="", help="Huey and the rate limiter on Redis (default: SQLite)")
     parser.add_argument("--timeout", type=float, default=0, help="seconds to wait for the drain (default: derived)")
@@ -105,6 +113,7 @@ class Setup:
             if not stack.redis_url:
                 os.environ.pop("REDIS_URL", None)
         from webapp import create_app
+
         self.app = create_app()
         self.context = self.app.app_context()
         self.context.push()
@@ -143,18 +152,49 @@ class Setup:
         ids = []
         at = datetime(2026, 11, 24, 9, 0)
         for number, customer in zip(numbers, customers):
-            order = Order(shop_id=shop_id, number=number, status="new", currency=currency, language="en",
-                          prices_include_vat=True,
-                          customer={"type": "person", "name": f"Customer {customer}",
-                                    "email": f"customer{customer}@bench.example",
-                                    "billing_address": {"street": f"Street {customer}", "city": "Brno",
-                                                        "zip": "60200", "country": country}},
-                          shipping={"method": "courier", "name": "Courier", "price": "3.90", "vat_rate": str(rate)},
-                          payment={"method": "card", "fee": "0.00", "vat_rate": str(rate)})
-            order.lines = [OrderLine(shop_id=shop_id, position=1, sku="TEA-01", name="Green tea 100 g",
-                                     quantity=Decimal("2"), unit="ks", unit_price=Decimal("12.30"), vat_rate=rate),
-                           OrderLine(shop_id=shop_id, position=2, sku="CUP-01", name="Tea cup",
-                                     quantity=Decimal("1"), unit="ks", unit_price=Decimal("8.00"), vat_rate=rate)]
+            order = Order(
+                shop_id=shop_id,
+                number=number,
+                status="new",
+                currency=currency,
+                language="en",
+                prices_include_vat=True,
+                customer={
+                    "type": "person",
+                    "name": f"Customer {customer}",
+                    "email": f"customer{customer}@bench.example",
+                    "billing_address": {
+                        "street": f"Street {customer}",
+                        "city": "Brno",
+                        "zip": "60200",
+                        "country": country,
+                    },
+                },
+                shipping={"method": "courier", "name": "Courier", "price": "3.90", "vat_rate": str(rate)},
+                payment={"method": "card", "fee": "0.00", "vat_rate": str(rate)},
+            )
+            order.lines = [
+                OrderLine(
+                    shop_id=shop_id,
+                    position=1,
+                    sku="TEA-01",
+                    name="Green tea 100 g",
+                    quantity=Decimal("2"),
+                    unit="ks",
+                    unit_price=Decimal("12.30"),
+                    vat_rate=rate,
+                ),
+                OrderLine(
+                    shop_id=shop_id,
+                    position=2,
+                    sku="CUP-01",
+                    name="Tea cup",
+                    quantity=Decimal("1"),
+                    unit="ks",
+                    unit_price=Decimal("8.00"),
+                    vat_rate=rate,
+                ),
+            ]
             order.total = order_totals(order).gross
             record_event(order, "paid", at, reference=f"pay-{number}", amount=order.total)
             ids.append(order.id)
@@ -173,9 +213,13 @@ class Setup:
         for document_id in ids:
             worker.process(document_id)
         db.session.expire_all()
-        left = list(db.session.execute(db.select(Document.id, Document.state, Document.last_error_code,
-                                                 Document.last_error_detail).where(
-            Document.integration_id == integration_id, Document.state != DocumentState.CREATED)))
+        left = list(
+            db.session.execute(
+                db.select(Document.id, Document.state, Document.last_error_code, Document.last_error_detail).where(
+                    Document.integration_id == integration_id, Document.state != DocumentState.CREATED
+                )
+            )
+        )
         if left:
             raise SystemExit(f"warm-up: {len(left)} documents were not created: {left[:3]}")
         return len(ids)
@@ -187,11 +231,13 @@ class Setup:
         from webapp.models import Document, DocumentState, PostStep
 
         db.session.remove()
-        query = db.select(db.func.count(Document.id)).where(Document.order_id.in_(order_ids),
-                                                          Document.state == DocumentState.CREATED)
+        query = db.select(db.func.count(Document.id)).where(
+            Document.order_id.in_(order_ids), Document.state == DocumentState.CREATED
+        )
         if steps == "all":
-            query = query.where(Document.archive_state.not_in((PostStep.PENDING,)),
-                                Document.email_state.not_in((PostStep.PENDING,)))
+            query = query.where(
+                Document.archive_state.not_in((PostStep.PENDING,)), Document.email_state.not_in((PostStep.PENDING,))
+            )
         return int(db.session.scalar(query) or 0)
 
     def created_orders(self, order_ids: list[int]) -> Counter:
@@ -199,8 +245,15 @@ class Setup:
         from webapp.models import Document, DocumentState
 
         db.session.remove()
-        return Counter(db.session.scalars(db.select(Document.order_number).where(
-            Document.order_id.in_(order_ids), Document.state == DocumentState.CREATED, Document.kind == "invoice")))
+        return Counter(
+            db.session.scalars(
+                db.select(Document.order_number).where(
+                    Document.order_id.in_(order_ids),
+                    Document.state == DocumentState.CREATED,
+                    Document.kind == "invoice",
+                )
+            )
+        )
 
     def close(self) -> None:
         from webapp.extensions import db
@@ -212,10 +265,13 @@ class Setup:
 def startup_cpu(stack: Stack) -> float:
     """CPU a worker spends before its first task (imports, building the app), measured in a
     process doing just that; subtracted from each worker's total."""
-    code = ("import resource\nfrom webapp.tasks import app_context\nwith app_context():\n    pass\n"
-            "usage = resource.getrusage(resource.RUSAGE_SELF)\nprint(usage.ru_utime + usage.ru_stime)\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=stack.process_env(), capture_output=True,
-                         text=True, timeout=120)
+    code = (
+        "import resource\nfrom webapp.tasks import app_context\nwith app_context():\n    pass\n"
+        "usage = resource.getrusage(resource.RUSAGE_SELF)\nprint(usage.ru_utime + usage.ru_stime)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=stack.process_env(), capture_output=True, text=True, timeout=120
+    )
     return float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 and out.stdout.strip() else 0.0
 
 
@@ -232,8 +288,15 @@ def run(args: argparse.Namespace) -> dict:
         extra = {f"RATE_LIMIT_{system.upper()}": f"{limit}/{window}"} if args.quota else {}
         sandbox = Sandbox(system, folder)
         sandbox.quota(limit, window)
-        stack = Stack(system, sandbox.url, database_url=args.database_url, redis_url=args.redis_url,
-                      extra_env=extra, keep=args.keep, folder=folder)
+        stack = Stack(
+            system,
+            sandbox.url,
+            database_url=args.database_url,
+            redis_url=args.redis_url,
+            extra_env=extra,
+            keep=args.keep,
+            folder=folder,
+        )
         stack.migrate()
         setup = Setup(stack)
         shop_id, integration_id = setup.shop(system, sandbox, args.steps)
@@ -243,6 +306,7 @@ def run(args: argparse.Namespace) -> dict:
             vendor's window pass, so the timed run starts with the whole quota."""
             if window <= 120:
                 time.sleep(window + 1)
+
         settle()
 
         # Who orders: a share of returning customers (invoiced before, in the warm-up).
@@ -280,11 +344,16 @@ def run(args: argparse.Namespace) -> dict:
         received = sandbox.requests()[already:]
         in_run = len(received)
         responses_429 = sum(1 for r in received if r.get("status") == 429)
+
         def operation(r: dict) -> str:
             return f"{r['method']} {re.sub(r'/[0-9]+(?=/|[.]|$)', '/{id}', r['path'])}"
+
         by_operation = Counter(operation(r) for r in received)
-        refused = Counter(f"{operation(r)} {r.get('status')}" for r in received
-                          if not (isinstance(r.get("status"), int) and r["status"] < 400))
+        refused = Counter(
+            f"{operation(r)} {r.get('status')}"
+            for r in received
+            if not (isinstance(r.get("status"), int) and r["status"] < 400)
+        )
         remote = sandbox.invoices_per_order()
         ours = setup.created_orders(order_ids)
         duplicates = sum(1 for n in numbers if remote.get(n, 0) > 1 or ours.get(n, 0) > 1)
@@ -292,15 +361,20 @@ def run(args: argparse.Namespace) -> dict:
         documents = sum(1 for n in numbers if ours.get(n, 0) >= 1)
         allowed_per_second = limit / window
         return {
-            "system": system, "orders": args.orders, "workers": args.workers, "seconds": round(seconds, 2),
+            "system": system,
+            "orders": args.orders,
+            "workers": args.workers,
+            "seconds": round(seconds, 2),
             "documents_per_minute": round(documents / seconds * 60, 1) if seconds else 0,
             "limit_per_minute": round(allowed_per_second * 60, 1),
             "quota_share": round(in_run / seconds / allowed_per_second, 3) if seconds else 0,
             "requests_per_document": round(in_run / documents, 3) if documents else None,
             "responses_429": responses_429,
             "cpu_ms_per_document": round(cpu * 1000 / documents, 2) if documents else None,
-            "duplicates": duplicates, "lost": lost,
-            "returning_customers": args.returning_customers, "steps": args.steps,
+            "duplicates": duplicates,
+            "lost": lost,
+            "returning_customers": args.returning_customers,
+            "steps": args.steps,
             "database": "postgresql" if args.database_url else "sqlite",
             "queue": "redis" if args.redis_url else "sqlite",
             "requests": dict(by_operation.most_common()),
@@ -319,6 +393,7 @@ def run(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     import logging
+
     logging.basicConfig(level=logging.WARNING)
     args = arguments(argv)
     result = run(args)

@@ -6,6 +6,7 @@ in a temporary folder of their own, so they run beside a running app and beside 
 Nothing here imports the app: the caller sets `Stack.env` into its own environment before
 importing `webapp` when it wants to work in-process with the same database and queue.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,7 +41,7 @@ def free_port() -> int:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a live process (Linux /proc), threads included."""
     stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14 and 15)
 
 
@@ -90,8 +91,12 @@ class Sandbox(SandboxClient):
         self.port = free_port()
         super().__init__(system, f"http://127.0.0.1:{self.port}")
         self.log = open(folder / f"sandbox-{system}.log", "wb")
-        self.process = subprocess.Popen([sys.executable, "-m", "sandboxes", "serve", system, "--port", str(self.port)],
-                                        cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sandboxes", "serve", system, "--port", str(self.port)],
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -188,38 +193,61 @@ class Stack:
         self.workers: list[Worker] = []
 
     def process_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "HUEY_IMMEDIATE")
-               and not k.startswith("RATE_LIMIT_")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("REDIS_URL", "DATABASE_URL", "HUEY_IMMEDIATE") and not k.startswith("RATE_LIMIT_")
+        }
         env.update(self.env)
         return env
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         """A Python command in the stack's environment (for steps that need the app)."""
-        return subprocess.run([sys.executable, *args], cwd=ROOT, env=self.process_env(), capture_output=True,
-                              text=True, timeout=timeout)
+        return subprocess.run(
+            [sys.executable, *args], cwd=ROOT, env=self.process_env(), capture_output=True, text=True, timeout=timeout
+        )
 
     def start(self, *args: str, name: str) -> subprocess.Popen:
         """A long-running Python command in the stack's environment, logging to the folder."""
         with open(self.folder / f"{name}.log", "ab") as log:
-            return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=self.process_env(), stdout=log,
-                                    stderr=subprocess.STDOUT)
+            return subprocess.Popen(
+                [sys.executable, *args], cwd=ROOT, env=self.process_env(), stdout=log, stderr=subprocess.STDOUT
+            )
 
     def migrate(self) -> None:
-        done = subprocess.run([sys.executable, "-m", "flask", "--app", "webapp:create_app", "create-db"], cwd=ROOT,
-                              env=self.process_env(), capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "webapp:create_app", "create-db"],
+            cwd=ROOT,
+            env=self.process_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"flask create-db failed:\n{done.stdout}{done.stderr}")
 
     def start_worker(self, *, periodic: bool = True, env: dict[str, str] | None = None) -> Worker:
         """`huey_consumer webapp.tasks.huey -w 1`: one worker thread in a process of its own."""
         log_path = self.folder / f"worker-{len(self.workers) + 1}.log"
-        command = [sys.executable, "-m", "huey.bin.huey_consumer", "webapp.tasks.huey", "-w", "1",
-                   "-d", "0.05", "-m", "0.5", "-C"]
+        command = [
+            sys.executable,
+            "-m",
+            "huey.bin.huey_consumer",
+            "webapp.tasks.huey",
+            "-w",
+            "1",
+            "-d",
+            "0.05",
+            "-m",
+            "0.5",
+            "-C",
+        ]
         if not periodic:
             command.append("-n")
         with open(log_path, "ab") as log:
-            process = subprocess.Popen(command, cwd=ROOT, env={**self.process_env(), **(env or {})}, stdout=log,
-                                       stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                command, cwd=ROOT, env={**self.process_env(), **(env or {})}, stdout=log, stderr=subprocess.STDOUT
+            )
         worker = Worker(process, log_path)
         self.workers.append(worker)
         return worker
@@ -232,6 +260,7 @@ class Stack:
         self.stop_workers()
         if self.redis_url:
             import redis
+
             client = redis.Redis.from_url(self.redis_url)
             for key in client.scan_iter(f"*{self.namespace}*"):
                 client.delete(key)

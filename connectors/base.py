@@ -11,14 +11,16 @@ asynchronous creation (`create_document` may return a document whose number is s
 `get_document` fills it later), XML envelopes and HMAC-signed requests (the client builds the
 request; the transport only carries bytes).
 """
+
 from __future__ import annotations
 
 import os
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator, Mapping, Protocol
+from typing import Any, ClassVar, Protocol
 
 from . import errors
 from .documents import DocumentDraft, DocumentPage, Identity, NumberSeries, Payment, Pdf, RemoteDocument
@@ -91,7 +93,7 @@ class AppIdentity:
 class ConnectionSettings:
     config: dict[str, Any]
     secrets: dict[str, str]
-    endpoints: dict[str, str]             # name -> origin or base URL, see Connector.endpoints
+    endpoints: dict[str, str]  # name -> origin or base URL, see Connector.endpoints
     transport: Transport
     token_cache: TokenCache = field(default_factory=MemoryTokenCache)
     app: AppIdentity = field(default_factory=AppIdentity)
@@ -154,8 +156,9 @@ class Connector(ABC):
         """Values for a field's `choices_from` (number series, bank accounts...)."""
         if source.startswith("number_series:"):
             kind = source.split(":", 1)[1]
-            return [(s.id, s.name + (f" ({s.next_number})" if s.next_number else ""))
-                    for s in self.list_number_series(kind)]
+            return [
+                (s.id, s.name + (f" ({s.next_number})" if s.next_number else "")) for s in self.list_number_series(kind)
+            ]
         raise errors.ConnectorError(errors.NOT_SUPPORTED, detail=f"no choices for {source}")
 
     def list_documents(self, page: int = 1, kind: str = "invoice") -> DocumentPage:
@@ -167,8 +170,7 @@ class Connector(ABC):
     def create_document(self, draft: DocumentDraft, idempotency_key: str) -> RemoteDocument:
         raise errors.ConnectorError(errors.NOT_SUPPORTED, detail="create_document")
 
-    def find_by_reference(self, idempotency_key: str, draft: DocumentDraft | None = None
-                          ) -> RemoteDocument | None:
+    def find_by_reference(self, idempotency_key: str, draft: DocumentDraft | None = None) -> RemoteDocument | None:
         """The duplicate guard: the document created earlier with this key, if any."""
         raise errors.ConnectorError(errors.NOT_SUPPORTED, detail="find_by_reference")
 
@@ -214,8 +216,9 @@ class Connector(ABC):
         raise errors.ConnectorError(errors.NOT_SUPPORTED, detail="list_accounts")
 
 
-def resolve_endpoints(cls: type[Connector], config: Mapping[str, Any],
-                      env: Mapping[str, str] | None = None) -> dict[str, str]:
+def resolve_endpoints(
+    cls: type[Connector], config: Mapping[str, Any], env: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Production endpoints, unless ACCOUNTING_SANDBOX=1 or <KEY>_API_URL points elsewhere."""
     env = os.environ if env is None else env
     production = cls.endpoints(config)
@@ -230,5 +233,6 @@ def resolve_endpoints(cls: type[Connector], config: Mapping[str, Any],
 def _swap_origin(url: str, origin: str) -> str:
     """Keep the path of a production URL and put it on another origin."""
     from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     return origin + parts.path.rstrip("/")

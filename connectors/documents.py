@@ -4,6 +4,7 @@
 holds (its number, its totals, computed its way). Comparing the two is how the test invoice
 and the sync checks find discrepancies.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,7 +22,13 @@ CENT = Decimal("0.01")
 
 # KSeF states every connector maps its vendor's to ("" where KSeF does not apply to the system).
 KSEF_NOT_APPLICABLE, KSEF_WAITING, KSEF_SENT, KSEF_ACCEPTED, KSEF_REJECTED, KSEF_OFFLINE = (
-    "not_applicable", "waiting", "sent", "accepted", "rejected", "offline")
+    "not_applicable",
+    "waiting",
+    "sent",
+    "accepted",
+    "rejected",
+    "offline",
+)
 KSEF_STATES = (KSEF_NOT_APPLICABLE, KSEF_WAITING, KSEF_SENT, KSEF_ACCEPTED, KSEF_REJECTED, KSEF_OFFLINE)
 
 
@@ -53,9 +60,9 @@ class Address:
 class Party:
     name: str
     company_name: str = ""
-    company_id: str = ""   # IČO / REGON-like registration number
-    tax_id: str = ""       # DIČ (SK), NIP
-    vat_id: str = ""       # IČ DPH (SK), DIČ (CZ), VAT number
+    company_id: str = ""  # IČO / REGON-like registration number
+    tax_id: str = ""  # DIČ (SK), NIP
+    vat_id: str = ""  # IČ DPH (SK), DIČ (CZ), VAT number
     email: str = ""
     phone: str = ""
     billing_address: Address = field(default_factory=Address)
@@ -73,8 +80,8 @@ class Party:
 class Line:
     name: str
     quantity: Decimal
-    unit_price: Decimal          # net unless the draft says prices_include_vat
-    vat_rate: Decimal            # percent, e.g. Decimal("23")
+    unit_price: Decimal  # net unless the draft says prices_include_vat
+    vat_rate: Decimal  # percent, e.g. Decimal("23")
     unit: str = ""
     sku: str = ""
     discount_percent: Decimal = Decimal("0")
@@ -94,12 +101,12 @@ class DocumentDraft:
     variable_symbol: str = ""
     payment_method: str = "bank_transfer"
     shipping_method: str = ""
-    language: str = ""               # ISO 639-1 (sk, cs, pl, en...)
-    series_id: str = ""              # system's number series id, if the merchant chose one
-    related_remote_id: str = ""      # credit note: the invoice it corrects; invoice: its proforma
+    language: str = ""  # ISO 639-1 (sk, cs, pl, en...)
+    series_id: str = ""  # system's number series id, if the merchant chose one
+    related_remote_id: str = ""  # credit note: the invoice it corrects; invoice: its proforma
     paid: bool = False
     note: str = ""
-    send_to_ksef: bool = False       # Polish B2B invoices: submit to KSeF on creation where the system can
+    send_to_ksef: bool = False  # Polish B2B invoices: submit to KSeF on creation where the system can
     options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -122,7 +129,7 @@ class VatBreakdown:
 class RemoteLine:
     name: str
     quantity: Decimal
-    unit_price: Decimal   # net
+    unit_price: Decimal  # net
     vat_rate: Decimal
     unit: str = ""
     total: Decimal | None = None  # gross line total as the system computed it, where it says
@@ -134,18 +141,18 @@ class RemoteDocument:
     kind: str
     number: str
     currency: str
-    total: Decimal                 # gross grand total
+    total: Decimal  # gross grand total
     issue_date: date | None = None
     taxable_date: date | None = None
     due_date: date | None = None
     customer_name: str = ""
     order_number: str = ""
     variable_symbol: str = ""
-    status: str = ""               # open, paid, partially_paid, overdue, cancelled, draft
+    status: str = ""  # open, paid, partially_paid, overdue, cancelled, draft
     vat: list[VatBreakdown] = field(default_factory=list)
     lines: list[RemoteLine] = field(default_factory=list)
-    pdf_url: str = ""              # the system's own link, where it has a public one
-    reference: str = ""            # our idempotency key as the system stored it
+    pdf_url: str = ""  # the system's own link, where it has a public one
+    reference: str = ""  # our idempotency key as the system stored it
     raw_id_fields: dict[str, Any] = field(default_factory=dict)
     # Poland's national e-invoice system (KSeF), where the system reports it: one of KSEF_STATES,
     # the KSeF number once accepted, and the reasons of a rejection (the vendor's words).
@@ -175,7 +182,7 @@ class DocumentPage:
 class NumberSeries:
     id: str
     name: str
-    kind: str            # invoice, proforma, credit_note
+    kind: str  # invoice, proforma, credit_note
     default: bool = False
     next_number: str = ""
 
@@ -206,10 +213,10 @@ class Identity:
     user_email: str = ""
     # What the plan allows, as capability names the UI shows ("invoices", "proforma", "api").
     allows: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()   # msgids (N_) of things the merchant should know
+    warnings: tuple[str, ...] = ()  # msgids (N_) of things the merchant should know
     # msgids (N_) of what stops this account from issuing documents at all (no bank account, no
     # right to issue): the connection is not made active until they are fixed.
     blockers: tuple[str, ...] = ()
-    country: str = ""                # ISO 3166 alpha-2 of the books (where VAT is accounted)
-    currency: str = ""               # the account's home currency (ISO 4217)
+    country: str = ""  # ISO 3166 alpha-2 of the books (where VAT is accounted)
+    currency: str = ""  # the account's home currency (ISO 4217)
     extra: dict[str, Any] = field(default_factory=dict)

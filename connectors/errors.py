@@ -5,6 +5,7 @@ A connector turns each vendor reply it cannot accept into a `ConnectorError` wit
 builds merchant-facing sentences. `detail` carries the vendor's own message, already free of
 secrets, for the integration log and the folded "details" part of an outcome.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,15 +28,28 @@ NOT_SUPPORTED = "not_supported"
 REMOTE_ERROR = "remote_error"
 
 ALL_CODES = (
-    INVALID_CREDENTIALS, SUBSCRIPTION_INACTIVE, PLAN_LACKS_API, PERMISSION_DENIED,
-    ACCOUNT_NOT_FOUND, UNREACHABLE, TIMEOUT, RATE_LIMITED, VALIDATION, CONFLICT, NOT_FOUND,
-    NOT_READY, CONSENT_DENIED, NOT_SUPPORTED, REMOTE_ERROR,
+    INVALID_CREDENTIALS,
+    SUBSCRIPTION_INACTIVE,
+    PLAN_LACKS_API,
+    PERMISSION_DENIED,
+    ACCOUNT_NOT_FOUND,
+    UNREACHABLE,
+    TIMEOUT,
+    RATE_LIMITED,
+    VALIDATION,
+    CONFLICT,
+    NOT_FOUND,
+    NOT_READY,
+    CONSENT_DENIED,
+    NOT_SUPPORTED,
+    REMOTE_ERROR,
 )
 
 # Codes after which the stored credentials must be fixed by the merchant: the integration
 # turns to "needs attention" and automatic document creation pauses.
-AUTH_CODES = frozenset({INVALID_CREDENTIALS, SUBSCRIPTION_INACTIVE, PLAN_LACKS_API,
-                        PERMISSION_DENIED, ACCOUNT_NOT_FOUND})
+AUTH_CODES = frozenset(
+    {INVALID_CREDENTIALS, SUBSCRIPTION_INACTIVE, PLAN_LACKS_API, PERMISSION_DENIED, ACCOUNT_NOT_FOUND}
+)
 # Codes worth retrying later with backoff; everything else needs a human.
 RETRYABLE_CODES = frozenset({UNREACHABLE, TIMEOUT, RATE_LIMITED, REMOTE_ERROR, NOT_READY})
 

@@ -5,21 +5,22 @@ input with `validate_values`, stores non-secret values as configuration and secr
 encrypted. Secrets are never rendered back: the form shows them masked with "leave blank to
 keep the stored value".
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from .i18n import N_
 
-TEXT, EMAIL, SECRET, URL, SELECT, NUMBER, CHECKBOX = (
-    "text", "email", "secret", "url", "select", "number", "checkbox")
+TEXT, EMAIL, SECRET, URL, SELECT, NUMBER, CHECKBOX = ("text", "email", "secret", "url", "select", "number", "checkbox")
 KINDS = (TEXT, EMAIL, SECRET, URL, SELECT, NUMBER, CHECKBOX)
 
 # Where a field sits on the settings page.
-CONNECTION = "connection"   # needed to verify the connection
-DOCUMENTS = "documents"     # choices that shape documents (series, bank account...)
+CONNECTION = "connection"  # needed to verify the connection
+DOCUMENTS = "documents"  # choices that shape documents (series, bank account...)
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL_RE = re.compile(r"^https?://[^\s/$.?#].[^\s]*$", re.IGNORECASE)
@@ -82,8 +83,9 @@ def secret_keys(fields: Iterable[Field]) -> set[str]:
     return {f.key for f in fields if f.secret}
 
 
-def validate_values(fields: Iterable[Field], raw: dict[str, Any], stored_secrets: dict[str, str] | None = None
-                    ) -> tuple[dict[str, Any], dict[str, str], FieldErrors]:
+def validate_values(
+    fields: Iterable[Field], raw: dict[str, Any], stored_secrets: dict[str, str] | None = None
+) -> tuple[dict[str, Any], dict[str, str], FieldErrors]:
     """Clean submitted values against the schema.
 
     Returns (config, secrets, errors). A blank secret keeps the stored one, so a merchant who
@@ -134,8 +136,7 @@ def validate_values(fields: Iterable[Field], raw: dict[str, Any], stored_secrets
     return config, secrets, errors
 
 
-def check_fetched_choices(fields: Iterable[Field], config: dict[str, Any],
-                          fetched: dict[str, Any]) -> FieldErrors:
+def check_fetched_choices(fields: Iterable[Field], config: dict[str, Any], fetched: dict[str, Any]) -> FieldErrors:
     """Every select whose values come from the system (`choices_from`) holds one of the values the
     system listed. `fetched` maps a `choices_from` name to [[value, label], ...], or to
     {"error": code} when the list could not be read: then a chosen value cannot be confirmed and
@@ -147,7 +148,9 @@ def check_fetched_choices(fields: Iterable[Field], config: dict[str, Any],
             continue
         listed = fetched.get(f.choices_from)
         if not isinstance(listed, list):
-            errors.add(f.key, N_("The list of values could not be loaded from the system. Leave this empty or try again."))
+            errors.add(
+                f.key, N_("The list of values could not be loaded from the system. Leave this empty or try again.")
+            )
         elif str(value) not in {str(item[0]) for item in listed}:
             errors.add(f.key, N_("Pick one of the offered values."))
     return errors

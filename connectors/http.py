@@ -14,6 +14,7 @@
     (ASCII or not, with PHP's escaped slashes, upper- or lower-case hex), HTML-escaped and
     base64.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,9 +22,10 @@ import html
 import json
 import re
 import time
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
 import requests
@@ -38,8 +40,17 @@ SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie",
 # A field, parameter or header whose name (lower-cased, punctuation dropped) is one of these or
 # ends with one of these holds a secret.
 SECRET_NAMES = frozenset({"secret", "password", "passwd", "token", "apikey", "authorization", "code_verifier"})
-SECRET_NAME_ENDINGS = ("secret", "password", "passwd", "token", "apikey", "privatekey", "secretkey", "accesskey",
-                       "codeverifier")
+SECRET_NAME_ENDINGS = (
+    "secret",
+    "password",
+    "passwd",
+    "token",
+    "apikey",
+    "privatekey",
+    "secretkey",
+    "accesskey",
+    "codeverifier",
+)
 MIN_SECRET_LENGTH = 4
 AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "token", "sfapi", "negotiate", "hmac"})
 # Credentials some vendors take in the query string or a JSON body (Fakturownia's `api_token`): their
@@ -60,9 +71,14 @@ def is_secret_name(name: Any) -> bool:
 def redact_structure(value: Any) -> Any:
     """A copy of parsed JSON with every value under a secret-looking name replaced."""
     if isinstance(value, dict):
-        return {k: (REDACTED if is_secret_name(k) and isinstance(v, (str, int, float)) and not isinstance(v, bool)
-                    and v != "" else redact_structure(v))
-                for k, v in value.items()}
+        return {
+            k: (
+                REDACTED
+                if is_secret_name(k) and isinstance(v, (str, int, float)) and not isinstance(v, bool) and v != ""
+                else redact_structure(v)
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [redact_structure(v) for v in value]
     return value
@@ -83,14 +99,24 @@ def _upper_hex(text: str) -> str:
 
 def encodings(value: str) -> set[str]:
     """The forms a secret can take in a URL, header or body."""
-    forms = {value, quote(value, safe=""), quote(value), quote_plus(value),
-             html.escape(value), html.escape(value, quote=False)}
+    forms = {
+        value,
+        quote(value, safe=""),
+        quote(value),
+        quote_plus(value),
+        html.escape(value),
+        html.escape(value, quote=False),
+    }
     for ascii_only in (True, False):
         escaped = json.dumps(value, ensure_ascii=ascii_only)[1:-1]
-        forms |= {escaped, escaped.replace("/", "\\/"), _upper_hex(escaped),
-                  # .NET and others escape HTML-sensitive characters too
-                  _upper_hex(re.sub(r"[<>&'+]", lambda m: "\\u%04x" % ord(m.group()), escaped)),
-                  re.sub(r"[<>&'+]", lambda m: "\\u%04x" % ord(m.group()), escaped)}
+        forms |= {
+            escaped,
+            escaped.replace("/", "\\/"),
+            _upper_hex(escaped),
+            # .NET and others escape HTML-sensitive characters too
+            _upper_hex(re.sub(r"[<>&'+]", lambda m: "\\u%04x" % ord(m.group()), escaped)),
+            re.sub(r"[<>&'+]", lambda m: "\\u%04x" % ord(m.group()), escaped),
+        }
     forms |= {f.lower() for f in list(forms) if "%" in f}  # lower-case percent escapes
     raw = value.encode("utf-8", "surrogatepass")
     if len(raw) >= MIN_SECRET_LENGTH:
@@ -206,8 +232,16 @@ class Transport:
         text = _redact_text_structure(str(body))
         return self.redact(text)[:BODY_LOG_LIMIT]
 
-    def request(self, method: str, url: str, *, operation: str, safe_to_retry: bool | None = None,
-                timeout: float | None = None, **kwargs: Any) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        operation: str,
+        safe_to_retry: bool | None = None,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
         """Send one request. Raises ConnectorError(unreachable/timeout) on transport failure.
 
         A timeout or a dropped connection on a request that is not safe to retry is raised as
@@ -224,21 +258,26 @@ class Transport:
             remaining = self._remaining()
             if remaining is not None:
                 if remaining <= 0.05:
-                    raise errors.ConnectorError(errors.TIMEOUT, detail="The time for this operation ran out.",
-                                                ambiguous=False)
+                    raise errors.ConnectorError(
+                        errors.TIMEOUT, detail="The time for this operation ran out.", ambiguous=False
+                    )
                 read_timeout, connect_timeout = min(read_timeout, remaining), min(connect_timeout, remaining)
             if self.throttle is not None:
                 self.throttle(operation)
             started = time.monotonic()
             try:
-                response = self.session.request(method, url, headers=headers,
-                                                timeout=(connect_timeout, read_timeout), **kwargs)
+                response = self.session.request(
+                    method, url, headers=headers, timeout=(connect_timeout, read_timeout), **kwargs
+                )
             except UnicodeError:
                 # A header or Basic-auth value with characters HTTP cannot carry (Latin-1 only):
                 # nothing was sent. Connectors validate their fields first; this is the safety net.
-                raise errors.ConnectorError(errors.VALIDATION, ambiguous=False,
-                                            detail="A value contains characters that cannot be sent in an "
-                                                   "HTTP header (for example accented letters in a key).") from None
+                raise errors.ConnectorError(
+                    errors.VALIDATION,
+                    ambiguous=False,
+                    detail="A value contains characters that cannot be sent in an "
+                    "HTTP header (for example accented letters in a key).",
+                ) from None
             except requests.exceptions.RequestException as exc:
                 code, ambiguous = _classify(exc, safe_to_retry)
                 self._report(operation, method, url, None, started, headers, kwargs, None, code, attempt)
@@ -249,8 +288,9 @@ class Transport:
                     time.sleep(self.backoff * attempt)
                     continue
                 raise errors.ConnectorError(code, detail=_describe(exc), ambiguous=ambiguous) from None
-            self._report(operation, method, url, response.status_code, started, headers, kwargs, response,
-                         None, attempt)
+            self._report(
+                operation, method, url, response.status_code, started, headers, kwargs, response, None, attempt
+            )
             if response.status_code >= 500 and safe_to_retry and attempt <= self.retries:
                 time.sleep(self.backoff * attempt)
                 continue
@@ -267,12 +307,21 @@ class Transport:
                 response_body = f"<{len(response.content)} bytes {ctype}>"
             else:
                 response_body = self._body_text(response.content)
-        self.on_exchange(Exchange(
-            operation=operation, method=method, url=self.redact_url(url), status=status,
-            duration_ms=int((time.monotonic() - started) * 1000),
-            request_headers=self._redact_headers(headers), request_body=self._body_text(body),
-            response_headers=self._redact_headers(response.headers) if response is not None else {},
-            response_body=response_body, error_code=code, attempt=attempt))
+        self.on_exchange(
+            Exchange(
+                operation=operation,
+                method=method,
+                url=self.redact_url(url),
+                status=status,
+                duration_ms=int((time.monotonic() - started) * 1000),
+                request_headers=self._redact_headers(headers),
+                request_body=self._body_text(body),
+                response_headers=self._redact_headers(response.headers) if response is not None else {},
+                response_body=response_body,
+                error_code=code,
+                attempt=attempt,
+            )
+        )
 
 
 def _redact_text_structure(text: str) -> str:
@@ -294,7 +343,9 @@ def _before_send(exc: Exception) -> bool:
     return isinstance(exc, requests.exceptions.ConnectTimeout) or (
         isinstance(exc, requests.exceptions.ConnectionError)
         and not isinstance(exc, requests.exceptions.ReadTimeout)
-        and "RemoteDisconnected" not in str(exc) and "Connection aborted" not in str(exc))
+        and "RemoteDisconnected" not in str(exc)
+        and "Connection aborted" not in str(exc)
+    )
 
 
 def _classify(exc: Exception, safe_to_retry: bool) -> tuple[str, bool]:

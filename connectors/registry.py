@@ -1,5 +1,6 @@
 """The catalogue of connectors. Adding a system: create `connectors/<key>/` whose `__init__.py`
 ends with `register(<Class>)`, and add its key to `SYSTEM_MODULES` (catalogue order)."""
+
 from __future__ import annotations
 
 import importlib

@@ -10,6 +10,7 @@ subclass whose `key` is `<key>`. Nothing else lists it: `SANDBOXES` is discovere
 packages (ordered by port), `python -m sandboxes ports` prints the ports for scripts/run.sh, and
 the connector's `sandbox_port` is checked equal to `PORT` by tests/connectors/test_contract_generic.py.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -31,11 +32,18 @@ def _discover() -> dict[str, tuple[str, str, int]]:
                 continue
             module = importlib.import_module(f"{__name__}.{info.name}")
             port = getattr(module, "PORT", None)
-            classes = [v for v in vars(module).values() if isinstance(v, type) and issubclass(v, Sandbox)
-                       and v.__module__ == module.__name__ and v.key == info.name]
+            classes = [
+                v
+                for v in vars(module).values()
+                if isinstance(v, type)
+                and issubclass(v, Sandbox)
+                and v.__module__ == module.__name__
+                and v.key == info.name
+            ]
             if port is None or len(classes) != 1:
-                raise RuntimeError(f"sandboxes/{info.name} must declare PORT and one Sandbox subclass with key "
-                                   f"{info.name!r}")
+                raise RuntimeError(
+                    f"sandboxes/{info.name} must declare PORT and one Sandbox subclass with key {info.name!r}"
+                )
             found[info.name] = (module.__name__, classes[0].__name__, int(port))
         _discovered = dict(sorted(found.items(), key=lambda item: item[1][2]))
     return _discovered

@@ -1,5 +1,6 @@
 """`python -m sandboxes serve all`, `python -m sandboxes serve superfaktura --port 5101`, or
 `python -m sandboxes ports` (every sandbox's standard port, one line, for scripts/run.sh)."""
+
 from __future__ import annotations
 
 import argparse

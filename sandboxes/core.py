@@ -2,6 +2,7 @@
 control API under `/_sandbox/`. A vendor sandbox subclasses `Sandbox`, seeds its accounts in
 `seed()`, registers its vendor routes in `register_routes()` and describes its documents in the
 neutral shape in `neutral_documents()`."""
+
 from __future__ import annotations
 
 import json
@@ -122,8 +123,11 @@ class Sandbox:
     def after_create(self, operation: str) -> None:
         """Call once a document is stored: a drop_after_create fault closes the connection now."""
         for fault in self.faults:
-            if fault.kind == "drop_after_create" and fault.applies_to(operation) \
-                    and self.random.random() < fault.probability:
+            if (
+                fault.kind == "drop_after_create"
+                and fault.applies_to(operation)
+                and self.random.random() < fault.probability
+            ):
                 raise DropConnection()
 
     # -- hooks and control API ------------------------------------------------------------
@@ -140,10 +144,12 @@ class Sandbox:
             except UnicodeDecodeError:
                 text = f"<{len(body)} bytes>"
             entry = {
-                "method": request.method, "path": request.path,
+                "method": request.method,
+                "path": request.path,
                 "query": request.query_string.decode("latin-1"),
                 "headers": {k: v for k, v in request.headers.items()},
-                "body": text, "status": None,
+                "body": text,
+                "status": None,
                 "time": datetime.now(timezone.utc).isoformat(),
             }
             g.sandbox_log_entry = entry
@@ -201,14 +207,20 @@ class Sandbox:
                 self.faults = []
                 return jsonify({"faults": []})
             if kind not in FAULT_KINDS:
-                abort(Response(json.dumps({"error": f"kind must be one of {FAULT_KINDS} or none"}), 400,
-                               mimetype="application/json"))
+                abort(
+                    Response(
+                        json.dumps({"error": f"kind must be one of {FAULT_KINDS} or none"}),
+                        400,
+                        mimetype="application/json",
+                    )
+                )
             try:
                 probability = float(data.get("probability", 1.0))
                 seconds = float(data.get("seconds", 0) or 0)
             except (TypeError, ValueError):
-                abort(Response('{"error": "probability and seconds must be numbers"}', 400,
-                               mimetype="application/json"))
+                abort(
+                    Response('{"error": "probability and seconds must be numbers"}', 400, mimetype="application/json")
+                )
             if not 0 <= probability <= 1:
                 abort(Response('{"error": "probability must be between 0 and 1"}', 400, mimetype="application/json"))
             self.faults.append(Fault(kind, probability, tuple(data.get("operations") or ()), seconds))
@@ -220,6 +232,11 @@ class Sandbox:
             try:
                 self.quota = Quota(int(data["limit"]), int(data.get("window_seconds", 86400)))
             except (KeyError, TypeError, ValueError):
-                abort(Response('{"error": "limit (int) and window_seconds (int) are required"}', 400,
-                               mimetype="application/json"))
+                abort(
+                    Response(
+                        '{"error": "limit (int) and window_seconds (int) are required"}',
+                        400,
+                        mimetype="application/json",
+                    )
+                )
             return jsonify({"limit": self.quota.limit, "window_seconds": self.quota.window_seconds})

@@ -1,9 +1,10 @@
 """A real, readable PDF of a sandbox document (fpdf2), so PDF download and viewing are tested
 with actual PDF bytes. Core fonts are Latin-1 only, so diacritics are folded for the sandbox."""
+
 from __future__ import annotations
 
 import unicodedata
-from typing import Iterable
+from collections.abc import Iterable
 
 from fpdf import FPDF
 
@@ -18,9 +19,16 @@ def _latin(text: str) -> str:
         return "".join(c for c in folded if not unicodedata.combining(c)).encode("latin-1", "replace").decode("latin-1")
 
 
-def render(title: str, number: str, seller: str, buyer: str, dates: Iterable[tuple[str, str]],
-           lines: Iterable[tuple[str, str, str, str, str]], totals: Iterable[tuple[str, str]],
-           watermark: str = "SANDBOX") -> bytes:
+def render(
+    title: str,
+    number: str,
+    seller: str,
+    buyer: str,
+    dates: Iterable[tuple[str, str]],
+    lines: Iterable[tuple[str, str, str, str, str]],
+    totals: Iterable[tuple[str, str]],
+    watermark: str = "SANDBOX",
+) -> bytes:
     """lines: (name, quantity, unit price, VAT %, line total); totals: (label, amount)."""
     pdf = FPDF()
     pdf.set_title(_latin(f"{title} {number}"))

@@ -1,4 +1,5 @@
 """Run sandboxes as real HTTP servers on loopback, in threads of one process."""
+
 from __future__ import annotations
 
 import threading

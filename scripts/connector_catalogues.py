@@ -5,6 +5,7 @@ keep their order and wording, so the files change only where the code did.
 
 Run by scripts/translations.sh for every connector folder and every language the web app has.
 """
+
 from __future__ import annotations
 
 import sys
@@ -14,7 +15,7 @@ from babel.messages.extract import extract_from_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYWORDS = {"N_": None, "_l": None, "_": None, "gettext": None}
-HEADER = '''# {lang} translations for the {key} connector of Fynode Accounting Connect.
+HEADER = """# {lang} translations for the {key} connector of Fynode Accounting Connect.
 msgid ""
 msgstr ""
 "Project-Id-Version: fynode-accounting-connect 0.1\\n"
@@ -22,14 +23,15 @@ msgstr ""
 "MIME-Version: 1.0\\n"
 "Content-Type: text/plain; charset=UTF-8\\n"
 "Content-Transfer-Encoding: 8bit\\n"
-'''
+"""
 
 
 def marked(folder: Path) -> list[str]:
     """The strings a connector's code marks for translation, in order of appearance."""
     seen: dict[str, None] = {}
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(folder), method_map=[("**.py", "python")], keywords=KEYWORDS):
+        str(folder), method_map=[("**.py", "python")], keywords=KEYWORDS
+    ):
         if isinstance(message, str) and message:
             seen.setdefault(message, None)
     return list(seen)
@@ -57,7 +59,7 @@ def update(folder: Path, lang: str) -> tuple[int, list[str]]:
     missing = [m for m in wanted if m not in have]
     if missing:
         text = po.read_text(encoding="utf-8").rstrip("\n") + "\n"
-        text += "".join(f"\nmsgid {_quote(m)}\nmsgstr \"\"\n" for m in missing)
+        text += "".join(f'\nmsgid {_quote(m)}\nmsgstr ""\n' for m in missing)
         po.write_text(text, encoding="utf-8")
     return len(missing), sorted(have - set(wanted))
 
@@ -67,8 +69,10 @@ def main() -> int:
         for lang in languages():
             added, stale = update(folder, lang)
             if added or stale:
-                print(f"connectors/{folder.name} {lang}: {added} new to translate, {len(stale)} no longer used"
-                      + "".join(f"\n  unused: {s[:70]}" for s in stale))
+                print(
+                    f"connectors/{folder.name} {lang}: {added} new to translate, {len(stale)} no longer used"
+                    + "".join(f"\n  unused: {s[:70]}" for s in stale)
+                )
     return 0
 
 

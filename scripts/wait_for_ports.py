@@ -1,4 +1,5 @@
 """Wait until loopback ports accept connections (used by the run script)."""
+
 import socket
 import sys
 import time

@@ -1,5 +1,6 @@
 """Shared fixtures: every sandbox runs as a real HTTP server on a free loopback port for the
 whole test session; tests reset the ones they use."""
+
 from __future__ import annotations
 
 import os
@@ -56,8 +57,9 @@ class SandboxClient:
         requests.post(f"{self.url}/_sandbox/faults", json={"kind": kind, **params}, timeout=5).raise_for_status()
 
     def quota(self, limit: int, window_seconds: int = 86400) -> None:
-        requests.post(f"{self.url}/_sandbox/quota", json={"limit": limit, "window_seconds": window_seconds},
-                      timeout=5).raise_for_status()
+        requests.post(
+            f"{self.url}/_sandbox/quota", json={"limit": limit, "window_seconds": window_seconds}, timeout=5
+        ).raise_for_status()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ few that end or widen the impersonation. Changes need an explicit switch with it
 The impersonation ends after IMPERSONATION_MINUTES (30). Every change attempted while acting
 as a merchant is audited with both the agent and the merchant.
 """
+
 from __future__ import annotations
 
 import time
@@ -32,7 +33,7 @@ PUBLIC, API, SIGNED_IN, STAFF, OWNER, SUPPORT = "public", "api", "signed_in", "s
 BLUEPRINT_DEFAULTS = {
     "auth": PUBLIC,
     "api": API,
-    "webhooks": API,   # vendors' deliveries: authenticated by their own header, like the API by its token
+    "webhooks": API,  # vendors' deliveries: authenticated by their own header, like the API by its token
     "main": SIGNED_IN,
     "orders": STAFF,
     "documents": STAFF,
@@ -137,28 +138,46 @@ def init_app(app: Flask) -> None:
             return None  # the route's own login_required sends the visitor to sign in
         if impersonating():
             from .services.accounts import impersonation
+
             if _expired():
                 impersonation.stop(reason="expired")
-                flash(_("Support access ended after %(minutes)s minutes. Start again with a reason if needed.",
-                        minutes=app.config.get("IMPERSONATION_MINUTES", 30)), "warning")
+                flash(
+                    _(
+                        "Support access ended after %(minutes)s minutes. Start again with a reason if needed.",
+                        minutes=app.config.get("IMPERSONATION_MINUTES", 30),
+                    ),
+                    "warning",
+                )
                 return redirect(url_for("support.console"))
-            if request.method not in SAFE_METHODS and endpoint not in ALLOWED_WHILE_READ_ONLY \
-                    and not changes_enabled():
+            if request.method not in SAFE_METHODS and endpoint not in ALLOWED_WHILE_READ_ONLY and not changes_enabled():
                 impersonation.record_action(refused=True)
-                return _refuse(403, _("Read-only support access"),
-                               _("You are acting as this merchant in read-only mode, so nothing was changed. "
-                                 "To make this change, switch to changes in the support banner and give a reason."))
+                return _refuse(
+                    403,
+                    _("Read-only support access"),
+                    _(
+                        "You are acting as this merchant in read-only mode, so nothing was changed. "
+                        "To make this change, switch to changes in the support banner and give a reason."
+                    ),
+                )
         if not allowed(current_user, permission):
-            return _refuse(403, _("This page is not available to you"),
-                           _("Only the shop's owner can do this. Ask the owner of the shop."))
+            return _refuse(
+                403,
+                _("This page is not available to you"),
+                _("Only the shop's owner can do this. Ask the owner of the shop."),
+            )
         return None
 
     @app.after_request
     def audit_changes(response):
-        if (request.method not in SAFE_METHODS and impersonating() and changes_enabled()
-                and request.endpoint not in ALLOWED_WHILE_READ_ONLY
-                and getattr(current_user, "is_authenticated", False)):
+        if (
+            request.method not in SAFE_METHODS
+            and impersonating()
+            and changes_enabled()
+            and request.endpoint not in ALLOWED_WHILE_READ_ONLY
+            and getattr(current_user, "is_authenticated", False)
+        ):
             from .services.accounts import impersonation
+
             impersonation.record_action(refused=False, status=response.status_code)
         return response
 
@@ -168,7 +187,13 @@ def init_app(app: Flask) -> None:
             return {"support_session": None, "support_agent_email": ""}
         from .extensions import db
         from .models import User
+
         agent = db.session.get(User, session.get(IMPERSONATOR_KEY))
-        return {"support_session": {"changes": changes_enabled(), "minutes_left": minutes_left(),
-                                    "reason": session.get(REASON_KEY, "")},
-                "support_agent_email": agent.email if agent else ""}
+        return {
+            "support_session": {
+                "changes": changes_enabled(),
+                "minutes_left": minutes_left(),
+                "reason": session.get(REASON_KEY, ""),
+            },
+            "support_agent_email": agent.email if agent else "",
+        }

@@ -1,4 +1,5 @@
 """`flask seed`, `flask keys rotate`: commands live here, not in loose scripts."""
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,6 @@ from flask import Flask, current_app
 from .extensions import db
 
 
-
 def init_app(app: Flask) -> None:
     @app.cli.command("seed")
     @click.option("--sandbox-url", default=None, help="SuperFaktura sandbox URL (default: from the environment)")
@@ -21,16 +21,18 @@ def init_app(app: Flask) -> None:
         if not current_app.config["LOCAL_MODE"]:
             # Demo logins (a support agent who sees every shop) must never exist in production,
             # sandbox mode or not.
-            click.echo("Refusing to seed demo data outside local mode (set FYNODE_LOCAL=1 for a local run).",
-                       err=True)
+            click.echo("Refusing to seed demo data outside local mode (set FYNODE_LOCAL=1 for a local run).", err=True)
             sys.exit(2)
         from .services import demo
+
         url = sandbox_url or os.environ.get("SUPERFAKTURA_API_URL") or "http://127.0.0.1:5101"
         try:
             summary = demo.seed(url)
         except requests.RequestException:
-            click.echo(f"The SuperFaktura sandbox does not answer at {url}; start it with "
-                       "`python -m sandboxes serve all`.", err=True)
+            click.echo(
+                f"The SuperFaktura sandbox does not answer at {url}; start it with `python -m sandboxes serve all`.",
+                err=True,
+            )
             sys.exit(1)
         for line in summary:
             click.echo(line)
@@ -55,6 +57,7 @@ def init_app(app: Flask) -> None:
         """
         from .config import INSTANCE
         from .services.accounts.encryption import rotate_all
+
         key = new_key or Fernet.generate_key().decode()
         current = current_app.config["ENCRYPTION_KEYS"]
         if key not in current:
@@ -72,12 +75,14 @@ def init_app(app: Flask) -> None:
         created there look themselves up in the accounting system before creating anything (they
         may have been created after the backup was taken)."""
         from .services.documents import restore
+
         click.echo(f"{restore.mark_for_lookup()} documents will look themselves up before they are created.")
 
     @app.cli.command("create-db")
     def create_db() -> None:
         """Apply migrations (alembic upgrade head)."""
         from flask_migrate import upgrade
+
         upgrade(directory=current_app.extensions["migrate"].directory)
         db.session.remove()
         click.echo("Database is up to date.")

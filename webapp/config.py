@@ -7,6 +7,7 @@ ENCRYPTION_KEYS or FYNODE_PUBLIC_URL stops start-up with `ConfigurationError`: a
 on each host would differ between hosts and be lost at the next deploy, leaving every stored
 credential unreadable.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,7 +19,6 @@ from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = Path(os.environ.get("FYNODE_INSTANCE_PATH", ROOT / "instance"))
-
 
 
 def sandbox_registrations() -> dict[str, str]:
@@ -60,7 +60,7 @@ def _instance_secret(name: str, make) -> str:
 
 
 def _quota(value: str) -> tuple[int, float] | None:
-    """"400/60" -> (400, 60.0); anything else -> None."""
+    """ "400/60" -> (400, 60.0); anything else -> None."""
     requests, _, seconds = (value or "").partition("/")
     try:
         parsed = (int(requests), float(seconds))
@@ -71,12 +71,14 @@ def _quota(value: str) -> tuple[int, float] | None:
 
 def huey_settings(env) -> dict[str, object]:
     """The queue's settings, shared by `Config` and the consumer (which reads them at import)."""
-    return {"REDIS_URL": env.get("REDIS_URL", ""),
-            "HUEY_SQLITE_PATH": env.get("HUEY_SQLITE_PATH") or str(INSTANCE / "huey.sqlite3"),
-            "HUEY_IMMEDIATE": _truthy(env.get("HUEY_IMMEDIATE")),
-            # Names this app's keys in a shared Redis (Huey's queue, the rate limiter), so a second
-            # installation, the benchmark or a test run beside it never reads its queue.
-            "REDIS_NAMESPACE": env.get("REDIS_NAMESPACE") or "fynode"}
+    return {
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        "HUEY_SQLITE_PATH": env.get("HUEY_SQLITE_PATH") or str(INSTANCE / "huey.sqlite3"),
+        "HUEY_IMMEDIATE": _truthy(env.get("HUEY_IMMEDIATE")),
+        # Names this app's keys in a shared Redis (Huey's queue, the rate limiter), so a second
+        # installation, the benchmark or a test run beside it never reads its queue.
+        "REDIS_NAMESPACE": env.get("REDIS_NAMESPACE") or "fynode",
+    }
 
 
 def _count(value: str | None) -> int:
@@ -104,9 +106,11 @@ class Config:
         self.TESTING = False
         self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'fynode.sqlite3'}"
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgres://"):
-            self.SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://" + self.SQLALCHEMY_DATABASE_URI[len("postgres://"):]
+            self.SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://" + self.SQLALCHEMY_DATABASE_URI[len("postgres://") :]
         elif self.SQLALCHEMY_DATABASE_URI.startswith("postgresql://"):
-            self.SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://" + self.SQLALCHEMY_DATABASE_URI[len("postgresql://"):]
+            self.SQLALCHEMY_DATABASE_URI = (
+                "postgresql+psycopg://" + self.SQLALCHEMY_DATABASE_URI[len("postgresql://") :]
+            )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         # Local mode only when asked for: forgetting a variable must never turn production local.
         self.LOCAL_MODE = _truthy(env.get("FYNODE_LOCAL"))
@@ -154,8 +158,11 @@ class Config:
         self.READ_TIMEOUT = 10.0
         # Our share of each vendor's request quota: RATE_LIMIT_<SYSTEM>=REQUESTS/SECONDS overrides the
         # documented one (a merchant who bought a larger SuperFaktura quota, or the benchmark).
-        self.RATE_LIMITS = {name[len("RATE_LIMIT_"):].lower(): _quota(value) for name, value in env.items()
-                            if name.startswith("RATE_LIMIT_") and _quota(value)}
+        self.RATE_LIMITS = {
+            name[len("RATE_LIMIT_") :].lower(): _quota(value)
+            for name, value in env.items()
+            if name.startswith("RATE_LIMIT_") and _quota(value)
+        }
         self.RATE_LIMITING = _truthy(env.get("RATE_LIMITING", "1"))
         self.THROTTLE_WAIT = float(env.get("THROTTLE_WAIT", "20"))
         # Seconds a background job's heartbeat may be silent before its worker counts as lost and
@@ -183,19 +190,25 @@ class Config:
             self.PUBLIC_URL = self.PUBLIC_URL or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
             self.SECRET_KEY = self.SECRET_KEY or _instance_secret("secret_key", lambda: secrets.token_hex(32))
             self.ENCRYPTION_KEYS = self.ENCRYPTION_KEYS or _key_list(
-                _instance_secret("encryption_keys", lambda: Fernet.generate_key().decode()))
+                _instance_secret("encryption_keys", lambda: Fernet.generate_key().decode())
+            )
             return
-        present = {"SECRET_KEY": self.SECRET_KEY, "ENCRYPTION_KEYS": self.ENCRYPTION_KEYS,
-                   "FYNODE_PUBLIC_URL": self.PUBLIC_URL}
+        present = {
+            "SECRET_KEY": self.SECRET_KEY,
+            "ENCRYPTION_KEYS": self.ENCRYPTION_KEYS,
+            "FYNODE_PUBLIC_URL": self.PUBLIC_URL,
+        }
         missing = [name for name, value in present.items() if not value]
         bad_keys = [n for n, key in enumerate(self.ENCRYPTION_KEYS, 1) if not _is_fernet_key(key)]
         if bad_keys:
             raise ConfigurationError(
                 f"ENCRYPTION_KEYS: key {', '.join(map(str, bad_keys))} is not a Fernet key "
-                "(32 url-safe base64-encoded bytes; `flask keys generate` prints one).")
+                "(32 url-safe base64-encoded bytes; `flask keys generate` prints one)."
+            )
         if missing:
             lines = "\n".join(f"  {name}: {REQUIRED_IN_PRODUCTION[name]}" for name in missing)
             raise ConfigurationError(
                 "Fynode Accounting Connect runs in production mode and these settings are missing:\n"
                 f"{lines}\nSet them in the environment, or set FYNODE_LOCAL=1 for a local run "
-                "(keys generated into instance/, demo data allowed).")
+                "(keys generated into instance/, demo data allowed)."
+            )

@@ -1,4 +1,5 @@
 """Extensions created once here and bound to the app in `create_app`."""
+
 import sqlite3
 from typing import TYPE_CHECKING
 
@@ -48,4 +49,5 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def is_htmx() -> bool:
     """Whether this request came from htmx (htmx-flask adds `request.htmx` at runtime, untyped)."""
     from flask import request
+
     return bool(getattr(request, "htmx", False))

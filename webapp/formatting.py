@@ -1,4 +1,5 @@
 """Jinja filters: money, numbers and dates formatted with Babel for the user's locale."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(moment)
 
     from .documents import wording as document_words
+
     app.add_template_filter(document_words.document_kind, "document_kind")
     app.add_template_filter(document_words.document_state, "document_state")
     app.add_template_filter(lambda state: document_words.STATE_BADGES.get(state, "badge-off"), "state_badge")

@@ -2,6 +2,7 @@
 (orders, documents and rules arrive with their own blueprints and appear once registered), and
 the page an address belongs to, so a GET on a POST-only address and the language switch always
 land on a page that can be reloaded."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -88,8 +89,9 @@ def navigation() -> list[NavItem]:
         items.append((_l("Support console"), url_for("support.console")))
     present = [(str(label), href) for label, href in items if href]
     path = request.path
-    matches = [href for _label, href in present
-               if path == href or (href != "/" and path.startswith(href.rstrip("/") + "/"))]
+    matches = [
+        href for _label, href in present if path == href or (href != "/" and path.startswith(href.rstrip("/") + "/"))
+    ]
     current = max(matches, key=len) if matches else None
     return [NavItem(label, href, href == current) for label, href in present]
 
@@ -97,5 +99,4 @@ def navigation() -> list[NavItem]:
 def init_app(app: Flask) -> None:
     @app.context_processor
     def shell_context():
-        return {"nav_items": navigation(), "section_link": section_link,
-                "reloadable_address": reloadable_address}
+        return {"nav_items": navigation(), "section_link": section_link, "reloadable_address": reloadable_address}

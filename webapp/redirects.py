@@ -7,6 +7,7 @@ another site, so `/\t/evil.example` or `/\\evil.example` would leave the site. A
 control character, whitespace or a backslash, anything that names a scheme or a host, and
 anything that is not a path from the root is refused, and the fallback is used instead.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

@@ -1,14 +1,17 @@
 """Security headers (a strict Content-Security-Policy: our own scripts and styles only; nothing
 but static files cached) and the login manager's user loader."""
+
 from __future__ import annotations
 
 from flask import Flask, request
 
 from .extensions import login_manager
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "font-src 'self'; connect-src 'self'; frame-src 'self'; frame-ancestors 'self'; form-action 'self'; "
-       "base-uri 'self'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; frame-src 'self'; frame-ancestors 'self'; form-action 'self'; "
+    "base-uri 'self'; object-src 'none'"
+)
 
 
 def init_app(app: Flask) -> None:
@@ -17,6 +20,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     from .services.accounts.sign_in import load_user
+
     login_manager.user_loader(load_user)
 
     @app.after_request

@@ -6,6 +6,7 @@ synchronous ("immediate") execution when `HUEY_IMMEDIATE` is on (tests). A task 
 the app and hands over to the service that does the work, so views, the worker and the CLI share
 one implementation; the rows the services update carry the progress and the result.
 """
+
 from __future__ import annotations
 
 import os
@@ -49,6 +50,7 @@ def app_context() -> AbstractContextManager[Any]:
     global _app
     if _app is None:
         from . import create_app
+
         _app = create_app()
     return _app.app_context()
 
@@ -61,6 +63,7 @@ configure_huey(huey_settings(os.environ))
 def run_import(job_id: int) -> None:
     with app_context():
         from .services.documents import importing
+
         importing.run_import(job_id)
 
 
@@ -70,6 +73,7 @@ def recover_jobs() -> None:
     again as a new attempt, or fail them after too many (`JOB_HEARTBEAT_TIMEOUT`)."""
     with app_context():
         from .services.documents import importing
+
         importing.recover_stale_jobs()
 
 
@@ -78,6 +82,7 @@ def run_sync(job_id: int) -> None:
     """Sync verification: compare our documents with the system's (progress on the Job row)."""
     with app_context():
         from .services.documents import sync
+
         sync.run_check(job_id)
 
 
@@ -86,6 +91,7 @@ def nightly_sync() -> None:
     """Every night, a sync check of the last days for every active integration."""
     with app_context():
         from .services.documents import sync
+
         sync.check_all_active()
 
 
@@ -94,6 +100,7 @@ def find_missing_documents() -> None:
     """Every day, the orders whose rules asked for a document that is not there."""
     with app_context():
         from .services.documents import missing
+
         missing.daily_check()
 
 
@@ -102,6 +109,7 @@ def payment_from_system(integration_id: int, remote_id: str) -> None:
     """A payment webhook (Fakturoid): ask the system about the invoice, mark the order paid."""
     with app_context():
         from .services.documents import sync
+
         sync.payment_from_system(integration_id, remote_id)
 
 
@@ -111,6 +119,7 @@ def process_document(document_id: int) -> None:
     """Create one document in the accounting system (exactly once), then its PDF and e-mail."""
     with app_context():
         from .services.documents import worker
+
         worker.process(document_id)
 
 
@@ -120,6 +129,7 @@ def sweep_documents() -> None:
     worker, a paused integration that works again, a retry whose time has come)."""
     with app_context():
         from .services.documents import worker
+
         worker.sweep()
 
 
@@ -128,6 +138,7 @@ def purge_archive() -> None:
     """Drop archived PDFs older than the retention period."""
     with app_context():
         from .services.documents import archiving
+
         archiving.purge_expired()
 
 
@@ -136,6 +147,7 @@ def purge_integration_log() -> None:
     """Drop integration log rows older than each shop's retention setting (default 90 days)."""
     with app_context():
         from .services.observability import log_queries
+
         log_queries.purge_expired()
 
 
@@ -145,4 +157,5 @@ def reverify_connections() -> None:
     """Re-verify active connections periodically, so revoked credentials are noticed early."""
     with app_context():
         from .services.connections import verification
+
         verification.reverify_all()

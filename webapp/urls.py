@@ -6,10 +6,11 @@
 - `page_number()` reads `?page=` the same way: junk, zero, negative or huge values fall back to
   a page that exists.
 """
+
 from __future__ import annotations
 
 import builtins
-from typing import Mapping
+from collections.abc import Mapping
 
 from werkzeug.routing import IntegerConverter, ValidationError
 
@@ -20,8 +21,9 @@ MAX_PAGE = 100_000
 
 
 class DatabaseId(IntegerConverter):
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
-                 signed: bool = False) -> None:
+    def __init__(
+        self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID, signed: bool = False
+    ) -> None:
         bound = MAX_ID if max is None else builtins.min(max, MAX_ID)
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=bound, signed=signed)
 

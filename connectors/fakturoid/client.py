@@ -15,6 +15,7 @@ is saved in the cache next to the access token: the web app must persist `refres
 token cache as the integration's secret (the documented refresh reply has none, so today the
 original one stays valid).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -69,41 +70,54 @@ class FakturoidClient:
         return data
 
     def _usable(self, data: dict[str, Any]) -> bool:
-        return bool(data.get("access_token")) and data.get("owner") == self.grant.owner \
+        return (
+            bool(data.get("access_token"))
+            and data.get("owner") == self.grant.owner
             and float(data.get("expires_at") or 0) > time.time()
+        )
 
     def access_token(self, stale: str | None = None) -> str:
         data = self._cached()
         if self._usable(data) and data["access_token"] != stale:
             return data["access_token"]
         with self.cache.lock():
-            data = self._cached()   # another process may have renewed it while we waited
+            data = self._cached()  # another process may have renewed it while we waited
             if self._usable(data) and data["access_token"] != stale:
                 return data["access_token"]
             return self.request_token(self.grant.body(data), data)["access_token"]
 
-    def request_token(self, body: dict[str, str], cached: dict[str, Any] | None = None,
-                      basic: tuple[str, str] | None = None) -> dict[str, Any]:
+    def request_token(
+        self, body: dict[str, str], cached: dict[str, Any] | None = None, basic: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
         """POST /oauth/token; stores the new access token (and any new refresh token) in the cache."""
         self.http.add_secrets(v for k, v in body.items() if k in ("refresh_token", "code"))
         # Asking again for a client-credentials or refresh token is harmless (the newest one wins);
         # an authorization code works only once, so that exchange is never repeated.
         response = self.http.request(
-            "POST", f"{self.base_url}/oauth/token", operation="token",
+            "POST",
+            f"{self.base_url}/oauth/token",
+            operation="token",
             safe_to_retry=body.get("grant_type") != "authorization_code",
-            headers={"Accept": "application/json"}, json=body,
-            auth=basic or (self.grant.client_id, self.grant.client_secret))
+            headers={"Accept": "application/json"},
+            json=body,
+            auth=basic or (self.grant.client_id, self.grant.client_secret),
+        )
         if response.status_code != 200:
             raise error_for(response, operation="token")
         reply = body_of(response) or {}
         if not reply.get("access_token"):
-            raise ConnectorError("remote_error", detail="The token endpoint answered without an access token.",
-                                 http_status=response.status_code)
+            raise ConnectorError(
+                "remote_error",
+                detail="The token endpoint answered without an access token.",
+                http_status=response.status_code,
+            )
         self.http.add_secrets(str(reply[k]) for k in TOKEN_FIELDS if reply.get(k))
-        data = {"access_token": reply["access_token"], "owner": self.grant.owner,
-                "expires_at": time.time() + int(reply.get("expires_in") or 7200) - EARLY_RENEWAL}
-        refresh_token = reply.get("refresh_token") or (cached or {}).get("refresh_token") or \
-            body.get("refresh_token")
+        data = {
+            "access_token": reply["access_token"],
+            "owner": self.grant.owner,
+            "expires_at": time.time() + int(reply.get("expires_in") or 7200) - EARLY_RENEWAL,
+        }
+        refresh_token = reply.get("refresh_token") or (cached or {}).get("refresh_token") or body.get("refresh_token")
         if refresh_token:
             data["refresh_token"] = refresh_token
         self.cache.save(data)
@@ -113,22 +127,38 @@ class FakturoidClient:
         self.cache.save({})
 
     # -- API calls ------------------------------------------------------------------------
-    def call(self, method: str, path: str, *, operation: str, account: bool = True,
-             accept: str = "application/json", **kwargs: Any) -> requests.Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        account: bool = True,
+        accept: str = "application/json",
+        **kwargs: Any,
+    ) -> requests.Response:
         """One API call with the Bearer token; renews the token once on a 401 and tries again.
 
         Repeating after a 401 is safe even for a create: Fakturoid refused the request unread.
         """
         if account:
             if not self.slug:
-                raise ConnectorError("validation", detail="No Fakturoid account is selected.",
-                                     fields={"slug": ["This field is required."]})
+                raise ConnectorError(
+                    "validation",
+                    detail="No Fakturoid account is selected.",
+                    fields={"slug": ["This field is required."]},
+                )
             path = f"/accounts/{self.slug}{path}"
         stale = None
         for attempt in (1, 2):
             token = self.access_token(stale=stale)
-            response = self.http.request(method, self.base_url + path, operation=operation,
-                                         headers={"Accept": accept, "Authorization": f"Bearer {token}"}, **kwargs)
+            response = self.http.request(
+                method,
+                self.base_url + path,
+                operation=operation,
+                headers={"Accept": accept, "Authorization": f"Bearer {token}"},
+                **kwargs,
+            )
             if response.status_code == 401 and attempt == 1:
                 stale = token
                 continue
@@ -145,9 +175,14 @@ class FakturoidClient:
         return self.call("POST", path, operation=operation, json=body)
 
     def revoke(self, refresh_token: str, app: tuple[str, str]) -> None:
-        response = self.http.request("POST", f"{self.base_url}/oauth/revoke", operation="revoke",
-                                     headers={"Accept": "application/json"}, json={"token": refresh_token},
-                                     auth=app)
+        response = self.http.request(
+            "POST",
+            f"{self.base_url}/oauth/revoke",
+            operation="revoke",
+            headers={"Accept": "application/json"},
+            json={"token": refresh_token},
+            auth=app,
+        )
         if response.status_code != 200:
             raise error_for(response, operation="revoke")
 

@@ -5,6 +5,7 @@ sometimes for 403) and Format B ``{"error": code, "error_description": text}`` f
 UNCONFIRMED: 401 and 429 bodies (no published example; only the status is relied on), and the
 v3 402 body (the 2015 example ``{"status": "Account blocked", ...}``; only the status is used).
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -36,8 +37,9 @@ def describe(body: Any, response: requests.Response) -> str:
         if body.get("error_description") or body.get("error"):
             return str(body.get("error_description") or body.get("error"))
         if isinstance(body.get("errors"), dict):
-            return "; ".join(f"{k}: {', '.join(map(str, v if isinstance(v, list) else [v]))}"
-                             for k, v in body["errors"].items())
+            return "; ".join(
+                f"{k}: {', '.join(map(str, v if isinstance(v, list) else [v]))}" for k, v in body["errors"].items()
+            )
         if body.get("status"):
             return str(body["status"])
     return f"HTTP {response.status_code} {response.reason or ''}".strip()
@@ -70,8 +72,7 @@ def error_for(response: requests.Response, *, operation: str) -> ConnectorError:
     def err(code: str, hint_key: str | None = None, **extra) -> ConnectorError:
         return ConnectorError(code, detail=detail, http_status=status, hint_key=hint_key, **extra)
 
-    if status == 400 and operation == "token" and code_b in ("invalid_grant", "invalid_client",
-                                                             "unauthorized_client"):
+    if status == 400 and operation == "token" and code_b in ("invalid_grant", "invalid_client", "unauthorized_client"):
         # A revoked refresh token or a used/expired authorization code (connect again), or
         # credentials of the wrong kind.
         return err(codes.INVALID_CREDENTIALS, "fakturoid.oauth_reconnect" if code_b == "invalid_grant" else None)

@@ -13,6 +13,7 @@
 - Credit notes (corrections): UNCONFIRMED sign convention; we send positive quantities with
   negative unit prices, as integrations seen so far do.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,17 +21,44 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ..documents import (CREDIT_NOTE, INVOICE, PROFORMA, DocumentDraft, Party, RemoteDocument, RemoteLine,
-                         VatBreakdown, money, round2)
+from ..documents import (
+    CREDIT_NOTE,
+    INVOICE,
+    PROFORMA,
+    DocumentDraft,
+    Party,
+    RemoteDocument,
+    RemoteLine,
+    VatBreakdown,
+    money,
+    round2,
+)
 
 DOCUMENT_TYPES = {INVOICE: "invoice", PROFORMA: "proforma", CREDIT_NOTE: "correction"}
 KINDS = {"proforma": PROFORMA, "partial_proforma": PROFORMA, "correction": CREDIT_NOTE}
 LIST_FILTERS = {INVOICE: "regular", PROFORMA: "proforma", CREDIT_NOTE: "correction"}
 PAYMENT_METHODS = {"bank_transfer": "bank", "card": "card", "cod": "cod", "cash": "cash", "paypal": "paypal"}
-LANGUAGES = {"cs": "cz", "sk": "sk", "en": "en", "de": "de", "fr": "fr", "it": "it", "es": "es", "ru": "ru",
-             "pl": "pl", "hu": "hu", "ro": "ro"}
-STATUSES = {"open": "open", "sent": "open", "overdue": "overdue", "paid": "paid", "cancelled": "cancelled",
-            "uncollectible": "cancelled"}
+LANGUAGES = {
+    "cs": "cz",
+    "sk": "sk",
+    "en": "en",
+    "de": "de",
+    "fr": "fr",
+    "it": "it",
+    "es": "es",
+    "ru": "ru",
+    "pl": "pl",
+    "hu": "hu",
+    "ro": "ro",
+}
+STATUSES = {
+    "open": "open",
+    "sent": "open",
+    "overdue": "overdue",
+    "paid": "paid",
+    "cancelled": "cancelled",
+    "uncollectible": "cancelled",
+}
 
 
 def subject_custom_id(customer: Party) -> str:
@@ -41,17 +69,25 @@ def subject_custom_id(customer: Party) -> str:
 def subject_payload(customer: Party) -> dict[str, Any]:
     address = customer.billing_address
     payload = {
-        "custom_id": subject_custom_id(customer), "type": "customer", "name": customer.display_name,
-        "full_name": customer.name if customer.company_name else None, "email": customer.email or None,
-        "phone": customer.phone or None, "street": address.street or None, "city": address.city or None,
-        "zip": address.zip or None, "country": address.country or None,
-        "registration_no": customer.company_id or None, "vat_no": customer.vat_id or customer.tax_id or None,
+        "custom_id": subject_custom_id(customer),
+        "type": "customer",
+        "name": customer.display_name,
+        "full_name": customer.name if customer.company_name else None,
+        "email": customer.email or None,
+        "phone": customer.phone or None,
+        "street": address.street or None,
+        "city": address.city or None,
+        "zip": address.zip or None,
+        "country": address.country or None,
+        "registration_no": customer.company_id or None,
+        "vat_no": customer.vat_id or customer.tax_id or None,
     }
     return {k: v for k, v in payload.items() if v is not None}
 
 
-def invoice_payload(draft: DocumentDraft, idempotency_key: str, subject_id: int, config: dict[str, Any]
-                    ) -> dict[str, Any]:
+def invoice_payload(
+    draft: DocumentDraft, idempotency_key: str, subject_id: int, config: dict[str, Any]
+) -> dict[str, Any]:
     customer = draft.customer
     address = customer.billing_address
     payload: dict[str, Any] = {
@@ -62,7 +98,9 @@ def invoice_payload(draft: DocumentDraft, idempotency_key: str, subject_id: int,
         "vat_price_mode": "from_total_with_vat" if draft.prices_include_vat else "without_vat",
         "currency": draft.currency,
         "client_name": customer.display_name,
-        "client_street": address.street, "client_city": address.city, "client_zip": address.zip,
+        "client_street": address.street,
+        "client_city": address.city,
+        "client_zip": address.zip,
         "client_country": address.country or None,
         "client_registration_no": customer.company_id or None,
         "client_vat_no": customer.vat_id or customer.tax_id or None,
@@ -89,16 +127,18 @@ def invoice_payload(draft: DocumentDraft, idempotency_key: str, subject_id: int,
     if draft.note:
         payload["note"] = draft.note
     series = draft.series_id or config.get(
-        {INVOICE: "number_format_id", CREDIT_NOTE: "credit_note_number_format_id"}.get(draft.kind, ""))
+        {INVOICE: "number_format_id", CREDIT_NOTE: "credit_note_number_format_id"}.get(draft.kind, "")
+    )
     if series and draft.kind != PROFORMA:
         payload["number_format_id"] = int(series) if str(series).isdigit() else series
     if config.get("bank_account_id"):
-        payload["bank_account_id"] = int(config["bank_account_id"]) if str(config["bank_account_id"]).isdigit() \
-            else config["bank_account_id"]
+        payload["bank_account_id"] = (
+            int(config["bank_account_id"]) if str(config["bank_account_id"]).isdigit() else config["bank_account_id"]
+        )
     if draft.kind == CREDIT_NOTE:
         payload["correction_id"] = _id(draft.related_remote_id)
     elif draft.related_remote_id:
-        payload["related_id"] = _id(draft.related_remote_id)   # the proforma this invoice settles
+        payload["related_id"] = _id(draft.related_remote_id)  # the proforma this invoice settles
     return {k: v for k, v in payload.items() if v is not None}
 
 
@@ -108,8 +148,12 @@ def _line(line, negative: bool) -> dict[str, Any]:
         price = round2(price * (Decimal("100") - line.discount_percent) / Decimal("100"))
     if negative:
         price = -abs(price)
-    payload = {"name": line.name, "quantity": str(line.quantity), "unit_price": str(price),
-               "vat_rate": str(line.vat_rate)}
+    payload = {
+        "name": line.name,
+        "quantity": str(line.quantity),
+        "unit_price": str(price),
+        "vat_rate": str(line.vat_rate),
+    }
     if line.unit:
         payload["unit_name"] = line.unit
     return payload
@@ -140,21 +184,38 @@ def status_of(invoice: dict[str, Any]) -> str:
 
 def remote_document(invoice: dict[str, Any]) -> RemoteDocument:
     return RemoteDocument(
-        remote_id=str(invoice["id"]), kind=kind_of(invoice), number=invoice.get("number") or "",
-        currency=invoice.get("currency") or "", total=money(invoice.get("total")),
-        issue_date=_date(invoice.get("issued_on")), taxable_date=_date(invoice.get("taxable_fulfillment_due")),
-        due_date=_date(invoice.get("due_on")), customer_name=invoice.get("client_name") or "",
-        order_number=invoice.get("order_number") or "", variable_symbol=invoice.get("variable_symbol") or "",
+        remote_id=str(invoice["id"]),
+        kind=kind_of(invoice),
+        number=invoice.get("number") or "",
+        currency=invoice.get("currency") or "",
+        total=money(invoice.get("total")),
+        issue_date=_date(invoice.get("issued_on")),
+        taxable_date=_date(invoice.get("taxable_fulfillment_due")),
+        due_date=_date(invoice.get("due_on")),
+        customer_name=invoice.get("client_name") or "",
+        order_number=invoice.get("order_number") or "",
+        variable_symbol=invoice.get("variable_symbol") or "",
         status=status_of(invoice),
-        vat=[VatBreakdown(rate=money(v.get("vat_rate")), base=money(v.get("base")), vat=money(v.get("vat")))
-             for v in invoice.get("vat_rates_summary") or []],
-        lines=[RemoteLine(name=line.get("name") or "", quantity=money(line.get("quantity")),
-                          unit_price=money(line.get("unit_price_without_vat", line.get("unit_price"))),
-                          vat_rate=money(line.get("vat_rate")), unit=line.get("unit_name") or "",
-                          total=money(line.get("total_price_without_vat")) + money(line.get("total_vat")))
-               for line in invoice.get("lines") or []],
+        vat=[
+            VatBreakdown(rate=money(v.get("vat_rate")), base=money(v.get("base")), vat=money(v.get("vat")))
+            for v in invoice.get("vat_rates_summary") or []
+        ],
+        lines=[
+            RemoteLine(
+                name=line.get("name") or "",
+                quantity=money(line.get("quantity")),
+                unit_price=money(line.get("unit_price_without_vat", line.get("unit_price"))),
+                vat_rate=money(line.get("vat_rate")),
+                unit=line.get("unit_name") or "",
+                total=money(line.get("total_price_without_vat")) + money(line.get("total_vat")),
+            )
+            for line in invoice.get("lines") or []
+        ],
         pdf_url=invoice.get("public_html_url") or "",
         reference=invoice.get("custom_id") or "",
-        raw_id_fields={k: invoice.get(k) for k in ("subject_id", "document_type", "correction_id", "related_id",
-                                                    "token") if invoice.get(k) is not None},
+        raw_id_fields={
+            k: invoice.get(k)
+            for k in ("subject_id", "document_type", "correction_id", "related_id", "token")
+            if invoice.get(k) is not None
+        },
     )

@@ -14,16 +14,39 @@ E-mail waits for the KSeF number: Fakturownia answers HTTP 200 with an error bod
 mapped to not_ready so the worker tries again. An invoice with a KSeF number cannot be deleted:
 that refusal is a conflict with a hint to issue a correction.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .. import errors as codes
-from ..base import (CAN_CREDIT_NOTE, CAN_DELETE, CAN_EMAIL, CAN_INVOICE, CAN_LIST, CAN_MARK_PAID,
-                    CAN_NUMBER_SERIES, CAN_PDF, CAN_PROFORMA, ConnectionSettings, Connector)
-from ..documents import (CREDIT_NOTE, KSEF_ACCEPTED, KSEF_SENT, DocumentDraft, DocumentPage, Identity,
-                         NumberSeries, Payment, Pdf, RemoteDocument)
+from ..base import (
+    CAN_CREDIT_NOTE,
+    CAN_DELETE,
+    CAN_EMAIL,
+    CAN_INVOICE,
+    CAN_LIST,
+    CAN_MARK_PAID,
+    CAN_NUMBER_SERIES,
+    CAN_PDF,
+    CAN_PROFORMA,
+    ConnectionSettings,
+    Connector,
+)
+from ..documents import (
+    CREDIT_NOTE,
+    KSEF_ACCEPTED,
+    KSEF_SENT,
+    DocumentDraft,
+    DocumentPage,
+    Identity,
+    NumberSeries,
+    Payment,
+    Pdf,
+    RemoteDocument,
+)
 from ..errors import ConnectorError
 from ..i18n import N_
 from ..registry import register
@@ -41,7 +64,8 @@ KSEF_ACCOUNT_KEYS = ("ksef", "ksef_active", "ksef_enabled", "ksef_connected", "g
 WARN_KSEF_NOT_CONNECTED = N_(
     "This Fakturownia account is not connected to KSeF, so its invoices cannot be sent to KSeF. In Fakturownia "
     "open Ustawienia > Integracje i dodatki > KSeF, activate the integration and authorise it for your NIP, "
-    "then verify the connection again.")
+    "then verify the connection again."
+)
 NO_CORRECTED_INVOICE = N_("Pick the invoice this credit note corrects.")
 CORRECTED_INVOICE_NOT_FOUND = N_("Fakturownia has no invoice with this id to correct.")
 CORRECTED_NOT_AN_INVOICE = N_("Only an invoice can be corrected, not a proforma.")
@@ -56,8 +80,19 @@ class FakturowniaConnector(Connector):
     name = "Fakturownia"
     markets = MARKETS
     website = "https://fakturownia.pl"
-    capabilities = frozenset({CAN_INVOICE, CAN_PROFORMA, CAN_CREDIT_NOTE, CAN_LIST, CAN_PDF, CAN_EMAIL,
-                              CAN_MARK_PAID, CAN_NUMBER_SERIES, CAN_DELETE})
+    capabilities = frozenset(
+        {
+            CAN_INVOICE,
+            CAN_PROFORMA,
+            CAN_CREDIT_NOTE,
+            CAN_LIST,
+            CAN_PDF,
+            CAN_EMAIL,
+            CAN_MARK_PAID,
+            CAN_NUMBER_SERIES,
+            CAN_DELETE,
+        }
+    )
     schema = SCHEMA
     sandbox_port = 5104
     error_fields = {"account_not_found": ("subdomain",)}
@@ -73,8 +108,12 @@ class FakturowniaConnector(Connector):
         super().__init__(settings)
         self.subdomain = subdomain_of(self.config.get("subdomain"))
         self.base_url = settings.endpoints["api"].rstrip("/")
-        self.client = FakturowniaClient(self.http, self.base_url, subdomain=self.subdomain,
-                                        api_token=str(self.secrets.get("api_token") or "").strip())
+        self.client = FakturowniaClient(
+            self.http,
+            self.base_url,
+            subdomain=self.subdomain,
+            api_token=str(self.secrets.get("api_token") or "").strip(),
+        )
         self._recent: dict[str, tuple[float, Any]] = {}
 
     @classmethod
@@ -105,8 +144,9 @@ class FakturowniaConnector(Connector):
         warnings = (WARN_KSEF_NOT_CONNECTED,) if ksef is False else ()
         allows = ("api", "invoice", "proforma", "credit_note", "pdf", "send_email", "mark_paid")
         return Identity(
-            company_name=str(account.get("name") or account.get("company_name") or default.get("name") or
-                             self.subdomain),
+            company_name=str(
+                account.get("name") or account.get("company_name") or default.get("name") or self.subdomain
+            ),
             account_id=str(account.get("prefix") or self.subdomain),
             # No plan in any documented reply (UNCONFIRMED): shown when the account says it.
             plan=str(account.get("plan") or account.get("plan_name") or ""),
@@ -115,8 +155,12 @@ class FakturowniaConnector(Connector):
             warnings=warnings,
             country="PL",
             currency="PLN",
-            extra={"tax_no": str(account.get("tax_no") or default.get("tax_no") or ""),
-                   "departments": len(departments), "ksef": ksef, "subdomain": self.subdomain},
+            extra={
+                "tax_no": str(account.get("tax_no") or default.get("tax_no") or ""),
+                "departments": len(departments),
+                "ksef": ksef,
+                "subdomain": self.subdomain,
+            },
         )
 
     def _ksef_connected(self, account: Mapping[str, Any]) -> bool | None:
@@ -125,10 +169,12 @@ class FakturowniaConnector(Connector):
         for key in KSEF_ACCOUNT_KEYS:
             if key in account:
                 return _truthy(account[key])
-        body = self.client.get("/invoices.json", "verify_ksef",
-                               [("period", "all"), ("per_page", 5), ("page", 1), ("kind", "vat")])
-        statuses = {str(row.get("gov_status") or "").removeprefix("demo_")
-                    for row in body or [] if isinstance(row, Mapping)}
+        body = self.client.get(
+            "/invoices.json", "verify_ksef", [("period", "all"), ("per_page", 5), ("page", 1), ("kind", "vat")]
+        )
+        statuses = {
+            str(row.get("gov_status") or "").removeprefix("demo_") for row in body or [] if isinstance(row, Mapping)
+        }
         if "not_connected" in statuses:
             return False
         if statuses & {"ok", "processing", "send_error", "server_error"}:
@@ -143,9 +189,17 @@ class FakturowniaConnector(Connector):
         """Every period (the list's default is this month only), newest first, with positions."""
         if kind not in mapping.KIND_TO_VENDOR:
             raise ConnectorError(codes.NOT_SUPPORTED, detail=f"no {kind} documents in Fakturownia")
-        body = self.client.get("/invoices.json", "list_invoices", [
-            ("period", "all"), ("page", int(page)), ("per_page", self.page_size),
-            ("kind", mapping.KIND_TO_VENDOR[kind]), ("include_positions", "true")])
+        body = self.client.get(
+            "/invoices.json",
+            "list_invoices",
+            [
+                ("period", "all"),
+                ("page", int(page)),
+                ("per_page", self.page_size),
+                ("kind", mapping.KIND_TO_VENDOR[kind]),
+                ("include_positions", "true"),
+            ],
+        )
         if not isinstance(body, list):
             raise ConnectorError(codes.REMOTE_ERROR, detail="unexpected list reply")
         docs = [mapping.invoice_to_remote(row, self.base_url) for row in body if isinstance(row, Mapping)]
@@ -172,13 +226,17 @@ class FakturowniaConnector(Connector):
             # oid_unique refused: a document with our key exists, i.e. it was issued before.
             existing = self.find_by_reference(idempotency_key, draft)
             if existing is None:
-                raise ConnectorError(codes.CONFLICT, detail=f"{exc.detail} (no document found for oid "
-                                     f"{idempotency_key})", http_status=exc.http_status) from None
+                raise ConnectorError(
+                    codes.CONFLICT,
+                    detail=f"{exc.detail} (no document found for oid {idempotency_key})",
+                    http_status=exc.http_status,
+                ) from None
             return existing
         if not isinstance(body, Mapping) or not body.get("id"):
             # Success without an id: the document may exist anyway, so look it up before a retry.
-            raise ConnectorError(codes.REMOTE_ERROR, detail="Fakturownia answered without an invoice id",
-                                 ambiguous=True)
+            raise ConnectorError(
+                codes.REMOTE_ERROR, detail="Fakturownia answered without an invoice id", ambiguous=True
+            )
         document = mapping.invoice_to_remote(body, self.base_url)
         document.reference = idempotency_key
         return document
@@ -188,24 +246,36 @@ class FakturowniaConnector(Connector):
         correction pointing at no invoice is refused here with a clear field message."""
         related = str(draft.related_remote_id or "").strip()
         if not related.isdigit():
-            raise ConnectorError(codes.VALIDATION, detail="a credit note needs the invoice it corrects",
-                                 fields={"related_remote_id": [NO_CORRECTED_INVOICE]})
+            raise ConnectorError(
+                codes.VALIDATION,
+                detail="a credit note needs the invoice it corrects",
+                fields={"related_remote_id": [NO_CORRECTED_INVOICE]},
+            )
         try:
             invoice = self._invoice(related)
         except ConnectorError as exc:
             if exc.code != codes.NOT_FOUND:
                 raise
-            raise ConnectorError(codes.VALIDATION, detail=f"invoice {related} to correct not found",
-                                 fields={"related_remote_id": [CORRECTED_INVOICE_NOT_FOUND]},
-                                 http_status=exc.http_status) from None
+            raise ConnectorError(
+                codes.VALIDATION,
+                detail=f"invoice {related} to correct not found",
+                fields={"related_remote_id": [CORRECTED_INVOICE_NOT_FOUND]},
+                http_status=exc.http_status,
+            ) from None
         if str(invoice.get("kind") or "") not in mapping.KSEF_KINDS:
-            raise ConnectorError(codes.VALIDATION, detail=f"document {related} is a {invoice.get('kind')}",
-                                 fields={"related_remote_id": [CORRECTED_NOT_AN_INVOICE]})
+            raise ConnectorError(
+                codes.VALIDATION,
+                detail=f"document {related} is a {invoice.get('kind')}",
+                fields={"related_remote_id": [CORRECTED_NOT_AN_INVOICE]},
+            )
         return invoice
 
     def find_by_reference(self, idempotency_key: str, draft: DocumentDraft | None = None) -> RemoteDocument | None:
-        body = self.client.get("/invoices.json", "find_by_reference", [
-            ("oid", idempotency_key), ("period", "all"), ("include_positions", "true")])
+        body = self.client.get(
+            "/invoices.json",
+            "find_by_reference",
+            [("oid", idempotency_key), ("period", "all"), ("include_positions", "true")],
+        )
         matches = [row for row in body or [] if isinstance(row, Mapping) and str(row.get("oid")) == idempotency_key]
         if not matches:
             return None
@@ -234,8 +304,9 @@ class FakturowniaConnector(Connector):
     def mark_paid(self, remote_id: str, payment: Payment, kind: str = "invoice") -> None:
         if kind == CREDIT_NOTE:
             # A correction's negative total is settled as a whole: change_status (README f11).
-            self.client.post(f"/invoices/{self._id(remote_id)}/change_status.json", None, "mark_paid",
-                             [("status", "paid")])
+            self.client.post(
+                f"/invoices/{self._id(remote_id)}/change_status.json", None, "mark_paid", [("status", "paid")]
+            )
             return
         record: dict[str, Any] = {
             "name": payment.reference or f"Fynode {payment.paid_on.isoformat()}",
@@ -260,9 +331,12 @@ class FakturowniaConnector(Connector):
             except ConnectorError:
                 raise exc from None
             if document.ksef_status in (KSEF_ACCEPTED, KSEF_SENT) or document.ksef_number:
-                raise ConnectorError(codes.CONFLICT, detail=f"{exc.detail} (KSeF {document.ksef_status} "
-                                     f"{document.ksef_number})".strip(), http_status=exc.http_status,
-                                     hint_key=hint(codes.CONFLICT)) from None
+                raise ConnectorError(
+                    codes.CONFLICT,
+                    detail=f"{exc.detail} (KSeF {document.ksef_status} {document.ksef_number})".strip(),
+                    http_status=exc.http_status,
+                    hint_key=hint(codes.CONFLICT),
+                ) from None
             raise
 
     @staticmethod

@@ -8,9 +8,11 @@ Host: the account is picked by the subdomain `{subdomain}.fakturownia.pl`. Every
 that `Host` header, so the same request works against production and against a local stand-in
 reached at another origin (the sandbox on 127.0.0.1:5104 reads the account from `Host`).
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 import requests
@@ -48,8 +50,7 @@ class FakturowniaClient:
 
     def _check(self, response: requests.Response, *, creating: bool = False) -> Any:
         body = self._json(response)
-        failure = error_for(response.status_code, response.headers, body, redact=self.http.redact,
-                            creating=creating)
+        failure = error_for(response.status_code, response.headers, body, redact=self.http.redact, creating=creating)
         if failure:
             raise failure
         return body
@@ -57,10 +58,18 @@ class FakturowniaClient:
     def get(self, path: str, operation: str, params=None) -> Any:
         return self._check(self._send("GET", path, operation, params))
 
-    def post(self, path: str, payload: Mapping[str, Any] | None, operation: str, params=None, *,
-             creating: bool = False) -> Any:
-        response = self._send("POST", path, operation, params, json=dict(payload or {}),
-                              headers={"Content-Type": JSON_TYPE}, safe_to_retry=False)
+    def post(
+        self, path: str, payload: Mapping[str, Any] | None, operation: str, params=None, *, creating: bool = False
+    ) -> Any:
+        response = self._send(
+            "POST",
+            path,
+            operation,
+            params,
+            json=dict(payload or {}),
+            headers={"Content-Type": JSON_TYPE},
+            safe_to_retry=False,
+        )
         return self._check(response, creating=creating)
 
     def delete(self, path: str, operation: str) -> Any:
@@ -76,6 +85,7 @@ class FakturowniaClient:
         if response.status_code >= 400 or "json" in response.headers.get("Content-Type", ""):
             body = self._json(response)
             failure = error_for(response.status_code, response.headers, body, redact=self.http.redact)
-            raise failure or ConnectorError(errors.REMOTE_ERROR, detail="no PDF in the reply",
-                                            http_status=response.status_code)
+            raise failure or ConnectorError(
+                errors.REMOTE_ERROR, detail="no PDF in the reply", http_status=response.status_code
+            )
         return response

@@ -18,12 +18,14 @@ UNCONFIRMED, and the safe readings taken here:
 - Refusals to delete or change an invoice that has a KSeF number have no documented shape; the
   connector checks the invoice's KSeF state after any refusal to delete.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .. import errors
 from ..errors import ConnectorError
@@ -47,8 +49,9 @@ FIELD_KEYS = {
     "email_to": "to",
 }
 
-SUBDOMAIN_MESSAGE = N_("Check the account address: it is the first part of your Fakturownia address, before "
-                       ".fakturownia.pl.")
+SUBDOMAIN_MESSAGE = N_(
+    "Check the account address: it is the first part of your Fakturownia address, before .fakturownia.pl."
+)
 DEFAULT_RETRY = timedelta(minutes=1)
 
 
@@ -69,8 +72,7 @@ def message_of(body: Any) -> str:
         if isinstance(value, str) and value:
             return value
         if isinstance(value, Mapping) and value:
-            return "; ".join(f"{field}: {', '.join(_clean(m) for m in _texts(msgs))}"
-                             for field, msgs in value.items())
+            return "; ".join(f"{field}: {', '.join(_clean(m) for m in _texts(msgs))}" for field, msgs in value.items())
         if isinstance(value, list) and value:
             return "; ".join(_clean(m) for m in value)
     return ""
@@ -113,8 +115,9 @@ def retry_at(headers: Mapping[str, str], now: datetime | None = None) -> datetim
 
 def is_error_body(body: Any) -> bool:
     """HTTP 200 replies that still report a failure."""
-    return isinstance(body, Mapping) and ("error" in (str(body.get("status") or "").lower(),
-                                                      str(body.get("code") or "").lower()))
+    return isinstance(body, Mapping) and (
+        "error" in (str(body.get("status") or "").lower(), str(body.get("code") or "").lower())
+    )
 
 
 def is_oid_refusal(error: ConnectorError) -> bool:
@@ -123,8 +126,9 @@ def is_oid_refusal(error: ConnectorError) -> bool:
     return "oid" in error.fields or bool(_OID.search(error.detail or ""))
 
 
-def error_for(status: int, headers: Mapping[str, str], body: Any, *, redact: Callable[[str], str] = str,
-              creating: bool = False) -> ConnectorError | None:
+def error_for(
+    status: int, headers: Mapping[str, str], body: Any, *, redact: Callable[[str], str] = str, creating: bool = False
+) -> ConnectorError | None:
     """The ConnectorError a reply means, or None when it is a success.
 
     redact: removes secrets from the vendor's message (a 401 echoes the token).
@@ -132,26 +136,49 @@ def error_for(status: int, headers: Mapping[str, str], body: Any, *, redact: Cal
     """
     detail = redact(message_of(body))
     if status == 429:
-        return ConnectorError(errors.RATE_LIMITED, detail=detail or "HTTP 429", retry_at=retry_at(headers),
-                              http_status=status, hint_key=hint(errors.RATE_LIMITED))
+        return ConnectorError(
+            errors.RATE_LIMITED,
+            detail=detail or "HTTP 429",
+            retry_at=retry_at(headers),
+            http_status=status,
+            hint_key=hint(errors.RATE_LIMITED),
+        )
     if _NO_ACCOUNT.search(detail):
-        return ConnectorError(errors.ACCOUNT_NOT_FOUND, detail=detail, http_status=status,
-                              fields={"subdomain": [SUBDOMAIN_MESSAGE]}, hint_key=hint(errors.ACCOUNT_NOT_FOUND))
+        return ConnectorError(
+            errors.ACCOUNT_NOT_FOUND,
+            detail=detail,
+            http_status=status,
+            fields={"subdomain": [SUBDOMAIN_MESSAGE]},
+            hint_key=hint(errors.ACCOUNT_NOT_FOUND),
+        )
     if status == 401 or (status >= 400 and _NOT_LOGGED_IN.search(detail)):
-        return ConnectorError(errors.INVALID_CREDENTIALS, detail=detail or "HTTP 401", http_status=status,
-                              hint_key=hint(errors.INVALID_CREDENTIALS))
+        return ConnectorError(
+            errors.INVALID_CREDENTIALS,
+            detail=detail or "HTTP 401",
+            http_status=status,
+            hint_key=hint(errors.INVALID_CREDENTIALS),
+        )
     if status == 403 or (status >= 400 and _NO_RIGHTS.search(detail)):
-        return ConnectorError(errors.PERMISSION_DENIED, detail=detail or "HTTP 403", http_status=status,
-                              hint_key=hint(errors.PERMISSION_DENIED))
+        return ConnectorError(
+            errors.PERMISSION_DENIED,
+            detail=detail or "HTTP 403",
+            http_status=status,
+            hint_key=hint(errors.PERMISSION_DENIED),
+        )
     if status >= 500:
-        return ConnectorError(errors.REMOTE_ERROR, detail=detail or f"HTTP {status}", http_status=status,
-                              ambiguous=creating)
+        return ConnectorError(
+            errors.REMOTE_ERROR, detail=detail or f"HTTP {status}", http_status=status, ambiguous=creating
+        )
     if status == 404:
         return ConnectorError(errors.NOT_FOUND, detail=detail or "HTTP 404", http_status=status)
     if status < 400 and not is_error_body(body):
         if body is None:
-            return ConnectorError(errors.REMOTE_ERROR, detail=f"HTTP {status}: the reply is not JSON",
-                                  http_status=status, ambiguous=creating)
+            return ConnectorError(
+                errors.REMOTE_ERROR,
+                detail=f"HTTP {status}: the reply is not JSON",
+                http_status=status,
+                ambiguous=creating,
+            )
         return None
     # A refusal: 4xx, or HTTP 200 with an error body.
     if _NO_KSEF_NUMBER.search(detail):
@@ -163,6 +190,5 @@ def error_for(status: int, headers: Mapping[str, str], body: Any, *, redact: Cal
         return ConnectorError(errors.NOT_FOUND, detail=detail, http_status=status)
     if status in (400, 422) or is_error_body(body):
         fields = {"to": [detail]} if _EMAIL.search(detail) and not creating else {}
-        return ConnectorError(errors.VALIDATION, detail=detail or f"HTTP {status}", fields=fields,
-                              http_status=status)
+        return ConnectorError(errors.VALIDATION, detail=detail or f"HTTP {status}", fields=fields, http_status=status)
     return ConnectorError(errors.REMOTE_ERROR, detail=detail or f"HTTP {status}", http_status=status)

@@ -15,34 +15,80 @@ each refunded line becomes one position of kind "correction" carrying the differ
 quantity and amount) with `correction_before_attributes`/`correction_after_attributes`, matched by
 name to the corrected invoice's positions.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
-from ..documents import (CREDIT_NOTE, INVOICE, KSEF_ACCEPTED, KSEF_NOT_APPLICABLE, KSEF_REJECTED, KSEF_SENT,
-                         KSEF_WAITING, PROFORMA, DocumentDraft, Line, NumberSeries, Party, RemoteDocument,
-                         RemoteLine, VatBreakdown, money, round2)
+from ..documents import (
+    CREDIT_NOTE,
+    INVOICE,
+    KSEF_ACCEPTED,
+    KSEF_NOT_APPLICABLE,
+    KSEF_REJECTED,
+    KSEF_SENT,
+    KSEF_WAITING,
+    PROFORMA,
+    DocumentDraft,
+    Line,
+    NumberSeries,
+    Party,
+    RemoteDocument,
+    RemoteLine,
+    VatBreakdown,
+    money,
+    round2,
+)
 
 KIND_TO_VENDOR = {INVOICE: "vat", PROFORMA: "proforma", CREDIT_NOTE: "correction"}
 VENDOR_TO_KIND = {"vat": INVOICE, "proforma": PROFORMA, "correction": CREDIT_NOTE}
 # Every other sales document Fakturownia issues counts as an invoice for us.
-INVOICE_LIKE = frozenset({"advance", "final", "vat_margin", "vat_mp", "vat_rr", "wdt", "export_products", "bill",
-                          "receipt", "invoice_other"})
+INVOICE_LIKE = frozenset(
+    {"advance", "final", "vat_margin", "vat_mp", "vat_rr", "wdt", "export_products", "bill", "receipt", "invoice_other"}
+)
 # Kinds Fakturownia sends to KSeF (KSeF.md "Typy faktur wysyłane do KSeF").
 KSEF_KINDS = frozenset({"vat", "correction", "vat_mp", "vat_margin", "wdt", "export_products", "advance", "final"})
-PAYMENT_TYPES = {"bank_transfer": "transfer", "card": "card", "cod": "cash_on_delivery", "cash": "cash",
-                 "paypal": "paypal"}
+PAYMENT_TYPES = {
+    "bank_transfer": "transfer",
+    "card": "card",
+    "cod": "cash_on_delivery",
+    "cash": "cash",
+    "paypal": "paypal",
+}
 # ISO 639-1 (ours) -> Fakturownia's `lang` values.
-LANGUAGES = {"pl": "pl", "en": "en", "de": "de", "fr": "fr", "cs": "cz", "ru": "ru", "es": "es", "it": "it",
-             "nl": "nl", "hr": "hr", "sk": "sk", "sl": "sl", "el": "el", "et": "et", "hu": "hu", "tr": "tr"}
+LANGUAGES = {
+    "pl": "pl",
+    "en": "en",
+    "de": "de",
+    "fr": "fr",
+    "cs": "cz",
+    "ru": "ru",
+    "es": "es",
+    "it": "it",
+    "nl": "nl",
+    "hr": "hr",
+    "sk": "sk",
+    "sl": "sl",
+    "el": "el",
+    "et": "et",
+    "hu": "hu",
+    "tr": "tr",
+}
 STATUSES = {"issued": "open", "sent": "open", "paid": "paid", "partial": "partially_paid", "rejected": "cancelled"}
-ORDER_LABELS = {"pl": "Zamówienie nr", "en": "Order no.", "de": "Bestellung Nr.", "cs": "Objednávka č.",
-                "sk": "Objednávka č."}
-_ORDER_LINE = re.compile(r"^(?:Zamówienie nr|Order no\.|Bestellung Nr\.|Objednávka č\.)\s*(\S[^\n]*?)\s*$",
-                         re.MULTILINE)
+ORDER_LABELS = {
+    "pl": "Zamówienie nr",
+    "en": "Order no.",
+    "de": "Bestellung Nr.",
+    "cs": "Objednávka č.",
+    "sk": "Objednávka č.",
+}
+_ORDER_LINE = re.compile(
+    r"^(?:Zamówienie nr|Order no\.|Bestellung Nr\.|Objednávka č\.)\s*(\S[^\n]*?)\s*$", re.MULTILINE
+)
 _OUR_KEY = re.compile(r"^(?:order|test|import)-\d+-")
 HUNDRED = Decimal("100")
 ZERO = Decimal("0")
@@ -80,8 +126,11 @@ def line_gross(line: Line, prices_include_vat: bool) -> Decimal:
 
 
 def _position(line: Line, draft: DocumentDraft) -> dict[str, Any]:
-    position: dict[str, Any] = {"name": line.name, "quantity": decimal_text(line.quantity),
-                                "tax": rate_text(line.vat_rate)}
+    position: dict[str, Any] = {
+        "name": line.name,
+        "quantity": decimal_text(line.quantity),
+        "tax": rate_text(line.vat_rate),
+    }
     if draft.prices_include_vat:
         position["total_price_gross"] = decimal_text(line_gross(line, True))
     else:
@@ -121,16 +170,25 @@ def buyer_fields(party: Party) -> dict[str, Any]:
         if last:
             buyer["buyer_last_name"] = last
     address = party.billing_address
-    for key, value in (("buyer_email", party.email), ("buyer_phone", party.phone),
-                       ("buyer_street", address.street), ("buyer_city", address.city),
-                       ("buyer_post_code", address.zip), ("buyer_country", address.country.upper())):
+    for key, value in (
+        ("buyer_email", party.email),
+        ("buyer_phone", party.phone),
+        ("buyer_street", address.street),
+        ("buyer_city", address.city),
+        ("buyer_post_code", address.zip),
+        ("buyer_country", address.country.upper()),
+    ):
         if value:
             buyer[key] = value
     delivery = party.delivery_address
     if delivery is not None and any((delivery.street, delivery.city)):
-        for key, value in (("recipient_name", party.name), ("recipient_street", delivery.street),
-                           ("recipient_city", delivery.city), ("recipient_post_code", delivery.zip),
-                           ("recipient_country", delivery.country.upper())):
+        for key, value in (
+            ("recipient_name", party.name),
+            ("recipient_street", delivery.street),
+            ("recipient_city", delivery.city),
+            ("recipient_post_code", delivery.zip),
+            ("recipient_country", delivery.country.upper()),
+        ):
             if value:
                 buyer[key] = value
     return buyer
@@ -146,8 +204,9 @@ def description(draft: DocumentDraft) -> str:
     return "\n".join(lines)
 
 
-def draft_to_payload(draft: DocumentDraft, config: Mapping[str, Any], oid: str,
-                     corrected: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def draft_to_payload(
+    draft: DocumentDraft, config: Mapping[str, Any], oid: str, corrected: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The body of POST /invoices.json. `corrected`: the invoice a credit note corrects, as read."""
     invoice: dict[str, Any] = {
         "kind": KIND_TO_VENDOR[draft.kind],
@@ -179,8 +238,9 @@ def draft_to_payload(draft: DocumentDraft, config: Mapping[str, Any], oid: str,
         if draft.customer.remote_id:
             # A client card known from an earlier document: its data fills the buyer, and
             # buyer_override brings the card up to date with what the shop sent (README).
-            invoice["client_id"] = int(draft.customer.remote_id) if draft.customer.remote_id.isdigit() \
-                else draft.customer.remote_id
+            invoice["client_id"] = (
+                int(draft.customer.remote_id) if draft.customer.remote_id.isdigit() else draft.customer.remote_id
+            )
             invoice["buyer_override"] = True
         invoice.update(buyer_fields(draft.customer))
         invoice["positions"] = [_position(line, draft) for line in draft.lines]
@@ -197,17 +257,32 @@ def draft_to_payload(draft: DocumentDraft, config: Mapping[str, Any], oid: str,
     return payload
 
 
-_BUYER_COPY = ("client_id", "buyer_company", "buyer_name", "buyer_first_name", "buyer_last_name", "buyer_tax_no",
-               "buyer_tax_no_kind", "buyer_email", "buyer_phone", "buyer_street", "buyer_city", "buyer_post_code",
-               "buyer_country", "department_id")
+_BUYER_COPY = (
+    "client_id",
+    "buyer_company",
+    "buyer_name",
+    "buyer_first_name",
+    "buyer_last_name",
+    "buyer_tax_no",
+    "buyer_tax_no_kind",
+    "buyer_email",
+    "buyer_phone",
+    "buyer_street",
+    "buyer_city",
+    "buyer_post_code",
+    "buyer_country",
+    "department_id",
+)
 
 
 def _correction_header(draft: DocumentDraft, corrected: Mapping[str, Any]) -> dict[str, Any]:
     """Link to the corrected invoice and keep its parties: under KSeF a correction may not change
     the department, buyer tax number, e-mail or company flag (KSeF.md "Korekty faktur")."""
-    header: dict[str, Any] = {"invoice_id": str(corrected.get("id")), "from_invoice_id": str(corrected.get("id")),
-                              "correction_reason": (draft.options.get("correction_reason") or draft.note
-                                                    or DEFAULT_CORRECTION_REASON)[:256]}
+    header: dict[str, Any] = {
+        "invoice_id": str(corrected.get("id")),
+        "from_invoice_id": str(corrected.get("id")),
+        "correction_reason": (draft.options.get("correction_reason") or draft.note or DEFAULT_CORRECTION_REASON)[:256],
+    }
     for key in _BUYER_COPY:
         if corrected.get(key) not in (None, ""):
             header[key] = corrected[key]
@@ -217,13 +292,21 @@ def _correction_header(draft: DocumentDraft, corrected: Mapping[str, Any]) -> di
 
 
 def _vendor_positions(invoice: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [p for p in invoice.get("positions") or [] if isinstance(p, Mapping)
-            and str(p.get("kind") or "") not in ("correction_before", "correction_after")]
+    return [
+        p
+        for p in invoice.get("positions") or []
+        if isinstance(p, Mapping) and str(p.get("kind") or "") not in ("correction_before", "correction_after")
+    ]
 
 
 def _side(name: str, quantity: Decimal, gross: Decimal, tax: str, kind: str) -> dict[str, Any]:
-    return {"name": name, "quantity": decimal_text(quantity), "total_price_gross": decimal_text(gross),
-            "tax": tax, "kind": kind}
+    return {
+        "name": name,
+        "quantity": decimal_text(quantity),
+        "total_price_gross": decimal_text(gross),
+        "tax": tax,
+        "kind": kind,
+    }
 
 
 def correction_positions(draft: DocumentDraft, corrected: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -234,8 +317,9 @@ def correction_positions(draft: DocumentDraft, corrected: Mapping[str, Any]) -> 
         quantity = abs(line.quantity)
         gross = line_gross(line, draft.prices_include_vat)
         tax = rate_text(line.vat_rate)
-        match = next((p for p in available if str(p.get("name") or "").strip().lower() == line.name.strip().lower()),
-                     None)
+        match = next(
+            (p for p in available if str(p.get("name") or "").strip().lower() == line.name.strip().lower()), None
+        )
         if match is not None:
             available.remove(match)
             before_q, before_gross = money(match.get("quantity") or 1), money(match.get("total_price_gross"))
@@ -243,14 +327,21 @@ def correction_positions(draft: DocumentDraft, corrected: Mapping[str, Any]) -> 
             if quantity >= before_q or gross >= before_gross:
                 quantity, gross = before_q, before_gross  # the whole line goes back
             before = _side(str(match.get("name") or line.name), before_q, before_gross, tax, "correction_before")
-            after = _side(str(match.get("name") or line.name), before_q - quantity, before_gross - gross, tax,
-                          "correction_after")
+            after = _side(
+                str(match.get("name") or line.name), before_q - quantity, before_gross - gross, tax, "correction_after"
+            )
         else:
             before = _side(line.name, quantity, gross, tax, "correction_before")
             after = _side(line.name, ZERO, ZERO, tax, "correction_after")
-        position = {"name": before["name"], "quantity": decimal_text(-quantity),
-                    "total_price_gross": decimal_text(-gross), "tax": tax, "kind": "correction",
-                    "correction_before_attributes": before, "correction_after_attributes": after}
+        position = {
+            "name": before["name"],
+            "quantity": decimal_text(-quantity),
+            "total_price_gross": decimal_text(-gross),
+            "tax": tax,
+            "kind": "correction",
+            "correction_before_attributes": before,
+            "correction_after_attributes": after,
+        }
         if line.unit:
             position["quantity_unit"] = line.unit
         positions.append(position)
@@ -324,12 +415,16 @@ def invoice_to_remote(invoice: Mapping[str, Any], base_url: str) -> RemoteDocume
     lines = []
     for p in positions:
         tax = str(p.get("tax") or "0")
-        lines.append(RemoteLine(
-            name=str(p.get("name") or ""), quantity=money(p.get("quantity") or 1),
-            unit_price=money(p.get("price_net")),
-            vat_rate=money(tax) if re.fullmatch(r"-?\d+([.,]\d+)?", tax) else ZERO,
-            unit=str(p.get("quantity_unit") or ""),
-            total=money(p["total_price_gross"]) if p.get("total_price_gross") not in (None, "") else None))
+        lines.append(
+            RemoteLine(
+                name=str(p.get("name") or ""),
+                quantity=money(p.get("quantity") or 1),
+                unit_price=money(p.get("price_net")),
+                vat_rate=money(tax) if re.fullmatch(r"-?\d+([.,]\d+)?", tax) else ZERO,
+                unit=str(p.get("quantity_unit") or ""),
+                total=money(p["total_price_gross"]) if p.get("total_price_gross") not in (None, "") else None,
+            )
+        )
     ksef_status, ksef_number, ksef_errors = ksef_state(invoice)
     token = str(invoice.get("token") or "")
     return RemoteDocument(
@@ -348,9 +443,11 @@ def invoice_to_remote(invoice: Mapping[str, Any], base_url: str) -> RemoteDocume
         lines=lines,
         pdf_url=f"{base_url}/invoice/{token}.pdf" if token else "",
         reference=str(invoice.get("oid") or ""),
-        raw_id_fields={k: invoice.get(k) for k in ("id", "client_id", "department_id", "invoice_id",
-                                                   "from_invoice_id", "token", "gov_id")
-                       if invoice.get(k) not in (None, "")},
+        raw_id_fields={
+            k: invoice.get(k)
+            for k in ("id", "client_id", "department_id", "invoice_id", "from_invoice_id", "token", "gov_id")
+            if invoice.get(k) not in (None, "")
+        },
         ksef_status=ksef_status,
         ksef_number=ksef_number,
         ksef_errors=ksef_errors,
@@ -366,6 +463,12 @@ def series_list(departments: list[Mapping[str, Any]], kind: str) -> list[NumberS
             continue
         name = str(row.get("shortcut") or row.get("name") or row.get("id"))
         pattern = str(row.get("invoice_pattern") or "") if row.get("use_pattern") else ""
-        series.append(NumberSeries(id=str(row["id"]), name=f"{name} ({pattern})" if pattern else name, kind=kind,
-                                   default=bool(row.get("default"))))
+        series.append(
+            NumberSeries(
+                id=str(row["id"]),
+                name=f"{name} ({pattern})" if pattern else name,
+                kind=kind,
+                default=bool(row.get("default")),
+            )
+        )
     return series

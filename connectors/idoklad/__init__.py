@@ -7,20 +7,44 @@ Credit notes start from GET /CreditNotes/Default/{invoiceId} and carry `Credited
 POST is not idempotent and there is no external-id field: see mapping.py for the duplicate
 guard (our key in `Note`, found again by list-and-match).
 """
+
 from __future__ import annotations
 
 import base64
 import binascii
 import dataclasses
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from .. import errors as E
-from ..base import (CAN_CREDIT_NOTE, CAN_DELETE, CAN_EMAIL, CAN_INVOICE, CAN_LIST, CAN_MARK_PAID,
-                    CAN_NUMBER_SERIES, CAN_PDF, CAN_PROFORMA, ConnectionSettings, Connector)
-from ..documents import (CREDIT_NOTE, DOCUMENT_KINDS, INVOICE, PROFORMA, DocumentDraft, DocumentPage, Identity,
-                         NumberSeries, Payment, Pdf, RemoteDocument)
+from ..base import (
+    CAN_CREDIT_NOTE,
+    CAN_DELETE,
+    CAN_EMAIL,
+    CAN_INVOICE,
+    CAN_LIST,
+    CAN_MARK_PAID,
+    CAN_NUMBER_SERIES,
+    CAN_PDF,
+    CAN_PROFORMA,
+    ConnectionSettings,
+    Connector,
+)
+from ..documents import (
+    CREDIT_NOTE,
+    DOCUMENT_KINDS,
+    INVOICE,
+    PROFORMA,
+    DocumentDraft,
+    DocumentPage,
+    Identity,
+    NumberSeries,
+    Payment,
+    Pdf,
+    RemoteDocument,
+)
 from ..errors import ConnectorError
 from ..i18n import N_
 from ..registry import register
@@ -42,8 +66,19 @@ class IDokladConnector(Connector):
     name = "iDoklad"
     markets = ("CZ", "SK")
     website = "https://www.idoklad.cz"
-    capabilities = frozenset({CAN_INVOICE, CAN_PROFORMA, CAN_CREDIT_NOTE, CAN_LIST, CAN_PDF, CAN_EMAIL,
-                              CAN_MARK_PAID, CAN_NUMBER_SERIES, CAN_DELETE})
+    capabilities = frozenset(
+        {
+            CAN_INVOICE,
+            CAN_PROFORMA,
+            CAN_CREDIT_NOTE,
+            CAN_LIST,
+            CAN_PDF,
+            CAN_EMAIL,
+            CAN_MARK_PAID,
+            CAN_NUMBER_SERIES,
+            CAN_DELETE,
+        }
+    )
     schema = SCHEMA
     sandbox_port = 5103
     # Fynode's application id from iDoklad's developer portal; the sandbox knows this value.
@@ -60,9 +95,15 @@ class IDokladConnector(Connector):
         super().__init__(settings)
         app = settings.app
         self.client = IDokladClient(
-            self.http, settings.endpoints, str(self.config.get("client_id") or self.secrets.get("client_id") or ""),
-            self.secrets.get("client_secret", ""), app.registrations.get("IDOKLAD_APPLICATION_ID", ""),
-            settings.token_cache, app.name, app.version)
+            self.http,
+            settings.endpoints,
+            str(self.config.get("client_id") or self.secrets.get("client_id") or ""),
+            self.secrets.get("client_secret", ""),
+            app.registrations.get("IDOKLAD_APPLICATION_ID", ""),
+            settings.token_cache,
+            app.name,
+            app.version,
+        )
         self._lists: dict[str, list[dict]] = {}
         self._agenda: dict | None = None
 
@@ -77,35 +118,56 @@ class IDokladConnector(Connector):
         subscription = agenda.get("Subscription") or {}
         plan_type = int(subscription.get("Type") or 0)
         if plan_type == 0:
-            raise ConnectorError(E.PLAN_LACKS_API, detail="The agenda has the Free subscription.",
-                                 hint_key="idoklad.plan_lacks_api")
+            raise ConnectorError(
+                E.PLAN_LACKS_API, detail="The agenda has the Free subscription.", hint_key="idoklad.plan_lacks_api"
+            )
         claims = token_claims(token)
         warnings = []
         if subscription.get("IsTrial"):
-            warnings.append(N_("This iDoklad agenda runs on a trial subscription; API access ends with the trial "
-                               "unless the subscription is paid."))
+            warnings.append(
+                N_(
+                    "This iDoklad agenda runs on a trial subscription; API access ends with the trial "
+                    "unless the subscription is paid."
+                )
+            )
         if str(claims.get("license_status")) == str(LICENSE_WILL_EXPIRE_SOON):
-            warnings.append(N_("The iDoklad subscription of this agenda will expire soon; renew it so that "
-                               "documents keep being issued."))
+            warnings.append(
+                N_(
+                    "The iDoklad subscription of this agenda will expire soon; renew it so that "
+                    "documents keep being issued."
+                )
+            )
         return Identity(
-            company_name=agenda.get("Name") or "", account_id=str(agenda.get("Id") or ""),
+            company_name=agenda.get("Name") or "",
+            account_id=str(agenda.get("Id") or ""),
             plan=SUBSCRIPTIONS.get(plan_type, str(plan_type)),
-            allows=("invoices", "proforma", "credit_note", "api"), warnings=tuple(warnings),
+            allows=("invoices", "proforma", "credit_note", "api"),
+            warnings=tuple(warnings),
             # iDoklad agendas are Czech (CZK) or Slovak (EUR); the home currency tells which.
             currency=(home := self._currency_code(agenda.get("DefaultCurrencyId"))),
             country={"CZK": "CZ", "EUR": "SK"}.get(home, ""),
-            extra={"subscription_until": str(subscription.get("DateTo") or "")[:10],
-                   "vat_payer": bool(agenda.get("IsRegisteredForVat"))},
+            extra={
+                "subscription_until": str(subscription.get("DateTo") or "")[:10],
+                "vat_payer": bool(agenda.get("IsRegisteredForVat")),
+            },
         )
 
     # -- documents ------------------------------------------------------------------------
     def list_documents(self, page: int = 1, kind: str = "invoice") -> DocumentPage:
-        data = self.client.call("GET", f"/{M.SEGMENTS[kind]}", operation="list_documents",
-                                params={"page": page, "pageSize": self.page_size, "sort": "Id~Desc"})
+        data = self.client.call(
+            "GET",
+            f"/{M.SEGMENTS[kind]}",
+            operation="list_documents",
+            params={"page": page, "pageSize": self.page_size, "sort": "Id~Desc"},
+        )
         total_pages = int(data.get("TotalPages") or 0)
-        return DocumentPage(documents=[self._remote(d, kind) for d in data.get("Items") or []], page=page,
-                            has_more=page < total_pages, total_pages=total_pages,
-                            total_count=int(data.get("TotalItems") or 0))
+        return DocumentPage(
+            documents=[self._remote(d, kind) for d in data.get("Items") or []],
+            page=page,
+            has_more=page < total_pages,
+            total_pages=total_pages,
+            total_count=int(data.get("TotalItems") or 0),
+        )
 
     def get_document(self, remote_id: str, kind: str = "invoice") -> RemoteDocument:
         data = self.client.call("GET", f"/{M.SEGMENTS[kind]}/{_id(remote_id)}", operation="get_document")
@@ -119,9 +181,13 @@ class IDokladConnector(Connector):
             # invoice stands on its own.
             proforma = self.get_document(draft.related_remote_id, kind=PROFORMA)
             if proforma.status != "paid" and draft.paid:
-                self.mark_paid(draft.related_remote_id, Payment(
-                    amount=proforma.total, paid_on=draft.taxable_date or draft.issue_date,
-                    currency=draft.currency), kind=PROFORMA)
+                self.mark_paid(
+                    draft.related_remote_id,
+                    Payment(
+                        amount=proforma.total, paid_on=draft.taxable_date or draft.issue_date, currency=draft.currency
+                    ),
+                    kind=PROFORMA,
+                )
             elif proforma.status != "paid":
                 draft = dataclasses.replace(draft, related_remote_id="")
         agenda = self._current_agenda()
@@ -133,17 +199,24 @@ class IDokladConnector(Connector):
         partner_id = int(default.get("PartnerId") or 0) if default.get("ProformaInvoices") else 0
         partner_id = partner_id or self._partner_id(draft, country_id)
         model = M.document_model(
-            default, draft, key=idempotency_key, partner_id=partner_id, currency_id=currency_id,
+            default,
+            draft,
+            key=idempotency_key,
+            partner_id=partner_id,
+            currency_id=currency_id,
             home_currency_id=int(agenda.get("DefaultCurrencyId") or currency_id),
-            payment_option=M.payment_option_id(draft.payment_method, self._list("/PaymentOptions")), items=items)
+            payment_option=M.payment_option_id(draft.payment_method, self._list("/PaymentOptions")),
+            items=items,
+        )
         series = draft.series_id or self.config.get(f"{draft.kind}_series") or ""
         if series and str(series) != str(model.get("NumericSequenceId")):
             model["NumericSequenceId"] = int(series)
             model["DocumentSerialNumber"] = self._next_serial(int(series))
         for attempt in range(1, SERIAL_ATTEMPTS + 1):
             try:
-                data = self.client.call("POST", f"/{M.SEGMENTS[draft.kind]}", operation="create_document",
-                                        body=model, safe_to_retry=False)
+                data = self.client.call(
+                    "POST", f"/{M.SEGMENTS[draft.kind]}", operation="create_document", body=model, safe_to_retry=False
+                )
                 break
             except ConnectorError as exc:
                 if exc.http_status and exc.http_status >= 500:
@@ -155,12 +228,13 @@ class IDokladConnector(Connector):
                 model["DocumentSerialNumber"] = int(model["DocumentSerialNumber"]) + 1
         return self._remote(data, draft.kind)
 
-    def find_by_reference(self, idempotency_key: str, draft: DocumentDraft | None = None
-                          ) -> RemoteDocument | None:
+    def find_by_reference(self, idempotency_key: str, draft: DocumentDraft | None = None) -> RemoteDocument | None:
         if draft is not None:
             day = draft.issue_date
-            filter_ = (f"((DateOfIssue~gte~{M.filter_date(day - timedelta(days=1))})~and~"
-                       f"(DateOfIssue~lte~{M.filter_date(day + timedelta(days=1))}))")
+            filter_ = (
+                f"((DateOfIssue~gte~{M.filter_date(day - timedelta(days=1))})~and~"
+                f"(DateOfIssue~lte~{M.filter_date(day + timedelta(days=1))}))"
+            )
             kinds = [draft.kind]
         else:
             since = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=7)
@@ -168,9 +242,12 @@ class IDokladConnector(Connector):
             kinds = list(DOCUMENT_KINDS)
         for kind in kinds:
             for page in range(1, GUARD_PAGES + 1):
-                data = self.client.call("GET", f"/{M.SEGMENTS[kind]}", operation="find_by_reference",
-                                        params={"filter": filter_, "sort": "Id~Desc", "page": page,
-                                                "pageSize": GUARD_PAGE_SIZE})
+                data = self.client.call(
+                    "GET",
+                    f"/{M.SEGMENTS[kind]}",
+                    operation="find_by_reference",
+                    params={"filter": filter_, "sort": "Id~Desc", "page": page, "pageSize": GUARD_PAGE_SIZE},
+                )
                 for item in data.get("Items") or []:
                     if M.reference_from_note(item.get("Note")) == idempotency_key:
                         return self._remote(item, kind)
@@ -179,25 +256,42 @@ class IDokladConnector(Connector):
         return None
 
     def get_pdf(self, remote_id: str, kind: str = "invoice") -> Pdf:
-        data = self.client.call("GET", f"/Reports/{M.REPORTS[kind]}/{_id(remote_id)}/Pdf", operation="get_pdf",
-                                params={"compressed": "false"})
+        data = self.client.call(
+            "GET",
+            f"/Reports/{M.REPORTS[kind]}/{_id(remote_id)}/Pdf",
+            operation="get_pdf",
+            params={"compressed": "false"},
+        )
         try:
             content = base64.b64decode(str(data or ""), validate=True)
         except (binascii.Error, ValueError):
             raise ConnectorError(E.REMOTE_ERROR, detail="iDoklad sent a PDF that is not base64.") from None
         if not content.startswith(b"%PDF"):
-            raise ConnectorError(E.NOT_READY if not content else E.REMOTE_ERROR,
-                                 detail="iDoklad did not send a PDF document.")
+            raise ConnectorError(
+                E.NOT_READY if not content else E.REMOTE_ERROR, detail="iDoklad did not send a PDF document."
+            )
         return Pdf(content=content, filename=f"idoklad-{kind}-{remote_id}.pdf")
 
     def send_email(self, remote_id: str, to: str, kind: str = "invoice") -> None:
-        body = {"DocumentId": _id(remote_id), "SendToPartner": False, "SendToSelf": False,
-                "SendToAccountant": False, "OtherRecipients": [to], "SendAttachment": True}
-        data = self.client.call("POST", f"/Mails/{M.REPORTS[kind]}/Send", operation="send_email", body=body,
-                                safe_to_retry=False) or {}
+        body = {
+            "DocumentId": _id(remote_id),
+            "SendToPartner": False,
+            "SendToSelf": False,
+            "SendToAccountant": False,
+            "OtherRecipients": [to],
+            "SendAttachment": True,
+        }
+        data = (
+            self.client.call(
+                "POST", f"/Mails/{M.REPORTS[kind]}/Send", operation="send_email", body=body, safe_to_retry=False
+            )
+            or {}
+        )
         if to not in (data.get("Sent") or []):
-            raise ConnectorError(E.REMOTE_ERROR, detail=f"iDoklad did not send the e-mail to {to}: "
-                                                        f"not sent to {data.get('NotSent') or []}.")
+            raise ConnectorError(
+                E.REMOTE_ERROR,
+                detail=f"iDoklad did not send the e-mail to {to}: not sent to {data.get('NotSent') or []}.",
+            )
 
     def mark_paid(self, remote_id: str, payment: Payment, kind: str = "invoice") -> None:
         """The whole remainder with FullyPay; a smaller amount as one payment record (Default → POST)."""
@@ -207,28 +301,49 @@ class IDokladConnector(Connector):
         prices = data.get("Prices") or {}
         remaining = M.amount(prices.get("TotalWithVat")) - M.amount(prices.get("TotalPaid"))
         if abs(payment.amount) < abs(remaining):
-            default = self.client.call("GET", f"/IssuedDocumentPayments/Default/{_id(remote_id)}",
-                                       operation="mark_paid")
-            default.update({"PaymentAmount": abs(payment.amount).copy_sign(remaining),
-                            "DateOfPayment": M.api_date(payment.paid_on)})
+            default = self.client.call(
+                "GET", f"/IssuedDocumentPayments/Default/{_id(remote_id)}", operation="mark_paid"
+            )
+            default.update(
+                {
+                    "PaymentAmount": abs(payment.amount).copy_sign(remaining),
+                    "DateOfPayment": M.api_date(payment.paid_on),
+                }
+            )
             option = M.payment_option_id(payment.method, self._list("/PaymentOptions"))
             if option:
                 default["PaymentOptionId"] = option
-            self.client.call("POST", "/IssuedDocumentPayments", operation="mark_paid", body=default,
-                             safe_to_retry=False)
+            self.client.call(
+                "POST", "/IssuedDocumentPayments", operation="mark_paid", body=default, safe_to_retry=False
+            )
             return
         try:
-            self.client.call("PUT", f"/IssuedDocumentPayments/FullyPay/{_id(remote_id)}", operation="mark_paid",
-                             params={"dateOfPayment": M.filter_date(payment.paid_on)})
+            self.client.call(
+                "PUT",
+                f"/IssuedDocumentPayments/FullyPay/{_id(remote_id)}",
+                operation="mark_paid",
+                params={"dateOfPayment": M.filter_date(payment.paid_on)},
+            )
         except ConnectorError as exc:
             if not (exc.code == E.CONFLICT and "ErrorCode 110" in exc.detail):  # AlreadyPaid: done before
                 raise
 
     def list_number_series(self, kind: str = "invoice") -> list[NumberSeries]:
-        rows = self.client.list_all("/NumericSequences", operation="list_number_series",
-                                    params={"filter": f"(DocumentType~eq~{M.SEQUENCE_TYPES[kind]})"})
-        return [NumberSeries(id=str(s["Id"]), name=s.get("Name") or "", kind=kind, default=bool(s.get("IsDefault")),
-                             next_number=_format_number(s)) for s in rows]
+        rows = self.client.list_all(
+            "/NumericSequences",
+            operation="list_number_series",
+            params={"filter": f"(DocumentType~eq~{M.SEQUENCE_TYPES[kind]})"},
+        )
+        return [
+            NumberSeries(
+                id=str(s["Id"]),
+                name=s.get("Name") or "",
+                kind=kind,
+                default=bool(s.get("IsDefault")),
+                next_number=_format_number(s),
+            )
+            for s in rows
+        ]
 
     def delete_document(self, remote_id: str, kind: str = "invoice") -> None:
         self.client.call("DELETE", f"/{M.SEGMENTS[kind]}/{_id(remote_id)}", operation="delete_document")
@@ -250,8 +365,11 @@ class IDokladConnector(Connector):
     def _currency_id(self, code: str) -> int:
         found = next((c["Id"] for c in self._list("/Currencies") if c.get("Code") == code.upper()), None)
         if found is None:
-            raise ConnectorError(E.VALIDATION, detail=f"iDoklad does not know the currency {code}.",
-                                 fields={"currency": [f"iDoklad does not know the currency {code}."]})
+            raise ConnectorError(
+                E.VALIDATION,
+                detail=f"iDoklad does not know the currency {code}.",
+                fields={"currency": [f"iDoklad does not know the currency {code}."]},
+            )
         return int(found)
 
     def _remote(self, data: dict, kind: str) -> RemoteDocument:
@@ -268,8 +386,12 @@ class IDokladConnector(Connector):
         if draft.kind == INVOICE and draft.related_remote_id and not str(draft.related_remote_id).strip().isdigit():
             problems["related_remote_id"] = ["The proforma of an invoice must be given by its iDoklad id."]
         if problems:
-            raise ConnectorError(E.VALIDATION, detail="; ".join(m for ms in problems.values() for m in ms),
-                                 fields=problems, hint_key="idoklad.validation")
+            raise ConnectorError(
+                E.VALIDATION,
+                detail="; ".join(m for ms in problems.values() for m in ms),
+                fields=problems,
+                hint_key="idoklad.validation",
+            )
 
     def _items(self, draft: DocumentDraft, country_id: int) -> list[dict]:
         taxing = draft.taxable_date or draft.issue_date
@@ -280,12 +402,17 @@ class IDokladConnector(Connector):
             rate_type = M.vat_rate_type(line.vat_rate, rates, country_id, taxing)
             if rate_type is None:
                 problems[f"lines[{n}].vat_rate"] = [
-                    f"{line.vat_rate} % is not a VAT rate of the agenda's country on {taxing.isoformat()}."]
+                    f"{line.vat_rate} % is not a VAT rate of the agenda's country on {taxing.isoformat()}."
+                ]
                 continue
             items.append(M.item_model(line, price_type, rate_type, negate=draft.kind == CREDIT_NOTE))
         if problems:
-            raise ConnectorError(E.VALIDATION, detail="VAT rate not available in iDoklad.", fields=problems,
-                                 hint_key="idoklad.validation")
+            raise ConnectorError(
+                E.VALIDATION,
+                detail="VAT rate not available in iDoklad.",
+                fields=problems,
+                hint_key="idoklad.validation",
+            )
         return items
 
     def _partner_id(self, draft: DocumentDraft, agenda_country_id: int) -> int:
@@ -299,25 +426,39 @@ class IDokladConnector(Connector):
         else:
             field, value = "CompanyName", party.display_name
         encoded = base64.b64encode(value.encode("utf-8")).decode("ascii")
-        found = self.client.call("GET", "/Contacts", operation="contacts",
-                                 params={"filter": f"({field}~eq:base64~{encoded})", "pageSize": 1,
-                                         "sort": "Id~Asc"})
+        found = self.client.call(
+            "GET",
+            "/Contacts",
+            operation="contacts",
+            params={"filter": f"({field}~eq:base64~{encoded})", "pageSize": 1, "sort": "Id~Asc"},
+        )
         if found.get("Items"):
             return int(found["Items"][0]["Id"])
         default = self.client.call("GET", "/Contacts/Default", operation="contacts")
         alpha3 = M.ALPHA3.get(party.billing_address.country.upper(), "")
-        country_id = next((c["Id"] for c in self._list("/Countries") if alpha3 and c.get("Code") == alpha3),
-                          default.get("CountryId") or agenda_country_id)
-        created = self.client.call("POST", "/Contacts", operation="contacts",
-                                   body=M.contact_model(default, party, int(country_id)), safe_to_retry=False)
+        country_id = next(
+            (c["Id"] for c in self._list("/Countries") if alpha3 and c.get("Code") == alpha3),
+            default.get("CountryId") or agenda_country_id,
+        )
+        created = self.client.call(
+            "POST",
+            "/Contacts",
+            operation="contacts",
+            body=M.contact_model(default, party, int(country_id)),
+            safe_to_retry=False,
+        )
         return int(created["Id"])
 
     def _next_serial(self, sequence_id: int) -> int:
-        rows = self.client.list_all("/NumericSequences", operation="list_number_series",
-                                    params={"filter": f"(Id~eq~{sequence_id})"})
+        rows = self.client.list_all(
+            "/NumericSequences", operation="list_number_series", params={"filter": f"(Id~eq~{sequence_id})"}
+        )
         if not rows:
-            raise ConnectorError(E.VALIDATION, detail=f"Number series {sequence_id} does not exist in iDoklad.",
-                                 fields={"series_id": [f"Number series {sequence_id} does not exist."]})
+            raise ConnectorError(
+                E.VALIDATION,
+                detail=f"Number series {sequence_id} does not exist in iDoklad.",
+                fields={"series_id": [f"Number series {sequence_id} does not exist."]},
+            )
         return int(rows[0].get("LastNumber") or 0) + 1
 
 

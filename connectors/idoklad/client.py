@@ -7,6 +7,7 @@ token for this grant: a new token is requested when the cached one is about to e
 more when the API answers 401. The token lives in the shared `TokenCache`, so web and worker
 processes use one token.
 """
+
 from __future__ import annotations
 
 import base64
@@ -52,8 +53,17 @@ def token_claims(token: str) -> dict[str, Any]:
 
 
 class IDokladClient:
-    def __init__(self, http: Transport, endpoints: dict[str, str], client_id: str, client_secret: str,
-                 application_id: str, cache: TokenCache, app_name: str = "", app_version: str = "") -> None:
+    def __init__(
+        self,
+        http: Transport,
+        endpoints: dict[str, str],
+        client_id: str,
+        client_secret: str,
+        application_id: str,
+        cache: TokenCache,
+        app_name: str = "",
+        app_version: str = "",
+    ) -> None:
         self.http = http
         self.identity_url = endpoints["identity"].rstrip("/") + TOKEN_PATH
         self.api_url = endpoints["api"].rstrip("/")
@@ -61,8 +71,12 @@ class IDokladClient:
         self.client_secret = client_secret
         self.application_id = application_id
         self.cache = cache
-        self.headers = {"Accept": "application/json", "Accept-Language": "en-US",
-                        "X-App": app_name.replace(" ", ""), "X-App-Version": app_version}
+        self.headers = {
+            "Accept": "application/json",
+            "Accept-Language": "en-US",
+            "X-App": app_name.replace(" ", ""),
+            "X-App-Version": app_version,
+        }
         # Tokens issued for other credentials (the merchant changed them) must not be reused.
         self.fingerprint = hashlib.sha256(f"{client_id}\0{client_secret}".encode()).hexdigest()[:16]
 
@@ -81,18 +95,27 @@ class IDokladClient:
     def _cached(self) -> str | None:
         data = self.cache.load() or {}
         token = data.get("access_token")
-        if token and data.get("fingerprint") == self.fingerprint \
-                and float(data.get("expires_at", 0)) - RENEW_MARGIN_SECONDS > time.time():
+        if (
+            token
+            and data.get("fingerprint") == self.fingerprint
+            and float(data.get("expires_at", 0)) - RENEW_MARGIN_SECONDS > time.time()
+        ):
             self.http.add_secrets([token])
             return token
         return None
 
     def _request_token(self) -> str:
         if not self.application_id:
-            raise ConnectorError(E.REMOTE_ERROR, detail="Fynode's iDoklad application id (IDOKLAD_APPLICATION_ID) "
-                                                        "is not configured.")
-        form = {"grant_type": "client_credentials", "application_id": self.application_id,
-                "client_id": self.client_id, "client_secret": self.client_secret, "scope": SCOPE}
+            raise ConnectorError(
+                E.REMOTE_ERROR, detail="Fynode's iDoklad application id (IDOKLAD_APPLICATION_ID) is not configured."
+            )
+        form = {
+            "grant_type": "client_credentials",
+            "application_id": self.application_id,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "scope": SCOPE,
+        }
         response = self._post_form(form)
         body = parse_json(response)
         token = body.get("access_token") if isinstance(body, dict) else None
@@ -100,8 +123,7 @@ class IDokladClient:
             raise token_error(response)
         self.http.add_secrets([token])
         lifetime = int(body.get("expires_in") or DEFAULT_LIFETIME_SECONDS)
-        self.cache.save({"access_token": token, "expires_at": time.time() + lifetime,
-                         "fingerprint": self.fingerprint})
+        self.cache.save({"access_token": token, "expires_at": time.time() + lifetime, "fingerprint": self.fingerprint})
         return token
 
     def _post_form(self, form: dict[str, str]):
@@ -110,20 +132,34 @@ class IDokladClient:
         report = self.http.on_exchange
 
         def masked(exchange: Any) -> None:
-            exchange.response_body = _TOKEN_VALUE.sub(r'\1' + REDACTED + '"', exchange.response_body)
+            exchange.response_body = _TOKEN_VALUE.sub(r"\1" + REDACTED + '"', exchange.response_body)
             if report is not None:
                 report(exchange)
 
         self.http.on_exchange = masked if report else None
         try:
-            return self.http.request("POST", self.identity_url, operation="token", data=form,
-                                     headers={"Accept": "application/json"}, safe_to_retry=True)
+            return self.http.request(
+                "POST",
+                self.identity_url,
+                operation="token",
+                data=form,
+                headers={"Accept": "application/json"},
+                safe_to_retry=True,
+            )
         finally:
             self.http.on_exchange = report
 
     # -- API ------------------------------------------------------------------------------
-    def call(self, method: str, path: str, *, operation: str, params: dict[str, Any] | None = None,
-             body: Any = None, safe_to_retry: bool | None = None) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        safe_to_retry: bool | None = None,
+    ) -> Any:
         """Send one API request and return the envelope's `Data`; failures raise ConnectorError."""
         url = self.api_url + path
         kwargs: dict[str, Any] = {"params": params or None}
@@ -133,8 +169,14 @@ class IDokladClient:
             headers["Content-Type"] = "application/json; charset=utf-8"
         token = self.token()
         for attempt in (1, 2):
-            response = self.http.request(method, url, operation=operation, safe_to_retry=safe_to_retry,
-                                         headers={**headers, "Authorization": f"Bearer {token}"}, **kwargs)
+            response = self.http.request(
+                method,
+                url,
+                operation=operation,
+                safe_to_retry=safe_to_retry,
+                headers={**headers, "Authorization": f"Bearer {token}"},
+                **kwargs,
+            )
             if response.status_code == 401 and attempt == 1:
                 # The token expired or was revoked early: a 401 means nothing was done, so one
                 # repeat with a new token is safe even for a create.
@@ -146,13 +188,21 @@ class IDokladClient:
             raise api_error(response)
         return envelope.get("Data")
 
-    def list_all(self, path: str, *, operation: str, params: dict[str, Any] | None = None,
-                 page_size: int = 100, max_pages: int = 10) -> list[dict]:
+    def list_all(
+        self,
+        path: str,
+        *,
+        operation: str,
+        params: dict[str, Any] | None = None,
+        page_size: int = 100,
+        max_pages: int = 10,
+    ) -> list[dict]:
         """Every item of a (short) list, page by page."""
         items: list[dict] = []
         for page in range(1, max_pages + 1):
-            data = self.call("GET", path, operation=operation,
-                             params={**(params or {}), "page": page, "pageSize": page_size})
+            data = self.call(
+                "GET", path, operation=operation, params={**(params or {}), "page": page, "pageSize": page_size}
+            )
             items.extend(data.get("Items") or [])
             if page >= int(data.get("TotalPages") or 0):
                 break

@@ -6,6 +6,7 @@ downgrade, 2 expired; SDK `AuthenticationErrorCode`). API: the `ApiResult` envel
 `{Data, ErrorCode, IsSuccess, Message, StatusCode}` with the HTTP codes of the vendor's table
 (400, 401, 402, 403, 404, 409, 429, 500, 503) and the business `ErrorCode`s of `DokladErrorCode`.
 """
+
 from __future__ import annotations
 
 import json
@@ -80,14 +81,19 @@ def token_error(response: requests.Response) -> ConnectorError:
         return ConnectorError(kind, detail=detail, http_status=status, hint_key=f"idoklad.{kind}")
     if "application" in description.lower():
         # Fynode's own developer-portal registration was refused: not the merchant's to fix.
-        return ConnectorError(E.REMOTE_ERROR, detail="iDoklad refused Fynode's application id: " + detail,
-                              http_status=status)
+        return ConnectorError(
+            E.REMOTE_ERROR, detail="iDoklad refused Fynode's application id: " + detail, http_status=status
+        )
     if error in ("invalid_scope", "unsupported_grant_type", "invalid_request"):
         return ConnectorError(E.REMOTE_ERROR, detail=detail, http_status=status)
     # The vendor's answer ("invalid_client") stays in `detail`; the fields get a sentence.
-    return ConnectorError(E.INVALID_CREDENTIALS, detail=detail, http_status=status,
-                          fields={"client_id": [WRONG_CLIENT], "client_secret": [WRONG_CLIENT]},
-                          hint_key="idoklad.invalid_credentials")
+    return ConnectorError(
+        E.INVALID_CREDENTIALS,
+        detail=detail,
+        http_status=status,
+        fields={"client_id": [WRONG_CLIENT], "client_secret": [WRONG_CLIENT]},
+        hint_key="idoklad.invalid_credentials",
+    )
 
 
 def validation_fields(message: str) -> dict[str, list[str]]:

@@ -5,6 +5,25 @@ REFINE = [
     ("verify", "GET", r"BankAccounts", "list_bank_accounts"),
 ]
 
-TO_REDACT = {"CompanyName", "Firstname", "FirstName", "Surname", "Email", "Phone", "Mobile", "Street", "City",
-             "PostalCode", "IdentificationNumber", "VatIdentificationNumber", "AccountNumber", "Iban",
-             "DeliveryAddress", "PurchaserDocumentAddress", "Purchaser", "contact.name", "Fax", "Www"}
+TO_REDACT = {
+    "CompanyName",
+    "Firstname",
+    "FirstName",
+    "Surname",
+    "Email",
+    "Phone",
+    "Mobile",
+    "Street",
+    "City",
+    "PostalCode",
+    "IdentificationNumber",
+    "VatIdentificationNumber",
+    "AccountNumber",
+    "Iban",
+    "DeliveryAddress",
+    "PurchaserDocumentAddress",
+    "Purchaser",
+    "contact.name",
+    "Fax",
+    "Www",
+}

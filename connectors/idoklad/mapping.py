@@ -12,6 +12,7 @@ carries the shop's order number and `VariableSymbol` (max 10 digits) the payment
 UNCONFIRMED: that `Note` is an internal note, not printed on the PDF; the shop's printed note goes
 to `ItemsTextSuffix`.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ..documents import (CREDIT_NOTE, INVOICE, PROFORMA, DocumentDraft, Line, Party, RemoteDocument, RemoteLine,
-                         VatBreakdown, money, round2)
+from ..documents import (
+    CREDIT_NOTE,
+    INVOICE,
+    PROFORMA,
+    DocumentDraft,
+    Line,
+    Party,
+    RemoteDocument,
+    RemoteLine,
+    VatBreakdown,
+    money,
+    round2,
+)
 
 SEGMENTS = {INVOICE: "IssuedInvoices", PROFORMA: "ProformaInvoices", CREDIT_NOTE: "CreditNotes"}
 REPORTS = {INVOICE: "IssuedInvoice", PROFORMA: "ProformaInvoice", CREDIT_NOTE: "CreditNote"}
@@ -32,12 +44,38 @@ LANGUAGES = {"cs": 1, "sk": 2, "en": 3, "de": 4}
 REPORT_LANGUAGES = {"cs": "Cz", "sk": "Sk", "en": "En", "de": "De"}
 PAYMENT_STATUS = {0: "open", 1: "paid", 2: "partially_paid", 3: "paid"}
 # UNCONFIRMED: iDoklad's payment option codes; a name match and then the default option follow.
-PAYMENT_CODES = {"bank_transfer": ("B", "převod", "prevod"), "cash": ("H", "hotov"), "cod": ("D", "dobírk", "dobierk"),
-                 "card": ("K", "kart"), "paypal": ("P", "paypal"), "other": ()}
+PAYMENT_CODES = {
+    "bank_transfer": ("B", "převod", "prevod"),
+    "cash": ("H", "hotov"),
+    "cod": ("D", "dobírk", "dobierk"),
+    "card": ("K", "kart"),
+    "paypal": ("P", "paypal"),
+    "other": (),
+}
 # Country `Code` in iDoklad is ISO alpha-3.
-ALPHA3 = {"CZ": "CZE", "SK": "SVK", "PL": "POL", "DE": "DEU", "AT": "AUT", "HU": "HUN", "GB": "GBR",
-          "US": "USA", "FR": "FRA", "IT": "ITA", "ES": "ESP", "NL": "NLD", "BE": "BEL", "SI": "SVN",
-          "RO": "ROU", "UA": "UKR", "CH": "CHE", "IE": "IRL", "DK": "DNK", "SE": "SWE", "FI": "FIN"}
+ALPHA3 = {
+    "CZ": "CZE",
+    "SK": "SVK",
+    "PL": "POL",
+    "DE": "DEU",
+    "AT": "AUT",
+    "HU": "HUN",
+    "GB": "GBR",
+    "US": "USA",
+    "FR": "FRA",
+    "IT": "ITA",
+    "ES": "ESP",
+    "NL": "NLD",
+    "BE": "BEL",
+    "SI": "SVN",
+    "RO": "ROU",
+    "UA": "UKR",
+    "CH": "CHE",
+    "IE": "IRL",
+    "DK": "DNK",
+    "SE": "SWE",
+    "FI": "FIN",
+}
 
 REFERENCE_PREFIX = "Fynode: "
 _REFERENCE = re.compile(r"^Fynode: (\S+)\s*$", re.MULTILINE)
@@ -95,11 +133,18 @@ def payment_option_id(method: str, options: list[dict]) -> int | None:
 def contact_model(default: dict, party: Party, country_id: int) -> dict:
     address = party.billing_address
     model = dict(default)
-    model.update({
-        "CompanyName": party.display_name[:200], "Email": party.email, "Phone": party.phone,
-        "Street": address.street, "City": address.city, "PostalCode": address.zip, "CountryId": country_id,
-        "IdentificationNumber": party.company_id,
-    })
+    model.update(
+        {
+            "CompanyName": party.display_name[:200],
+            "Email": party.email,
+            "Phone": party.phone,
+            "Street": address.street,
+            "City": address.city,
+            "PostalCode": address.zip,
+            "CountryId": country_id,
+            "IdentificationNumber": party.company_id,
+        }
+    )
     if not party.company_name:
         first, _, last = party.name.partition(" ")
         model.update({"Firstname": first, "Surname": last})
@@ -114,14 +159,31 @@ def contact_model(default: dict, party: Party, country_id: int) -> dict:
 def item_model(line: Line, price_type: int, rate_type: int, negate: bool = False) -> dict:
     unit_price = -abs(line.unit_price) if negate else line.unit_price
     return {
-        "Name": line.name[:200], "Amount": line.quantity, "UnitPrice": unit_price, "PriceType": price_type,
-        "VatRateType": rate_type, "VatRate": line.vat_rate, "DiscountPercentage": line.discount_percent,
-        "IsTaxMovement": False, "ItemType": ITEM_NORMAL, "Unit": line.unit[:20], "Code": line.sku[:20],
+        "Name": line.name[:200],
+        "Amount": line.quantity,
+        "UnitPrice": unit_price,
+        "PriceType": price_type,
+        "VatRateType": rate_type,
+        "VatRate": line.vat_rate,
+        "DiscountPercentage": line.discount_percent,
+        "IsTaxMovement": False,
+        "ItemType": ITEM_NORMAL,
+        "Unit": line.unit[:20],
+        "Code": line.sku[:20],
     }
 
 
-def document_model(default: dict, draft: DocumentDraft, *, key: str, partner_id: int, currency_id: int,
-                   home_currency_id: int, payment_option: int | None, items: list[dict]) -> dict:
+def document_model(
+    default: dict,
+    draft: DocumentDraft,
+    *,
+    key: str,
+    partner_id: int,
+    currency_id: int,
+    home_currency_id: int,
+    payment_option: int | None,
+    items: list[dict],
+) -> dict:
     """The default model of the agenda, filled from the draft (the documented Default → modify step)."""
     model = dict(default)
     issue = draft.issue_date
@@ -132,13 +194,21 @@ def document_model(default: dict, draft: DocumentDraft, *, key: str, partner_id:
             default_terms = max(0, (maturity - issued).days)
     due = draft.due_date or date.fromordinal(issue.toordinal() + default_terms)
     description = draft.options.get("description") or (
-        f"Objednávka {draft.order_number}" if draft.order_number else draft.lines[0].name)
-    model.update({
-        "PartnerId": partner_id, "CurrencyId": currency_id, "Description": description[:200],
-        "DateOfIssue": api_date(issue), "DateOfTaxing": api_date(draft.taxable_date or issue),
-        "DateOfMaturity": api_date(due), "OrderNumber": draft.order_number[:25],
-        "Note": reference_note(key), "Items": items,
-    })
+        f"Objednávka {draft.order_number}" if draft.order_number else draft.lines[0].name
+    )
+    model.update(
+        {
+            "PartnerId": partner_id,
+            "CurrencyId": currency_id,
+            "Description": description[:200],
+            "DateOfIssue": api_date(issue),
+            "DateOfTaxing": api_date(draft.taxable_date or issue),
+            "DateOfMaturity": api_date(due),
+            "OrderNumber": draft.order_number[:25],
+            "Note": reference_note(key),
+            "Items": items,
+        }
+    )
     if default.get("ProformaInvoices"):
         # Keep the deduction of the accounted proforma that iDoklad pre-filled.
         model["Items"] = items + [i for i in default.get("Items") or [] if int(i.get("ItemType") or 0) == ITEM_REDUCE]
@@ -170,25 +240,43 @@ def remote_document(data: dict, kind: str, currency_code: str) -> RemoteDocument
     prices = data.get("Prices") or {}
     items = [i for i in data.get("Items") or [] if int(i.get("ItemType") or 0) == ITEM_NORMAL]
     rates = {i.get("VatRateType"): money(i.get("VatRate")) for i in data.get("Items") or []}
-    vat = [VatBreakdown(rate=rates.get(s.get("VatRateType"), Decimal("0")), base=amount(s.get("TotalWithoutVat")),
-                        vat=amount(s.get("TotalVat")))
-           for s in prices.get("VatRateSummary") or []]
+    vat = [
+        VatBreakdown(
+            rate=rates.get(s.get("VatRateType"), Decimal("0")),
+            base=amount(s.get("TotalWithoutVat")),
+            vat=amount(s.get("TotalVat")),
+        )
+        for s in prices.get("VatRateSummary") or []
+    ]
     status = PAYMENT_STATUS.get(int(data.get("PaymentStatus") or 0), "open")
     due = parse_date(data.get("DateOfMaturity"))
     if status == "open" and due and due < date.today():
         status = "overdue"
     address = data.get("PartnerAddress") or {}
     customer = address.get("CompanyName") or " ".join(
-        p for p in (address.get("Firstname"), address.get("Surname")) if p)
+        p for p in (address.get("Firstname"), address.get("Surname")) if p
+    )
     return RemoteDocument(
-        remote_id=str(data["Id"]), kind=kind, number=data.get("DocumentNumber") or "", currency=currency_code,
-        total=amount(prices.get("TotalWithVat")), issue_date=parse_date(data.get("DateOfIssue")),
-        taxable_date=parse_date(data.get("DateOfTaxing")), due_date=due, customer_name=customer or "",
-        order_number=data.get("OrderNumber") or "", variable_symbol=data.get("VariableSymbol") or "",
-        status=status, vat=vat, lines=[remote_line(i) for i in items],
+        remote_id=str(data["Id"]),
+        kind=kind,
+        number=data.get("DocumentNumber") or "",
+        currency=currency_code,
+        total=amount(prices.get("TotalWithVat")),
+        issue_date=parse_date(data.get("DateOfIssue")),
+        taxable_date=parse_date(data.get("DateOfTaxing")),
+        due_date=due,
+        customer_name=customer or "",
+        order_number=data.get("OrderNumber") or "",
+        variable_symbol=data.get("VariableSymbol") or "",
+        status=status,
+        vat=vat,
+        lines=[remote_line(i) for i in items],
         reference=reference_from_note(data.get("Note")),
-        raw_id_fields={k: data.get(k) for k in ("Id", "DocumentSerialNumber", "NumericSequenceId", "PartnerId",
-                                                "CreditedInvoiceId") if data.get(k) is not None},
+        raw_id_fields={
+            k: data.get(k)
+            for k in ("Id", "DocumentSerialNumber", "NumericSequenceId", "PartnerId", "CreditedInvoiceId")
+            if data.get(k) is not None
+        },
     )
 
 
@@ -199,5 +287,11 @@ def remote_line(item: dict) -> RemoteLine:
     unit = money(prices.get("UnitPrice", item.get("UnitPrice")))
     if int(item.get("PriceType") or 0) == WITH_VAT:
         unit = round2(unit * 100 / (100 + rate))
-    return RemoteLine(name=item.get("Name") or "", quantity=quantity, unit_price=unit, vat_rate=rate,
-                      unit=item.get("Unit") or "", total=amount(prices.get("TotalWithVat")))
+    return RemoteLine(
+        name=item.get("Name") or "",
+        quantity=quantity,
+        unit_price=unit,
+        vat_rate=rate,
+        unit=item.get("Unit") or "",
+        total=amount(prices.get("TotalWithVat")),
+    )

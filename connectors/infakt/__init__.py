@@ -29,17 +29,44 @@ invoice exists). `send_to_ksef(remote_id, kind)` sends later (after the merchant
 and never twice: an invoice whose KSeF status is sent or accepted is not sent again.
 `ksef_status(remote_id)` reads `GET /ksef/documents/{uuid}/status.json`.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from .. import errors as codes
-from ..base import (CAN_CREDIT_NOTE, CAN_DELETE, CAN_EMAIL, CAN_INVOICE, CAN_LIST, CAN_MARK_PAID,
-                    CAN_NUMBER_SERIES, CAN_PDF, CAN_PROFORMA, ConnectionSettings, Connector)
-from ..documents import (CREDIT_NOTE, INVOICE, KSEF_ACCEPTED, KSEF_REJECTED, KSEF_SENT, KSEF_WAITING, PROFORMA,
-                         DocumentDraft, DocumentPage, Identity, NumberSeries, Payment, Pdf, RemoteDocument)
+from ..base import (
+    CAN_CREDIT_NOTE,
+    CAN_DELETE,
+    CAN_EMAIL,
+    CAN_INVOICE,
+    CAN_LIST,
+    CAN_MARK_PAID,
+    CAN_NUMBER_SERIES,
+    CAN_PDF,
+    CAN_PROFORMA,
+    ConnectionSettings,
+    Connector,
+)
+from ..documents import (
+    CREDIT_NOTE,
+    INVOICE,
+    KSEF_ACCEPTED,
+    KSEF_REJECTED,
+    KSEF_SENT,
+    KSEF_WAITING,
+    PROFORMA,
+    DocumentDraft,
+    DocumentPage,
+    Identity,
+    NumberSeries,
+    Payment,
+    Pdf,
+    RemoteDocument,
+)
 from ..errors import ConnectorError
 from ..i18n import N_
 from ..registry import register
@@ -50,10 +77,10 @@ from .hints import HINT_OVERRIDES, HINTS
 from .schema import MARKETS, SCHEMA
 
 PRODUCTION_API = "https://api.infakt.pl/api/v3"
-PAGE_SIZE = 100                       # the documented maximum `limit`
+PAGE_SIZE = 100  # the documented maximum `limit`
 PENDING_CODES = frozenset({100, 120, 140})
 DONE_CODES = frozenset({200, 201})
-TASKS_KEPT_SECONDS = 7 * 24 * 3600     # remembered task references are dropped after a week
+TASKS_KEPT_SECONDS = 7 * 24 * 3600  # remembered task references are dropped after a week
 RESOURCES = {INVOICE: "invoices", PROFORMA: "invoices", CREDIT_NOTE: "corrective_invoices"}
 BODY_KEYS = {"invoices": "invoice", "corrective_invoices": "corrective_invoice"}
 NEXT_NUMBER_KINDS = {INVOICE: "vat", PROFORMA: "proforma"}
@@ -63,11 +90,12 @@ REQUIRED = N_("This field is required.")
 WARN_KSEF_NOT_CONNECTED = N_(
     "This inFakt account is not connected to KSeF, so invoices cannot be sent there from inFakt. Connect it in "
     "inFakt (Ustawienia > KSeF) with a token from the Ministry of Finance's KSeF application, then verify the "
-    "connection again.")
-WARN_UNPAID_PLAN = N_(
-    "Without a paid inFakt plan inFakt sends at most 20 invoices a day by e-mail.")
+    "connection again."
+)
+WARN_UNPAID_PLAN = N_("Without a paid inFakt plan inFakt sends at most 20 invoices a day by e-mail.")
 WARN_KSEF_UNKNOWN = N_(
-    "inFakt did not tell whether this account is connected to KSeF; this API key may lack the right to read it.")
+    "inFakt did not tell whether this account is connected to KSeF; this API key may lack the right to read it."
+)
 
 
 class InfaktConnector(Connector):
@@ -75,8 +103,19 @@ class InfaktConnector(Connector):
     name = "inFakt"
     markets = MARKETS
     website = "https://www.infakt.pl"
-    capabilities = frozenset({CAN_INVOICE, CAN_PROFORMA, CAN_CREDIT_NOTE, CAN_LIST, CAN_PDF, CAN_EMAIL,
-                              CAN_MARK_PAID, CAN_NUMBER_SERIES, CAN_DELETE})
+    capabilities = frozenset(
+        {
+            CAN_INVOICE,
+            CAN_PROFORMA,
+            CAN_CREDIT_NOTE,
+            CAN_LIST,
+            CAN_PDF,
+            CAN_EMAIL,
+            CAN_MARK_PAID,
+            CAN_NUMBER_SERIES,
+            CAN_DELETE,
+        }
+    )
     schema = SCHEMA
     sandbox_port = 5105
     sensitive_headers = frozenset({"x-infakt-apikey"})
@@ -88,8 +127,8 @@ class InfaktConnector(Connector):
     customer_id_field = ""
     hint_overrides = HINT_OVERRIDES
     hints = HINTS
-    task_wait_seconds = 30.0     # polling budget when the transport sets no deadline
-    poll_interval = 0.25         # first sleep between status polls; grows to poll_interval_max
+    task_wait_seconds = 30.0  # polling budget when the transport sets no deadline
+    poll_interval = 0.25  # first sleep between status polls; grows to poll_interval_max
     poll_interval_max = 1.0
     TOKEN_CACHE_TASKS = "infakt_tasks"
 
@@ -106,8 +145,9 @@ class InfaktConnector(Connector):
     # -- verify ---------------------------------------------------------------------------
     def verify(self) -> Identity:
         if not self.client.api_key:
-            raise ConnectorError(codes.VALIDATION, detail="Missing connection settings.",
-                                 fields={"api_key": [REQUIRED]})
+            raise ConnectorError(
+                codes.VALIDATION, detail="Missing connection settings.", fields={"api_key": [REQUIRED]}
+            )
         details = self.client.get_json("/account/details.json", operation="verify") or {}
         account = details.get("account_data") or {}
         company = details.get("company_data") or {}
@@ -122,14 +162,29 @@ class InfaktConnector(Connector):
         if plan_symbol in UNPAID_PLANS:
             warnings.append(WARN_UNPAID_PLAN)
         allows = ("api", "invoices", "proforma", "credit_note", "send_email") + (("ksef",) if ksef else ())
-        name = company.get("company_name") or " ".join(
-            p for p in (company.get("first_name"), company.get("last_name")) if p) or account.get("email") or ""
-        return Identity(company_name=name, account_id=str(company.get("tax_id") or account.get("uuid") or ""),
-                        plan=str(subscription.get("name") or plan_symbol), user_email=account.get("email") or "",
-                        allows=allows, warnings=tuple(warnings), country="PL", currency="PLN",
-                        extra={"nip": company.get("tax_id"), "role": account.get("role"),
-                               "plan_symbol": plan_symbol, "plan_expires": subscription.get("expired_on"),
-                               "ksef_connected": ksef})
+        name = (
+            company.get("company_name")
+            or " ".join(p for p in (company.get("first_name"), company.get("last_name")) if p)
+            or account.get("email")
+            or ""
+        )
+        return Identity(
+            company_name=name,
+            account_id=str(company.get("tax_id") or account.get("uuid") or ""),
+            plan=str(subscription.get("name") or plan_symbol),
+            user_email=account.get("email") or "",
+            allows=allows,
+            warnings=tuple(warnings),
+            country="PL",
+            currency="PLN",
+            extra={
+                "nip": company.get("tax_id"),
+                "role": account.get("role"),
+                "plan_symbol": plan_symbol,
+                "plan_expires": subscription.get("expired_on"),
+                "ksef_connected": ksef,
+            },
+        )
 
     def _ksef_integration(self) -> bool | None:
         """`GET /ksef2/integration.json` -> `active` (needs only api:invoices:read); the legacy
@@ -155,9 +210,13 @@ class InfaktConnector(Connector):
         meta = data.get("metainfo") or {}
         total = meta.get("total_count")
         has_more = bool(meta.get("next")) or (total is not None and params["offset"] + PAGE_SIZE < int(total))
-        return DocumentPage([mapping.remote_document(e) for e in entities], page, has_more=has_more,
-                            total_pages=-(-int(total) // PAGE_SIZE) if total is not None else None,
-                            total_count=int(total) if total is not None else None)
+        return DocumentPage(
+            [mapping.remote_document(e) for e in entities],
+            page,
+            has_more=has_more,
+            total_pages=-(-int(total) // PAGE_SIZE) if total is not None else None,
+            total_count=int(total) if total is not None else None,
+        )
 
     def _invoice(self, remote_id: str, kind: str = INVOICE, operation: str = "get_invoice") -> dict[str, Any]:
         return self.client.get_json(f"/{RESOURCES.get(kind, 'invoices')}/{remote_id}.json", operation=operation) or {}
@@ -168,27 +227,31 @@ class InfaktConnector(Connector):
     def create_document(self, draft: DocumentDraft, idempotency_key: str) -> RemoteDocument:
         if draft.kind == CREDIT_NOTE:
             if not draft.related_remote_id:
-                raise ConnectorError(codes.VALIDATION, detail="A correction needs the invoice it corrects.",
-                                     hint_key="infakt.correction_needs_invoice",
-                                     fields={"corrected_invoice_uuid": [
-                                         N_("Choose the invoice this credit note corrects.")]})
+                raise ConnectorError(
+                    codes.VALIDATION,
+                    detail="A correction needs the invoice it corrects.",
+                    hint_key="infakt.correction_needs_invoice",
+                    fields={"corrected_invoice_uuid": [N_("Choose the invoice this credit note corrects.")]},
+                )
             corrected = self._invoice(draft.related_remote_id, INVOICE)
             payload = mapping.correction_payload(draft, idempotency_key, corrected)
         else:
             payload = mapping.invoice_payload(draft, idempotency_key, self.config)
         resource = RESOURCES[draft.kind]
-        accepted = self.client.post_json(f"/async/{resource}.json", {BODY_KEYS[resource]: payload},
-                                         operation="create_invoice") or {}
+        accepted = (
+            self.client.post_json(f"/async/{resource}.json", {BODY_KEYS[resource]: payload}, operation="create_invoice")
+            or {}
+        )
         ref = str(accepted.get("invoice_task_reference_number") or "")
         if not ref:
-            raise ConnectorError(codes.REMOTE_ERROR, ambiguous=True,
-                                 detail="inFakt accepted the document without a task reference.")
+            raise ConnectorError(
+                codes.REMOTE_ERROR, ambiguous=True, detail="inFakt accepted the document without a task reference."
+            )
         self._remember_task(idempotency_key, ref, resource)
         status = self._await_task(resource, ref, idempotency_key)
         return self._finish(draft, status, resource, idempotency_key)
 
-    def _finish(self, draft: DocumentDraft | None, status: dict[str, Any], resource: str,
-                key: str) -> RemoteDocument:
+    def _finish(self, draft: DocumentDraft | None, status: dict[str, Any], resource: str, key: str) -> RemoteDocument:
         """The task is done: fetch the invoice, then send it to KSeF when the draft asks."""
         uuid = str(status.get("invoice_uuid") or "")
         kind = CREDIT_NOTE if resource == "corrective_invoices" else INVOICE
@@ -197,9 +260,13 @@ class InfaktConnector(Connector):
         except ConnectorError as exc:
             # Created, but its reading failed: the caller must look it up, not create again.
             ref = status.get("invoice_task_reference_number")
-            raise ConnectorError(exc.code, detail=f"inFakt created {uuid} (task {ref}) but reading it failed: "
-                                 f"{exc.detail}", retry_at=exc.retry_at, ambiguous=True,
-                                 http_status=exc.http_status) from None
+            raise ConnectorError(
+                exc.code,
+                detail=f"inFakt created {uuid} (task {ref}) but reading it failed: {exc.detail}",
+                retry_at=exc.retry_at,
+                ambiguous=True,
+                http_status=exc.http_status,
+            ) from None
         self._forget_task(key)
         if draft is not None and draft.paid and document.kind != CREDIT_NOTE and document.status != "paid":
             document = self._paid_after_create(document, draft)
@@ -211,8 +278,7 @@ class InfaktConnector(Connector):
         """New invoices are always drafts (documented), so a paid order's invoice is marked paid
         next; its failure never fails the create (the invoice exists), the caller sees `status`."""
         try:
-            self.mark_paid(document.remote_id, Payment(amount=document.total, paid_on=draft.issue_date),
-                           document.kind)
+            self.mark_paid(document.remote_id, Payment(amount=document.total, paid_on=draft.issue_date), document.kind)
         except ConnectorError as exc:
             document.raw_id_fields["paid_error_code"] = exc.hint_key or exc.code
             return document
@@ -280,8 +346,14 @@ class InfaktConnector(Connector):
         detail = f"inFakt is still processing task {ref}; look the document up before creating it again."
         if cause is None or cause.code == codes.TIMEOUT:
             return ConnectorError(codes.TIMEOUT, detail=detail, ambiguous=True, hint_key="infakt.task_pending")
-        return ConnectorError(cause.code, detail=f"{detail} ({cause.detail})", ambiguous=True,
-                              retry_at=cause.retry_at, http_status=cause.http_status, hint_key=cause.hint_key)
+        return ConnectorError(
+            cause.code,
+            detail=f"{detail} ({cause.detail})",
+            ambiguous=True,
+            retry_at=cause.retry_at,
+            http_status=cause.http_status,
+            hint_key=cause.hint_key,
+        )
 
     def _stored_tasks(self) -> dict[str, Any]:
         return dict((self.settings.token_cache.load() or {}).get(self.TOKEN_CACHE_TASKS) or {})
@@ -292,8 +364,11 @@ class InfaktConnector(Connector):
         cache = self.settings.token_cache
         with cache.lock():
             data = cache.load() or {}
-            tasks = {k: v for k, v in (data.get(self.TOKEN_CACHE_TASKS) or {}).items()
-                     if time.time() - float(v.get("at") or 0) < TASKS_KEPT_SECONDS}
+            tasks = {
+                k: v
+                for k, v in (data.get(self.TOKEN_CACHE_TASKS) or {}).items()
+                if time.time() - float(v.get("at") or 0) < TASKS_KEPT_SECONDS
+            }
             tasks[key] = entry
             cache.save({**data, self.TOKEN_CACHE_TASKS: tasks})
 
@@ -313,8 +388,7 @@ class InfaktConnector(Connector):
         return str(entry.get("ref") or "")
 
     # -- the duplicate guard --------------------------------------------------------------
-    def find_by_reference(self, idempotency_key: str, draft: DocumentDraft | None = None
-                          ) -> RemoteDocument | None:
+    def find_by_reference(self, idempotency_key: str, draft: DocumentDraft | None = None) -> RemoteDocument | None:
         entry = self._tasks.get(idempotency_key) or self._stored_tasks().get(idempotency_key)
         if entry:
             resource = entry.get("resource") or "invoices"
@@ -322,23 +396,34 @@ class InfaktConnector(Connector):
                 status = self._await_task(resource, entry["ref"], idempotency_key)
             except ConnectorError as exc:
                 if exc.code == codes.VALIDATION and not exc.ambiguous:
-                    return None            # the task failed: nothing was created
+                    return None  # the task failed: nothing was created
                 if exc.code != codes.NOT_FOUND:
                     raise
-                self._forget_task(idempotency_key)   # inFakt no longer knows the task: search notes
+                self._forget_task(idempotency_key)  # inFakt no longer knows the task: search notes
             else:
                 return self._finish(draft, status, resource, idempotency_key)
         kinds = [draft.kind] if draft is not None else [INVOICE, PROFORMA, CREDIT_NOTE]
         marker = mapping.reference_marker(idempotency_key)
         for resource in dict.fromkeys(RESOURCES[k] for k in kinds):
-            data = self.client.get_json(f"/{resource}.json", operation="find_by_reference",
-                                        params={"q[notes_cont]": marker, "limit": PAGE_SIZE}) or {}
-            found = [e for e in data.get("entities") or [] if mapping.reference_from_notes(e.get("notes"))
-                     == idempotency_key]
+            data = (
+                self.client.get_json(
+                    f"/{resource}.json",
+                    operation="find_by_reference",
+                    params={"q[notes_cont]": marker, "limit": PAGE_SIZE},
+                )
+                or {}
+            )
+            found = [
+                e for e in data.get("entities") or [] if mapping.reference_from_notes(e.get("notes")) == idempotency_key
+            ]
             if found:
-                document = mapping.remote_document(min(found, key=lambda e: (e.get("id") or 0)))
-                if draft is not None and draft.send_to_ksef and document.kind != PROFORMA \
-                        and document.ksef_status not in (KSEF_SENT, KSEF_ACCEPTED):
+                document = mapping.remote_document(min(found, key=lambda e: e.get("id") or 0))
+                if (
+                    draft is not None
+                    and draft.send_to_ksef
+                    and document.kind != PROFORMA
+                    and document.ksef_status not in (KSEF_SENT, KSEF_ACCEPTED)
+                ):
                     # A worker that stopped between the create and the KSeF step: finish it.
                     document = self._send_after_create(document)
                 return document
@@ -354,10 +439,15 @@ class InfaktConnector(Connector):
         document = self.get_document(remote_id, kind)
         if document.ksef_status in (KSEF_SENT, KSEF_ACCEPTED) or document.kind == PROFORMA:
             return document
-        reply = self.client.post_json(f"/{RESOURCES[document.kind]}/{remote_id}/send_to_ksef.json", None,
-                                      operation="send_to_ksef") or {}
-        status, number, reasons = mapping.ksef_state({"kind": "vat", "ksef_data": reply,
-                                                       "ksef_number": reply.get("ksef_number")})
+        reply = (
+            self.client.post_json(
+                f"/{RESOURCES[document.kind]}/{remote_id}/send_to_ksef.json", None, operation="send_to_ksef"
+            )
+            or {}
+        )
+        status, number, reasons = mapping.ksef_state(
+            {"kind": "vat", "ksef_data": reply, "ksef_number": reply.get("ksef_number")}
+        )
         document.ksef_status, document.ksef_number, document.ksef_errors = status, number, reasons
         return document
 
@@ -370,14 +460,24 @@ class InfaktConnector(Connector):
     def get_pdf(self, remote_id: str, kind: str = "invoice") -> Pdf:
         """`GET /<resource>/{uuid}/pdf.json?document_type=original&locale=pl` answers the PDF itself.
         Downloading marks the invoice "printed" in inFakt (documented)."""
-        response = self.client.call("GET", f"/{RESOURCES[kind]}/{remote_id}/pdf.json", operation="get_pdf",
-                                    accept="application/pdf",
-                                    params={"document_type": "original", "locale": self._locale()})
+        response = self.client.call(
+            "GET",
+            f"/{RESOURCES[kind]}/{remote_id}/pdf.json",
+            operation="get_pdf",
+            accept="application/pdf",
+            params={"document_type": "original", "locale": self._locale()},
+        )
         if not response.content.startswith(b"%PDF"):
-            raise ConnectorError(codes.REMOTE_ERROR, detail="inFakt answered something that is not a PDF.",
-                                 http_status=response.status_code)
-        return Pdf(response.content, f"infakt-{remote_id}.pdf",
-                   response.headers.get("Content-Type", "application/pdf").split(";")[0])
+            raise ConnectorError(
+                codes.REMOTE_ERROR,
+                detail="inFakt answered something that is not a PDF.",
+                http_status=response.status_code,
+            )
+        return Pdf(
+            response.content,
+            f"infakt-{remote_id}.pdf",
+            response.headers.get("Content-Type", "application/pdf").split(";")[0],
+        )
 
     def _locale(self) -> str:
         return str(self.config.get("locale") or "pl") if self.config.get("locale") in ("pl", "en", "pe") else "pl"
@@ -386,16 +486,21 @@ class InfaktConnector(Connector):
         body: dict[str, Any] = {"print_type": "original", "locale": self._locale(), "send_copy": False}
         if to:
             body["recipient"] = to
-        self.client.post_json(f"/{RESOURCES[kind]}/{remote_id}/deliver_via_email.json", body,
-                              operation="send_email")
+        self.client.post_json(f"/{RESOURCES[kind]}/{remote_id}/deliver_via_email.json", body, operation="send_email")
 
     def mark_paid(self, remote_id: str, payment: Payment, kind: str = "invoice") -> None:
         """`POST /async/<resource>/{uuid}/paid.json` with `paid_date`. Asynchronous: the answer only
         means accepted; when it carries a task reference the task is followed within the budget
         (a failure through the task is raised, a task still running is left to inFakt)."""
         resource = RESOURCES[kind]
-        reply = self.client.post_json(f"/async/{resource}/{remote_id}/paid.json",
-                                      {"paid_date": payment.paid_on.isoformat()}, operation="mark_paid") or {}
+        reply = (
+            self.client.post_json(
+                f"/async/{resource}/{remote_id}/paid.json",
+                {"paid_date": payment.paid_on.isoformat()},
+                operation="mark_paid",
+            )
+            or {}
+        )
         ref = str(reply.get("invoice_task_reference_number") or "")
         if not ref:
             return
@@ -419,10 +524,23 @@ class InfaktConnector(Connector):
         number (vat, proforma; corrections have no documented preview)."""
         if kind not in NEXT_NUMBER_KINDS:
             return []
-        data = self.client.get_json("/invoices/next_number.json", operation="list_series",
-                                    params={"kind": NEXT_NUMBER_KINDS[kind], "date": date.today().isoformat()}) or {}
-        return [NumberSeries(id=NEXT_NUMBER_KINDS[kind], name=NEXT_NUMBER_KINDS[kind], kind=kind, default=True,
-                             next_number=str(data.get("next_number") or ""))]
+        data = (
+            self.client.get_json(
+                "/invoices/next_number.json",
+                operation="list_series",
+                params={"kind": NEXT_NUMBER_KINDS[kind], "date": date.today().isoformat()},
+            )
+            or {}
+        )
+        return [
+            NumberSeries(
+                id=NEXT_NUMBER_KINDS[kind],
+                name=NEXT_NUMBER_KINDS[kind],
+                kind=kind,
+                default=True,
+                next_number=str(data.get("next_number") or ""),
+            )
+        ]
 
     def delete_document(self, remote_id: str, kind: str = "invoice") -> None:
         """`DELETE /<resource>/{uuid}.json`; a locked one (sent to KSeF, booked) answers 423 -> conflict."""
@@ -431,9 +549,14 @@ class InfaktConnector(Connector):
     def list_choices(self, source: str) -> list[tuple[str, str]]:
         if source == "bank_accounts":
             data = self.client.get_json("/bank_accounts.json", operation="verify", params={"limit": PAGE_SIZE}) or {}
-            return [(str(b.get("account_number") or ""),
-                     f"{b.get('custom_name') or b.get('bank_name') or ''} {b.get('account_number') or ''}".strip())
-                    for b in data.get("entities") or [] if b.get("account_number")]
+            return [
+                (
+                    str(b.get("account_number") or ""),
+                    f"{b.get('custom_name') or b.get('bank_name') or ''} {b.get('account_number') or ''}".strip(),
+                )
+                for b in data.get("entities") or []
+                if b.get("account_number")
+            ]
         return super().list_choices(source)
 
 

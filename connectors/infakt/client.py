@@ -1,6 +1,7 @@
 """HTTP calls for inFakt API v3: every request carries the API key in `X-inFakt-ApiKey`
 (a header the transport always redacts) and asks for JSON; an error status becomes a
 ConnectorError (see `errors.error_for`)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,14 +21,24 @@ class InfaktClient:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
 
-    def call(self, method: str, path: str, *, operation: str, accept: str = "application/json",
-             safe_to_retry: bool | None = None, **kwargs: Any) -> requests.Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        accept: str = "application/json",
+        safe_to_retry: bool | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
         if not self.api_key:
-            raise ConnectorError("validation", detail="No inFakt API key.",
-                                 fields={"api_key": ["This field is required."]})
+            raise ConnectorError(
+                "validation", detail="No inFakt API key.", fields={"api_key": ["This field is required."]}
+            )
         headers = {API_KEY_HEADER: self.api_key, "Accept": accept}
-        response = self.http.request(method, self.base_url + path, operation=operation, headers=headers,
-                                     safe_to_retry=safe_to_retry, **kwargs)
+        response = self.http.request(
+            method, self.base_url + path, operation=operation, headers=headers, safe_to_retry=safe_to_retry, **kwargs
+        )
         if response.status_code >= 400:
             raise error_for(response, operation=operation)
         return response
@@ -37,5 +48,6 @@ class InfaktClient:
 
     def post_json(self, path: str, body: dict[str, Any] | None, *, operation: str) -> Any:
         """A POST is never repeated blindly: inFakt has no idempotency key."""
-        return body_of(self.call("POST", path, operation=operation, json=body if body is not None else {},
-                                 safe_to_retry=False))
+        return body_of(
+            self.call("POST", path, operation=operation, json=body if body is not None else {}, safe_to_retry=False)
+        )

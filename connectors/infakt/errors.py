@@ -6,6 +6,7 @@ Error bodies are ``{"error": "..."}`` (422, 404, 401...); validation may also co
 interactive docs; the sandbox answers the same). Field paths are inFakt's own
 (`client_tax_code`, `services`...), so the messages show next to the field they are about.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -17,8 +18,8 @@ import requests
 from .. import errors as codes
 from ..errors import ConnectorError
 
-KSEF_NOT_INTEGRATED = "nie jest zintegrowany z ksef"   # "Użytkownik nie jest zintegrowany z KSeF."
-KSEF_ALREADY_SENT = "już wysłana do ksef"                # "Faktura została już wysłana do KSeF."
+KSEF_NOT_INTEGRATED = "nie jest zintegrowany z ksef"  # "Użytkownik nie jest zintegrowany z KSeF."
+KSEF_ALREADY_SENT = "już wysłana do ksef"  # "Faktura została już wysłana do KSeF."
 
 
 def body_of(response: requests.Response) -> Any:
@@ -65,7 +66,7 @@ def retry_at(response: requests.Response) -> datetime | None:
     if reset.isdigit():
         seconds = int(reset)
         # Either epoch seconds or seconds to wait: a small number is a wait.
-        return now + timedelta(seconds=seconds) if seconds < 10 ** 8 else datetime.fromtimestamp(seconds, timezone.utc)
+        return now + timedelta(seconds=seconds) if seconds < 10**8 else datetime.fromtimestamp(seconds, timezone.utc)
     return None
 
 
@@ -75,8 +76,12 @@ def task_error(status: dict[str, Any]) -> ConnectorError:
     detail = describe(status) if fields else str(status.get("processing_description") or "")
     if fields:
         detail = f"{status.get('processing_description') or ''}: {detail}".strip(": ")
-    return ConnectorError(codes.VALIDATION, detail=detail or "inFakt could not carry out the task.",
-                          fields=fields, http_status=int(status.get("processing_code") or 422))
+    return ConnectorError(
+        codes.VALIDATION,
+        detail=detail or "inFakt could not carry out the task.",
+        fields=fields,
+        http_status=int(status.get("processing_code") or 422),
+    )
 
 
 def error_for(response: requests.Response, *, operation: str) -> ConnectorError:

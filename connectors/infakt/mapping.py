@@ -23,6 +23,7 @@
   `status_description` as the reason); no `ksef_data` -> nothing in KSeF (not applicable:
   inFakt sends nothing on its own, 3rd-party observation); proformas never go to KSeF.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,16 +31,35 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ..documents import (CREDIT_NOTE, INVOICE, KSEF_ACCEPTED, KSEF_NOT_APPLICABLE, KSEF_REJECTED, KSEF_SENT,
-                         PROFORMA, DocumentDraft, Line, Party, RemoteDocument, RemoteLine, VatBreakdown)
+from ..documents import (
+    CREDIT_NOTE,
+    INVOICE,
+    KSEF_ACCEPTED,
+    KSEF_NOT_APPLICABLE,
+    KSEF_REJECTED,
+    KSEF_SENT,
+    PROFORMA,
+    DocumentDraft,
+    Line,
+    Party,
+    RemoteDocument,
+    RemoteLine,
+    VatBreakdown,
+)
 
 GROSZ = Decimal("0.01")
 HUNDRED = Decimal("100")
 NOTES_LIMIT = 3500
 MARKER = "[fynode:{key}]"
 _MARKER = re.compile(r"\[fynode:([^\]\s]+)\]")
-PAYMENT_METHODS = {"bank_transfer": "transfer", "card": "card", "cod": "delivery", "cash": "cash",
-                   "paypal": "paypal", "other": "other"}
+PAYMENT_METHODS = {
+    "bank_transfer": "transfer",
+    "card": "card",
+    "cod": "delivery",
+    "cash": "cash",
+    "paypal": "paypal",
+    "other": "other",
+}
 KSEF_STATUSES = {"sent": KSEF_SENT, "success": KSEF_ACCEPTED, "error": KSEF_REJECTED}
 # UNCONFIRMED beyond the one symbol seen in data (`return_of_goods`); a draft may name another.
 DEFAULT_CORRECTION_REASON = "return_of_goods"
@@ -81,7 +101,7 @@ def rate_of(symbol: Any) -> Decimal:
     try:
         return Decimal(str(symbol))
     except (ArithmeticError, ValueError):
-        return Decimal("0")   # zw, np, oo: no VAT
+        return Decimal("0")  # zw, np, oo: no VAT
 
 
 # -- outgoing ---------------------------------------------------------------------------------
@@ -102,7 +122,7 @@ def notes(draft: DocumentDraft, key: str) -> str:
 
 
 def split_street(street: str) -> tuple[str, str]:
-    """"Marszałkowska 12/3" -> ("Marszałkowska", "12/3"): inFakt keeps the building number apart."""
+    """ "Marszałkowska 12/3" -> ("Marszałkowska", "12/3"): inFakt keeps the building number apart."""
     match = re.match(r"^(.*?\D)[\s,]+(\d+[\w/.\-]*)$", (street or "").strip())
     return (match.group(1).strip(" ,"), match.group(2)) if match else ((street or "").strip(), "")
 
@@ -141,8 +161,11 @@ def _unit_price(line: Line) -> Decimal:
 
 
 def service(line: Line, prices_include_vat: bool, tax: str | None = None) -> dict[str, Any]:
-    payload: dict[str, Any] = {"name": line.name[:256], "tax_symbol": tax or tax_symbol(line.vat_rate),
-                               "quantity": quantity(line.quantity)}
+    payload: dict[str, Any] = {
+        "name": line.name[:256],
+        "tax_symbol": tax or tax_symbol(line.vat_rate),
+        "quantity": quantity(line.quantity),
+    }
     if prices_include_vat:
         payload["gross_price"] = to_grosze(_unit_price(line) * line.quantity)
     else:
@@ -156,7 +179,7 @@ def invoice_payload(draft: DocumentDraft, key: str, config: dict[str, Any]) -> d
     """The `invoice` object for `POST /async/invoices.json` (VAT invoice or proforma)."""
     payload: dict[str, Any] = {
         "kind": "proforma" if draft.kind == PROFORMA else "vat",
-        "currency": draft.currency,   # never left out: inFakt would use the account's silently
+        "currency": draft.currency,  # never left out: inFakt would use the account's silently
         "invoice_date": draft.issue_date.isoformat(),
         "sale_date": (draft.taxable_date or draft.issue_date).isoformat(),
         "payment_method": PAYMENT_METHODS.get(draft.payment_method, "other"),
@@ -167,8 +190,9 @@ def invoice_payload(draft: DocumentDraft, key: str, config: dict[str, Any]) -> d
     if draft.due_date:
         payload["payment_date"] = draft.due_date.isoformat()
     if draft.order_number:
-        payload["transaction_terms"] = {"orders": [{"number": draft.order_number,
-                                                    "date": draft.issue_date.isoformat()}]}
+        payload["transaction_terms"] = {
+            "orders": [{"number": draft.order_number, "date": draft.issue_date.isoformat()}]
+        }
     if config.get("bank_account") and payload["payment_method"] == "transfer":
         payload["bank_account"] = config["bank_account"]
     return payload
@@ -207,8 +231,9 @@ def correction_payload(draft: DocumentDraft, key: str, corrected: dict[str, Any]
         "services": services,
     }
     if draft.order_number:
-        payload["transaction_terms"] = {"orders": [{"number": draft.order_number,
-                                                    "date": draft.issue_date.isoformat()}]}
+        payload["transaction_terms"] = {
+            "orders": [{"number": draft.order_number, "date": draft.issue_date.isoformat()}]
+        }
     return {k: v for k, v in payload.items() if v is not None}
 
 
@@ -216,9 +241,12 @@ def _matching(originals: list[dict[str, Any]], line: dict[str, Any]) -> dict[str
     if "unit_net_price" not in line:
         return None
     for original in originals:
-        if (original.get("name") == line["name"] and original.get("unit_net_price") == line["unit_net_price"]
-                and str(original.get("tax_symbol")) == line["tax_symbol"]
-                and Decimal(str(original.get("quantity") or 0)) >= Decimal(str(line["quantity"]))):
+        if (
+            original.get("name") == line["name"]
+            and original.get("unit_net_price") == line["unit_net_price"]
+            and str(original.get("tax_symbol")) == line["tax_symbol"]
+            and Decimal(str(original.get("quantity") or 0)) >= Decimal(str(line["quantity"]))
+        ):
             return original
     return None
 
@@ -267,16 +295,25 @@ def vat_breakdown(invoice: dict[str, Any]) -> list[VatBreakdown]:
         sums = rates.setdefault(rate_of(line.get("tax_symbol")), [0, 0])
         sums[0] += sign * int(line.get("net_price") or 0)
         sums[1] += sign * int(line.get("tax_price") or 0)
-    return [VatBreakdown(rate=rate, base=from_grosze(net), vat=from_grosze(tax))
-            for rate, (net, tax) in sorted(rates.items())]
+    return [
+        VatBreakdown(rate=rate, base=from_grosze(net), vat=from_grosze(tax))
+        for rate, (net, tax) in sorted(rates.items())
+    ]
 
 
 def remote_lines(invoice: dict[str, Any]) -> list[RemoteLine]:
     if kind_of(invoice) != CREDIT_NOTE:
-        return [RemoteLine(name=s.get("name") or "", quantity=Decimal(str(s.get("quantity") or 0)),
-                           unit_price=from_grosze(s.get("unit_net_price")), vat_rate=rate_of(s.get("tax_symbol")),
-                           unit=s.get("unit") or "", total=from_grosze(s.get("gross_price")))
-                for s in invoice.get("services") or []]
+        return [
+            RemoteLine(
+                name=s.get("name") or "",
+                quantity=Decimal(str(s.get("quantity") or 0)),
+                unit_price=from_grosze(s.get("unit_net_price")),
+                vat_rate=rate_of(s.get("tax_symbol")),
+                unit=s.get("unit") or "",
+                total=from_grosze(s.get("gross_price")),
+            )
+            for s in invoice.get("services") or []
+        ]
     groups: dict[Any, dict[bool, dict[str, Any]]] = {}
     for s in invoice.get("services") or []:
         groups.setdefault(s.get("group"), {})[bool(s.get("correction"))] = s
@@ -284,12 +321,16 @@ def remote_lines(invoice: dict[str, Any]) -> list[RemoteLine]:
     for pair in groups.values():
         after, before = pair.get(True) or {}, pair.get(False) or {}
         ref = after or before
-        lines.append(RemoteLine(
-            name=ref.get("name") or "",
-            quantity=Decimal(str(after.get("quantity") or 0)) - Decimal(str(before.get("quantity") or 0)),
-            unit_price=from_grosze(ref.get("unit_net_price")), vat_rate=rate_of(ref.get("tax_symbol")),
-            unit=ref.get("unit") or "",
-            total=from_grosze(int(after.get("gross_price") or 0) - int(before.get("gross_price") or 0))))
+        lines.append(
+            RemoteLine(
+                name=ref.get("name") or "",
+                quantity=Decimal(str(after.get("quantity") or 0)) - Decimal(str(before.get("quantity") or 0)),
+                unit_price=from_grosze(ref.get("unit_net_price")),
+                vat_rate=rate_of(ref.get("tax_symbol")),
+                unit=ref.get("unit") or "",
+                total=from_grosze(int(after.get("gross_price") or 0) - int(before.get("gross_price") or 0)),
+            )
+        )
     return lines
 
 
@@ -313,17 +354,27 @@ def order_number(invoice: dict[str, Any]) -> str:
 def remote_document(invoice: dict[str, Any]) -> RemoteDocument:
     ksef_status, ksef_number, ksef_errors = ksef_state(invoice)
     return RemoteDocument(
-        remote_id=str(invoice.get("uuid") or ""), kind=kind_of(invoice), number=invoice.get("number") or "",
-        currency=invoice.get("currency") or "PLN", total=from_grosze(invoice.get("gross_price")),
-        issue_date=_date(invoice.get("invoice_date")), taxable_date=_date(invoice.get("sale_date")),
+        remote_id=str(invoice.get("uuid") or ""),
+        kind=kind_of(invoice),
+        number=invoice.get("number") or "",
+        currency=invoice.get("currency") or "PLN",
+        total=from_grosze(invoice.get("gross_price")),
+        issue_date=_date(invoice.get("invoice_date")),
+        taxable_date=_date(invoice.get("sale_date")),
         due_date=_date(invoice.get("payment_date")),
-        customer_name=invoice.get("client_company_name") or " ".join(
-            p for p in (invoice.get("client_first_name"), invoice.get("client_last_name")) if p),
+        customer_name=invoice.get("client_company_name")
+        or " ".join(p for p in (invoice.get("client_first_name"), invoice.get("client_last_name")) if p),
         order_number=order_number(invoice),
         status=status_of(invoice),
-        vat=vat_breakdown(invoice), lines=remote_lines(invoice),
+        vat=vat_breakdown(invoice),
+        lines=remote_lines(invoice),
         reference=reference_from_notes(invoice.get("notes")),
-        raw_id_fields={k: invoice.get(k) for k in ("id", "uuid", "client_id", "kind", "corrected_invoice_uuid",
-                                                    "parent_id") if invoice.get(k) is not None},
-        ksef_status=ksef_status, ksef_number=ksef_number, ksef_errors=ksef_errors,
+        raw_id_fields={
+            k: invoice.get(k)
+            for k in ("id", "uuid", "client_id", "kind", "corrected_invoice_uuid", "parent_id")
+            if invoice.get(k) is not None
+        },
+        ksef_status=ksef_status,
+        ksef_number=ksef_number,
+        ksef_errors=ksef_errors,
     )

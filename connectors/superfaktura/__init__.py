@@ -5,16 +5,28 @@ Idempotency uses the vendor's own guard: every create carries a `checksum` (our 
 or its MD5 when longer than 32 characters), and `find_by_reference` asks
 `/api_logs/getResponseByChecksum/<checksum>` for the answer of an earlier create.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .. import errors as codes
-from ..base import (CAN_CREDIT_NOTE, CAN_DELETE, CAN_EMAIL, CAN_INVOICE, CAN_LIST, CAN_MARK_PAID,
-                    CAN_NUMBER_SERIES, CAN_PDF, CAN_PROFORMA, ConnectionSettings, Connector)
-from ..documents import (CREDIT_NOTE, DocumentDraft, DocumentPage, Identity, NumberSeries, Payment, Pdf,
-                         RemoteDocument)
+from ..base import (
+    CAN_CREDIT_NOTE,
+    CAN_DELETE,
+    CAN_EMAIL,
+    CAN_INVOICE,
+    CAN_LIST,
+    CAN_MARK_PAID,
+    CAN_NUMBER_SERIES,
+    CAN_PDF,
+    CAN_PROFORMA,
+    ConnectionSettings,
+    Connector,
+)
+from ..documents import CREDIT_NOTE, DocumentDraft, DocumentPage, Identity, NumberSeries, Payment, Pdf, RemoteDocument
 from ..errors import ConnectorError
 from ..i18n import N_
 from ..registry import register
@@ -24,19 +36,25 @@ from .errors import hint
 from .hints import HINT_OVERRIDES, HINTS
 from .schema import MARKETS, SCHEMA
 
-ORIGINS = {"SK": "https://moja.superfaktura.sk", "CZ": "https://moje.superfaktura.cz",
-           "AT": "https://meine.superfaktura.at"}
+ORIGINS = {
+    "SK": "https://moja.superfaktura.sk",
+    "CZ": "https://moje.superfaktura.cz",
+    "AT": "https://meine.superfaktura.at",
+}
 LOW_DAILY_QUOTA = 100
 # Every call counts against 1,000 requests a day: activation asks for the series of three kinds
 # and the bank accounts right after verify(), so one connector reuses those answers briefly.
 REUSE_SECONDS = 60.0
 
-WARN_NO_COMPANY_ID = N_("No company ID is set, so SuperFaktura uses the first company of this login. "
-                        "Add the company ID to be sure documents go to the right company.")
+WARN_NO_COMPANY_ID = N_(
+    "No company ID is set, so SuperFaktura uses the first company of this login. "
+    "Add the company ID to be sure documents go to the right company."
+)
 WARN_LOW_QUOTA = N_("Fewer than 100 SuperFaktura API requests are left for today.")
 WARN_NOT_VAT_PAYER = N_("This company is not a VAT payer in SuperFaktura, so its documents show no VAT.")
-WARN_NO_CREDIT_NOTE_SERIES = N_("SuperFaktura lists no number series for credit notes; they are numbered "
-                                "with SuperFaktura's default.")
+WARN_NO_CREDIT_NOTE_SERIES = N_(
+    "SuperFaktura lists no number series for credit notes; they are numbered with SuperFaktura's default."
+)
 
 
 class SuperFakturaConnector(Connector):
@@ -44,8 +62,19 @@ class SuperFakturaConnector(Connector):
     name = "SuperFaktura"
     markets = MARKETS
     website = "https://www.superfaktura.sk"
-    capabilities = frozenset({CAN_INVOICE, CAN_PROFORMA, CAN_CREDIT_NOTE, CAN_LIST, CAN_PDF, CAN_EMAIL,
-                              CAN_MARK_PAID, CAN_NUMBER_SERIES, CAN_DELETE})
+    capabilities = frozenset(
+        {
+            CAN_INVOICE,
+            CAN_PROFORMA,
+            CAN_CREDIT_NOTE,
+            CAN_LIST,
+            CAN_PDF,
+            CAN_EMAIL,
+            CAN_MARK_PAID,
+            CAN_NUMBER_SERIES,
+            CAN_DELETE,
+        }
+    )
     schema = SCHEMA
     sandbox_port = 5101
     error_fields = {"account_not_found": ("company_id", "market")}
@@ -58,7 +87,8 @@ class SuperFakturaConnector(Connector):
         super().__init__(settings)
         self.base_url = settings.endpoints["api"].rstrip("/")
         self.client = SuperFakturaClient(
-            self.http, self.base_url,
+            self.http,
+            self.base_url,
             email=str(self.config.get("email") or ""),
             api_key=str(self.secrets.get("api_key") or ""),
             company_id=str(self.config.get("company_id") or ""),
@@ -76,8 +106,7 @@ class SuperFakturaConnector(Connector):
         return value
 
     def _sequences(self) -> Any:
-        return self._reuse("/sequences/index.json",
-                           lambda: self.client.get("/sequences/index.json", "list_series"))
+        return self._reuse("/sequences/index.json", lambda: self.client.get("/sequences/index.json", "list_series"))
 
     @classmethod
     def endpoints(cls, config: Mapping[str, Any]) -> dict[str, str]:
@@ -96,8 +125,10 @@ class SuperFakturaConnector(Connector):
             companies = self._companies(all_companies=True)
             if wanted not in companies:
                 raise ConnectorError(
-                    codes.ACCOUNT_NOT_FOUND, hint_key=hint(codes.ACCOUNT_NOT_FOUND),
-                    detail=f"company_id {wanted} is not among this login's companies ({', '.join(companies)})")
+                    codes.ACCOUNT_NOT_FOUND,
+                    hint_key=hint(codes.ACCOUNT_NOT_FOUND),
+                    detail=f"company_id {wanted} is not among this login's companies ({', '.join(companies)})",
+                )
             profile_id, company = wanted, companies[wanted]
         sequences = self._sequences()
         profile = company.get("UserProfile") or {}
@@ -111,8 +142,10 @@ class SuperFakturaConnector(Connector):
             warnings.append(WARN_NOT_VAT_PAYER)
         if not (isinstance(sequences, Mapping) and sequences.get("cancel")):
             warnings.append(WARN_NO_CREDIT_NOTE_SERIES)
-        series = {kind: len(mapping.series_list(sequences, kind)) if isinstance(sequences, Mapping) else 0
-                  for kind in mapping.KIND_TO_TYPE}
+        series = {
+            kind: len(mapping.series_list(sequences, kind)) if isinstance(sequences, Mapping) else 0
+            for kind in mapping.KIND_TO_TYPE
+        }
         return Identity(
             company_name=str(profile.get("company_name") or ""),
             account_id=profile_id,
@@ -122,14 +155,20 @@ class SuperFakturaConnector(Connector):
             allows=("api", "invoice", "proforma", "credit_note", "pdf", "send_email", "mark_paid"),
             warnings=tuple(warnings),
             country=str(self.config.get("market") or "SK").upper(),
-            currency=str(profile.get("home_currency") or ("CZK" if str(self.config.get("market")).upper() == "CZ"
-                                                          else "EUR")),
-            extra={"ico": profile.get("ico", ""), "dic": profile.get("dic", ""), "ic_dph": profile.get("ic_dph", ""),
-                   "vat_payer": str(profile.get("tax_payer", "1")) != "0",
-                   "home_currency": profile.get("home_currency", ""),
-                   "number_series": series,
-                   "bank_accounts": len(company.get("BankAccount") or []),
-                   "daily_remaining": daily, "monthly_remaining": self.client.quota.get("X-RateLimit-MonthlyRemaining")},
+            currency=str(
+                profile.get("home_currency") or ("CZK" if str(self.config.get("market")).upper() == "CZ" else "EUR")
+            ),
+            extra={
+                "ico": profile.get("ico", ""),
+                "dic": profile.get("dic", ""),
+                "ic_dph": profile.get("ic_dph", ""),
+                "vat_payer": str(profile.get("tax_payer", "1")) != "0",
+                "home_currency": profile.get("home_currency", ""),
+                "number_series": series,
+                "bank_accounts": len(company.get("BankAccount") or []),
+                "daily_remaining": daily,
+                "monthly_remaining": self.client.quota.get("X-RateLimit-MonthlyRemaining"),
+            },
         )
 
     def _companies(self, all_companies: bool = False) -> dict[str, dict]:
@@ -137,8 +176,11 @@ class SuperFakturaConnector(Connector):
         body = self._reuse(path, lambda: self.client.get(path, "verify"))
         data = body.get("data") if isinstance(body, Mapping) else None
         if not isinstance(data, Mapping) or not data:
-            raise ConnectorError(codes.ACCOUNT_NOT_FOUND, hint_key=hint(codes.ACCOUNT_NOT_FOUND),
-                                 detail="SuperFaktura returned no company for this login")
+            raise ConnectorError(
+                codes.ACCOUNT_NOT_FOUND,
+                hint_key=hint(codes.ACCOUNT_NOT_FOUND),
+                detail="SuperFaktura returned no company for this login",
+            )
         return {str(key): dict(value) for key, value in data.items() if isinstance(value, Mapping)}
 
     def _current_company(self) -> tuple[str, dict]:
@@ -149,9 +191,15 @@ class SuperFakturaConnector(Connector):
     def list_choices(self, source: str) -> list[tuple[str, str]]:
         if source == "bank_accounts":
             _, company = self._current_company()
-            return [(str(bank.get("id")), " ".join(str(bank.get(k) or "") for k in ("bank_name", "iban")).strip()
-                     or str(bank.get("account") or bank.get("id")))
-                    for bank in company.get("BankAccount") or [] if isinstance(bank, Mapping)]
+            return [
+                (
+                    str(bank.get("id")),
+                    " ".join(str(bank.get(k) or "") for k in ("bank_name", "iban")).strip()
+                    or str(bank.get("account") or bank.get("id")),
+                )
+                for bank in company.get("BankAccount") or []
+                if isinstance(bank, Mapping)
+            ]
         return super().list_choices(source)
 
     def list_number_series(self, kind: str = "invoice") -> list[NumberSeries]:
@@ -164,14 +212,22 @@ class SuperFakturaConnector(Connector):
         if kind not in mapping.KIND_TO_TYPE:
             raise ConnectorError(codes.NOT_SUPPORTED, detail=f"no {kind} documents in SuperFaktura")
         vendor_type = mapping.KIND_TO_TYPE[kind]
-        body = self.client.get(f"/invoices/index.json/listinfo:1/type:{vendor_type}/page:{int(page)}"
-                               f"/per_page:{self.page_size}/sort:id/direction:DESC", "list_invoices")
+        body = self.client.get(
+            f"/invoices/index.json/listinfo:1/type:{vendor_type}/page:{int(page)}"
+            f"/per_page:{self.page_size}/sort:id/direction:DESC",
+            "list_invoices",
+        )
         if not isinstance(body, Mapping):
             raise ConnectorError(codes.REMOTE_ERROR, detail="unexpected list reply")
         docs = [mapping.invoice_to_remote(item, self.base_url) for item in body.get("items") or []]
         pages = int(body.get("pageCount") or 1)
-        return DocumentPage(documents=docs, page=int(body.get("page") or page), has_more=int(page) < pages,
-                            total_pages=pages, total_count=int(body.get("itemCount") or len(docs)))
+        return DocumentPage(
+            documents=docs,
+            page=int(body.get("page") or page),
+            has_more=int(page) < pages,
+            total_pages=pages,
+            total_count=int(body.get("itemCount") or len(docs)),
+        )
 
     def get_document(self, remote_id: str, kind: str = "invoice") -> RemoteDocument:
         body = self.client.get(f"/invoices/view/{self._id(remote_id)}.json", "get_invoice")
@@ -181,8 +237,11 @@ class SuperFakturaConnector(Connector):
 
     def create_document(self, draft: DocumentDraft, idempotency_key: str) -> RemoteDocument:
         if draft.kind == CREDIT_NOTE and not str(draft.related_remote_id).isdigit():
-            raise ConnectorError(codes.VALIDATION, detail="a credit note needs the invoice it corrects",
-                                 fields={"related_remote_id": [N_("Pick the invoice this credit note corrects.")]})
+            raise ConnectorError(
+                codes.VALIDATION,
+                detail="a credit note needs the invoice it corrects",
+                fields={"related_remote_id": [N_("Pick the invoice this credit note corrects.")]},
+            )
         checksum = mapping.checksum_for(idempotency_key)
         payload = mapping.draft_to_payload(draft, self.config, checksum)
         self._recent.pop("/sequences/index.json", None)  # the next numbers move on
@@ -191,8 +250,9 @@ class SuperFakturaConnector(Connector):
         if not isinstance(data, Mapping) or not (data.get("Invoice") or {}).get("id"):
             # Success without an invoice id: the vendor's WooCommerce plugin treats it as a
             # failure; the document may exist anyway, so look it up before any retry.
-            raise ConnectorError(codes.REMOTE_ERROR, detail="SuperFaktura answered without an invoice id",
-                                 ambiguous=True)
+            raise ConnectorError(
+                codes.REMOTE_ERROR, detail="SuperFaktura answered without an invoice id", ambiguous=True
+            )
         document = mapping.invoice_to_remote(data, self.base_url)
         document.reference = checksum
         return document
@@ -229,8 +289,7 @@ class SuperFakturaConnector(Connector):
         return Pdf(content=response.content, filename=filename)
 
     def send_email(self, remote_id: str, to: str, kind: str = "invoice") -> None:
-        self.client.post("/invoices/send", {"Email": {"invoice_id": int(self._id(remote_id)), "to": to}},
-                         "send_email")
+        self.client.post("/invoices/send", {"Email": {"invoice_id": int(self._id(remote_id)), "to": to}}, "send_email")
 
     def mark_paid(self, remote_id: str, payment: Payment, kind: str = "invoice") -> None:
         amount = payment.amount

@@ -4,6 +4,7 @@ Auth header (intro.md): ``Authorization: SFAPI `` + the URL-encoded attributes e
 company_id and module, built like the official clients' ``http_build_query`` ("@" -> %40,
 "+" -> %2B, spaces -> "+"). POST bodies are the documented form field ``data`` holding JSON.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,13 +44,15 @@ def dumps(payload: Any) -> str:
 
 
 class SuperFakturaClient:
-    def __init__(self, http: Transport, base_url: str, *, email: str, api_key: str, company_id: str,
-                 module: str) -> None:
+    def __init__(
+        self, http: Transport, base_url: str, *, email: str, api_key: str, company_id: str, module: str
+    ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
         self._authorization = "SFAPI " + urlencode(
-            {"email": email, "apikey": api_key, "company_id": company_id, "module": module})
-        self.quota: dict[str, str] = {}   # the latest X-RateLimit-* headers
+            {"email": email, "apikey": api_key, "company_id": company_id, "module": module}
+        )
+        self.quota: dict[str, str] = {}  # the latest X-RateLimit-* headers
 
     def _send(self, method: str, path: str, operation: str, **kwargs: Any) -> requests.Response:
         headers = {"Authorization": self._authorization, "Accept": "application/json", **kwargs.pop("headers", {})}
@@ -75,8 +78,14 @@ class SuperFakturaClient:
         return body
 
     def post(self, path: str, payload: dict, operation: str, *, creating: bool = False) -> Any:
-        response = self._send("POST", path, operation, data=urlencode({"data": dumps(payload)}),
-                              headers={"Content-Type": FORM_TYPE}, safe_to_retry=False)
+        response = self._send(
+            "POST",
+            path,
+            operation,
+            data=urlencode({"data": dumps(payload)}),
+            headers={"Content-Type": FORM_TYPE},
+            safe_to_retry=False,
+        )
         body = self._json(response)
         failure = error_for(response.status_code, response.headers, body, writing=True, creating=creating)
         if failure:
@@ -97,6 +106,7 @@ class SuperFakturaClient:
         response = self._send("GET", path, operation, headers={"Accept": "application/pdf"})
         if "json" in response.headers.get("Content-Type", "") or response.status_code >= 400:
             failure = error_for(response.status_code, response.headers, self._json(response))
-            raise failure or ConnectorError(errors.REMOTE_ERROR, detail="no PDF in the reply",
-                                            http_status=response.status_code)
+            raise failure or ConnectorError(
+                errors.REMOTE_ERROR, detail="no PDF in the reply", http_status=response.status_code
+            )
         return response

@@ -13,11 +13,13 @@ UNCONFIRMED (see ../shared/api/superfaktura.md) and the safe readings taken here
   retry_at comes from X-RateLimit-DailyReset (or MonthlyReset when the monthly quota is what ran
   out), format d.m.Y H:i:s in Europe/Bratislava.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .. import errors
@@ -85,12 +87,18 @@ def rate_limited(headers: Mapping[str, str], detail: str, status: int | None) ->
     daily = _int(headers.get("X-RateLimit-DailyRemaining", 1))
     monthly = _int(headers.get("X-RateLimit-MonthlyRemaining", 1))
     reset = headers.get("X-RateLimit-MonthlyReset") if monthly <= 0 < daily else headers.get("X-RateLimit-DailyReset")
-    return ConnectorError(errors.RATE_LIMITED, detail=detail or headers.get("X-RateLimit-Message", ""),
-                          retry_at=parse_reset(reset), http_status=status, hint_key=hint(errors.RATE_LIMITED))
+    return ConnectorError(
+        errors.RATE_LIMITED,
+        detail=detail or headers.get("X-RateLimit-Message", ""),
+        retry_at=parse_reset(reset),
+        http_status=status,
+        hint_key=hint(errors.RATE_LIMITED),
+    )
 
 
-def error_for(status: int, headers: Mapping[str, str], body: Any, *, writing: bool = False,
-              creating: bool = False) -> ConnectorError | None:
+def error_for(
+    status: int, headers: Mapping[str, str], body: Any, *, writing: bool = False, creating: bool = False
+) -> ConnectorError | None:
     """The ConnectorError a reply means, or None when it is a success.
 
     writing: the request changes data (create, send, pay, delete): an unexplained `error` > 0 is
@@ -103,42 +111,62 @@ def error_for(status: int, headers: Mapping[str, str], body: Any, *, writing: bo
     if status == 429 or (status >= 400 and headers.get("X-RateLimit-Message")):
         return rate_limited(headers, detail, status)
     if _PREMIUM.search(detail):
-        return ConnectorError(errors.PLAN_LACKS_API, detail=detail, http_status=status,
-                              hint_key=hint(errors.PLAN_LACKS_API))
+        return ConnectorError(
+            errors.PLAN_LACKS_API, detail=detail, http_status=status, hint_key=hint(errors.PLAN_LACKS_API)
+        )
     if status == 401:
-        return ConnectorError(errors.INVALID_CREDENTIALS, detail=detail or "HTTP 401", http_status=status,
-                              hint_key=hint(errors.INVALID_CREDENTIALS))
+        return ConnectorError(
+            errors.INVALID_CREDENTIALS,
+            detail=detail or "HTTP 401",
+            http_status=status,
+            hint_key=hint(errors.INVALID_CREDENTIALS),
+        )
     if status == 403:
-        return ConnectorError(errors.PERMISSION_DENIED, detail=detail or "HTTP 403", http_status=status,
-                              hint_key=hint(errors.PERMISSION_DENIED))
+        return ConnectorError(
+            errors.PERMISSION_DENIED,
+            detail=detail or "HTTP 403",
+            http_status=status,
+            hint_key=hint(errors.PERMISSION_DENIED),
+        )
     if status >= 500:
-        return ConnectorError(errors.REMOTE_ERROR, detail=detail or f"HTTP {status}", http_status=status,
-                              ambiguous=creating)
+        return ConnectorError(
+            errors.REMOTE_ERROR, detail=detail or f"HTTP {status}", http_status=status, ambiguous=creating
+        )
     if status == 404:
         return ConnectorError(errors.NOT_FOUND, detail=detail or "HTTP 404", http_status=status)
     if not isinstance(body, (Mapping, list)):
-        return ConnectorError(errors.REMOTE_ERROR, detail=f"HTTP {status}: the reply is not JSON",
-                              http_status=status, ambiguous=creating)
+        return ConnectorError(
+            errors.REMOTE_ERROR, detail=f"HTTP {status}: the reply is not JSON", http_status=status, ambiguous=creating
+        )
     code = _int(data.get("error", 0))
     if status < 400 and code == 0:
         return None
     fields = field_messages(data.get("error_message")) or field_messages(data.get("error_messages"))
     if fields:
-        return ConnectorError(errors.VALIDATION, detail=detail or "; ".join(m for ms in fields.values() for m in ms),
-                              fields=fields, http_status=status)
+        return ConnectorError(
+            errors.VALIDATION,
+            detail=detail or "; ".join(m for ms in fields.values() for m in ms),
+            fields=fields,
+            http_status=status,
+        )
     if _NO_COMPANY.search(detail):
         # getUserCompaniesData: {"error": 1, "error_message": "You have no company in your account"}
-        return ConnectorError(errors.ACCOUNT_NOT_FOUND, detail=detail, http_status=status,
-                              hint_key=hint(errors.ACCOUNT_NOT_FOUND))
+        return ConnectorError(
+            errors.ACCOUNT_NOT_FOUND, detail=detail, http_status=status, hint_key=hint(errors.ACCOUNT_NOT_FOUND)
+        )
     if _NOT_FOUND.search(detail):
         return ConnectorError(errors.NOT_FOUND, detail=detail, http_status=status)
     if _ALREADY_PAID.search(detail):
         return ConnectorError(errors.CONFLICT, detail=detail, http_status=status, hint_key=hint(errors.CONFLICT))
     if _LIMIT.search(detail) and status < 400:
         # The 100 e-mails an hour limit of /invoices/send (reply format UNCONFIRMED).
-        return ConnectorError(errors.RATE_LIMITED, detail=detail, http_status=status,
-                              retry_at=datetime.now(timezone.utc) + timedelta(hours=1),
-                              hint_key=hint(errors.RATE_LIMITED))
+        return ConnectorError(
+            errors.RATE_LIMITED,
+            detail=detail,
+            http_status=status,
+            retry_at=datetime.now(timezone.utc) + timedelta(hours=1),
+            hint_key=hint(errors.RATE_LIMITED),
+        )
     if writing or status == 400:
         fields = {name: [detail] for pattern, name in _FIELD_BY_MESSAGE if pattern.search(detail)}
         return ConnectorError(errors.VALIDATION, detail=detail or f"error {code}", fields=fields, http_status=status)

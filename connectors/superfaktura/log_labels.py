@@ -7,6 +7,23 @@ REFINE = [
 ]
 
 # SuperFaktura's Client block and the invoice's delivery fields.
-TO_REDACT = {"client.name", "email", "phone", "address", "city", "zip", "ico", "dic", "ic_dph", "delivery_name",
-             "delivery_address", "delivery_city", "delivery_zip", "delivery_phone", "bank_account", "iban",
-             "contact_person", "fax"}
+TO_REDACT = {
+    "client.name",
+    "email",
+    "phone",
+    "address",
+    "city",
+    "zip",
+    "ico",
+    "dic",
+    "ic_dph",
+    "delivery_name",
+    "delivery_address",
+    "delivery_city",
+    "delivery_zip",
+    "delivery_phone",
+    "bank_account",
+    "iban",
+    "contact_person",
+    "fax",
+}

@@ -8,26 +8,60 @@ shop's price with VAT, where one exists, so the document shows what the customer
 RemoteDocument totals are always SuperFaktura's own (`Summary` and the `0.total` field), never
 recomputed here.
 """
+
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
-from ..documents import (CENT, CREDIT_NOTE, INVOICE, PROFORMA, DocumentDraft, Line, NumberSeries, RemoteDocument,
-                         RemoteLine, VatBreakdown, money, round2)
+from ..documents import (
+    CENT,
+    CREDIT_NOTE,
+    INVOICE,
+    PROFORMA,
+    DocumentDraft,
+    Line,
+    NumberSeries,
+    RemoteDocument,
+    RemoteLine,
+    VatBreakdown,
+    money,
+    round2,
+)
 
 KIND_TO_TYPE = {INVOICE: "regular", PROFORMA: "proforma", CREDIT_NOTE: "cancel"}
 TYPE_TO_KIND = {v: k for k, v in KIND_TO_TYPE.items()}
 SERIES_FIELD = {INVOICE: "invoice_series", PROFORMA: "proforma_series", CREDIT_NOTE: "credit_note_series"}
-PAYMENT_TYPES = {"bank_transfer": "transfer", "card": "card", "cod": "cod", "cash": "cash", "paypal": "paypal",
-                 "other": "other"}
+PAYMENT_TYPES = {
+    "bank_transfer": "transfer",
+    "card": "card",
+    "cod": "cod",
+    "cash": "cash",
+    "paypal": "paypal",
+    "other": "other",
+}
 DELIVERY_TYPES = {"courier": "courier", "post": "mail", "pickup_point": "pickup_point", "personal": "personal"}
 # ISO 639-1 (ours) -> ISO 639-2 as SuperFaktura names its document languages.
-LANGUAGES = {"sk": "slo", "cs": "cze", "en": "eng", "de": "deu", "hu": "hun", "pl": "pol", "ro": "rom",
-             "ru": "rus", "uk": "ukr", "hr": "hrv", "sl": "slv", "es": "spa", "it": "ita", "nl": "nld"}
+LANGUAGES = {
+    "sk": "slo",
+    "cs": "cze",
+    "en": "eng",
+    "de": "deu",
+    "hu": "hun",
+    "pl": "pol",
+    "ro": "rom",
+    "ru": "rus",
+    "uk": "ukr",
+    "hr": "hrv",
+    "sl": "slv",
+    "es": "spa",
+    "it": "ita",
+    "nl": "nld",
+}
 STATUSES = {"1": "open", "2": "partially_paid", "3": "paid", "99": "overdue"}
 _CHECKSUM_SAFE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 HUNDRED = Decimal("100")
@@ -72,17 +106,28 @@ def _item(line: Line, draft: DocumentDraft) -> dict[str, Any]:
 def _client(draft: DocumentDraft) -> dict[str, Any]:
     party = draft.customer
     client: dict[str, Any] = {"name": party.display_name}
-    for key, value in (("ico", party.company_id), ("dic", party.tax_id), ("ic_dph", party.vat_id),
-                       ("email", party.email), ("phone", party.phone),
-                       ("address", party.billing_address.street), ("city", party.billing_address.city),
-                       ("zip", party.billing_address.zip), ("country_iso_id", party.billing_address.country.upper())):
+    for key, value in (
+        ("ico", party.company_id),
+        ("dic", party.tax_id),
+        ("ic_dph", party.vat_id),
+        ("email", party.email),
+        ("phone", party.phone),
+        ("address", party.billing_address.street),
+        ("city", party.billing_address.city),
+        ("zip", party.billing_address.zip),
+        ("country_iso_id", party.billing_address.country.upper()),
+    ):
         if value:
             client[key] = value
     delivery = party.delivery_address
     if delivery is not None:
-        for key, value in (("delivery_name", party.name), ("delivery_address", delivery.street),
-                           ("delivery_city", delivery.city), ("delivery_zip", delivery.zip),
-                           ("delivery_country_iso_id", delivery.country.upper())):
+        for key, value in (
+            ("delivery_name", party.name),
+            ("delivery_address", delivery.street),
+            ("delivery_city", delivery.city),
+            ("delivery_zip", delivery.zip),
+            ("delivery_country_iso_id", delivery.country.upper()),
+        ):
             if value:
                 client[key] = value
     return client
@@ -154,8 +199,9 @@ def _vat(summary: Mapping[str, Any]) -> list[VatBreakdown]:
         bases = {}
     if isinstance(vats, list):
         vats = {}
-    rows = [VatBreakdown(rate=money(rate), base=amount(base), vat=amount(vats.get(rate, 0)))
-            for rate, base in bases.items()]
+    rows = [
+        VatBreakdown(rate=money(rate), base=amount(base), vat=amount(vats.get(rate, 0))) for rate, base in bases.items()
+    ]
     return sorted(rows, key=lambda row: row.rate, reverse=True)
 
 
@@ -170,13 +216,17 @@ def invoice_to_remote(data: Mapping[str, Any], base_url: str) -> RemoteDocument:
         total = amount(summary["invoice_total"])
     else:
         total = amount(inv.get("amount")) + amount(inv.get("vat"))
-    lines = [RemoteLine(name=str(item.get("name") or ""),
-                        quantity=money(item.get("quantity") or 1),
-                        unit_price=money(item.get("unit_price")),
-                        vat_rate=money(item.get("tax")),
-                        unit=str(item.get("unit") or ""),
-                        total=amount(item["item_price_vat"]) if item.get("item_price_vat") not in (None, "") else None)
-             for item in data.get("InvoiceItem") or []]
+    lines = [
+        RemoteLine(
+            name=str(item.get("name") or ""),
+            quantity=money(item.get("quantity") or 1),
+            unit_price=money(item.get("unit_price")),
+            vat_rate=money(item.get("tax")),
+            unit=str(item.get("unit") or ""),
+            total=amount(item["item_price_vat"]) if item.get("item_price_vat") not in (None, "") else None,
+        )
+        for item in data.get("InvoiceItem") or []
+    ]
     remote_id = str(inv.get("id") or "")
     token = str(inv.get("token") or "")
     lang = str(inv.get("lang") or "slo")
@@ -196,8 +246,11 @@ def invoice_to_remote(data: Mapping[str, Any], base_url: str) -> RemoteDocument:
         vat=_vat(summary),
         lines=lines,
         pdf_url=f"{base_url}/{lang}/invoices/pdf/{remote_id}/token:{token}" if token and remote_id else "",
-        raw_id_fields={k: inv.get(k) for k in ("id", "sequence_id", "client_id", "parent_id", "proforma_id", "token")
-                       if inv.get(k) not in (None, "")},
+        raw_id_fields={
+            k: inv.get(k)
+            for k in ("id", "sequence_id", "client_id", "parent_id", "proforma_id", "token")
+            if inv.get(k) not in (None, "")
+        },
     )
 
 
@@ -206,7 +259,14 @@ def series_list(sequences: Mapping[str, Any], kind: str) -> list[NumberSeries]:
     if kind not in KIND_TO_TYPE:
         return []
     rows = sequences.get(KIND_TO_TYPE[kind]) or []
-    return [NumberSeries(id=str(row.get("id")), name=str(row.get("name") or row.get("mask") or row.get("id")),
-                         kind=kind, default=str(row.get("default")) in ("1", "true", "True"),
-                         next_number=str(row.get("sequence_formatted") or ""))
-            for row in rows if isinstance(row, Mapping)]
+    return [
+        NumberSeries(
+            id=str(row.get("id")),
+            name=str(row.get("name") or row.get("mask") or row.get("id")),
+            kind=kind,
+            default=str(row.get("default")) in ("1", "true", "True"),
+            next_number=str(row.get("sequence_formatted") or ""),
+        )
+        for row in rows
+        if isinstance(row, Mapping)
+    ]

@@ -57,6 +57,7 @@ UNCONFIRMED points and the readings chosen here:
   not among number_formats/invoices.json); number_format_id applies to the other documents.
 - Totals: see totals.py.
 """
+
 from __future__ import annotations
 
 # The port `python -m sandboxes serve` uses; the one place it is written (see sandboxes/__init__.py).
@@ -103,7 +104,7 @@ NOT_FOUND = {"error": "resource_not_found"}
 
 class FakturoidSandbox(Sandbox):
     key = "fakturoid"
-    default_quota = (400, 60)   # observed live: X-RateLimit-Policy: default;q=400;w=60
+    default_quota = (400, 60)  # observed live: X-RateLimit-Policy: default;q=400;w=60
 
     # -- state ----------------------------------------------------------------------------
     def seed(self) -> None:
@@ -119,20 +120,35 @@ class FakturoidSandbox(Sandbox):
 
     def neutral_documents(self) -> list[dict[str, Any]]:
         kinds = {"proforma": "proforma", "partial_proforma": "proforma", "correction": "credit_note"}
-        return [{"id": str(inv["id"]), "type": kinds.get(inv["document_type"], "invoice"),
-                 "number": inv["number"], "order_no": inv["order_number"], "reference": inv["custom_id"],
-                 "total": inv["total"], "currency": inv["currency"], "created": inv["created_at"],
-                 "account": account["slug"], "status": inv["status"],
-                 "vat": [{"rate": str(v["vat_rate"]), "base": v["base"], "vat": v["vat"]}
-                         for v in inv["vat_rates_summary"]],
-                 "emailed_to": [m["email"] for m in self.messages if m["invoice_id"] == inv["id"]]}
-                for account in self.fa_accounts.values() for inv in account["invoices"].values()]
+        return [
+            {
+                "id": str(inv["id"]),
+                "type": kinds.get(inv["document_type"], "invoice"),
+                "number": inv["number"],
+                "order_no": inv["order_number"],
+                "reference": inv["custom_id"],
+                "total": inv["total"],
+                "currency": inv["currency"],
+                "created": inv["created_at"],
+                "account": account["slug"],
+                "status": inv["status"],
+                "vat": [
+                    {"rate": str(v["vat_rate"]), "base": v["base"], "vat": v["vat"]} for v in inv["vat_rates_summary"]
+                ],
+                "emailed_to": [m["email"] for m in self.messages if m["invoice_id"] == inv["id"]],
+            }
+            for account in self.fa_accounts.values()
+            for inv in account["invoices"].values()
+        ]
 
     # -- vendor answers for injected faults --------------------------------------------------
     def rate_limit_response(self, reset_at: datetime) -> Response:
         seconds = max(1, int((reset_at - datetime.now(timezone.utc)).total_seconds() + 0.999))
-        return reply(429, format_b("too_many_requests", "Rate limit exceeded"),
-                     {"X-RateLimit-Policy": self._policy(), "X-RateLimit": f"default;r=0;t={seconds}"})
+        return reply(
+            429,
+            format_b("too_many_requests", "Rate limit exceeded"),
+            {"X-RateLimit-Policy": self._policy(), "X-RateLimit": f"default;r=0;t={seconds}"},
+        )
 
     def server_error_response(self) -> Response:
         return reply(500, format_b("internal_server_error", "Something went wrong"))
@@ -151,8 +167,7 @@ class FakturoidSandbox(Sandbox):
         accept = request.headers.get("Accept", "")
         if accept and not any(kind in accept for kind in (produces, "*/*", "application/*")):
             fail(415, format_b("unsupported_media_type", f"Only {produces} responses are available"))
-        if request.method in ("POST", "PATCH", "PUT") and request.get_data() and \
-                not request.mimetype == "application/json":
+        if request.method in ("POST", "PATCH", "PUT") and request.get_data() and request.mimetype != "application/json":
             fail(415, format_b("unsupported_media_type", "Request body must be application/json"))
         fault = self.before_operation(operation)
         if fault is not None:
@@ -176,8 +191,13 @@ class FakturoidSandbox(Sandbox):
         if membership is None or account is None:
             fail(404, NOT_FOUND)
         if account["blocked"]:
-            fail(402, {"status": "Account blocked", "overdue_invoices": [
-                {"invoice_url": f"{PRODUCTION}/fakturoid/p/blocked-{slug}"}]})
+            fail(
+                402,
+                {
+                    "status": "Account blocked",
+                    "overdue_invoices": [{"invoice_url": f"{PRODUCTION}/fakturoid/p/blocked-{slug}"}],
+                },
+            )
         if "invoices" not in membership["allowed_scope"] or (write and membership["permission"] == "read"):
             fail(403, format_b("forbidden", "You don't have permission to perform this action"))
         return account
@@ -208,15 +228,19 @@ class FakturoidSandbox(Sandbox):
     # -- routes ---------------------------------------------------------------------------
     def register_routes(self, app: Flask) -> None:
         app.view_functions["_accounts"] = lambda: jsonify(
-            [{k: a[k] for k in ("id", "state", "label", "credentials", "oauth_login")} for a in self.accounts])
+            [{k: a[k] for k in ("id", "state", "label", "credentials", "oauth_login")} for a in self.accounts]
+        )
         oauth.register(app, self)
 
         @app.after_request
         def _rate_limit_headers(response: Response) -> Response:
             if request.path.startswith(API) and request.path != API + "/oauth":
                 remaining, reset_at = g.get("rate_limit", (self.quota.limit, None))
-                seconds = self.quota.window_seconds if reset_at is None else \
-                    max(0, int((reset_at - datetime.now(timezone.utc)).total_seconds() + 0.999))
+                seconds = (
+                    self.quota.window_seconds
+                    if reset_at is None
+                    else max(0, int((reset_at - datetime.now(timezone.utc)).total_seconds() + 0.999))
+                )
                 response.headers.setdefault("X-RateLimit-Policy", self._policy())
                 response.headers.setdefault("X-RateLimit", f"default;r={remaining};t={seconds}")
             return response
@@ -227,33 +251,76 @@ class FakturoidSandbox(Sandbox):
             accounts = []
             for m in user["memberships"]:
                 account = self.fa_accounts[m["slug"]]
-                accounts.append({"slug": m["slug"], "logo": None, "name": account["name"],
-                                 "registration_no": account["registration_no"], "permission": m["permission"],
-                                 "allowed_scope": list(m["allowed_scope"])})
-            return reply(200, {"id": user["id"], "full_name": user["full_name"], "email": user["email"],
-                               "avatar_url": None,
-                               "default_account": accounts[0]["slug"] if accounts else None,
-                               "accounts": accounts})
+                accounts.append(
+                    {
+                        "slug": m["slug"],
+                        "logo": None,
+                        "name": account["name"],
+                        "registration_no": account["registration_no"],
+                        "permission": m["permission"],
+                        "allowed_scope": list(m["allowed_scope"]),
+                    }
+                )
+            return reply(
+                200,
+                {
+                    "id": user["id"],
+                    "full_name": user["full_name"],
+                    "email": user["email"],
+                    "avatar_url": None,
+                    "default_account": accounts[0]["slug"] if accounts else None,
+                    "accounts": accounts,
+                },
+            )
 
         @app.get(ACCOUNT + "/account.json")
         def account_json(slug):
             account = self.account_for(self.guard("verify"), slug)
-            return reply(200, {
-                "subdomain": account["slug"], "plan": account["plan"], "plan_price": account["plan_price"],
-                "plan_paid_users": 1, "invoice_email": account["email"], "phone": None, "web": None,
-                "name": account["name"], "full_name": None, "registration_no": account["registration_no"],
-                "vat_no": account["vat_no"], "local_vat_no": None, "vat_mode": account["vat_mode"],
-                "vat_price_mode": account["vat_price_mode"], "street": account["street"], "city": account["city"],
-                "zip": account["zip"], "country": account["country"], "currency": account["currency"],
-                "unit_name": "ks", "vat_rate": 21, "displayed_note": "", "invoice_note": "",
-                "due": account["due"], "invoice_language": account["invoice_language"],
-                "invoice_payment_method": None, "invoice_proforma": False,
-                "invoice_hide_bank_account_for_payments": [], "fixed_exchange_rate": False,
-                "invoice_selfbilling": False, "default_estimate_type": "estimate",
-                "send_overdue_email": False, "overdue_email_days": 3, "send_repeated_reminders": False,
-                "send_invoice_from_proforma_email": False, "send_thank_you_email": False,
-                "invoice_paypal": False, "invoice_gopay": False,
-                "created_at": "2020-01-01T10:00:00.000+01:00", "updated_at": "2026-01-01T10:00:00.000+01:00"})
+            return reply(
+                200,
+                {
+                    "subdomain": account["slug"],
+                    "plan": account["plan"],
+                    "plan_price": account["plan_price"],
+                    "plan_paid_users": 1,
+                    "invoice_email": account["email"],
+                    "phone": None,
+                    "web": None,
+                    "name": account["name"],
+                    "full_name": None,
+                    "registration_no": account["registration_no"],
+                    "vat_no": account["vat_no"],
+                    "local_vat_no": None,
+                    "vat_mode": account["vat_mode"],
+                    "vat_price_mode": account["vat_price_mode"],
+                    "street": account["street"],
+                    "city": account["city"],
+                    "zip": account["zip"],
+                    "country": account["country"],
+                    "currency": account["currency"],
+                    "unit_name": "ks",
+                    "vat_rate": 21,
+                    "displayed_note": "",
+                    "invoice_note": "",
+                    "due": account["due"],
+                    "invoice_language": account["invoice_language"],
+                    "invoice_payment_method": None,
+                    "invoice_proforma": False,
+                    "invoice_hide_bank_account_for_payments": [],
+                    "fixed_exchange_rate": False,
+                    "invoice_selfbilling": False,
+                    "default_estimate_type": "estimate",
+                    "send_overdue_email": False,
+                    "overdue_email_days": 3,
+                    "send_repeated_reminders": False,
+                    "send_invoice_from_proforma_email": False,
+                    "send_thank_you_email": False,
+                    "invoice_paypal": False,
+                    "invoice_gopay": False,
+                    "created_at": "2020-01-01T10:00:00.000+01:00",
+                    "updated_at": "2026-01-01T10:00:00.000+01:00",
+                },
+            )
 
         @app.get(ACCOUNT + "/bank_accounts.json")
         def bank_accounts(slug):
@@ -264,10 +331,20 @@ class FakturoidSandbox(Sandbox):
         def number_formats(slug):
             account = self.account_for(self.guard("list_series"), slug)
             used = [i["number"] for i in account["invoices"].values()]
-            return reply(200, [{"id": f["id"], "format": f["format"],
-                                "preview": numbering.next_number(f["format"], date.today(), used),
-                                "default": f["default"], "created_at": "2020-01-01T10:00:00.000+01:00",
-                                "updated_at": "2020-01-01T10:00:00.000+01:00"} for f in account["number_formats"]])
+            return reply(
+                200,
+                [
+                    {
+                        "id": f["id"],
+                        "format": f["format"],
+                        "preview": numbering.next_number(f["format"], date.today(), used),
+                        "default": f["default"],
+                        "created_at": "2020-01-01T10:00:00.000+01:00",
+                        "updated_at": "2020-01-01T10:00:00.000+01:00",
+                    }
+                    for f in account["number_formats"]
+                ],
+            )
 
         self._register_subjects(app)
         self._register_invoices(app)
@@ -276,8 +353,11 @@ class FakturoidSandbox(Sandbox):
         @app.get(ACCOUNT + "/subjects.json")
         def subjects(slug):
             account = self.account_for(self.guard("list_subjects"), slug)
-            found = [s for s in account["subjects"].values()
-                     if not request.args.get("custom_id") or s.get("custom_id") == request.args["custom_id"]]
+            found = [
+                s
+                for s in account["subjects"].values()
+                if not request.args.get("custom_id") or s.get("custom_id") == request.args["custom_id"]
+            ]
             return reply(200, self.out(_page(found)))
 
         @app.get(ACCOUNT + "/subjects/search.json")
@@ -285,8 +365,7 @@ class FakturoidSandbox(Sandbox):
             account = self.account_for(self.guard("list_subjects"), slug)
             query = request.args.get("query", "").lower()
             keys = ("name", "full_name", "email", "email_copy", "registration_no", "vat_no", "private_note")
-            found = [s for s in account["subjects"].values()
-                     if any(query in str(s.get(k) or "").lower() for k in keys)]
+            found = [s for s in account["subjects"].values() if any(query in str(s.get(k) or "").lower() for k in keys)]
             return reply(200, self.out(_page(found)))
 
         @app.get(ACCOUNT + "/subjects/<int:subject_id>.json")
@@ -320,10 +399,15 @@ class FakturoidSandbox(Sandbox):
             query = request.args.get("query", "").lower()
             tags = request.args.getlist("tags[]")
             keys = ("number", "variable_symbol", "client_name", "note", "private_note", "footer_note")
-            found = [i for i in account["invoices"].values()
-                     if (any(query in str(i.get(k) or "").lower() for k in keys)
-                         or any(query in line["name"].lower() for line in i["lines"]))
-                     and all(t in i["tags"] for t in tags)]
+            found = [
+                i
+                for i in account["invoices"].values()
+                if (
+                    any(query in str(i.get(k) or "").lower() for k in keys)
+                    or any(query in line["name"].lower() for line in i["lines"])
+                )
+                and all(t in i["tags"] for t in tags)
+            ]
             return reply(200, self.out(_page(found)))
 
         @app.get(ACCOUNT + "/invoices/<int:invoice_id>.json")
@@ -336,8 +420,16 @@ class FakturoidSandbox(Sandbox):
             account = self.account_for(self.guard("create_invoice"), slug, write=True)
             data = self.body()
             if not account["bank_accounts"]:
-                return reply(403, {"errors": {"bank_account": [
-                    "Please set up a bank account in Settings → Bank accounts to create an invoice."]}})
+                return reply(
+                    403,
+                    {
+                        "errors": {
+                            "bank_account": [
+                                "Please set up a bank account in Settings → Bank accounts to create an invoice."
+                            ]
+                        }
+                    },
+                )
             with self.lock:
                 errors = documents.validate_invoice(account, data)
                 if errors:
@@ -358,7 +450,8 @@ class FakturoidSandbox(Sandbox):
             with self.lock:
                 invoice = self.invoice_of(account, invoice_id)
                 has_paid_invoice = invoice["document_type"] == "proforma" and any(
-                    i["related_id"] == invoice_id and i["status"] == "paid" for i in account["invoices"].values())
+                    i["related_id"] == invoice_id and i["status"] == "paid" for i in account["invoices"].values()
+                )
                 corrected = invoice["document_type"] != "correction" and invoice["correction_id"]
                 if corrected or has_paid_invoice or invoice["locked_at"]:
                     return reply(422, {"errors": {"document": ["Document cannot be deleted"]}})
@@ -376,8 +469,12 @@ class FakturoidSandbox(Sandbox):
                 if self.pdf_pending.get(invoice_id, 0) > 0:
                     self.pdf_pending[invoice_id] -= 1
                     return reply(204)
-            return Response(_render_pdf(account, invoice), 200, mimetype="application/pdf",
-                            headers={"Content-Disposition": f'attachment; filename="{invoice["number"]}.pdf"'})
+            return Response(
+                _render_pdf(account, invoice),
+                200,
+                mimetype="application/pdf",
+                headers={"Content-Disposition": f'attachment; filename="{invoice["number"]}.pdf"'},
+            )
 
         @app.post(ACCOUNT + "/invoices/<int:invoice_id>/message.json")
         def invoice_message(slug, invoice_id):
@@ -396,8 +493,14 @@ class FakturoidSandbox(Sandbox):
             if errors:
                 return reply(422, {"errors": errors})
             with self.lock:
-                self.messages.append({"invoice_id": invoice_id, "email": email, "subject": data.get("subject"),
-                                      "deliver_now": bool(data.get("deliver_now"))})
+                self.messages.append(
+                    {
+                        "invoice_id": invoice_id,
+                        "email": email,
+                        "subject": data.get("subject"),
+                        "deliver_now": bool(data.get("deliver_now")),
+                    }
+                )
                 invoice["sent_at"] = documents.now_iso()
                 if invoice["status"] == "open":
                     invoice["status"] = "sent"
@@ -434,8 +537,10 @@ class FakturoidSandbox(Sandbox):
             "undo_cancel": (status == "cancelled", {"status": "open", "cancelled_at": None}),
             "lock": (not locked, {"locked_at": now}),
             "unlock": (locked, {"locked_at": None}),
-            "mark_as_uncollectible": (status in ("open", "sent", "overdue"),
-                                      {"status": "uncollectible", "uncollectible_at": now}),
+            "mark_as_uncollectible": (
+                status in ("open", "sent", "overdue"),
+                {"status": "uncollectible", "uncollectible_at": now},
+            ),
             "undo_uncollectible": (status == "uncollectible", {"status": "open", "uncollectible_at": None}),
         }
         allowed, changes = transitions.get(event, (False, {}))
@@ -461,31 +566,48 @@ class FakturoidSandbox(Sandbox):
         left = remaining - paid
         mark = data.get("mark_document_as_paid")
         mark = left <= 0 if mark is None else bool(mark)
-        payment = {"id": next(self.ids), "paid_on": paid_on, "currency": invoice["currency"],
-                   "amount": amount(paid), "native_amount": amount(decimal(data.get("native_amount") or paid)),
-                   "mark_document_as_paid": mark,
-                   "variable_symbol": data.get("variable_symbol") or invoice["variable_symbol"],
-                   "bank_account_id": data.get("bank_account_id") or invoice["bank_account_id"],
-                   "tax_document_id": None, "credit_note_id": None,
-                   "created_at": documents.now_iso(), "updated_at": documents.now_iso()}
+        payment = {
+            "id": next(self.ids),
+            "paid_on": paid_on,
+            "currency": invoice["currency"],
+            "amount": amount(paid),
+            "native_amount": amount(decimal(data.get("native_amount") or paid)),
+            "mark_document_as_paid": mark,
+            "variable_symbol": data.get("variable_symbol") or invoice["variable_symbol"],
+            "bank_account_id": data.get("bank_account_id") or invoice["bank_account_id"],
+            "tax_document_id": None,
+            "credit_note_id": None,
+            "created_at": documents.now_iso(),
+            "updated_at": documents.now_iso(),
+        }
         invoice["payments"].append(payment)
         invoice["remaining_amount"] = invoice["remaining_native_amount"] = amount(max(left, decimal("0")))
         if mark:
             invoice.update(status="paid", paid_on=paid_on)
-            if invoice["document_type"] == "proforma" and \
-                    (data.get("proforma_followup_document") or invoice["proforma_followup_document"]) \
-                    == "final_invoice_paid":
+            if (
+                invoice["document_type"] == "proforma"
+                and (data.get("proforma_followup_document") or invoice["proforma_followup_document"])
+                == "final_invoice_paid"
+            ):
                 self._issue_final_invoice(account, invoice, paid_on)
         return reply(201, payment)
 
     def _issue_final_invoice(self, account: dict[str, Any], proforma: dict[str, Any], paid_on: str) -> None:
         """Documented "final_invoice_paid": Fakturoid issues a paid invoice once the proforma is paid.
         It links both ways through `related_id` (UNCONFIRMED: custom_id is not copied)."""
-        data = {"document_type": "invoice", "related_id": proforma["id"], "issued_on": paid_on,
-                "order_number": proforma["order_number"], "currency": proforma["currency"],
-                "exchange_rate": proforma["exchange_rate"], "vat_price_mode": proforma["vat_price_mode"],
-                "lines": [{k: line[k] for k in ("name", "quantity", "unit_name", "unit_price", "vat_rate")}
-                          for line in proforma["lines"]]}
+        data = {
+            "document_type": "invoice",
+            "related_id": proforma["id"],
+            "issued_on": paid_on,
+            "order_number": proforma["order_number"],
+            "currency": proforma["currency"],
+            "exchange_rate": proforma["exchange_rate"],
+            "vat_price_mode": proforma["vat_price_mode"],
+            "lines": [
+                {k: line[k] for k in ("name", "quantity", "unit_name", "unit_price", "vat_rate")}
+                for line in proforma["lines"]
+            ],
+        }
         subject = account["subjects"][proforma["subject_id"]]
         final = documents.make_invoice(account, next(self.ids), data, subject, self.line_ids, PRODUCTION)
         final.update(status="paid", paid_on=paid_on, remaining_amount="0.0", remaining_native_amount="0.0")
@@ -504,8 +626,7 @@ class FakturoidSandbox(Sandbox):
                 continue
             if wanted and wanted != "regular" and inv["document_type"] != wanted:
                 continue
-            if any(args.get(k) and str(inv.get(k)) != args[k]
-                   for k in ("custom_id", "number", "status", "subject_id")):
+            if any(args.get(k) and str(inv.get(k)) != args[k] for k in ("custom_id", "number", "status", "subject_id")):
                 continue
             found.append(inv)
         return found
@@ -526,18 +647,36 @@ def _page(records) -> list[dict[str, Any]]:
     except ValueError:
         page = 1
     ordered = sorted(records, key=lambda r: r["id"], reverse=True)
-    return ordered[(page - 1) * PER_PAGE: page * PER_PAGE]
+    return ordered[(page - 1) * PER_PAGE : page * PER_PAGE]
 
 
 def _render_pdf(account: dict[str, Any], invoice: dict[str, Any]) -> bytes:
     titles = {"proforma": "Zálohová faktura", "correction": "Opravný daňový doklad"}
     return pdf.render(
-        titles.get(invoice["document_type"], "Faktura"), invoice["number"], account["name"], invoice["client_name"],
-        [("Vystaveno", invoice["issued_on"]), ("DUZP", invoice["taxable_fulfillment_due"]),
-         ("Splatnost", invoice["due_on"]), ("VS", invoice["variable_symbol"])],
-        [(line["name"], line["quantity"], line["unit_price"], str(line["vat_rate"]),
-          amount(decimal(line["total_price_without_vat"]) + decimal(line["total_vat"]))) for line in invoice["lines"]],
-        [*((f"Základ {v['vat_rate']} %", v["base"]) for v in invoice["vat_rates_summary"]),
-         *((f"DPH {v['vat_rate']} %", v["vat"]) for v in invoice["vat_rates_summary"]),
-         ("Celkem", f"{invoice['total']} {invoice['currency']}")],
-        watermark="SANDBOX Fakturoid")
+        titles.get(invoice["document_type"], "Faktura"),
+        invoice["number"],
+        account["name"],
+        invoice["client_name"],
+        [
+            ("Vystaveno", invoice["issued_on"]),
+            ("DUZP", invoice["taxable_fulfillment_due"]),
+            ("Splatnost", invoice["due_on"]),
+            ("VS", invoice["variable_symbol"]),
+        ],
+        [
+            (
+                line["name"],
+                line["quantity"],
+                line["unit_price"],
+                str(line["vat_rate"]),
+                amount(decimal(line["total_price_without_vat"]) + decimal(line["total_vat"])),
+            )
+            for line in invoice["lines"]
+        ],
+        [
+            *((f"Základ {v['vat_rate']} %", v["base"]) for v in invoice["vat_rates_summary"]),
+            *((f"DPH {v['vat_rate']} %", v["vat"]) for v in invoice["vat_rates_summary"]),
+            ("Celkem", f"{invoice['total']} {invoice['currency']}"),
+        ],
+        watermark="SANDBOX Fakturoid",
+    )

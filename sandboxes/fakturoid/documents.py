@@ -3,6 +3,7 @@
 `validate_invoice` returns the documented 422 `errors` dict (Format A); `make_invoice` turns an
 accepted payload into the stored record with the read-only fields Fakturoid computes.
 """
+
 from __future__ import annotations
 
 import re
@@ -95,8 +96,7 @@ def validate_invoice(account: dict[str, Any], data: dict[str, Any]) -> dict[str,
         add("custom_payment_method", "is too long (maximum is 20 characters)")
     if data.get("vat_price_mode") is not None and data["vat_price_mode"] not in VAT_PRICE_MODES:
         add("vat_price_mode", "is not included in the list")
-    if data.get("proforma_followup_document") not in (None, "") and \
-            data["proforma_followup_document"] not in FOLLOWUPS:
+    if data.get("proforma_followup_document") not in (None, "") and data["proforma_followup_document"] not in FOLLOWUPS:
         add("proforma_followup_document", "is not included in the list")
     currency = data.get("currency") or account["currency"]
     if not re.fullmatch(r"[A-Z]{3}", str(currency)):
@@ -128,20 +128,26 @@ def format_for(account: dict[str, Any], data: dict[str, Any]) -> str:
     return number_format(account, data)["format"]
 
 
-def make_invoice(account: dict[str, Any], invoice_id: int, data: dict[str, Any], subject: dict[str, Any],
-                 line_ids, base_url: str) -> dict[str, Any]:
+def make_invoice(
+    account: dict[str, Any], invoice_id: int, data: dict[str, Any], subject: dict[str, Any], line_ids, base_url: str
+) -> dict[str, Any]:
     today = date.today()
     doc_type = data.get("document_type") or "invoice"
     issued_on = parse_date(data.get("issued_on")) or today
     fmt = format_for(account, data)
     number = str(data.get("number") or "") or numbering.next_number(
-        fmt, issued_on, [i["number"] for i in account["invoices"].values()])
+        fmt, issued_on, [i["number"] for i in account["invoices"].values()]
+    )
     due = int(data["due"]) if data.get("due") not in (None, "") else account["due"]
     mode = data.get("vat_price_mode") or account["vat_price_mode"]
-    sent_lines = [(decimal(line.get("quantity", 1) if line.get("quantity") not in (None, "") else 1),
-                   decimal(line["unit_price"]),
-                   decimal(line.get("vat_rate") if line.get("vat_rate") not in (None, "") else 0))
-                  for line in data["lines"]]
+    sent_lines = [
+        (
+            decimal(line.get("quantity", 1) if line.get("quantity") not in (None, "") else 1),
+            decimal(line["unit_price"]),
+            decimal(line.get("vat_rate") if line.get("vat_rate") not in (None, "") else 0),
+        )
+        for line in data["lines"]
+    ]
     totals = document_totals(sent_lines, mode, bool(data.get("round_total")))
     currency = data.get("currency") or account["currency"]
     rate = decimal(data.get("exchange_rate") or 1)
@@ -154,94 +160,160 @@ def make_invoice(account: dict[str, Any], invoice_id: int, data: dict[str, Any],
         "custom_id": None if data.get("custom_id") in (None, "") else str(data["custom_id"]),
         "document_type": doc_type,
         "proforma_followup_document": (data.get("proforma_followup_document") or "final_invoice_paid")
-        if doc_type == "proforma" else None,
+        if doc_type == "proforma"
+        else None,
         "correction_id": _int(data.get("correction_id")) if doc_type == "correction" else None,
         "number": number,
         "number_format_id": number_format(account, data)["id"] if doc_type != "proforma" else None,
         "variable_symbol": str(data.get("variable_symbol") or "") or re.sub(r"\D", "", number)[-10:],
-        "your_name": account["name"], "your_street": account["street"], "your_city": account["city"],
-        "your_zip": account["zip"], "your_country": account["country"],
-        "your_registration_no": account["registration_no"], "your_vat_no": account["vat_no"],
+        "your_name": account["name"],
+        "your_street": account["street"],
+        "your_city": account["city"],
+        "your_zip": account["zip"],
+        "your_country": account["country"],
+        "your_registration_no": account["registration_no"],
+        "your_vat_no": account["vat_no"],
         "your_local_vat_no": None,
         # Documented `client_*` overrides win over the subject's values copied at create.
-        **{f"client_{key}": data.get(f"client_{key}") or subject.get(key)
-           for key in ("name", "street", "city", "zip", "country", "registration_no", "vat_no")},
+        **{
+            f"client_{key}": data.get(f"client_{key}") or subject.get(key)
+            for key in ("name", "street", "city", "zip", "country", "registration_no", "vat_no")
+        },
         "client_local_vat_no": None,
         "client_has_delivery_address": False,
-        "subject_id": subject["id"], "subject_custom_id": subject.get("custom_id"),
+        "subject_id": subject["id"],
+        "subject_custom_id": subject.get("custom_id"),
         "generator_id": None,
         "related_id": _int(data.get("related_id")),
-        "paypal": bool(data.get("paypal")), "gopay": bool(data.get("gopay")),
-        "token": token, "status": "open",
+        "paypal": bool(data.get("paypal")),
+        "gopay": bool(data.get("gopay")),
+        "token": token,
+        "status": "open",
         "order_number": data.get("order_number"),
         "issued_on": issued_on.isoformat(),
         "taxable_fulfillment_due": data.get("taxable_fulfillment_due") or issued_on.isoformat(),
-        "due": due, "due_on": (issued_on + timedelta(days=due)).isoformat(),
-        "sent_at": None, "paid_on": None, "reminder_sent_at": None, "last_reminder_sent_at": None,
-        "cancelled_at": None, "uncollectible_at": None, "locked_at": None, "webinvoice_seen_on": None,
+        "due": due,
+        "due_on": (issued_on + timedelta(days=due)).isoformat(),
+        "sent_at": None,
+        "paid_on": None,
+        "reminder_sent_at": None,
+        "last_reminder_sent_at": None,
+        "cancelled_at": None,
+        "uncollectible_at": None,
+        "locked_at": None,
+        "webinvoice_seen_on": None,
         "note": data.get("note", "Fakturujeme Vám následující položky"),
-        "footer_note": data.get("footer_note", ""), "private_note": data.get("private_note"),
+        "footer_note": data.get("footer_note", ""),
+        "private_note": data.get("private_note"),
         "tags": list(data.get("tags") or []),
-        "bank_account_id": _int(data.get("bank_account_id")) or (account["bank_accounts"][0]["id"]
-                                                                 if account["bank_accounts"] else None),
+        "bank_account_id": _int(data.get("bank_account_id"))
+        or (account["bank_accounts"][0]["id"] if account["bank_accounts"] else None),
         "bank_account": account["bank_accounts"][0]["number"] if account["bank_accounts"] else None,
         "iban": account["bank_accounts"][0]["iban"] if account["bank_accounts"] else None,
-        "swift_bic": None, "iban_visibility": "automatically", "show_already_paid_note_in_pdf": False,
+        "swift_bic": None,
+        "iban_visibility": "automatically",
+        "show_already_paid_note_in_pdf": False,
         "payment_method": data.get("payment_method") or "bank",
-        "custom_payment_method": data.get("custom_payment_method") if data.get("payment_method") == "custom"
-        else None,
+        "custom_payment_method": data.get("custom_payment_method") if data.get("payment_method") == "custom" else None,
         "hide_bank_account": None,
-        "currency": currency, "exchange_rate": amount(rate),
+        "currency": currency,
+        "exchange_rate": amount(rate),
         "language": data.get("language") or "cz",
         "transferred_tax_liability": bool(data.get("transferred_tax_liability")),
-        "supply_code": data.get("supply_code"), "oss": data.get("oss") or "disabled",
+        "supply_code": data.get("supply_code"),
+        "oss": data.get("oss") or "disabled",
         "vat_price_mode": data.get("vat_price_mode"),
-        "subtotal": amount(totals.subtotal), "total": amount(totals.total),
-        "native_subtotal": amount(totals.subtotal * rate), "native_total": amount(totals.total * rate),
+        "subtotal": amount(totals.subtotal),
+        "total": amount(totals.total),
+        "native_subtotal": amount(totals.subtotal * rate),
+        "native_total": amount(totals.total * rate),
         "rounding_adjustment": amount(totals.rounding_adjustment),
-        "remaining_amount": amount(totals.total), "remaining_native_amount": amount(totals.total * rate),
+        "remaining_amount": amount(totals.total),
+        "remaining_native_amount": amount(totals.total * rate),
         "eet_records": [],
         "lines": [
-            {"id": next(line_ids), "name": line["name"], "quantity": amount(q) if q == q.quantize(Decimal("0.01"))
-             else f"{q:f}", "unit_name": line.get("unit_name") or "", "unit_price": amount(p),
-             "vat_rate": int(r) if r == r.to_integral() else float(r),
-             "unit_price_without_vat": amount(lt.unit_price_without_vat),
-             "unit_price_with_vat": amount(lt.unit_price_with_vat),
-             "total_price_without_vat": amount(lt.total_price_without_vat), "total_vat": amount(lt.total_vat),
-             "native_total_price_without_vat": amount(lt.total_price_without_vat * rate),
-             "native_total_vat": amount(lt.total_vat * rate), "inventory": None}
-            for line, (q, p, r), lt in zip(data["lines"], sent_lines, totals.lines)],
+            {
+                "id": next(line_ids),
+                "name": line["name"],
+                "quantity": amount(q) if q == q.quantize(Decimal("0.01")) else f"{q:f}",
+                "unit_name": line.get("unit_name") or "",
+                "unit_price": amount(p),
+                "vat_rate": int(r) if r == r.to_integral() else float(r),
+                "unit_price_without_vat": amount(lt.unit_price_without_vat),
+                "unit_price_with_vat": amount(lt.unit_price_with_vat),
+                "total_price_without_vat": amount(lt.total_price_without_vat),
+                "total_vat": amount(lt.total_vat),
+                "native_total_price_without_vat": amount(lt.total_price_without_vat * rate),
+                "native_total_vat": amount(lt.total_vat * rate),
+                "inventory": None,
+            }
+            for line, (q, p, r), lt in zip(data["lines"], sent_lines, totals.lines)
+        ],
         "vat_rates_summary": [
-            {"vat_rate": int(r) if r == r.to_integral() else float(r), "base": amount(b), "vat": amount(v),
-             "currency": currency, "native_base": amount(b * rate), "native_vat": amount(v * rate),
-             "native_currency": account["currency"]}
-            for r, b, v in totals.summary],
-        "paid_advances": [], "payments": [], "attachments": [],
+            {
+                "vat_rate": int(r) if r == r.to_integral() else float(r),
+                "base": amount(b),
+                "vat": amount(v),
+                "currency": currency,
+                "native_base": amount(b * rate),
+                "native_vat": amount(v * rate),
+                "native_currency": account["currency"],
+            }
+            for r, b, v in totals.summary
+        ],
+        "paid_advances": [],
+        "payments": [],
+        "attachments": [],
         "html_url": f"https://app.fakturoid.cz/{slug}/invoices/{invoice_id}",
         "public_html_url": f"https://app.fakturoid.cz/{slug}/p/{token}/{number}",
-        "url": f"{url}.json", "pdf_url": f"{url}/download.pdf",
+        "url": f"{url}.json",
+        "pdf_url": f"{url}/download.pdf",
         "subject_url": f"{base_url}/api/v3/accounts/{slug}/subjects/{subject['id']}.json",
-        "created_at": created, "updated_at": created,
+        "created_at": created,
+        "updated_at": created,
     }
     return record
 
 
 def make_subject(account: dict[str, Any], subject_id: int, data: dict[str, Any], base_url: str) -> dict[str, Any]:
     created = now_iso()
-    fields = ("custom_id", "name", "full_name", "email", "email_copy", "phone", "web", "street", "city", "zip",
-              "registration_no", "vat_no", "local_vat_no", "bank_account", "iban", "swift_bic",
-              "variable_symbol", "private_note")
+    fields = (
+        "custom_id",
+        "name",
+        "full_name",
+        "email",
+        "email_copy",
+        "phone",
+        "web",
+        "street",
+        "city",
+        "zip",
+        "registration_no",
+        "vat_no",
+        "local_vat_no",
+        "bank_account",
+        "iban",
+        "swift_bic",
+        "variable_symbol",
+        "private_note",
+    )
     record = {"id": subject_id, "type": data.get("type") or "customer"}
     record.update({key: (None if data.get(key) in (None, "") else str(data[key])) for key in fields})
-    record.update({
-        "country": data.get("country") or account["country"], "currency": data.get("currency"),
-        "language": data.get("language"), "due": data.get("due"), "tags": list(data.get("tags") or []),
-        "has_delivery_address": bool(data.get("has_delivery_address")),
-        "setting_update_from_ares": data.get("setting_update_from_ares") or "inherit",
-        "html_url": f"https://app.fakturoid.cz/{account['slug']}/subjects/{subject_id}",
-        "url": f"{base_url}/api/v3/accounts/{account['slug']}/subjects/{subject_id}.json",
-        "created_at": created, "updated_at": created,
-    })
+    record.update(
+        {
+            "country": data.get("country") or account["country"],
+            "currency": data.get("currency"),
+            "language": data.get("language"),
+            "due": data.get("due"),
+            "tags": list(data.get("tags") or []),
+            "has_delivery_address": bool(data.get("has_delivery_address")),
+            "setting_update_from_ares": data.get("setting_update_from_ares") or "inherit",
+            "html_url": f"https://app.fakturoid.cz/{account['slug']}/subjects/{subject_id}",
+            "url": f"{base_url}/api/v3/accounts/{account['slug']}/subjects/{subject_id}.json",
+            "created_at": created,
+            "updated_at": created,
+        }
+    )
     return record
 
 
@@ -250,8 +322,7 @@ def validate_subject(account: dict[str, Any], data: dict[str, Any]) -> dict[str,
     if not str(data.get("name") or "").strip():
         errors["name"] = [BLANK]
     custom_id = data.get("custom_id")
-    if custom_id not in (None, "") and any(s.get("custom_id") == str(custom_id)
-                                           for s in account["subjects"].values()):
+    if custom_id not in (None, "") and any(s.get("custom_id") == str(custom_id) for s in account["subjects"].values()):
         # Documented: Fakturoid refuses two subjects with one custom_id (message UNCONFIRMED).
         errors["custom_id"] = ["has already been taken"]
     if data.get("type") not in (None, "", "customer", "supplier", "both"):

@@ -5,6 +5,7 @@ Placeholders we support: `#yyyy#` (year), `#yy#` (two-digit year), `#mm#` (month
 explicit `number` on create must match the format and must be unused.
 UNCONFIRMED: that the counter restarts each year (the usual setting in Fakturoid).
 """
+
 from __future__ import annotations
 
 import re
@@ -23,6 +24,7 @@ def render(fmt: str, issued_on: date, counter: int) -> str:
         if name == "mm":
             return f"{issued_on.month:02d}"
         return f"{counter:0{len(name)}d}"
+
     return _TOKEN.sub(token, fmt)
 
 
@@ -30,13 +32,11 @@ def pattern(fmt: str) -> re.Pattern:
     """A regex matching numbers of this format; group "counter" is the counter."""
     parts, pos = [], 0
     for match in _TOKEN.finditer(fmt):
-        parts.append(re.escape(fmt[pos:match.start()]))
+        parts.append(re.escape(fmt[pos : match.start()]))
         name = match.group(1)
         if name == "yyyy":
             parts.append(r"(?P<year>\d{4})")
-        elif name == "yy":
-            parts.append(r"\d{2}")
-        elif name == "mm":
+        elif name == "yy" or name == "mm":
             parts.append(r"\d{2}")
         else:
             parts.append(rf"(?P<counter>\d{{{len(name)},}})")

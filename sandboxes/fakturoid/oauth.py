@@ -11,6 +11,7 @@
 - ``POST /api/v3/oauth/revoke`` with ``{"token": <refresh_token>}`` deletes the refresh token and
   its access tokens; 200.
 """
+
 from __future__ import annotations
 
 import base64
@@ -26,10 +27,14 @@ from flask import Flask, Response, redirect, request
 
 ACCESS_TOKEN_LIFETIME = 7200
 CODE_LIFETIME = 300
-INVALID_CLIENT = "Client authentication failed due to unknown client, no client authentication included, " \
-                 "or unsupported authentication method."
-INVALID_GRANT = "The provided authorization grant is invalid, expired, revoked, does not match the redirection " \
-                "URI used in the authorization request, or was issued to another client."
+INVALID_CLIENT = (
+    "Client authentication failed due to unknown client, no client authentication included, "
+    "or unsupported authentication method."
+)
+INVALID_GRANT = (
+    "The provided authorization grant is invalid, expired, revoked, does not match the redirection "
+    "URI used in the authorization request, or was issued to another client."
+)
 
 
 def redirect_allowed(app: dict[str, Any], redirect_uri: str) -> bool:
@@ -40,8 +45,12 @@ def redirect_allowed(app: dict[str, Any], redirect_uri: str) -> bool:
     (and nothing else: no localhost, no other hosts).
     """
     parts = urlsplit(redirect_uri or "")
-    return parts.scheme == "http" and parts.hostname == "127.0.0.1" and not parts.fragment \
+    return (
+        parts.scheme == "http"
+        and parts.hostname == "127.0.0.1"
+        and not parts.fragment
         and app["client_id"] == "fynode-sandbox-oauth-client"
+    )
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:
@@ -99,13 +108,16 @@ button{{margin:1rem .5rem 0 0;padding:.6rem 1.2rem;font-size:1rem}}.error{{color
 def register(app: Flask, sandbox) -> None:
     def page(params, error: str = "", status: int = 200) -> Response:
         client = sandbox.apps[params["client_id"]]
-        body = PAGE.format(app=html.escape(client["name"]), action=html.escape(request.path),
-                           client_id=html.escape(params["client_id"]),
-                           redirect_uri=html.escape(params["redirect_uri"]),
-                           state=html.escape(params.get("state") or ""), email=html.escape(params.get("email") or ""),
-                           error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
-                           logins="".join(f"<li>{html.escape(u['email'])} / {html.escape(u['password'])}</li>"
-                                          for u in sandbox.users))
+        body = PAGE.format(
+            app=html.escape(client["name"]),
+            action=html.escape(request.path),
+            client_id=html.escape(params["client_id"]),
+            redirect_uri=html.escape(params["redirect_uri"]),
+            state=html.escape(params.get("state") or ""),
+            email=html.escape(params.get("email") or ""),
+            error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
+            logins="".join(f"<li>{html.escape(u['email'])} / {html.escape(u['password'])}</li>" for u in sandbox.users),
+        )
         return Response(body, status=status, mimetype="text/html")
 
     def check(params) -> Response | None:
@@ -116,8 +128,11 @@ def register(app: Flask, sandbox) -> None:
             # Never redirect to an unregistered URL (RFC 6749 4.1.2.1): show the error here.
             return Response("<h1>Neplatná adresa pro přesměrování (redirect_uri)</h1>", 400, mimetype="text/html")
         if params.get("response_type") != "code":
-            return redirect(_with_query(params["redirect_uri"], {"error": "unsupported_response_type",
-                                                                 "state": params.get("state")}))
+            return redirect(
+                _with_query(
+                    params["redirect_uri"], {"error": "unsupported_response_type", "state": params.get("state")}
+                )
+            )
         return None
 
     @app.get("/api/v3/oauth")
@@ -134,14 +149,25 @@ def register(app: Flask, sandbox) -> None:
         state = params.get("state") or None
         if params.get("decision") != "allow":
             return redirect(_with_query(params["redirect_uri"], {"error": "access_denied", "state": state}))
-        user = next((u for u in sandbox.users if u["email"].lower() == (params.get("email") or "").strip().lower()
-                     and u["password"] == params.get("password")), None)
+        user = next(
+            (
+                u
+                for u in sandbox.users
+                if u["email"].lower() == (params.get("email") or "").strip().lower()
+                and u["password"] == params.get("password")
+            ),
+            None,
+        )
         if user is None:
             return page(params, "Nesprávný e-mail nebo heslo.", 401)
         code = secrets.token_hex(40)
         with sandbox.lock:
-            sandbox.codes[code] = {"client_id": params["client_id"], "redirect_uri": params["redirect_uri"],
-                                   "user_id": user["id"], "expires_at": time.time() + CODE_LIFETIME}
+            sandbox.codes[code] = {
+                "client_id": params["client_id"],
+                "redirect_uri": params["redirect_uri"],
+                "user_id": user["id"],
+                "expires_at": time.time() + CODE_LIFETIME,
+            }
         return redirect(_with_query(params["redirect_uri"], {"code": code, "state": state}))
 
     @app.post("/api/v3/oauth/token")
@@ -152,11 +178,13 @@ def register(app: Flask, sandbox) -> None:
             return fault
         params = _params()
         if params is None:
-            return _error(400, "invalid_request", "Content-Type must be application/json or "
-                                                  "application/x-www-form-urlencoded")
+            return _error(
+                400, "invalid_request", "Content-Type must be application/json or application/x-www-form-urlencoded"
+            )
         if "client_id" in params or "client_secret" in params:
-            return _error(400, "invalid_request",
-                          "Client ID and Client Secret have to be sent via HTTP Basic Authorization")
+            return _error(
+                400, "invalid_request", "Client ID and Client Secret have to be sent via HTTP Basic Authorization"
+            )
         credentials = _basic_credentials()
         if credentials is None:
             return _error(401, "invalid_client", INVALID_CLIENT)
@@ -171,8 +199,11 @@ def register(app: Flask, sandbox) -> None:
                 if grant == "client_credentials":
                     return _issue(sandbox, user["id"], f"cc:{client_id}")
                 if grant in ("authorization_code", "refresh_token"):
-                    return _error(400, "unauthorized_client",
-                                  "The client is not authorized to perform this request using this method.")
+                    return _error(
+                        400,
+                        "unauthorized_client",
+                        "The client is not authorized to perform this request using this method.",
+                    )
                 return _grant_type_error(grant)
             return _error(401, "invalid_client", INVALID_CLIENT)
 
@@ -215,9 +246,13 @@ def _grant_type_error(grant: str | None) -> Response:
 
 def _app_grant(sandbox, oauth_app: dict[str, Any], grant: str | None, params: dict[str, Any]) -> Response:
     if grant == "authorization_code":
-        code = sandbox.codes.pop(params.get("code") or "", None)   # single use, even when refused
-        if code is None or code["expires_at"] < time.time() or code["client_id"] != oauth_app["client_id"] \
-                or code["redirect_uri"] != params.get("redirect_uri"):
+        code = sandbox.codes.pop(params.get("code") or "", None)  # single use, even when refused
+        if (
+            code is None
+            or code["expires_at"] < time.time()
+            or code["client_id"] != oauth_app["client_id"]
+            or code["redirect_uri"] != params.get("redirect_uri")
+        ):
             return _error(400, "invalid_grant", INVALID_GRANT)
         refresh_token = secrets.token_hex(40)
         sandbox.refresh_tokens[refresh_token] = {"client_id": oauth_app["client_id"], "user_id": code["user_id"]}
@@ -229,8 +264,9 @@ def _app_grant(sandbox, oauth_app: dict[str, Any], grant: str | None, params: di
             return _error(400, "invalid_grant", INVALID_GRANT)
         return _issue(sandbox, refresh["user_id"], f"rt:{token}")
     if grant == "client_credentials":
-        return _error(400, "unauthorized_client",
-                      "The client is not authorized to perform this request using this method.")
+        return _error(
+            400, "unauthorized_client", "The client is not authorized to perform this request using this method."
+        )
     return _grant_type_error(grant)
 
 
@@ -243,8 +279,11 @@ def _issue(sandbox, user_id: int, grant_key: str, refresh_token: str | None = No
     """A new access token; the previous one issued for the same credentials stops working."""
     _drop_tokens(sandbox, grant_key)
     access_token = secrets.token_hex(40)
-    sandbox.tokens[access_token] = {"user_id": user_id, "grant_key": grant_key,
-                                    "expires_at": time.time() + ACCESS_TOKEN_LIFETIME}
+    sandbox.tokens[access_token] = {
+        "user_id": user_id,
+        "grant_key": grant_key,
+        "expires_at": time.time() + ACCESS_TOKEN_LIFETIME,
+    }
     body = {"access_token": access_token, "token_type": "Bearer", "expires_in": ACCESS_TOKEN_LIFETIME}
     if refresh_token:
         body["refresh_token"] = refresh_token

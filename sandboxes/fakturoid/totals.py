@@ -9,6 +9,7 @@ VAT), and `vat_rates_summary` sums the rounded line values per rate. The documen
 and `total` are the sums of the summary. `round_total` (write-only) rounds the total with VAT
 to whole units and reports the difference as `rounding_adjustment`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -63,12 +64,14 @@ def line_totals(quantity: Decimal, unit_price: Decimal, vat_rate: Decimal, mode:
         unit_without = round2(unit_price * HUNDRED / (HUNDRED + vat_rate))
         return LineTotals(unit_without, round2(unit_price), gross - vat, vat)
     base = round2(quantity * unit_price)
-    return LineTotals(round2(unit_price), round2(unit_price * (HUNDRED + vat_rate) / HUNDRED),
-                      base, round2(base * vat_rate / HUNDRED))
+    return LineTotals(
+        round2(unit_price), round2(unit_price * (HUNDRED + vat_rate) / HUNDRED), base, round2(base * vat_rate / HUNDRED)
+    )
 
 
-def document_totals(lines: list[tuple[Decimal, Decimal, Decimal]], mode: str, round_total: bool = False
-                    ) -> DocumentTotals:
+def document_totals(
+    lines: list[tuple[Decimal, Decimal, Decimal]], mode: str, round_total: bool = False
+) -> DocumentTotals:
     """lines: (quantity, unit_price, vat_rate) as sent."""
     computed = [line_totals(q, p, r, mode) for q, p, r in lines]
     per_rate: dict[Decimal, list[Decimal]] = {}

@@ -64,6 +64,7 @@ UNCONFIRMED points and the readings chosen here:
 - Success bodies of send_by_email, change_status, cancel are not documented:
   ``{"status": "ok", ...}`` resp. ``{"code": "success", "message": ...}``.
 """
+
 from __future__ import annotations
 
 # The port `python -m sandboxes serve` uses; the one place it is written (see sandboxes/__init__.py).
@@ -73,10 +74,11 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, request
@@ -86,21 +88,85 @@ from ..core import Sandbox
 from . import ksef, numbering, seed, totals
 
 WARSAW = ZoneInfo("Europe/Warsaw")
-KINDS = ("vat", "proforma", "bill", "receipt", "advance", "final", "correction", "invoice_other", "vat_margin",
-         "kp", "kw", "estimate", "vat_mp", "vat_rr", "correction_note", "accounting_note", "client_order", "dw",
-         "wnt", "wdt", "import_service", "import_service_eu", "import_products", "export_products")
+KINDS = (
+    "vat",
+    "proforma",
+    "bill",
+    "receipt",
+    "advance",
+    "final",
+    "correction",
+    "invoice_other",
+    "vat_margin",
+    "kp",
+    "kw",
+    "estimate",
+    "vat_mp",
+    "vat_rr",
+    "correction_note",
+    "accounting_note",
+    "client_order",
+    "dw",
+    "wnt",
+    "wdt",
+    "import_service",
+    "import_service_eu",
+    "import_products",
+    "export_products",
+)
 STATUSES = ("issued", "sent", "paid", "partial", "rejected")
-LANGS = ("pl", "en", "en-GB", "de", "fr", "cz", "ru", "es", "it", "nl", "hr", "ar", "sk", "sl", "el", "et", "cn",
-         "hu", "tr", "fa")
+LANGS = (
+    "pl",
+    "en",
+    "en-GB",
+    "de",
+    "fr",
+    "cz",
+    "ru",
+    "es",
+    "it",
+    "nl",
+    "hr",
+    "ar",
+    "sk",
+    "sl",
+    "el",
+    "et",
+    "cn",
+    "hu",
+    "tr",
+    "fa",
+)
 TAX_NO_KINDS = ("", "nip_ue", "other", "empty", "nip_with_id")
 PERIODS = ("last_12_months", "this_month", "last_30_days", "last_month", "this_year", "last_year", "all", "more")
-ORDERS = {"number": "number", "updated_at": "updated_at", "price_net": "price_net", "price_gross": "price_gross",
-          "price_tax": "price_tax", "issue_date": "issue_date", "payment_to": "payment_to", "paid_date": "paid_date",
-          "transaction_date": "sell_date", "buyer_name": "buyer_name", "buyer_tax_no": "buyer_tax_no",
-          "seller_name": "seller_name", "oid": "oid"}
+ORDERS = {
+    "number": "number",
+    "updated_at": "updated_at",
+    "price_net": "price_net",
+    "price_gross": "price_gross",
+    "price_tax": "price_tax",
+    "issue_date": "issue_date",
+    "payment_to": "payment_to",
+    "paid_date": "paid_date",
+    "transaction_date": "sell_date",
+    "buyer_name": "buyer_name",
+    "buyer_tax_no": "buyer_tax_no",
+    "seller_name": "seller_name",
+    "oid": "oid",
+}
 NOT_CORRECTABLE = ("proforma", "estimate", "client_order")
-CORRECTION_LOCKED = ("department_id", "seller_tax_no", "seller_email", "seller_phone", "seller_tax_no_kind",
-                     "buyer_company", "buyer_tax_no", "buyer_email", "buyer_phone", "buyer_tax_no_kind")
+CORRECTION_LOCKED = (
+    "department_id",
+    "seller_tax_no",
+    "seller_email",
+    "seller_phone",
+    "seller_tax_no_kind",
+    "buyer_company",
+    "buyer_tax_no",
+    "buyer_email",
+    "buyer_phone",
+    "buyer_tax_no_kind",
+)
 EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 TRUE_VALUES = (True, 1, "1", "true", "True", "yes", "on")
 PER_PAGE_DEFAULT = 25
@@ -164,8 +230,12 @@ class FakturowniaSandbox(Sandbox):
         today = date.today()
         for account in self.accounts:
             for client in seed.CLIENTS[account["id"]]:
-                self.clients[client["id"]] = {**client, "account": account["id"], "shortcut": client["name"][:20],
-                                              "external_id": None}
+                self.clients[client["id"]] = {
+                    **client,
+                    "account": account["id"],
+                    "shortcut": client["name"][:20],
+                    "external_id": None,
+                }
             by_oid: dict[str, dict] = {}
             specs = sorted(seed.invoices(account["id"], today), key=lambda s: s["invoice"]["issue_date"])
             for spec in specs:
@@ -180,15 +250,19 @@ class FakturowniaSandbox(Sandbox):
                 assert not errors, (data, errors)
                 inv = self._store(account, inv)
                 issued = date.fromisoformat(data["issue_date"])
-                inv["created_at"] = inv["updated_at"] = datetime(issued.year, issued.month, issued.day, 9, 30,
-                                                                 tzinfo=WARSAW)
+                inv["created_at"] = inv["updated_at"] = datetime(
+                    issued.year, issued.month, issued.day, 9, 30, tzinfo=WARSAW
+                )
                 self._apply_status(inv, spec["status"], issued)
                 if account["ksef"]:
                     if spec["ksef"] == "ok":
                         self._ksef_accept(inv, inv["created_at"])
                     elif spec["ksef"] == "error":
-                        inv["gov"].update(status="send_error", send_date=inv["created_at"],
-                                          error_messages=self._ksef_rejections(inv, issued) or ["Odrzucona"])
+                        inv["gov"].update(
+                            status="send_error",
+                            send_date=inv["created_at"],
+                            error_messages=self._ksef_rejections(inv, issued) or ["Odrzucona"],
+                        )
                     elif inv["kind"] not in ksef.KSEF_KINDS and inv["buyer"]["company"]:
                         inv["gov"]["status"] = "not_applicable"
                 by_oid.setdefault(data["oid"], inv)
@@ -202,28 +276,45 @@ class FakturowniaSandbox(Sandbox):
             if inv["deleted"]:
                 continue
             self._settle(inv)
-            docs.append({
-                "id": str(inv["id"]), "type": inv["kind"], "number": inv["number"], "order_no": inv["oid"],
-                "total": totals.money(inv["sums"].gross), "net": totals.money(inv["sums"].net),
-                "vat": totals.money(inv["sums"].tax), "currency": inv["currency"],
-                "created": inv["issue_date"].isoformat(), "account": inv["account"], "status": inv["status"],
-                "paid": totals.money(inv["paid"]), "buyer_name": inv["buyer"]["name"],
-                "buyer_tax_no": inv["buyer"]["tax_no"], "department_id": str(inv["department_id"] or ""),
-                "gov_status": inv["gov"]["status"], "gov_id": inv["gov"]["id"],
-                "corrects": str(inv["invoice_id"] or "") if inv["kind"] == "correction" else "",
-                "cancelled": inv["cancelled"], "emails": list(inv["emails"]),
-            })
+            docs.append(
+                {
+                    "id": str(inv["id"]),
+                    "type": inv["kind"],
+                    "number": inv["number"],
+                    "order_no": inv["oid"],
+                    "total": totals.money(inv["sums"].gross),
+                    "net": totals.money(inv["sums"].net),
+                    "vat": totals.money(inv["sums"].tax),
+                    "currency": inv["currency"],
+                    "created": inv["issue_date"].isoformat(),
+                    "account": inv["account"],
+                    "status": inv["status"],
+                    "paid": totals.money(inv["paid"]),
+                    "buyer_name": inv["buyer"]["name"],
+                    "buyer_tax_no": inv["buyer"]["tax_no"],
+                    "department_id": str(inv["department_id"] or ""),
+                    "gov_status": inv["gov"]["status"],
+                    "gov_id": inv["gov"]["id"],
+                    "corrects": str(inv["invoice_id"] or "") if inv["kind"] == "correction" else "",
+                    "cancelled": inv["cancelled"],
+                    "emails": list(inv["emails"]),
+                }
+            )
         return docs
 
     # -- responses the core asks for ------------------------------------------------------
     def rate_limit_response(self, reset_at: datetime) -> Response:
         wait = max(1, int((reset_at - datetime.now(timezone.utc)).total_seconds()))
-        return _json({"code": "error", "message": "Przekroczono limit zapytań API. Spróbuj ponownie później."},
-                     429, {"Retry-After": str(wait)})
+        return _json(
+            {"code": "error", "message": "Przekroczono limit zapytań API. Spróbuj ponownie później."},
+            429,
+            {"Retry-After": str(wait)},
+        )
 
     def server_error_response(self) -> Response:
-        return Response("<html><body><h1>We're sorry, but something went wrong.</h1></body></html>", 500,
-                        mimetype="text/html")
+        return Response(
+            "<html><body><h1>We're sorry, but something went wrong.</h1></body></html>", 500, mimetype="text/html"
+        )
 
     # -- host, token, body ----------------------------------------------------------------
     @staticmethod
@@ -301,8 +392,7 @@ class FakturowniaSandbox(Sandbox):
                             return _error(str(exc), 400)
 
                 for i, rule in enumerate(rules):
-                    app.add_url_rule(rule, endpoint=f"fa_{handler.__name__}_{i}", view_func=view,
-                                     methods=list(methods))
+                    app.add_url_rule(rule, endpoint=f"fa_{handler.__name__}_{i}", view_func=view, methods=list(methods))
                 return handler
 
             return decorate
@@ -311,9 +401,17 @@ class FakturowniaSandbox(Sandbox):
         def account_info(caller: Caller) -> Response:
             # Documented call; the answer's fields are not, so they mirror the account-creation reply.
             dept = self._default_department(caller.account)
-            return _json({"prefix": caller.account["prefix"], "url": f"https://{caller.account['prefix']}.fakturownia.pl",
-                          "login": caller.user["login"], "email": caller.user["email"], "name": dept["name"],
-                          "tax_no": dept["tax_no"], "ksef": caller.account["ksef"]})
+            return _json(
+                {
+                    "prefix": caller.account["prefix"],
+                    "url": f"https://{caller.account['prefix']}.fakturownia.pl",
+                    "login": caller.user["login"],
+                    "email": caller.user["email"],
+                    "name": dept["name"],
+                    "tax_no": dept["tax_no"],
+                    "ksef": caller.account["ksef"],
+                }
+            )
 
         @app.post("/login.json", endpoint="fa_login")
         def login() -> Response:
@@ -325,16 +423,29 @@ class FakturowniaSandbox(Sandbox):
             except BadRequest as exc:
                 return _error(str(exc), 400)
             with self.lock:
-                user = next((u for u in self.users.values()
-                             if data.get("login") in (u["login"], u["email"]) and data.get("password") == u["password"]),
-                            None)
+                user = next(
+                    (
+                        u
+                        for u in self.users.values()
+                        if data.get("login") in (u["login"], u["email"]) and data.get("password") == u["password"]
+                    ),
+                    None,
+                )
                 if user is None:
                     return _error("Nieprawidłowy login lub hasło", 401)
                 prefix = user["accounts"][0] if user["accounts"] else None
                 token = next(t for t, u in self.users.items() if u is user)
-                return _json({"login": user["login"], "email": user["email"], "prefix": prefix,
-                              "url": f"https://{prefix}.fakturownia.pl" if prefix else None,
-                              "first_name": user["first_name"], "last_name": user["last_name"], "api_token": token})
+                return _json(
+                    {
+                        "login": user["login"],
+                        "email": user["email"],
+                        "prefix": prefix,
+                        "url": f"https://{prefix}.fakturownia.pl" if prefix else None,
+                        "first_name": user["first_name"],
+                        "last_name": user["last_name"],
+                        "api_token": token,
+                    }
+                )
 
         @vendor(["/invoices.json"], "list_invoices")
         def list_invoices(caller: Caller) -> Response:
@@ -385,8 +496,20 @@ class FakturowniaSandbox(Sandbox):
             rebuilt, errors = self._build(caller.account, merged, existing=inv)
             if errors:
                 return _error(errors)
-            for name in ("id", "number", "token", "created_at", "paid", "emails", "payments", "gov", "account",
-                         "deleted", "cancelled", "cancel_reason"):
+            for name in (
+                "id",
+                "number",
+                "token",
+                "created_at",
+                "paid",
+                "emails",
+                "payments",
+                "gov",
+                "account",
+                "deleted",
+                "cancelled",
+                "cancel_reason",
+            ):
                 rebuilt[name] = inv[name]
             if _s(data.get("number")):
                 rebuilt["number"] = _s(data["number"])
@@ -515,7 +638,7 @@ class FakturowniaSandbox(Sandbox):
                 if wanted:
                     found = [c for c in found if wanted.lower() in _s(c.get(name)).lower()]
             page, per_page = self._paging()
-            chunk = found[(page - 1) * per_page: page * per_page]
+            chunk = found[(page - 1) * per_page : page * per_page]
             return _json([self._client_view(c) for c in chunk])
 
         @vendor(["/clients/<int:client_id>.json"], "list_clients")
@@ -533,11 +656,30 @@ class FakturowniaSandbox(Sandbox):
             company = data.get("company", True) not in (False, 0, "0", "false")
             if not _s(data.get("name")) and not (not company and _s(data.get("last_name"))):
                 return _error({"name": [MSG_BLANK]})
-            record = self._new_client(caller.account, {
-                "name": _s(data.get("name")) or f"{_s(data.get('first_name'))} {_s(data.get('last_name'))}".strip(),
-                "company": company, **{k: _s(data.get(k)) for k in (
-                    "tax_no", "tax_no_kind", "street", "post_code", "city", "country", "email", "phone",
-                    "first_name", "last_name", "shortcut", "external_id")}})
+            record = self._new_client(
+                caller.account,
+                {
+                    "name": _s(data.get("name")) or f"{_s(data.get('first_name'))} {_s(data.get('last_name'))}".strip(),
+                    "company": company,
+                    **{
+                        k: _s(data.get(k))
+                        for k in (
+                            "tax_no",
+                            "tax_no_kind",
+                            "street",
+                            "post_code",
+                            "city",
+                            "country",
+                            "email",
+                            "phone",
+                            "first_name",
+                            "last_name",
+                            "shortcut",
+                            "external_id",
+                        )
+                    },
+                },
+            )
             return _json(self._client_view(record), 201)
 
         @app.post("/_sandbox/ksef", endpoint="fa_control_ksef")
@@ -564,14 +706,40 @@ class FakturowniaSandbox(Sandbox):
 
     @staticmethod
     def _department_view(dept: dict) -> dict:
-        return {k: dept[k] for k in ("id", "name", "shortcut", "tax_no", "street", "post_code", "city", "country",
-                                     "email", "phone", "bank", "bank_account", "default", "use_pattern",
-                                     "invoice_pattern")}
+        return {
+            k: dept[k]
+            for k in (
+                "id",
+                "name",
+                "shortcut",
+                "tax_no",
+                "street",
+                "post_code",
+                "city",
+                "country",
+                "email",
+                "phone",
+                "bank",
+                "bank_account",
+                "default",
+                "use_pattern",
+                "invoice_pattern",
+            )
+        }
 
     def _new_client(self, account: dict, fields: dict) -> dict:
         self.next_ids["client"] += 1
-        record = {"id": self.next_ids["client"], "account": account["id"], "external_id": None, "shortcut": "",
-                  "tax_no_kind": "", "first_name": "", "last_name": "", "phone": "", **fields}
+        record = {
+            "id": self.next_ids["client"],
+            "account": account["id"],
+            "external_id": None,
+            "shortcut": "",
+            "tax_no_kind": "",
+            "first_name": "",
+            "last_name": "",
+            "phone": "",
+            **fields,
+        }
         record["shortcut"] = record["shortcut"] or record["name"][:20]
         record["external_id"] = record["external_id"] or None
         self.clients[record["id"]] = record
@@ -579,10 +747,23 @@ class FakturowniaSandbox(Sandbox):
 
     @staticmethod
     def _client_view(c: dict) -> dict:
-        return {"id": c["id"], "name": c["name"], "shortcut": c["shortcut"], "tax_no": c["tax_no"],
-                "tax_no_kind": c["tax_no_kind"], "post_code": c["post_code"], "city": c["city"], "street": c["street"],
-                "country": c["country"], "first_name": c["first_name"], "last_name": c["last_name"],
-                "email": c["email"], "phone": c["phone"], "company": c["company"], "external_id": c["external_id"]}
+        return {
+            "id": c["id"],
+            "name": c["name"],
+            "shortcut": c["shortcut"],
+            "tax_no": c["tax_no"],
+            "tax_no_kind": c["tax_no_kind"],
+            "post_code": c["post_code"],
+            "city": c["city"],
+            "street": c["street"],
+            "country": c["country"],
+            "first_name": c["first_name"],
+            "last_name": c["last_name"],
+            "email": c["email"],
+            "phone": c["phone"],
+            "company": c["company"],
+            "external_id": c["external_id"],
+        }
 
     # -- building an invoice --------------------------------------------------------------
     def _find(self, caller: Caller, invoice_id: Any) -> dict | None:
@@ -644,8 +825,19 @@ class FakturowniaSandbox(Sandbox):
         # Seller: department_id wins over seller_* fields; without department_id and seller_name
         # the default department is used; under KSeF a seller_name matching a department fills the
         # fields that were not sent.
-        seller_fields = ("name", "tax_no", "tax_no_kind", "street", "post_code", "city", "country", "email", "phone",
-                         "bank", "bank_account")
+        seller_fields = (
+            "name",
+            "tax_no",
+            "tax_no_kind",
+            "street",
+            "post_code",
+            "city",
+            "country",
+            "email",
+            "phone",
+            "bank",
+            "bank_account",
+        )
         sent_seller = {f: _s(data[f"seller_{f}"]) for f in seller_fields if f"seller_{f}" in data}
         seller = dict(corrected["seller"]) if corrected else {f: "" for f in seller_fields}
         dept_id = corrected["department_id"] if corrected else None
@@ -670,8 +862,20 @@ class FakturowniaSandbox(Sandbox):
             seller.update({k: v for k, v in sent_seller.items() if v})
 
         # Buyer: client_id (the client card wins, unless buyer_override) or buyer_* fields.
-        buyer_fields = ("name", "first_name", "last_name", "tax_no", "tax_no_kind", "street", "post_code", "city",
-                        "country", "email", "phone", "note")
+        buyer_fields = (
+            "name",
+            "first_name",
+            "last_name",
+            "tax_no",
+            "tax_no_kind",
+            "street",
+            "post_code",
+            "city",
+            "country",
+            "email",
+            "phone",
+            "note",
+        )
         buyer = dict(corrected["buyer"]) if corrected else {f: "" for f in buyer_fields}
         client = None
         client_id = _s(data.get("client_id"))
@@ -767,8 +971,17 @@ class FakturowniaSandbox(Sandbox):
         # Duplicate guard.
         oid = _s(data.get("oid"))
         if _s(data.get("oid_unique")).lower() in ("yes", "true", "1") and oid:
-            clash = next((i for i in self.invoices.values() if i["account"] == account["id"] and not i["deleted"]
-                          and i["oid"] == oid and (existing is None or i["id"] != existing["id"])), None)
+            clash = next(
+                (
+                    i
+                    for i in self.invoices.values()
+                    if i["account"] == account["id"]
+                    and not i["deleted"]
+                    and i["oid"] == oid
+                    and (existing is None or i["id"] != existing["id"])
+                ),
+                None,
+            )
             if clash is not None:
                 err("oid", "- jest już zajęte")
 
@@ -780,26 +993,48 @@ class FakturowniaSandbox(Sandbox):
             return {}, errors
         sums = totals.sum_lines(lines, sum_strategy)
         inv = {
-            "id": existing["id"] if existing else None, "account": account["id"], "kind": kind,
+            "id": existing["id"] if existing else None,
+            "account": account["id"],
+            "kind": kind,
             "number": _s(data.get("number")) or (existing["number"] if existing else ""),
-            "issue_date": issue_date, "sell_date": sell_date, "payment_to": payment_to,
+            "issue_date": issue_date,
+            "sell_date": sell_date,
+            "payment_to": payment_to,
             "payment_to_kind": payment_to_kind or ("" if payment_to else "off"),
-            "paid_date": paid_date, "status": status, "paid": paid if paid is not None else Decimal("0"),
-            "currency": currency, "lang": lang, "payment_type": _s(data.get("payment_type")) or "transfer",
-            "oid": oid, "oid_unique": _s(data.get("oid_unique")) or None, "department_id": dept_id,
-            "seller": seller, "client_id": client["id"] if client else None, "buyer": buyer,
-            "buyer_override": _truthy(data.get("buyer_override")), "client_id_sent": client_id,
-            "positions": positions, "sums": sums, "description": _s(data.get("description")),
+            "paid_date": paid_date,
+            "status": status,
+            "paid": paid if paid is not None else Decimal("0"),
+            "currency": currency,
+            "lang": lang,
+            "payment_type": _s(data.get("payment_type")) or "transfer",
+            "oid": oid,
+            "oid_unique": _s(data.get("oid_unique")) or None,
+            "department_id": dept_id,
+            "seller": seller,
+            "client_id": client["id"] if client else None,
+            "buyer": buyer,
+            "buyer_override": _truthy(data.get("buyer_override")),
+            "client_id_sent": client_id,
+            "positions": positions,
+            "sums": sums,
+            "description": _s(data.get("description")),
             "invoice_id": corrected["id"] if corrected else (data.get("invoice_id") or None),
             "from_invoice_id": corrected["id"] if corrected else (data.get("from_invoice_id") or None),
             "correction_reason": _s(data.get("correction_reason")) or None,
             "corrected_number": corrected["number"] if corrected else None,
-            "gov_corrected": _s(data.get("gov_corrected_invoice_number")) or (corrected["gov"]["id"] if corrected else None),
-            "split_payment": _truthy(data.get("split_payment")), "reverse_charge": _truthy(data.get("reverse_charge")),
-            "exempt_tax_kind": _s(data.get("exempt_tax_kind")) or None, "np_tax_kind": _s(data.get("np_tax_kind")) or None,
-            "income": _s(data.get("income")) not in ("0", "no", "false"), "place": _s(data.get("place")) or None,
-            "calculating_strategy": {"position": pos_strategy, "sum": sum_strategy,
-                                     "invoice_form_price_kind": price_kind},
+            "gov_corrected": _s(data.get("gov_corrected_invoice_number"))
+            or (corrected["gov"]["id"] if corrected else None),
+            "split_payment": _truthy(data.get("split_payment")),
+            "reverse_charge": _truthy(data.get("reverse_charge")),
+            "exempt_tax_kind": _s(data.get("exempt_tax_kind")) or None,
+            "np_tax_kind": _s(data.get("np_tax_kind")) or None,
+            "income": _s(data.get("income")) not in ("0", "no", "false"),
+            "place": _s(data.get("place")) or None,
+            "calculating_strategy": {
+                "position": pos_strategy,
+                "sum": sum_strategy,
+                "invoice_form_price_kind": price_kind,
+            },
             "raw": {**data, "positions": [p["raw"] for p in positions]},
         }
         return inv, {}
@@ -814,8 +1049,9 @@ class FakturowniaSandbox(Sandbox):
             err(field, MSG_INVALID)
             return None
 
-    def _position(self, raw: dict, kind: str, err: Callable, strategy: str, price_kind: str,
-                  show_discount: bool) -> dict | None:
+    def _position(
+        self, raw: dict, kind: str, err: Callable, strategy: str, price_kind: str, show_discount: bool
+    ) -> dict | None:
         name = _s(raw.get("name"))
         if not name:
             err("positions.name", MSG_BLANK)
@@ -824,16 +1060,27 @@ class FakturowniaSandbox(Sandbox):
             err("positions.tax", MSG_BLANK if raw.get("tax") in (None, "") else MSG_INVALID)
         amounts: dict[str, Decimal | None] = {}
         try:
-            for field in ("quantity", "price_net", "price_gross", "total_price_net", "total_price_gross",
-                          "discount_percent", "discount"):
+            for field in (
+                "quantity",
+                "price_net",
+                "price_gross",
+                "total_price_net",
+                "total_price_gross",
+                "discount_percent",
+                "discount",
+            ):
                 amounts[field] = totals.parse_decimal(raw.get(field))
         except InvalidOperation:
             err(f"positions.{field}", "- nie jest liczbą")
             return None
         before, after = raw.get("correction_before_attributes"), raw.get("correction_after_attributes")
         prices = ("price_net", "price_gross", "total_price_net", "total_price_gross")
-        if kind == "correction" and all(amounts[f] is None for f in prices) \
-                and isinstance(before, dict) and isinstance(after, dict):
+        if (
+            kind == "correction"
+            and all(amounts[f] is None for f in prices)
+            and isinstance(before, dict)
+            and isinstance(after, dict)
+        ):
             try:
                 for field in ("quantity",) + prices:
                     if field == "quantity" and amounts["quantity"] is not None:
@@ -851,22 +1098,47 @@ class FakturowniaSandbox(Sandbox):
         quantity = amounts["quantity"] if amounts["quantity"] is not None else Decimal("1")
         tax_label, rate = parsed
         line = totals.compute_line(
-            quantity, tax_label, rate, price_net=amounts["price_net"], price_gross=amounts["price_gross"],
-            total_net=amounts["total_price_net"], total_gross=amounts["total_price_gross"], strategy=strategy,
-            price_kind=price_kind, discount_percent=amounts["discount_percent"] if show_discount else None,
-            discount_amount=amounts["discount"] if show_discount else None)
+            quantity,
+            tax_label,
+            rate,
+            price_net=amounts["price_net"],
+            price_gross=amounts["price_gross"],
+            total_net=amounts["total_price_net"],
+            total_gross=amounts["total_price_gross"],
+            strategy=strategy,
+            price_kind=price_kind,
+            discount_percent=amounts["discount_percent"] if show_discount else None,
+            discount_amount=amounts["discount"] if show_discount else None,
+        )
         if raw.get("id") is None:
             self.next_ids["position"] += 1
             raw = {**raw, "id": self.next_ids["position"]}
-        return {"id": raw["id"], "name": name, "line": line, "quantity_unit": _s(raw.get("quantity_unit")) or "szt",
-                "kind": _s(raw.get("kind")) or None, "code": _s(raw.get("code")) or None,
-                "gtu_code": _s(raw.get("gtu_code")) or None, "additional_info": _s(raw.get("additional_info")) or None,
-                "description": _s(raw.get("description")) or None,
-                "before": before if isinstance(before, dict) else None,
-                "after": after if isinstance(after, dict) else None, "raw": raw}
+        return {
+            "id": raw["id"],
+            "name": name,
+            "line": line,
+            "quantity_unit": _s(raw.get("quantity_unit")) or "szt",
+            "kind": _s(raw.get("kind")) or None,
+            "code": _s(raw.get("code")) or None,
+            "gtu_code": _s(raw.get("gtu_code")) or None,
+            "additional_info": _s(raw.get("additional_info")) or None,
+            "description": _s(raw.get("description")) or None,
+            "before": before if isinstance(before, dict) else None,
+            "after": after if isinstance(after, dict) else None,
+            "raw": raw,
+        }
 
-    def _ksef_validate(self, data: dict, kind: str, seller: dict, buyer: dict, positions: list, corrected: dict | None,
-                       dept_id: Any, err: Callable) -> None:
+    def _ksef_validate(
+        self,
+        data: dict,
+        kind: str,
+        seller: dict,
+        buyer: dict,
+        positions: list,
+        corrected: dict | None,
+        dept_id: Any,
+        err: Callable,
+    ) -> None:
         """The fa(3) checks Fakturownia makes before saving when KSeF is on (KSeF.md)."""
         for f in ("tax_no", "name", "street", "post_code", "city", "country"):
             if not seller.get(f):
@@ -874,8 +1146,12 @@ class FakturowniaSandbox(Sandbox):
         if buyer["company"]:
             if buyer["tax_no_kind"] != "empty" and not buyer["tax_no"]:
                 err("buyer_tax_no", MSG_BLANK)
-            elif buyer["tax_no_kind"] == "" and (buyer["country"] or "PL").upper() == "PL" and buyer["tax_no"] \
-                    and not ksef.nip_format_ok(buyer["tax_no"]):
+            elif (
+                buyer["tax_no_kind"] == ""
+                and (buyer["country"] or "PL").upper() == "PL"
+                and buyer["tax_no"]
+                and not ksef.nip_format_ok(buyer["tax_no"])
+            ):
                 err("buyer_tax_no", "- jest nieprawidłowy (NIP ma 10 cyfr)")
         else:
             for f in ("first_name", "last_name"):
@@ -910,16 +1186,22 @@ class FakturowniaSandbox(Sandbox):
             elif len(reason) > 256:
                 err("correction_reason", "- pole jest za długie (maksymalna ilość znaków: 256)")
             if corrected is not None:
-                now = {"department_id": dept_id, "seller_tax_no": ksef.normalize_nip(seller["tax_no"]),
-                       "buyer_tax_no": ksef.normalize_nip(buyer["tax_no"]), "buyer_company": buyer["company"],
-                       **{f"seller_{f}": seller.get(f, "") for f in ("email", "phone", "tax_no_kind")},
-                       **{f"buyer_{f}": buyer.get(f, "") for f in ("email", "phone", "tax_no_kind")}}
-                was = {"department_id": corrected["department_id"],
-                       "seller_tax_no": ksef.normalize_nip(corrected["seller"]["tax_no"]),
-                       "buyer_tax_no": ksef.normalize_nip(corrected["buyer"]["tax_no"]),
-                       "buyer_company": corrected["buyer"]["company"],
-                       **{f"seller_{f}": corrected["seller"].get(f, "") for f in ("email", "phone", "tax_no_kind")},
-                       **{f"buyer_{f}": corrected["buyer"].get(f, "") for f in ("email", "phone", "tax_no_kind")}}
+                now = {
+                    "department_id": dept_id,
+                    "seller_tax_no": ksef.normalize_nip(seller["tax_no"]),
+                    "buyer_tax_no": ksef.normalize_nip(buyer["tax_no"]),
+                    "buyer_company": buyer["company"],
+                    **{f"seller_{f}": seller.get(f, "") for f in ("email", "phone", "tax_no_kind")},
+                    **{f"buyer_{f}": buyer.get(f, "") for f in ("email", "phone", "tax_no_kind")},
+                }
+                was = {
+                    "department_id": corrected["department_id"],
+                    "seller_tax_no": ksef.normalize_nip(corrected["seller"]["tax_no"]),
+                    "buyer_tax_no": ksef.normalize_nip(corrected["buyer"]["tax_no"]),
+                    "buyer_company": corrected["buyer"]["company"],
+                    **{f"seller_{f}": corrected["seller"].get(f, "") for f in ("email", "phone", "tax_no_kind")},
+                    **{f"buyer_{f}": corrected["buyer"].get(f, "") for f in ("email", "phone", "tax_no_kind")},
+                }
                 for field in CORRECTION_LOCKED:
                     if now[field] != was[field]:
                         err(field, "- nie może być zmienione na korekcie (KSeF)")
@@ -937,12 +1219,22 @@ class FakturowniaSandbox(Sandbox):
         inv["token"] = secrets.token_urlsafe(15)[:21]
         inv["created_at"] = inv["updated_at"] = _now()
         inv.update(deleted=False, cancelled=False, cancel_reason=None, emails=[], payments=[])
-        inv["gov"] = {"status": None, "id": None, "send_date": None, "sell_date": None, "error_messages": None,
-                      "verification_link": None, "due": None, "attempts": 0}
+        inv["gov"] = {
+            "status": None,
+            "id": None,
+            "send_date": None,
+            "sell_date": None,
+            "error_messages": None,
+            "verification_link": None,
+            "due": None,
+            "attempts": 0,
+        }
         if inv["client_id"] is None:
             inv["client_id"] = self._match_client(account, inv["buyer"], inv["client_id_sent"] == "-1")["id"]
         elif inv["buyer_override"]:
-            self.clients[inv["client_id"]].update({k: v for k, v in inv["buyer"].items() if k in self.clients[inv["client_id"]]})
+            self.clients[inv["client_id"]].update(
+                {k: v for k, v in inv["buyer"].items() if k in self.clients[inv["client_id"]]}
+            )
         self.invoices[inv["id"]] = inv
         return inv
 
@@ -951,13 +1243,33 @@ class FakturowniaSandbox(Sandbox):
         and last name); no match creates a client."""
         if not force_new:
             for c in self.clients.values():
-                if c["account"] == account["id"] and c["name"] == buyer["name"] \
-                        and ksef.normalize_nip(c["tax_no"]) == ksef.normalize_nip(buyer["tax_no"]) \
-                        and (not buyer["email"] or c["email"] == buyer["email"]):
+                if (
+                    c["account"] == account["id"]
+                    and c["name"] == buyer["name"]
+                    and ksef.normalize_nip(c["tax_no"]) == ksef.normalize_nip(buyer["tax_no"])
+                    and (not buyer["email"] or c["email"] == buyer["email"])
+                ):
                     return c
-        return self._new_client(account, {k: buyer.get(k, "") for k in (
-            "name", "tax_no", "tax_no_kind", "street", "post_code", "city", "country", "email", "phone",
-            "first_name", "last_name")} | {"company": buyer["company"]})
+        return self._new_client(
+            account,
+            {
+                k: buyer.get(k, "")
+                for k in (
+                    "name",
+                    "tax_no",
+                    "tax_no_kind",
+                    "street",
+                    "post_code",
+                    "city",
+                    "country",
+                    "email",
+                    "phone",
+                    "first_name",
+                    "last_name",
+                )
+            }
+            | {"company": buyer["company"]},
+        )
 
     @staticmethod
     def _apply_status(inv: dict, status: str, on: date, initial: bool = False) -> None:
@@ -996,8 +1308,13 @@ class FakturowniaSandbox(Sandbox):
             return
         if gov["status"] in ("ok", "processing"):
             return
-        gov.update(status="processing", send_date=_now(), error_messages=None,
-                   due=time.time() + self.ksef_settings["delay_seconds"], outcome=self.ksef_settings["outcome"])
+        gov.update(
+            status="processing",
+            send_date=_now(),
+            error_messages=None,
+            due=time.time() + self.ksef_settings["delay_seconds"],
+            outcome=self.ksef_settings["outcome"],
+        )
         gov["attempts"] += 1
         self._settle(inv)
 
@@ -1022,15 +1339,29 @@ class FakturowniaSandbox(Sandbox):
     def _ksef_rejections(self, inv: dict, received: date) -> list[str]:
         reasons = []
         b = inv["buyer"]
-        if b["company"] and b["tax_no_kind"] == "" and (b["country"] or "PL").upper() == "PL" and b["tax_no"] \
-                and not ksef.nip_checksum_ok(b["tax_no"]):
+        if (
+            b["company"]
+            and b["tax_no_kind"] == ""
+            and (b["country"] or "PL").upper() == "PL"
+            and b["tax_no"]
+            and not ksef.nip_checksum_ok(b["tax_no"])
+        ):
             reasons.append(f"Nieprawidłowy NIP nabywcy: {b['tax_no']} (błędna suma kontrolna)")
         if inv["issue_date"] > received:
             reasons.append("Data wystawienia faktury (P_1) nie może być późniejsza niż data przyjęcia w KSeF")
         seller_nip = ksef.normalize_nip(inv["seller"]["tax_no"])
-        twin = next((o for o in self.invoices.values() if o is not inv and o["gov"]["status"] == "ok"
-                     and o["kind"] == inv["kind"] and o["number"] == inv["number"]
-                     and ksef.normalize_nip(o["seller"]["tax_no"]) == seller_nip), None)
+        twin = next(
+            (
+                o
+                for o in self.invoices.values()
+                if o is not inv
+                and o["gov"]["status"] == "ok"
+                and o["kind"] == inv["kind"]
+                and o["number"] == inv["number"]
+                and ksef.normalize_nip(o["seller"]["tax_no"]) == seller_nip
+            ),
+            None,
+        )
         if twin is not None:
             reasons.append(f"Duplikat faktury (kod 440), originalKsefNumber: {twin['gov']['id']}")
         return reasons
@@ -1039,9 +1370,14 @@ class FakturowniaSandbox(Sandbox):
     def _ksef_accept(inv: dict, received: datetime) -> None:
         gov = inv["gov"]
         number = ksef.gov_id(inv["seller"]["tax_no"], received.strftime("%Y%m%d"), inv["id"], gov.get("attempts", 0))
-        gov.update(status="ok", id=number, send_date=gov.get("send_date") or received, error_messages=None,
-                   sell_date=datetime.combine(inv["issue_date"], datetime.min.time(), tzinfo=WARSAW),
-                   verification_link=f"https://ksef.mf.gov.pl/web/verify/{number}/{secrets.token_urlsafe(12)}")
+        gov.update(
+            status="ok",
+            id=number,
+            send_date=gov.get("send_date") or received,
+            error_messages=None,
+            sell_date=datetime.combine(inv["issue_date"], datetime.min.time(), tzinfo=WARSAW),
+            verification_link=f"https://ksef.mf.gov.pl/web/verify/{number}/{secrets.token_urlsafe(12)}",
+        )
 
     # -- answers --------------------------------------------------------------------------
     def _view_response(self, inv: dict) -> Response:
@@ -1065,31 +1401,81 @@ class FakturowniaSandbox(Sandbox):
         prefix = self.account_by_id(inv["account"])["prefix"]
         base = f"https://{prefix}.fakturownia.pl"
         out = {
-            "id": inv["id"], "kind": inv["kind"], "number": inv["number"], "income": "1" if inv["income"] else "0",
-            "issue_date": inv["issue_date"].isoformat(), "sell_date": inv["sell_date"], "place": inv["place"],
+            "id": inv["id"],
+            "kind": inv["kind"],
+            "number": inv["number"],
+            "income": "1" if inv["income"] else "0",
+            "issue_date": inv["issue_date"].isoformat(),
+            "sell_date": inv["sell_date"],
+            "place": inv["place"],
             "payment_to": inv["payment_to"].isoformat() if inv["payment_to"] else None,
-            "payment_to_kind": inv["payment_to_kind"], "payment_type": inv["payment_type"],
-            "status": inv["status"], "paid": totals.money(inv["paid"]),
+            "payment_to_kind": inv["payment_to_kind"],
+            "payment_type": inv["payment_type"],
+            "status": inv["status"],
+            "paid": totals.money(inv["paid"]),
             "paid_date": inv["paid_date"].isoformat() if inv["paid_date"] else None,
-            "price_net": totals.money(inv["sums"].net), "price_gross": totals.money(inv["sums"].gross),
-            "price_tax": totals.money(inv["sums"].tax), "currency": inv["currency"], "lang": inv["lang"],
-            "oid": inv["oid"] or None, "oid_unique": inv["oid_unique"], "description": inv["description"],
-            "department_id": inv["department_id"], "client_id": inv["client_id"],
-            **{f"seller_{k}": s.get(k, "") for k in ("name", "tax_no", "tax_no_kind", "street", "post_code", "city",
-                                                    "country", "email", "phone", "bank", "bank_account")},
-            **{f"buyer_{k}": b.get(k, "") for k in ("name", "first_name", "last_name", "tax_no", "tax_no_kind",
-                                                   "street", "post_code", "city", "country", "email", "phone",
-                                                   "note")},
-            "buyer_company": b["company"], "split_payment": "1" if inv["split_payment"] else "0",
-            "reverse_charge": inv["reverse_charge"], "exempt_tax_kind": inv["exempt_tax_kind"],
-            "np_tax_kind": inv["np_tax_kind"], "invoice_id": inv["invoice_id"], "from_invoice_id": inv["from_invoice_id"],
-            "correction_reason": inv["correction_reason"], "token": inv["token"],
-            "view_url": f"{base}/invoice/{inv['token']}", "calculating_strategy": inv["calculating_strategy"],
-            "created_at": _stamp(inv["created_at"]), "updated_at": _stamp(inv["updated_at"]),
-            "gov_status": g["status"], "gov_id": g["id"],
+            "price_net": totals.money(inv["sums"].net),
+            "price_gross": totals.money(inv["sums"].gross),
+            "price_tax": totals.money(inv["sums"].tax),
+            "currency": inv["currency"],
+            "lang": inv["lang"],
+            "oid": inv["oid"] or None,
+            "oid_unique": inv["oid_unique"],
+            "description": inv["description"],
+            "department_id": inv["department_id"],
+            "client_id": inv["client_id"],
+            **{
+                f"seller_{k}": s.get(k, "")
+                for k in (
+                    "name",
+                    "tax_no",
+                    "tax_no_kind",
+                    "street",
+                    "post_code",
+                    "city",
+                    "country",
+                    "email",
+                    "phone",
+                    "bank",
+                    "bank_account",
+                )
+            },
+            **{
+                f"buyer_{k}": b.get(k, "")
+                for k in (
+                    "name",
+                    "first_name",
+                    "last_name",
+                    "tax_no",
+                    "tax_no_kind",
+                    "street",
+                    "post_code",
+                    "city",
+                    "country",
+                    "email",
+                    "phone",
+                    "note",
+                )
+            },
+            "buyer_company": b["company"],
+            "split_payment": "1" if inv["split_payment"] else "0",
+            "reverse_charge": inv["reverse_charge"],
+            "exempt_tax_kind": inv["exempt_tax_kind"],
+            "np_tax_kind": inv["np_tax_kind"],
+            "invoice_id": inv["invoice_id"],
+            "from_invoice_id": inv["from_invoice_id"],
+            "correction_reason": inv["correction_reason"],
+            "token": inv["token"],
+            "view_url": f"{base}/invoice/{inv['token']}",
+            "calculating_strategy": inv["calculating_strategy"],
+            "created_at": _stamp(inv["created_at"]),
+            "updated_at": _stamp(inv["updated_at"]),
+            "gov_status": g["status"],
+            "gov_id": g["id"],
             "gov_send_date": _stamp(g["send_date"]) if g["send_date"] else None,
             "gov_sell_date": _stamp(g["sell_date"]) if g["sell_date"] else None,
-            "gov_error_messages": g["error_messages"], "gov_verification_link": g["verification_link"],
+            "gov_error_messages": g["error_messages"],
+            "gov_verification_link": g["verification_link"],
             "gov_link": None,
             "gov_corrected_invoice_number": inv["gov_corrected"] if inv["kind"] == "correction" else None,
         }
@@ -1102,12 +1488,23 @@ class FakturowniaSandbox(Sandbox):
     @staticmethod
     def _position_view(inv: dict, p: dict, full: bool) -> dict:
         line = p["line"]
-        out = {"id": p["id"], "invoice_id": inv["id"], "name": p["name"], "kind": p["kind"],
-               "quantity": format(line.quantity.normalize(), "f"), "quantity_unit": p["quantity_unit"],
-               "tax": line.tax, "price_net": totals.money(line.price_net), "price_gross": totals.money(line.price_gross),
-               "total_price_net": totals.money(line.total_net), "total_price_gross": totals.money(line.total_gross),
-               "code": p["code"], "gtu_code": p["gtu_code"], "additional_info": p["additional_info"],
-               "description": p["description"]}
+        out = {
+            "id": p["id"],
+            "invoice_id": inv["id"],
+            "name": p["name"],
+            "kind": p["kind"],
+            "quantity": format(line.quantity.normalize(), "f"),
+            "quantity_unit": p["quantity_unit"],
+            "tax": line.tax,
+            "price_net": totals.money(line.price_net),
+            "price_gross": totals.money(line.price_gross),
+            "total_price_net": totals.money(line.total_net),
+            "total_price_gross": totals.money(line.total_gross),
+            "code": p["code"],
+            "gtu_code": p["gtu_code"],
+            "additional_info": p["additional_info"],
+            "description": p["description"],
+        }
         if full and inv["kind"] == "correction":
             out["correction_before_attributes"] = p["before"]
             out["correction_after_attributes"] = p["after"]
@@ -1153,18 +1550,26 @@ class FakturowniaSandbox(Sandbox):
         field = ORDERS.get(name, "issue_date")
 
         def sort_key(i: dict) -> tuple:
-            value = {"number": i["number"], "updated_at": i["updated_at"].isoformat(),
-                     "price_net": i["sums"].net, "price_gross": i["sums"].gross, "price_tax": i["sums"].tax,
-                     "issue_date": i["issue_date"].isoformat(), "sell_date": i["sell_date"],
-                     "payment_to": i["payment_to"].isoformat() if i["payment_to"] else "",
-                     "paid_date": i["paid_date"].isoformat() if i["paid_date"] else "",
-                     "buyer_name": i["buyer"]["name"], "buyer_tax_no": i["buyer"]["tax_no"],
-                     "seller_name": i["seller"]["name"], "oid": i["oid"]}[field]
+            value = {
+                "number": i["number"],
+                "updated_at": i["updated_at"].isoformat(),
+                "price_net": i["sums"].net,
+                "price_gross": i["sums"].gross,
+                "price_tax": i["sums"].tax,
+                "issue_date": i["issue_date"].isoformat(),
+                "sell_date": i["sell_date"],
+                "payment_to": i["payment_to"].isoformat() if i["payment_to"] else "",
+                "paid_date": i["paid_date"].isoformat() if i["paid_date"] else "",
+                "buyer_name": i["buyer"]["name"],
+                "buyer_tax_no": i["buyer"]["tax_no"],
+                "seller_name": i["seller"]["name"],
+                "oid": i["oid"],
+            }[field]
             return value, i["id"]
 
         docs.sort(key=sort_key, reverse=(direction == "desc") if args.get("order") else True)
         page, per_page = self._paging()
-        chunk = docs[(page - 1) * per_page: page * per_page]
+        chunk = docs[(page - 1) * per_page : page * per_page]
         include = args.get("include_positions") == "true"
         return _json([self._view(i, positions=include) for i in chunk])
 
@@ -1261,10 +1666,18 @@ class FakturowniaSandbox(Sandbox):
             return _error(errors)
         paid = data.get("paid", True) not in (False, 0, "0", "false")
         self.next_ids["payment"] += 1
-        payment = {"id": self.next_ids["payment"], "account": caller.account["id"], "name": _s(data.get("name")),
-                   "price": price, "paid": paid, "paid_date": paid_date or date.today(),
-                   "kind": _s(data.get("kind")) or "api", "currency": _s(data.get("currency")) or "PLN",
-                   "invoice_ids": [i["id"] for i in targets], "created_at": _now()}
+        payment = {
+            "id": self.next_ids["payment"],
+            "account": caller.account["id"],
+            "name": _s(data.get("name")),
+            "price": price,
+            "paid": paid,
+            "paid_date": paid_date or date.today(),
+            "kind": _s(data.get("kind")) or "api",
+            "currency": _s(data.get("currency")) or "PLN",
+            "invoice_ids": [i["id"] for i in targets],
+            "created_at": _now(),
+        }
         self.payments[payment["id"]] = payment
         left = price
         for inv in targets:
@@ -1283,10 +1696,18 @@ class FakturowniaSandbox(Sandbox):
 
     @staticmethod
     def _payment_view(p: dict) -> dict:
-        return {"id": p["id"], "name": p["name"], "price": totals.money(p["price"]), "paid": p["paid"],
-                "paid_date": p["paid_date"].isoformat(), "kind": p["kind"], "currency": p["currency"],
-                "invoice_id": p["invoice_ids"][0] if p["invoice_ids"] else None, "invoice_ids": p["invoice_ids"],
-                "created_at": _stamp(p["created_at"])}
+        return {
+            "id": p["id"],
+            "name": p["name"],
+            "price": totals.money(p["price"]),
+            "paid": p["paid"],
+            "paid_date": p["paid_date"].isoformat(),
+            "kind": p["kind"],
+            "currency": p["currency"],
+            "invoice_id": p["invoice_ids"][0] if p["invoice_ids"] else None,
+            "invoice_ids": p["invoice_ids"],
+            "created_at": _stamp(p["created_at"]),
+        }
 
     def _public(self, token: str, as_pdf: bool) -> Response:
         fault = self.before_operation("get_pdf")
@@ -1294,42 +1715,76 @@ class FakturowniaSandbox(Sandbox):
             return fault
         with self.lock:
             account = self.account_by_prefix(self._subdomain())
-            inv = next((i for i in self.invoices.values() if i["token"] == token and not i["deleted"]
-                        and account is not None and i["account"] == account["id"]), None)
+            inv = next(
+                (
+                    i
+                    for i in self.invoices.values()
+                    if i["token"] == token
+                    and not i["deleted"]
+                    and account is not None
+                    and i["account"] == account["id"]
+                ),
+                None,
+            )
             if inv is None:
                 return Response("<html><body><h1>404</h1></body></html>", 404, mimetype="text/html")
             self._settle(inv)
             if as_pdf:
                 resp = self._pdf(account, inv)
                 if request.args.get("inline") != "yes":
-                    resp.headers["Content-Disposition"] = resp.headers["Content-Disposition"].replace("inline", "attachment")
+                    resp.headers["Content-Disposition"] = resp.headers["Content-Disposition"].replace(
+                        "inline", "attachment"
+                    )
                 return resp
             v = self._view(inv)
-            html = (f"<!doctype html><html lang=\"pl\"><head><meta charset=\"utf-8\"><title>{v['number']}</title></head>"
-                    f"<body><h1>Faktura {v['number']}</h1><p>{v['seller_name']} → {v['buyer_name']}</p>"
-                    f"<p>Brutto: {v['price_gross']} {v['currency']}</p></body></html>")
+            html = (
+                f'<!doctype html><html lang="pl"><head><meta charset="utf-8"><title>{v["number"]}</title></head>'
+                f"<body><h1>Faktura {v['number']}</h1><p>{v['seller_name']} → {v['buyer_name']}</p>"
+                f"<p>Brutto: {v['price_gross']} {v['currency']}</p></body></html>"
+            )
             return Response(html, 200, mimetype="text/html")
 
     def _pdf(self, account: dict, inv: dict) -> Response:
-        titles = {"vat": "Faktura VAT", "proforma": "Faktura Proforma", "correction": "Faktura korygujaca",
-                  "advance": "Faktura zaliczkowa", "final": "Faktura koncowa", "receipt": "Paragon", "bill": "Rachunek"}
-        marks = {"original": "ORYGINAL", "copy": "KOPIA", "original_and_copy": "ORYGINAL / KOPIA",
-                 "duplicate": "DUPLIKAT"}
+        titles = {
+            "vat": "Faktura VAT",
+            "proforma": "Faktura Proforma",
+            "correction": "Faktura korygujaca",
+            "advance": "Faktura zaliczkowa",
+            "final": "Faktura koncowa",
+            "receipt": "Paragon",
+            "bill": "Rachunek",
+        }
+        marks = {
+            "original": "ORYGINAL",
+            "copy": "KOPIA",
+            "original_and_copy": "ORYGINAL / KOPIA",
+            "duplicate": "DUPLIKAT",
+        }
         option = request.args.get("print_option") or "original"
         v = self._view(inv)
-        dates = [("Data wystawienia", v["issue_date"]), ("Data sprzedazy", v["sell_date"]),
-                 ("Termin platnosci", v["payment_to"] or "-")]
+        dates = [
+            ("Data wystawienia", v["issue_date"]),
+            ("Data sprzedazy", v["sell_date"]),
+            ("Termin platnosci", v["payment_to"] or "-"),
+        ]
         if v["gov_id"]:
             dates.append(("Numer KSeF", v["gov_id"]))
         if inv["kind"] == "correction":
             dates.append(("Korekta do faktury", inv["corrected_number"] or ""))
         content = pdf.render(
-            titles.get(inv["kind"], "Dokument"), v["number"], f"{v['seller_name']} NIP {v['seller_tax_no']}",
-            f"{v['buyer_name']} {('NIP ' + v['buyer_tax_no']) if v['buyer_tax_no'] else ''}".strip(), dates,
+            titles.get(inv["kind"], "Dokument"),
+            v["number"],
+            f"{v['seller_name']} NIP {v['seller_tax_no']}",
+            f"{v['buyer_name']} {('NIP ' + v['buyer_tax_no']) if v['buyer_tax_no'] else ''}".strip(),
+            dates,
             [(p["name"], p["quantity"], p["price_net"], p["tax"], p["total_price_gross"]) for p in v["positions"]],
-            [("Netto", f"{v['price_net']} {v['currency']}"), ("VAT", f"{v['price_tax']} {v['currency']}"),
-             ("Brutto", f"{v['price_gross']} {v['currency']}")],
-            watermark=f"Fakturownia sandbox - {marks.get(option, marks['original'])}")
+            [
+                ("Netto", f"{v['price_net']} {v['currency']}"),
+                ("VAT", f"{v['price_tax']} {v['currency']}"),
+                ("Brutto", f"{v['price_gross']} {v['currency']}"),
+            ],
+            watermark=f"Fakturownia sandbox - {marks.get(option, marks['original'])}",
+        )
         resp = Response(content, 200, mimetype="application/pdf")
         safe = re.sub(r"[^A-Za-z0-9_-]+", "_", v["number"]) or str(inv["id"])
         resp.headers["Content-Disposition"] = f'inline; filename="{safe}.pdf"'

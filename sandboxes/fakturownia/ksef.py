@@ -14,6 +14,7 @@
   `POST /_sandbox/ksef {"outcome": "send_error"|"server_error"}` forces an outcome for the next
   sends (`"auto"` restores the rules above).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,18 +64,23 @@ def fa3_xml(inv: dict) -> str:
     rows = "".join(
         f"<FaWiersz><NrWierszaFa>{n}</NrWierszaFa><P_7>{escape(p['name'])}</P_7><P_8B>{p['quantity']}</P_8B>"
         f"<P_9A>{p['price_net']}</P_9A><P_11>{p['total_price_net']}</P_11><P_12>{escape(p['tax'])}</P_12></FaWiersz>"
-        for n, p in enumerate(inv["positions"], 1))
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<Faktura xmlns="http://crd.gov.pl/wzor/2025/06/25/13775/">'
-            f"<Podmiot1><DaneIdentyfikacyjne><NIP>{escape(normalize_nip(inv['seller_tax_no']))}</NIP>"
-            f"<Nazwa>{escape(inv['seller_name'])}</Nazwa></DaneIdentyfikacyjne></Podmiot1>"
-            f"<Podmiot2><DaneIdentyfikacyjne><NIP>{escape(normalize_nip(inv['buyer_tax_no']))}</NIP>"
-            f"<Nazwa>{escape(inv['buyer_name'])}</Nazwa></DaneIdentyfikacyjne></Podmiot2>"
-            f"<Fa><KodWaluty>{inv['currency']}</KodWaluty><P_1>{inv['issue_date']}</P_1>"
-            f"<P_2>{escape(inv['number'])}</P_2><P_15>{inv['price_gross']}</P_15>{rows}</Fa></Faktura>\n")
+        for n, p in enumerate(inv["positions"], 1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<Faktura xmlns="http://crd.gov.pl/wzor/2025/06/25/13775/">'
+        f"<Podmiot1><DaneIdentyfikacyjne><NIP>{escape(normalize_nip(inv['seller_tax_no']))}</NIP>"
+        f"<Nazwa>{escape(inv['seller_name'])}</Nazwa></DaneIdentyfikacyjne></Podmiot1>"
+        f"<Podmiot2><DaneIdentyfikacyjne><NIP>{escape(normalize_nip(inv['buyer_tax_no']))}</NIP>"
+        f"<Nazwa>{escape(inv['buyer_name'])}</Nazwa></DaneIdentyfikacyjne></Podmiot2>"
+        f"<Fa><KodWaluty>{inv['currency']}</KodWaluty><P_1>{inv['issue_date']}</P_1>"
+        f"<P_2>{escape(inv['number'])}</P_2><P_15>{inv['price_gross']}</P_15>{rows}</Fa></Faktura>\n"
+    )
 
 
 def upo_xml(inv: dict) -> str:
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<UPO><NumerKSeFDokumentu>{inv['gov_id']}</NumerKSeFDokumentu>"
-            f"<DataPrzyjecia>{inv['gov_send_date']}</DataPrzyjecia><Sandbox>true</Sandbox></UPO>\n")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<UPO><NumerKSeFDokumentu>{inv['gov_id']}</NumerKSeFDokumentu>"
+        f"<DataPrzyjecia>{inv['gov_send_date']}</DataPrzyjecia><Sandbox>true</Sandbox></UPO>\n"
+    )

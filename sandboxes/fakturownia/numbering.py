@@ -10,12 +10,22 @@ UNCONFIRMED: the exact default number format. The README's example number is "13
 invoice is "{n}/{yyyy}"; other kinds get a prefix so that kinds never share a number. The pattern
 placeholders {n}, {yyyy}, {mm} are the sandbox's own.
 """
+
 from __future__ import annotations
 
 from datetime import date
 
-PREFIXES = {"vat": "", "proforma": "PRO ", "correction": "KOR ", "advance": "ZAL ", "final": "KON ",
-            "receipt": "PAR ", "bill": "R ", "estimate": "ZAM ", "vat_margin": "MAR "}
+PREFIXES = {
+    "vat": "",
+    "proforma": "PRO ",
+    "correction": "KOR ",
+    "advance": "ZAL ",
+    "final": "KON ",
+    "receipt": "PAR ",
+    "bill": "R ",
+    "estimate": "ZAM ",
+    "vat_margin": "MAR ",
+}
 
 
 def counter_key(account_id: str, department: dict | None, kind: str, issued: date) -> tuple:
@@ -30,5 +40,6 @@ def format_number(department: dict | None, kind: str, counter: int, issued: date
             pattern = PREFIXES.get(kind, kind.upper() + " ") + pattern
     else:
         pattern = PREFIXES.get(kind, kind.upper() + " ") + "{n}/{yyyy}"
-    return pattern.replace("{n}", str(counter)).replace("{yyyy}", str(issued.year)).replace(
-        "{mm}", f"{issued.month:02d}")
+    return (
+        pattern.replace("{n}", str(counter)).replace("{yyyy}", str(issued.year)).replace("{mm}", f"{issued.month:02d}")
+    )

@@ -19,6 +19,7 @@ half-up to grosze after each step.
 Discounts (`discount_percent`, or `discount` as an amount per line) count only with
 `show_discount` = 1 and reduce the unit price (or the line value) before VAT.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -89,10 +90,20 @@ class Line:
         return self.total_gross - self.total_net
 
 
-def compute_line(quantity: Decimal, tax: str, rate: Decimal, *, price_net: Decimal | None = None,
-                 price_gross: Decimal | None = None, total_net: Decimal | None = None,
-                 total_gross: Decimal | None = None, strategy: str = "default", price_kind: str = "net",
-                 discount_percent: Decimal | None = None, discount_amount: Decimal | None = None) -> Line:
+def compute_line(
+    quantity: Decimal,
+    tax: str,
+    rate: Decimal,
+    *,
+    price_net: Decimal | None = None,
+    price_gross: Decimal | None = None,
+    total_net: Decimal | None = None,
+    total_gross: Decimal | None = None,
+    strategy: str = "default",
+    price_kind: str = "net",
+    discount_percent: Decimal | None = None,
+    discount_amount: Decimal | None = None,
+) -> Line:
     """One position. At least one of the four amounts must be given (checked by the caller)."""
     factor = 1 + rate / HUNDRED
     keep = 1 - (discount_percent or ZERO) / HUNDRED

@@ -60,6 +60,7 @@ UNCONFIRMED points and the readings chosen here:
 - The per-minute quota counts API calls per agenda; the identity server is not counted.
 - The agendas' payment option codes (B transfer, H cash, D cash on delivery, K card, P PayPal).
 """
+
 from __future__ import annotations
 
 # The port `python -m sandboxes serve` uses; the one place it is written (see sandboxes/__init__.py).
@@ -74,18 +75,19 @@ import re
 import secrets
 import time
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, Response, request
 
 from ..core import Sandbox
 from ..pdf import render
 from . import seed
+from .calc import PRICE_TYPES, VAT_RATE_TYPES, document_prices, item_prices, vat_rate
 from .envelope import ApiError, ValidationFailed, api_datetime, envelope, json_response
 from .payments import PaymentRoutes
-from .calc import PRICE_TYPES, VAT_RATE_TYPES, document_prices, item_prices, vat_rate
 from .query import QueryError, compile_filter, page_args, parse_datetime, parse_filter, select_fields, sort_entities
 
 TOKEN_LIFETIME = 3600
@@ -122,13 +124,17 @@ DOCUMENT_FILTER: dict[str, Callable[[dict], Any]] = {
 }
 DOCUMENT_SORT = {k: DOCUMENT_FILTER[k] for k in ("Id", "DateOfIssue", "DocumentNumber")}
 CONTACT_FILTER: dict[str, Callable[[dict], Any]] = {
-    "Id": lambda c: c["Id"], "CompanyName": lambda c: c["CompanyName"], "Email": lambda c: c["Email"],
+    "Id": lambda c: c["Id"],
+    "CompanyName": lambda c: c["CompanyName"],
+    "Email": lambda c: c["Email"],
     "IdentificationNumber": lambda c: c["IdentificationNumber"],
     "VatIdentificationNumber": lambda c: c["VatIdentificationNumber"],
     "DateLastChange": lambda c: parse_datetime(c["Metadata"]["DateLastChange"]),
 }
 SEQUENCE_FILTER: dict[str, Callable[[dict], Any]] = {
-    "Id": lambda s: s["Id"], "DocumentType": lambda s: s["DocumentType"], "IsDefault": lambda s: s["IsDefault"],
+    "Id": lambda s: s["Id"],
+    "DocumentType": lambda s: s["DocumentType"],
+    "IsDefault": lambda s: s["IsDefault"],
 }
 
 
@@ -164,7 +170,8 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
                 doc = self._store(valid, "IssuedInvoice", self._with_defaults(valid, "IssuedInvoice", body))
                 doc["Metadata"]["DateCreated"] = doc["Metadata"]["DateLastChange"] = api_datetime(
                     datetime.combine(parse_datetime(doc["DateOfIssue"]).date(), datetime.min.time())
-                    + timedelta(hours=9))
+                    + timedelta(hours=9)
+                )
                 if paid:
                     self._pay(doc, parse_datetime(doc["DateOfIssue"]).date())
 
@@ -174,17 +181,30 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
         for acc in self.accounts:
             for doc in acc["_documents"].values():
                 rates = {i["VatRateType"]: i["VatRate"] for i in doc["Items"]}
-                out.append({
-                    "id": str(doc["Id"]), "type": kinds[doc["_type"]], "number": doc["DocumentNumber"],
-                    "order_no": doc["OrderNumber"], "variable_symbol": doc["VariableSymbol"],
-                    "total": str(doc["Prices"]["TotalWithVat"]),
-                    "currency": self._currency(doc["CurrencyId"])["Code"],
-                    "created": doc["Metadata"]["DateCreated"], "account": acc["id"],
-                    "paid": doc["PaymentStatus"] in (1, 3), "note": doc["Note"],
-                    "related_id": str(doc.get("CreditedInvoiceId") or ""),
-                    "vat": [{"rate": str(rates[s["VatRateType"]]), "base": str(s["TotalWithoutVat"]),
-                             "vat": str(s["TotalVat"])} for s in doc["Prices"]["VatRateSummary"]],
-                })
+                out.append(
+                    {
+                        "id": str(doc["Id"]),
+                        "type": kinds[doc["_type"]],
+                        "number": doc["DocumentNumber"],
+                        "order_no": doc["OrderNumber"],
+                        "variable_symbol": doc["VariableSymbol"],
+                        "total": str(doc["Prices"]["TotalWithVat"]),
+                        "currency": self._currency(doc["CurrencyId"])["Code"],
+                        "created": doc["Metadata"]["DateCreated"],
+                        "account": acc["id"],
+                        "paid": doc["PaymentStatus"] in (1, 3),
+                        "note": doc["Note"],
+                        "related_id": str(doc.get("CreditedInvoiceId") or ""),
+                        "vat": [
+                            {
+                                "rate": str(rates[s["VatRateType"]]),
+                                "base": str(s["TotalWithoutVat"]),
+                                "vat": str(s["TotalVat"]),
+                            }
+                            for s in doc["Prices"]["VatRateSummary"]
+                        ],
+                    }
+                )
         return out
 
     # -- responses the base class asks for ------------------------------------------------
@@ -198,8 +218,7 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
     # -- routes ---------------------------------------------------------------------------
     def register_routes(self, app: Flask) -> None:
         app.add_url_rule("/server/v2/connect/token", "idoklad_token", self._token, methods=["POST"])
-        app.add_url_rule("/v3/<path:rest>", "idoklad_api", self._api,
-                         methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+        app.add_url_rule("/v3/<path:rest>", "idoklad_api", self._api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
         self.routes: list[tuple[str, re.Pattern, str, Callable[..., Response]]] = []
 
         def route(method: str, pattern: str, operation: str, handler: Callable[..., Response]) -> None:
@@ -221,11 +240,19 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
         route("GET", rf"{docs}/(?P<doc_id>-?\d+)", "get_invoice", self._document_detail)
         route("POST", docs, "create_invoice", self._document_create)
         route("DELETE", rf"{docs}/(?P<doc_id>-?\d+)", "delete_invoice", self._document_delete)
-        route("GET", r"Reports/(?P<report>IssuedInvoice|ProformaInvoice|CreditNote)/(?P<doc_id>-?\d+)/Pdf",
-              "get_pdf", self._pdf)
+        route(
+            "GET",
+            r"Reports/(?P<report>IssuedInvoice|ProformaInvoice|CreditNote)/(?P<doc_id>-?\d+)/Pdf",
+            "get_pdf",
+            self._pdf,
+        )
         route("POST", "Mails/(?P<report>IssuedInvoice|ProformaInvoice|CreditNote)/Send", "send_email", self._mail)
-        route("PUT", r"IssuedDocumentPayments/(?P<action>FullyPay|FullyUnpay)/(?P<doc_id>-?\d+)", "mark_paid",
-              self._fully_pay)
+        route(
+            "PUT",
+            r"IssuedDocumentPayments/(?P<action>FullyPay|FullyUnpay)/(?P<doc_id>-?\d+)",
+            "mark_paid",
+            self._fully_pay,
+        )
         route("GET", r"IssuedDocumentPayments/Default/(?P<doc_id>-?\d+)", "mark_paid", self._payment_default)
         route("POST", "IssuedDocumentPayments", "mark_paid", self._payment_create)
         route("GET", r"ProformaInvoices/(?P<doc_id>-?\d+)/Account", "default_invoice", self._proforma_account)
@@ -260,18 +287,28 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
         if account["_license"] == 5:
             return oauth_error("invalid_grant", "AuthErrorCode(2) Subscription of the agenda has expired.")
         now = time.time()
-        token = self._jwt({"sub": account["credentials"]["client_id"], "agenda_id": account["_agenda"]["Id"],
-                           "license_status": account["_license"], "user_rights": account["_rights"],
-                           "iat": int(now), "exp": int(now) + TOKEN_LIFETIME, "jti": secrets.token_hex(8)})
+        token = self._jwt(
+            {
+                "sub": account["credentials"]["client_id"],
+                "agenda_id": account["_agenda"]["Id"],
+                "license_status": account["_license"],
+                "user_rights": account["_rights"],
+                "iat": int(now),
+                "exp": int(now) + TOKEN_LIFETIME,
+                "jti": secrets.token_hex(8),
+            }
+        )
         with self.lock:
             self.tokens[token] = (account["id"], now + TOKEN_LIFETIME)
-        return json_response({"access_token": token, "expires_in": TOKEN_LIFETIME, "token_type": "Bearer",
-                               "scope": "idoklad_api"}, 200)
+        return json_response(
+            {"access_token": token, "expires_in": TOKEN_LIFETIME, "token_type": "Bearer", "scope": "idoklad_api"}, 200
+        )
 
     @staticmethod
     def _jwt(claims: dict) -> str:
         def b64(data: bytes) -> str:
             return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
         head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "." + b64(json.dumps(claims).encode())
         return head + "." + b64(hmac.new(JWT_KEY, head.encode(), hashlib.sha256).digest())
 
@@ -282,8 +319,9 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
             if match and method == request.method:
                 break
         else:
-            return json_response({"Message": f"No HTTP resource was found that matches the request URI "
-                                              f"'{request.url}'."}, 404)
+            return json_response(
+                {"Message": f"No HTTP resource was found that matches the request URI '{request.url}'."}, 404
+            )
         fault = self.before_operation(operation)
         if fault is not None:
             return fault
@@ -292,8 +330,11 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
         with self.lock:
             held = self.tokens.get(token)
         if held is None or held[1] < time.time():
-            return json_response({"Message": "Authorization has been denied for this request."}, 401,
-                                  {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            return json_response(
+                {"Message": "Authorization has been denied for this request."},
+                401,
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         account = self.account_by_id(held[0])
         if account["_rights"] == 2:
             return envelope(None, 403, 420, "The user does not have rights for this operation.")
@@ -313,17 +354,36 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
         return envelope(self._select(account["_agenda"]))
 
     def _current_user(self, account: dict) -> Response:
-        return envelope(self._select({"Id": 1, "Username": "ucetni@demo.example", "Firstname": "Eva",
-                                      "Surname": "Účetní", "Rights": account["_rights"], "IsVerified": True}))
+        return envelope(
+            self._select(
+                {
+                    "Id": 1,
+                    "Username": "ucetni@demo.example",
+                    "Firstname": "Eva",
+                    "Surname": "Účetní",
+                    "Rights": account["_rights"],
+                    "IsVerified": True,
+                }
+            )
+        )
 
     def _codebook(self, account: dict, name: str) -> Response:
-        rows = {"currencies": seed.CURRENCIES, "countries": seed.COUNTRIES,
-                "paymentoptions": seed.PAYMENT_OPTIONS, "vatrates": self.vat_rates}[name.lower()]
+        rows = {
+            "currencies": seed.CURRENCIES,
+            "countries": seed.COUNTRIES,
+            "paymentoptions": seed.PAYMENT_OPTIONS,
+            "vatrates": self.vat_rates,
+        }[name.lower()]
         return self._page(rows, {})
 
     # -- lists ----------------------------------------------------------------------------
-    def _page(self, rows: list[dict], filter_fields: dict, sort_fields: dict | None = None,
-              shape: Callable[[dict], dict] | None = None) -> Response:
+    def _page(
+        self,
+        rows: list[dict],
+        filter_fields: dict,
+        sort_fields: dict | None = None,
+        shape: Callable[[dict], dict] | None = None,
+    ) -> Response:
         page, size = page_args(request.args)
         if request.args.get("filter"):
             predicate = compile_filter(parse_filter(request.args["filter"]), filter_fields)
@@ -331,7 +391,7 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
         if request.args.get("sort"):
             rows = sort_entities(rows, request.args["sort"], sort_fields or {"Id": lambda r: r["Id"]})
         total = len(rows)
-        chunk = rows[(page - 1) * size: page * size]
+        chunk = rows[(page - 1) * size : page * size]
         items = [self._select(shape(r) if shape else r) for r in chunk]
         return envelope({"Items": items, "TotalItems": total, "TotalPages": (total + size - 1) // size})
 
@@ -351,11 +411,26 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
         return envelope(self._select(contact))
 
     def _contact_default(self, account: dict) -> Response:
-        return envelope({"CompanyName": "", "CountryId": seed.COUNTRY_BY_MARKET[account["_market"]], "Email": "",
-                         "Firstname": "", "Surname": "", "City": "", "Street": "", "PostalCode": "",
-                         "IdentificationNumber": "", "VatIdentificationNumber": "",
-                         "VatIdentificationNumberSk": "", "Phone": "", "Mobile": "", "Www": "",
-                         "DefaultInvoiceMaturity": 14, "SendReminders": True})
+        return envelope(
+            {
+                "CompanyName": "",
+                "CountryId": seed.COUNTRY_BY_MARKET[account["_market"]],
+                "Email": "",
+                "Firstname": "",
+                "Surname": "",
+                "City": "",
+                "Street": "",
+                "PostalCode": "",
+                "IdentificationNumber": "",
+                "VatIdentificationNumber": "",
+                "VatIdentificationNumberSk": "",
+                "Phone": "",
+                "Mobile": "",
+                "Www": "",
+                "DefaultInvoiceMaturity": 14,
+                "SendReminders": True,
+            }
+        )
 
     def _contact_create(self, account: dict) -> Response:
         body = self._json_body()
@@ -367,8 +442,14 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
             problems.append(("CompanyName", "The field CompanyName must be a string with a maximum length of 200."))
         if not any(c["Id"] == body.get("CountryId") for c in seed.COUNTRIES):
             problems.append(("CountryId", "The CountryId field is required and must name an existing country."))
-        for key, limit in (("Email", 100), ("IdentificationNumber", 20), ("VatIdentificationNumber", 20),
-                           ("PostalCode", 11), ("City", 100), ("Street", 100)):
+        for key, limit in (
+            ("Email", 100),
+            ("IdentificationNumber", 20),
+            ("VatIdentificationNumber", 20),
+            ("PostalCode", 11),
+            ("City", 100),
+            ("Street", 100),
+        ):
             value = body.get(key)
             if value is not None and (not isinstance(value, str) or len(value) > limit):
                 problems.append((key, f"The field {key} must be a string with a maximum length of {limit}."))
@@ -377,12 +458,32 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
             problems.append(("Email", "The Email field is not a valid e-mail address."))
         if problems:
             raise ValidationFailed(problems)
-        contact = {key: body.get(key) or "" for key in (
-            "CompanyName", "Firstname", "Surname", "Email", "IdentificationNumber", "VatIdentificationNumber",
-            "VatIdentificationNumberSk", "City", "Street", "PostalCode", "Phone", "Mobile", "Www")}
+        contact = {
+            key: body.get(key) or ""
+            for key in (
+                "CompanyName",
+                "Firstname",
+                "Surname",
+                "Email",
+                "IdentificationNumber",
+                "VatIdentificationNumber",
+                "VatIdentificationNumberSk",
+                "City",
+                "Street",
+                "PostalCode",
+                "Phone",
+                "Mobile",
+                "Www",
+            )
+        }
         now = api_datetime(datetime.now())
-        contact.update({"Id": max((c["Id"] for c in account["_contacts"]), default=0) + 1,
-                        "CountryId": body["CountryId"], "Metadata": {"DateCreated": now, "DateLastChange": now}})
+        contact.update(
+            {
+                "Id": max((c["Id"] for c in account["_contacts"]), default=0) + 1,
+                "CountryId": body["CountryId"],
+                "Metadata": {"DateCreated": now, "DateLastChange": now},
+            }
+        )
         account["_contacts"].append(contact)
         return envelope(contact)
 
@@ -393,8 +494,11 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
     @staticmethod
     def _sequence_view(seq: dict) -> dict:
         year = date.today().year
-        return {**{k: v for k, v in seq.items() if not k.startswith("_")}, "Year": year,
-                "LastNumber": seq["_numbers"].get(year, 0)}
+        return {
+            **{k: v for k, v in seq.items() if not k.startswith("_")},
+            "Year": year,
+            "LastNumber": seq["_numbers"].get(year, 0),
+        }
 
     # -- documents: defaults, recount, create ---------------------------------------------
     def _default_sequence(self, account: dict, doc_type: str) -> dict:
@@ -407,22 +511,57 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
         agenda = account["_agenda"]
         bank = agenda["BankAccounts"][0]
         return {
-            "AccountNumber": bank["AccountNumber"], "BankId": bank["BankId"], "Iban": bank["Iban"],
-            "Swift": bank["Swift"], "ConstantSymbolId": None, "CurrencyId": agenda["DefaultCurrencyId"],
-            "DateOfIssue": api_datetime(today), "DateOfMaturity": api_datetime(today + timedelta(days=14)),
+            "AccountNumber": bank["AccountNumber"],
+            "BankId": bank["BankId"],
+            "Iban": bank["Iban"],
+            "Swift": bank["Swift"],
+            "ConstantSymbolId": None,
+            "CurrencyId": agenda["DefaultCurrencyId"],
+            "DateOfIssue": api_datetime(today),
+            "DateOfMaturity": api_datetime(today + timedelta(days=14)),
             "DateOfTaxing": api_datetime(today),
-            "DateOfPayment": None, "DateOfVatApplication": None, "DeliveryAddressId": None, "Description": "",
-            "DiscountPercentage": Decimal("0"), "DocumentSerialNumber": seq["_numbers"].get(today.year, 0) + 1,
-            "ExchangeRate": Decimal("1"), "ExchangeRateAmount": Decimal("1"), "HasVatRegimeOss": False,
-            "IsEet": False, "IsIncomeTax": True, "ItemsTextPrefix": "", "ItemsTextSuffix": "", "Note": "",
-            "NumericSequenceId": seq["Id"], "OrderNumber": "", "PartnerId": 0,
+            "DateOfPayment": None,
+            "DateOfVatApplication": None,
+            "DeliveryAddressId": None,
+            "Description": "",
+            "DiscountPercentage": Decimal("0"),
+            "DocumentSerialNumber": seq["_numbers"].get(today.year, 0) + 1,
+            "ExchangeRate": Decimal("1"),
+            "ExchangeRateAmount": Decimal("1"),
+            "HasVatRegimeOss": False,
+            "IsEet": False,
+            "IsIncomeTax": True,
+            "ItemsTextPrefix": "",
+            "ItemsTextSuffix": "",
+            "Note": "",
+            "NumericSequenceId": seq["Id"],
+            "OrderNumber": "",
+            "PartnerId": 0,
             "PaymentOptionId": next(p["Id"] for p in seed.PAYMENT_OPTIONS if p["IsDefault"]),
-            "ReportLanguage": 1 if account["_market"] == "CZ" else 2, "Tags": [], "VariableSymbol": "",
-            "VatOnPayStatus": 0, "VatReverseChargeCodeId": None, "VatRegime": 0, "VatRatePeriods": [],
-            "Items": [{"Amount": Decimal("1"), "Code": "", "DiscountName": "", "DiscountPercentage": Decimal("0"),
-                       "IsTaxMovement": False, "ItemType": 0, "Name": "", "PriceListItemId": None,
-                       "PriceType": agenda["PreferredPriceType"], "Unit": "", "UnitPrice": Decimal("0"),
-                       "VatRateType": agenda["PreferredVatRate"], "VatCodeId": None}],
+            "ReportLanguage": 1 if account["_market"] == "CZ" else 2,
+            "Tags": [],
+            "VariableSymbol": "",
+            "VatOnPayStatus": 0,
+            "VatReverseChargeCodeId": None,
+            "VatRegime": 0,
+            "VatRatePeriods": [],
+            "Items": [
+                {
+                    "Amount": Decimal("1"),
+                    "Code": "",
+                    "DiscountName": "",
+                    "DiscountPercentage": Decimal("0"),
+                    "IsTaxMovement": False,
+                    "ItemType": 0,
+                    "Name": "",
+                    "PriceListItemId": None,
+                    "PriceType": agenda["PreferredPriceType"],
+                    "Unit": "",
+                    "UnitPrice": Decimal("0"),
+                    "VatRateType": agenda["PreferredVatRate"],
+                    "VatCodeId": None,
+                }
+            ],
         }
 
     def _default(self, account: dict, segment: str) -> Response:
@@ -431,17 +570,37 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
     def _credit_note_default(self, account: dict, invoice_id: str) -> Response:
         invoice = self._find(account, "IssuedInvoice", int(invoice_id))
         model = self._default_model(account, "CreditNote")
-        model.update({
-            "CreditedInvoiceId": invoice["Id"], "CreditNoteReason": "", "DateOfVatClaim": None,
-            "PartnerId": invoice["PartnerId"], "CurrencyId": invoice["CurrencyId"],
-            "Description": invoice["Description"], "OrderNumber": invoice["OrderNumber"],
-            "PaymentOptionId": invoice["PaymentOptionId"],
-            "Items": [{"Amount": i["Amount"], "Code": i["Code"], "DiscountName": "",
-                       "DiscountPercentage": i["DiscountPercentage"], "IsTaxMovement": False, "ItemType": 0,
-                       "Name": i["Name"], "PriceListItemId": None, "PriceType": i["PriceType"], "Unit": i["Unit"],
-                       "UnitPrice": -i["Prices"]["UnitPrice"], "VatRateType": i["VatRateType"], "VatCodeId": None}
-                      for i in invoice["Items"] if i["ItemType"] == 0],
-        })
+        model.update(
+            {
+                "CreditedInvoiceId": invoice["Id"],
+                "CreditNoteReason": "",
+                "DateOfVatClaim": None,
+                "PartnerId": invoice["PartnerId"],
+                "CurrencyId": invoice["CurrencyId"],
+                "Description": invoice["Description"],
+                "OrderNumber": invoice["OrderNumber"],
+                "PaymentOptionId": invoice["PaymentOptionId"],
+                "Items": [
+                    {
+                        "Amount": i["Amount"],
+                        "Code": i["Code"],
+                        "DiscountName": "",
+                        "DiscountPercentage": i["DiscountPercentage"],
+                        "IsTaxMovement": False,
+                        "ItemType": 0,
+                        "Name": i["Name"],
+                        "PriceListItemId": None,
+                        "PriceType": i["PriceType"],
+                        "Unit": i["Unit"],
+                        "UnitPrice": -i["Prices"]["UnitPrice"],
+                        "VatRateType": i["VatRateType"],
+                        "VatCodeId": None,
+                    }
+                    for i in invoice["Items"]
+                    if i["ItemType"] == 0
+                ],
+            }
+        )
         return envelope(model)
 
     def _recount(self, account: dict, segment: str) -> Response:
@@ -451,8 +610,13 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
         if problems:
             raise ValidationFailed(problems)
         exchange = self._exchange(body)
-        return envelope({"CurrencyId": body.get("CurrencyId"), "Items": items,
-                         "Prices": document_prices(items, exchange, Decimal("0.00"))})
+        return envelope(
+            {
+                "CurrencyId": body.get("CurrencyId"),
+                "Items": items,
+                "Prices": document_prices(items, exchange, Decimal("0.00")),
+            }
+        )
 
     def _document_create(self, account: dict, segment: str) -> Response:
         doc_type = DOCUMENT_PATHS[self._segment(segment)][0]
@@ -463,8 +627,9 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
 
     def _json_body(self) -> dict:
         if request.mimetype != "application/json":
-            raise ApiError(415, "The request entity's media type is not supported for this resource; "
-                                "send application/json.")
+            raise ApiError(
+                415, "The request entity's media type is not supported for this resource; send application/json."
+            )
         try:
             body = json.loads(request.get_data(as_text=True) or "null", parse_float=Decimal)
         except ValueError:
@@ -501,38 +666,62 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
                 if not isinstance(item.get(key), (int, Decimal)) or isinstance(item.get(key), bool):
                     problems.append((f"{path}.{key}", f"The {key} field is required."))
             discount = item.get("DiscountPercentage")
-            if not isinstance(discount, (int, Decimal)) or isinstance(discount, bool) \
-                    or not 0 <= discount <= Decimal("99.99"):
-                problems.append((f"{path}.DiscountPercentage",
-                                 "The field DiscountPercentage is required and must be between 0 and 99.99."))
+            if (
+                not isinstance(discount, (int, Decimal))
+                or isinstance(discount, bool)
+                or not 0 <= discount <= Decimal("99.99")
+            ):
+                problems.append(
+                    (
+                        f"{path}.DiscountPercentage",
+                        "The field DiscountPercentage is required and must be between 0 and 99.99.",
+                    )
+                )
             if not isinstance(item.get("IsTaxMovement"), bool):
                 problems.append((f"{path}.IsTaxMovement", "The IsTaxMovement field is required."))
             price_type = _enum(item.get("PriceType"), PRICE_TYPES)
             if price_type is None:
-                problems.append((f"{path}.PriceType", "The PriceType field is required (WithVat, WithoutVat, OnlyBase)."))
+                problems.append(
+                    (f"{path}.PriceType", "The PriceType field is required (WithVat, WithoutVat, OnlyBase).")
+                )
             rate_type = _enum(item.get("VatRateType"), VAT_RATE_TYPES)
             rate = vat_rate(account["_market"], rate_type, taxing) if rate_type is not None else None
             if rate_type is None:
                 problems.append((f"{path}.VatRateType", "The VatRateType field is required."))
             elif rate is None:
-                raise ApiError(400, f"{path}.VatRateType: VAT rate type {rate_type} does not exist on "
-                                    f"{taxing.isoformat()}.", 127)
+                raise ApiError(
+                    400, f"{path}.VatRateType: VAT rate type {rate_type} does not exist on {taxing.isoformat()}.", 127
+                )
             for key, limit in (("Unit", 20), ("Code", 20)):
                 if item.get(key) is not None and (not isinstance(item[key], str) or len(item[key]) > limit):
-                    problems.append((f"{path}.{key}", f"The field {key} must be a string with a maximum length of {limit}."))
+                    problems.append(
+                        (f"{path}.{key}", f"The field {key} must be a string with a maximum length of {limit}.")
+                    )
             item_type = _enum(item.get("ItemType", 0), {"ItemTypeNormal": 0, "ItemTypeReduce": 2})
             if item_type is None or (item_type == 2 and not body.get("ProformaInvoices")):
                 problems.append((f"{path}.ItemType", "Only normal items can be posted without proforma invoices."))
             if any(p[0].startswith(path) for p in problems):
                 continue
             amount, unit_price = Decimal(item["Amount"]), Decimal(item["UnitPrice"])
-            out.append({
-                "Id": 0, "Name": name, "Amount": amount, "Code": item.get("Code") or "", "Unit": item.get("Unit") or "",
-                "DiscountName": item.get("DiscountName") or "", "DiscountPercentage": Decimal(discount),
-                "IsTaxMovement": item["IsTaxMovement"], "ItemType": item_type, "PriceListItemId": None,
-                "PriceType": price_type, "VatRateType": rate_type, "VatRate": rate, "VatCodeId": None,
-                "Prices": item_prices(amount, unit_price, price_type, rate, Decimal(discount), exchange),
-            })
+            out.append(
+                {
+                    "Id": 0,
+                    "Name": name,
+                    "Amount": amount,
+                    "Code": item.get("Code") or "",
+                    "Unit": item.get("Unit") or "",
+                    "DiscountName": item.get("DiscountName") or "",
+                    "DiscountPercentage": Decimal(discount),
+                    "IsTaxMovement": item["IsTaxMovement"],
+                    "ItemType": item_type,
+                    "PriceListItemId": None,
+                    "PriceType": price_type,
+                    "VatRateType": rate_type,
+                    "VatRate": rate,
+                    "VatCodeId": None,
+                    "Prices": item_prices(amount, unit_price, price_type, rate, Decimal(discount), exchange),
+                }
+            )
         return out
 
     def _with_defaults(self, account: dict, doc_type: str, body: dict) -> dict:
@@ -570,16 +759,22 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
         kind_number = {v[0]: v[1] for v in DOCUMENT_PATHS.values()}[doc_type]
         seq = next((s for s in account["_sequences"] if s["Id"] == body.get("NumericSequenceId")), None)
         if seq is None or seq["DocumentType"] != kind_number:
-            problems.append(("NumericSequenceId", "The NumericSequenceId field must name a numeric sequence of "
-                                                  "this document type."))
+            problems.append(
+                ("NumericSequenceId", "The NumericSequenceId field must name a numeric sequence of this document type.")
+            )
         partner = next((c for c in account["_contacts"] if c["Id"] == body.get("PartnerId")), None)
         if partner is None:
             problems.append(("PartnerId", "The PartnerId field is required and must name an existing contact."))
         payment = next((p for p in seed.PAYMENT_OPTIONS if p["Id"] == body.get("PaymentOptionId")), None)
         if payment is None:
             problems.append(("PaymentOptionId", "The PaymentOptionId field is required."))
-        for key, limit in (("OrderNumber", 25), ("VariableSymbol", 10), ("Iban", 50), ("AccountNumber", 50),
-                           ("Swift", 11)):
+        for key, limit in (
+            ("OrderNumber", 25),
+            ("VariableSymbol", 10),
+            ("Iban", 50),
+            ("AccountNumber", 50),
+            ("Swift", 11),
+        ):
             value = body.get(key)
             if value is not None and (not isinstance(value, str) or len(value) > limit):
                 problems.append((key, f"The field {key} must be a string with a maximum length of {limit}."))
@@ -593,7 +788,9 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
         if doc_type == "CreditNote":
             credited = account["_documents"].get(body.get("CreditedInvoiceId"))
             if credited is None or credited["_type"] != "IssuedInvoice":
-                problems.append(("CreditedInvoiceId", "The CreditedInvoiceId field must name an existing issued invoice."))
+                problems.append(
+                    ("CreditedInvoiceId", "The CreditedInvoiceId field must name an existing issued invoice.")
+                )
             reason = body.get("CreditNoteReason")
             if not isinstance(reason, str) or not reason.strip():
                 problems.append(("CreditNoteReason", "The CreditNoteReason field is required."))
@@ -603,8 +800,11 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
             raise ValidationFailed(problems)
         year = dates["DateOfIssue"].year
         if serial <= 0 or serial in seq.setdefault("_used", {}).setdefault(year, set()):
-            raise ApiError(409, f"Document serial number {serial} is already used in numeric sequence "
-                                f"'{seq['Name']}' for {year}.", 123)
+            raise ApiError(
+                409,
+                f"Document serial number {serial} is already used in numeric sequence '{seq['Name']}' for {year}.",
+                123,
+            )
         number = format_number(seq["NumberFormat"], year, serial)
         if len(number) > 10:
             raise ValidationFailed([("DocumentSerialNumber", "The document number would exceed 10 characters.")])
@@ -618,35 +818,75 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
         agenda = account["_agenda"]
         self.next_document_id += 1
         doc = {
-            "_type": doc_type, "Id": self.next_document_id, "DocumentNumber": number,
-            "DocumentSerialNumber": serial, "NumericSequenceId": seq["Id"],
+            "_type": doc_type,
+            "Id": self.next_document_id,
+            "DocumentNumber": number,
+            "DocumentSerialNumber": serial,
+            "NumericSequenceId": seq["Id"],
             "VariableSymbol": vs or str(int("".join(ch for ch in number if ch.isdigit()) or "0")),
-            "OrderNumber": body.get("OrderNumber") or "", "Description": description, "Note": body.get("Note") or "",
-            "ItemsTextPrefix": body.get("ItemsTextPrefix") or "", "ItemsTextSuffix": body.get("ItemsTextSuffix") or "",
-            "DateOfIssue": api_datetime(dates["DateOfIssue"]), "DateOfMaturity": api_datetime(dates["DateOfMaturity"]),
-            "DateOfTaxing": api_datetime(dates["DateOfTaxing"]), "DateOfPayment": None,
-            "CurrencyId": currency["Id"], "ExchangeRate": Decimal(str(body.get("ExchangeRate") or 1)),
+            "OrderNumber": body.get("OrderNumber") or "",
+            "Description": description,
+            "Note": body.get("Note") or "",
+            "ItemsTextPrefix": body.get("ItemsTextPrefix") or "",
+            "ItemsTextSuffix": body.get("ItemsTextSuffix") or "",
+            "DateOfIssue": api_datetime(dates["DateOfIssue"]),
+            "DateOfMaturity": api_datetime(dates["DateOfMaturity"]),
+            "DateOfTaxing": api_datetime(dates["DateOfTaxing"]),
+            "DateOfPayment": None,
+            "CurrencyId": currency["Id"],
+            "ExchangeRate": Decimal(str(body.get("ExchangeRate") or 1)),
             "ExchangeRateAmount": Decimal(str(body.get("ExchangeRateAmount") or 1)),
-            "PaymentOptionId": payment["Id"], "PartnerId": partner["Id"],
-            "ConstantSymbolId": body.get("ConstantSymbolId"), "DiscountPercentage": Decimal(discount),
-            "IsEet": body["IsEet"], "IsIncomeTax": body["IsIncomeTax"],
+            "PaymentOptionId": payment["Id"],
+            "PartnerId": partner["Id"],
+            "ConstantSymbolId": body.get("ConstantSymbolId"),
+            "DiscountPercentage": Decimal(discount),
+            "IsEet": body["IsEet"],
+            "IsIncomeTax": body["IsIncomeTax"],
             "ReportLanguage": _enum(body.get("ReportLanguage"), {"Cz": 1, "Sk": 2, "En": 3, "De": 4}) or 1,
-            "PaymentStatus": 0, "IsSentToPurchaser": 0, "IsSentToAccountant": False, "Exported": 0,
-            "VatRegime": 0, "Tags": [], "Attachments": [], "Items": items,
+            "PaymentStatus": 0,
+            "IsSentToPurchaser": 0,
+            "IsSentToAccountant": False,
+            "Exported": 0,
+            "VatRegime": 0,
+            "Tags": [],
+            "Attachments": [],
+            "Items": items,
             "Prices": document_prices(items, exchange, Decimal("0.00")),
-            "PartnerAddress": {k: partner.get(k, "") for k in (
-                "CompanyName", "Firstname", "Surname", "Street", "City", "PostalCode", "CountryId",
-                "IdentificationNumber", "VatIdentificationNumber", "VatIdentificationNumberSk", "Email")},
-            "MyAddress": {**agenda["Contact"], "AccountNumber": body.get("AccountNumber") or "",
-                          "Iban": body.get("Iban") or "", "Swift": body.get("Swift") or ""},
+            "PartnerAddress": {
+                k: partner.get(k, "")
+                for k in (
+                    "CompanyName",
+                    "Firstname",
+                    "Surname",
+                    "Street",
+                    "City",
+                    "PostalCode",
+                    "CountryId",
+                    "IdentificationNumber",
+                    "VatIdentificationNumber",
+                    "VatIdentificationNumberSk",
+                    "Email",
+                )
+            },
+            "MyAddress": {
+                **agenda["Contact"],
+                "AccountNumber": body.get("AccountNumber") or "",
+                "Iban": body.get("Iban") or "",
+                "Swift": body.get("Swift") or "",
+            },
             "Metadata": {"DateCreated": now, "DateLastChange": now, "UserCreatedId": 1, "UserLastChangeId": 1},
         }
         if doc_type == "ProformaInvoice":
             doc.update({"AccountedByInvoiceId": None, "IsAccounted": False})
         if doc_type == "CreditNote":
-            doc.update({"CreditedInvoiceId": credited["Id"], "CreditNoteReason": body["CreditNoteReason"],
-                        "DateOfTaxingCreditedInvoice": credited["DateOfTaxing"],
-                        "DateOfVatClaim": body.get("DateOfVatClaim")})
+            doc.update(
+                {
+                    "CreditedInvoiceId": credited["Id"],
+                    "CreditNoteReason": body["CreditNoteReason"],
+                    "DateOfTaxingCreditedInvoice": credited["DateOfTaxing"],
+                    "DateOfVatClaim": body.get("DateOfVatClaim"),
+                }
+            )
         if proforma is not None:
             doc["ProformaInvoices"] = [proforma["Id"]]
             proforma.update({"AccountedByInvoiceId": doc["Id"], "IsAccounted": True})
@@ -679,19 +919,57 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
     def _proforma_account(self, account: dict, doc_id: str) -> Response:
         proforma = self._payable_proforma(account, int(doc_id))
         model = self._default_model(account, "IssuedInvoice")
-        keep = ("Amount", "Code", "DiscountName", "DiscountPercentage", "IsTaxMovement", "Name", "PriceType", "Unit",
-                "VatRateType")
-        items = [{**{k: i[k] for k in keep}, "ItemType": 0, "PriceListItemId": None, "VatCodeId": None,
-                  "UnitPrice": i["Prices"]["UnitPrice"]} for i in proforma["Items"] if i["ItemType"] == 0]
+        keep = (
+            "Amount",
+            "Code",
+            "DiscountName",
+            "DiscountPercentage",
+            "IsTaxMovement",
+            "Name",
+            "PriceType",
+            "Unit",
+            "VatRateType",
+        )
+        items = [
+            {
+                **{k: i[k] for k in keep},
+                "ItemType": 0,
+                "PriceListItemId": None,
+                "VatCodeId": None,
+                "UnitPrice": i["Prices"]["UnitPrice"],
+            }
+            for i in proforma["Items"]
+            if i["ItemType"] == 0
+        ]
         for summary in proforma["Prices"]["VatRateSummary"]:
-            items.append({"Amount": Decimal("1"), "Code": "", "DiscountName": "", "DiscountPercentage": Decimal("0"),
-                          "IsTaxMovement": False, "ItemType": 2, "Name": f"Odpočet zálohy {proforma['DocumentNumber']}",
-                          "PriceListItemId": None, "PriceType": 0, "Unit": "", "VatCodeId": None,
-                          "UnitPrice": -summary["TotalWithVat"], "VatRateType": summary["VatRateType"]})
-        model.update({"PartnerId": proforma["PartnerId"], "CurrencyId": proforma["CurrencyId"],
-                      "Description": proforma["Description"], "OrderNumber": proforma["OrderNumber"],
-                      "PaymentOptionId": proforma["PaymentOptionId"], "ProformaInvoices": [proforma["Id"]],
-                      "Items": items})
+            items.append(
+                {
+                    "Amount": Decimal("1"),
+                    "Code": "",
+                    "DiscountName": "",
+                    "DiscountPercentage": Decimal("0"),
+                    "IsTaxMovement": False,
+                    "ItemType": 2,
+                    "Name": f"Odpočet zálohy {proforma['DocumentNumber']}",
+                    "PriceListItemId": None,
+                    "PriceType": 0,
+                    "Unit": "",
+                    "VatCodeId": None,
+                    "UnitPrice": -summary["TotalWithVat"],
+                    "VatRateType": summary["VatRateType"],
+                }
+            )
+        model.update(
+            {
+                "PartnerId": proforma["PartnerId"],
+                "CurrencyId": proforma["CurrencyId"],
+                "Description": proforma["Description"],
+                "OrderNumber": proforma["OrderNumber"],
+                "PaymentOptionId": proforma["PaymentOptionId"],
+                "ProformaInvoices": [proforma["Id"]],
+                "Items": items,
+            }
+        )
         return envelope(model)
 
     # -- documents: read, delete ----------------------------------------------------------
@@ -742,14 +1020,33 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
         code = self._currency(doc["CurrencyId"])["Code"]
         partner = doc["PartnerAddress"]["CompanyName"]
         content = render(
-            TITLES[doc_type], doc["DocumentNumber"], doc["MyAddress"]["CompanyName"], partner,
-            [("Datum vystavení", doc["DateOfIssue"][:10]), ("DUZP", doc["DateOfTaxing"][:10]),
-             ("Splatnost", doc["DateOfMaturity"][:10]), ("Variabilní symbol", doc["VariableSymbol"])],
-            [(i["Name"], str(i["Amount"]), str(i["Prices"]["UnitPrice"]), str(i["VatRate"]),
-              str(i["Prices"]["TotalWithVat"])) for i in doc["Items"]],
-            [("Základ", f"{doc['Prices']['TotalWithoutVat']} {code}"), ("DPH", f"{doc['Prices']['TotalVat']} {code}"),
-             ("Celkem", f"{doc['Prices']['TotalWithVat']} {code}")],
-            watermark="iDoklad SANDBOX")
+            TITLES[doc_type],
+            doc["DocumentNumber"],
+            doc["MyAddress"]["CompanyName"],
+            partner,
+            [
+                ("Datum vystavení", doc["DateOfIssue"][:10]),
+                ("DUZP", doc["DateOfTaxing"][:10]),
+                ("Splatnost", doc["DateOfMaturity"][:10]),
+                ("Variabilní symbol", doc["VariableSymbol"]),
+            ],
+            [
+                (
+                    i["Name"],
+                    str(i["Amount"]),
+                    str(i["Prices"]["UnitPrice"]),
+                    str(i["VatRate"]),
+                    str(i["Prices"]["TotalWithVat"]),
+                )
+                for i in doc["Items"]
+            ],
+            [
+                ("Základ", f"{doc['Prices']['TotalWithoutVat']} {code}"),
+                ("DPH", f"{doc['Prices']['TotalVat']} {code}"),
+                ("Celkem", f"{doc['Prices']['TotalWithVat']} {code}"),
+            ],
+            watermark="iDoklad SANDBOX",
+        )
         if request.args.get("compressed", "false").lower() == "true":
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -767,8 +1064,11 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
             if not isinstance(body.get(key), bool):
                 problems.append((key, f"The {key} field is required."))
         others = body.get("OtherRecipients") or []
-        if not isinstance(others, list) or len(others) > 5 or not all(
-                isinstance(e, str) and re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", e) for e in others):
+        if (
+            not isinstance(others, list)
+            or len(others) > 5
+            or not all(isinstance(e, str) and re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", e) for e in others)
+        ):
             problems.append(("OtherRecipients", "OtherRecipients must be a list of at most 5 e-mail addresses."))
         if problems:
             raise ValidationFailed(problems)

@@ -6,6 +6,7 @@ WithoutVat=1, OnlyBase=2; VatRateType Reduced1=0, Basic=1, Zero=2, Reduced2=3.
 UNCONFIRMED: whether iDoklad sums rounded item values or rounds the VAT of each rate's summed
 base; the sandbox sums the rounded items (what the per-item `Prices` it returns add up to).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -21,14 +22,20 @@ CENT = Decimal("0.01")
 # (country, rate type) -> [(valid from, valid to, percent)]; the legal rates of the two markets.
 VAT_RATES: dict[tuple[str, int], list[tuple[date, date, Decimal]]] = {
     ("CZ", BASIC): [(date(2013, 1, 1), date(2099, 12, 31), Decimal("21"))],
-    ("CZ", REDUCED1): [(date(2015, 1, 1), date(2023, 12, 31), Decimal("15")),
-                       (date(2024, 1, 1), date(2099, 12, 31), Decimal("12"))],
+    ("CZ", REDUCED1): [
+        (date(2015, 1, 1), date(2023, 12, 31), Decimal("15")),
+        (date(2024, 1, 1), date(2099, 12, 31), Decimal("12")),
+    ],
     ("CZ", REDUCED2): [(date(2015, 1, 1), date(2023, 12, 31), Decimal("10"))],
     ("CZ", ZERO): [(date(2000, 1, 1), date(2099, 12, 31), Decimal("0"))],
-    ("SK", BASIC): [(date(2011, 1, 1), date(2024, 12, 31), Decimal("20")),
-                    (date(2025, 1, 1), date(2099, 12, 31), Decimal("23"))],
-    ("SK", REDUCED1): [(date(2011, 1, 1), date(2024, 12, 31), Decimal("10")),
-                       (date(2025, 1, 1), date(2099, 12, 31), Decimal("19"))],
+    ("SK", BASIC): [
+        (date(2011, 1, 1), date(2024, 12, 31), Decimal("20")),
+        (date(2025, 1, 1), date(2099, 12, 31), Decimal("23")),
+    ],
+    ("SK", REDUCED1): [
+        (date(2011, 1, 1), date(2024, 12, 31), Decimal("10")),
+        (date(2025, 1, 1), date(2099, 12, 31), Decimal("19")),
+    ],
     ("SK", REDUCED2): [(date(2023, 1, 1), date(2099, 12, 31), Decimal("5"))],
     ("SK", ZERO): [(date(2000, 1, 1), date(2099, 12, 31), Decimal("0"))],
 }
@@ -46,8 +53,9 @@ def vat_rate(country: str, rate_type: int, on: date) -> Decimal | None:
     return None
 
 
-def item_prices(amount: Decimal, unit_price: Decimal, price_type: int, rate: Decimal,
-                discount: Decimal, exchange: Decimal) -> dict[str, Decimal]:
+def item_prices(
+    amount: Decimal, unit_price: Decimal, price_type: int, rate: Decimal, discount: Decimal, exchange: Decimal
+) -> dict[str, Decimal]:
     """`Prices` of one item (InvoiceItemPrices), rounded to 2 places per item."""
     factor = (Decimal(100) - discount) / Decimal(100)
 
@@ -64,10 +72,14 @@ def item_prices(amount: Decimal, unit_price: Decimal, price_type: int, rate: Dec
     base0, vat0, with0 = split(amount * unit_price)
     return {
         "UnitPrice": unit_price,
-        "TotalWithoutVat": base, "TotalWithoutVatHc": round2(base * exchange),
-        "TotalVat": vat, "TotalVatHc": round2(vat * exchange),
-        "TotalWithVat": with_vat, "TotalWithVatHc": round2(with_vat * exchange),
-        "TotalWithoutVatBeforeDiscount": base0, "TotalVatBeforeDiscount": vat0,
+        "TotalWithoutVat": base,
+        "TotalWithoutVatHc": round2(base * exchange),
+        "TotalVat": vat,
+        "TotalVatHc": round2(vat * exchange),
+        "TotalWithVat": with_vat,
+        "TotalWithVatHc": round2(with_vat * exchange),
+        "TotalWithoutVatBeforeDiscount": base0,
+        "TotalVatBeforeDiscount": vat0,
         "TotalWithVatBeforeDiscount": with0,
     }
 
@@ -79,9 +91,10 @@ def document_prices(items: list[dict], exchange: Decimal, paid: Decimal) -> dict
     before = Decimal("0.00")
     for item in items:
         prices = item["Prices"]
-        bucket = summary.setdefault(item["VatRateType"], {"TotalWithoutVat": Decimal("0.00"),
-                                                          "TotalVat": Decimal("0.00"),
-                                                          "TotalWithVat": Decimal("0.00")})
+        bucket = summary.setdefault(
+            item["VatRateType"],
+            {"TotalWithoutVat": Decimal("0.00"), "TotalVat": Decimal("0.00"), "TotalWithVat": Decimal("0.00")},
+        )
         for name in totals:
             bucket[name] += prices[name]
             totals[name] += prices[name]
@@ -91,14 +104,20 @@ def document_prices(items: list[dict], exchange: Decimal, paid: Decimal) -> dict
     for name, value in totals.items():
         result[name] = value
         result[name + "Hc"] = round2(value * exchange)
-    result.update({
-        "TotalPaid": paid, "TotalPaidHc": round2(paid * exchange),
-        "TotalDiscountAmount": discount, "TotalWithoutDiscount": before if discount else Decimal("0.00"),
-        "VatRateSummary": [
-            {"VatRateType": rate_type,
-             **{name: value for name, value in bucket.items()},
-             **{name + "Hc": round2(value * exchange) for name, value in bucket.items()}}
-            for rate_type, bucket in sorted(summary.items())
-        ],
-    })
+    result.update(
+        {
+            "TotalPaid": paid,
+            "TotalPaidHc": round2(paid * exchange),
+            "TotalDiscountAmount": discount,
+            "TotalWithoutDiscount": before if discount else Decimal("0.00"),
+            "VatRateSummary": [
+                {
+                    "VatRateType": rate_type,
+                    **{name: value for name, value in bucket.items()},
+                    **{name + "Hc": round2(value * exchange) for name, value in bucket.items()},
+                }
+                for rate_type, bucket in sorted(summary.items())
+            ],
+        }
+    )
     return result

@@ -1,5 +1,6 @@
 """The iDoklad v3 answer shapes: the `ApiResult` envelope `{Data, ErrorCode, IsSuccess, Message,
 StatusCode}`, JSON with money as numbers, and the date-time format the API returns."""
+
 from __future__ import annotations
 
 import json
@@ -37,14 +38,28 @@ def jsonable(value: Any) -> Any:
 
 
 def json_response(payload: Any, status: int, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(jsonable(payload), ensure_ascii=False), status=status,
-                    mimetype="application/json", headers=headers or {})
+    return Response(
+        json.dumps(jsonable(payload), ensure_ascii=False),
+        status=status,
+        mimetype="application/json",
+        headers=headers or {},
+    )
 
 
-def envelope(data: Any, status: int = 200, error_code: int = 0, message: str = "",
-             headers: dict[str, str] | None = None) -> Response:
-    return json_response({"Data": data, "ErrorCode": error_code, "IsSuccess": 200 <= status < 300,
-                           "Message": message, "StatusCode": status}, status, headers)
+def envelope(
+    data: Any, status: int = 200, error_code: int = 0, message: str = "", headers: dict[str, str] | None = None
+) -> Response:
+    return json_response(
+        {
+            "Data": data,
+            "ErrorCode": error_code,
+            "IsSuccess": 200 <= status < 300,
+            "Message": message,
+            "StatusCode": status,
+        },
+        status,
+        headers,
+    )
 
 
 def api_datetime(value: date | datetime) -> str:

@@ -9,6 +9,7 @@ Documents are invoices, proformas or credit notes (one id space for issued docum
 PaymentStatus: 0 Unpaid, 1 Paid, 2 PartialPaid, 3 Overpaid. UNCONFIRMED: FullyPay on a paid
 document answers 400 / ErrorCode 110 (AlreadyPaid), FullyUnpay on an unpaid one 400 / 113.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -53,9 +54,16 @@ class PaymentRoutes:
 
     def _payment_default(self, account: dict, doc_id: str) -> Response:
         doc = self._payment_document(account, doc_id)
-        return envelope({"InvoiceId": doc["Id"], "PaymentAmount": self._remaining(doc),
-                         "PaymentOptionId": doc["PaymentOptionId"], "DateOfPayment": api_datetime(date.today()),
-                         "SendPaymentConfirmation": False, "CreateIssuedTaxDocument": False})
+        return envelope(
+            {
+                "InvoiceId": doc["Id"],
+                "PaymentAmount": self._remaining(doc),
+                "PaymentOptionId": doc["PaymentOptionId"],
+                "DateOfPayment": api_datetime(date.today()),
+                "SendPaymentConfirmation": False,
+                "CreateIssuedTaxDocument": False,
+            }
+        )
 
     def _payment_create(self, account: dict) -> Response:
         body = self._json_body()
@@ -76,15 +84,25 @@ class PaymentRoutes:
         doc = self._payment_document(account, body["InvoiceId"])
         if doc["PaymentStatus"] in (1, 3):
             raise ApiError(400, "The document is already paid.", ALREADY_PAID)
-        payment = {"Id": self._next_payment_id(), "InvoiceId": doc["Id"], "PaymentAmount": Decimal(amount),
-                   "PaymentOptionId": body["PaymentOptionId"], "DateOfPayment": api_datetime(paid_on)}
+        payment = {
+            "Id": self._next_payment_id(),
+            "InvoiceId": doc["Id"],
+            "PaymentAmount": Decimal(amount),
+            "PaymentOptionId": body["PaymentOptionId"],
+            "DateOfPayment": api_datetime(paid_on),
+        }
         doc.setdefault("_payments", []).append(payment)
         self._settle(doc, paid_on)
         return envelope(payment)
 
     def _pay(self, doc: dict, paid_on: date) -> None:
-        payment = {"Id": self._next_payment_id(), "InvoiceId": doc["Id"], "PaymentAmount": self._remaining(doc),
-                   "PaymentOptionId": doc["PaymentOptionId"], "DateOfPayment": api_datetime(paid_on)}
+        payment = {
+            "Id": self._next_payment_id(),
+            "InvoiceId": doc["Id"],
+            "PaymentAmount": self._remaining(doc),
+            "PaymentOptionId": doc["PaymentOptionId"],
+            "DateOfPayment": api_datetime(paid_on),
+        }
         doc.setdefault("_payments", []).append(payment)
         self._settle(doc, paid_on)
 
@@ -107,8 +125,10 @@ class PaymentRoutes:
             status = 2
         else:
             status = 1 if paid == total else 3
-        doc.update({"PaymentStatus": status,
-                    "DateOfPayment": api_datetime(paid_on) if status in (1, 3) and paid_on else None})
-        doc["Prices"].update({"TotalPaid": round2(paid),
-                              "TotalPaidHc": round2(paid * doc["ExchangeRate"] / doc["ExchangeRateAmount"])})
+        doc.update(
+            {"PaymentStatus": status, "DateOfPayment": api_datetime(paid_on) if status in (1, 3) and paid_on else None}
+        )
+        doc["Prices"].update(
+            {"TotalPaid": round2(paid), "TotalPaidHc": round2(paid * doc["ExchangeRate"] / doc["ExchangeRateAmount"])}
+        )
         doc["Metadata"]["DateLastChange"] = api_datetime(datetime.now())

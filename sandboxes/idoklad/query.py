@@ -9,13 +9,15 @@
 A field outside an entity's filterable list is rejected with 400 (the SDK offers no such field;
 what the real server does with one is UNCONFIRMED, the stricter reading is taken here).
 """
+
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 OPERATORS = ("eq", "!eq", "lt", "lte", "gt", "gte", "ct", "!ct")
 DEFAULT_PAGE_SIZE = 20
@@ -41,7 +43,7 @@ def parse_filter(text: str) -> Any:
     parts, joiners, pos = [], [], 0
     while pos < len(inner):
         end = _closing(inner, pos)
-        parts.append(parse_filter(inner[pos:end + 1]))
+        parts.append(parse_filter(inner[pos : end + 1]))
         pos = end + 1
         if pos >= len(inner):
             break
@@ -77,7 +79,7 @@ def _parse_atom(inner: str) -> Atom:
         raise QueryError(f"Filter atom '({inner})' must look like (Field~operator~value).")
     field, op, value = bits
     encoded = op.endswith(":base64")
-    op = op[:-len(":base64")] if encoded else op
+    op = op[: -len(":base64")] if encoded else op
     if op not in OPERATORS:
         raise QueryError(f"Unknown filter operator '{op}'.")
     if encoded:

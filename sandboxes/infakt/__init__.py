@@ -67,6 +67,7 @@ UNCONFIRMED points and the readings chosen here (stricter where unsure):
   missing one is 422.
 - Paying an already paid invoice fails in the task (422).
 """
+
 from __future__ import annotations
 
 # The port `python -m sandboxes serve` uses; the one place it is written (see sandboxes/__init__.py).
@@ -75,9 +76,10 @@ PORT = 5105
 import json
 import re
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, Response, request
 
@@ -93,29 +95,72 @@ NOT_FOUND = "Zasób którego szukasz nie został znaleziony."
 NOT_INTEGRATED = "Użytkownik nie jest zintegrowany z KSeF."
 LOCKED = "Faktura została wysłana do KSeF i nie może zostać zmieniona ani usunięta."
 PRINT_TYPES = ("original", "copy", "original_duplicate", "copy_duplicate", "duplicate", "regular")
-PDF_TYPES = ("original_copy", "original", "copy", "original_duplicate", "copy_duplicate", "duplicate", "regular",
-             "double_regular")
+PDF_TYPES = (
+    "original_copy",
+    "original",
+    "copy",
+    "original_duplicate",
+    "copy_duplicate",
+    "duplicate",
+    "regular",
+    "double_regular",
+)
 LOCALES = ("pl", "en", "pe")
 RESOURCE_KINDS = {"invoices": ("vat", "proforma"), "corrective_invoices": ("correction",), None: ()}
 KSEF_KIND = {"vat": "vat", "correction": "corrective_invoice"}
 UUID = r"(?P<uuid>[0-9a-fA-F-]{36})"
 
 INVOICE_FILTERS: dict[str, tuple[str, Callable[[dict], Any]]] = {
-    **{name: ("text", (lambda n: lambda r: r.get(n))(name)) for name in (
-        "number", "notes", "status", "kind", "currency", "payment_method", "client_company_name",
-        "client_tax_code", "client_first_name", "client_last_name", "client_city", "uuid", "receipt_number",
-        "ksef_number", "corrected_invoice_number", "corrected_invoice_uuid")},
-    **{name: ("date", (lambda n: lambda r: r.get(n))(name)) for name in (
-        "invoice_date", "sale_date", "payment_date", "paid_date", "created_at")},
-    **{name: ("int", (lambda n: lambda r: r.get(n))(name)) for name in (
-        "id", "client_id", "net_price", "gross_price", "tax_price", "left_to_pay")},
+    **{
+        name: ("text", (lambda n: lambda r: r.get(n))(name))
+        for name in (
+            "number",
+            "notes",
+            "status",
+            "kind",
+            "currency",
+            "payment_method",
+            "client_company_name",
+            "client_tax_code",
+            "client_first_name",
+            "client_last_name",
+            "client_city",
+            "uuid",
+            "receipt_number",
+            "ksef_number",
+            "corrected_invoice_number",
+            "corrected_invoice_uuid",
+        )
+    },
+    **{
+        name: ("date", (lambda n: lambda r: r.get(n))(name))
+        for name in ("invoice_date", "sale_date", "payment_date", "paid_date", "created_at")
+    },
+    **{
+        name: ("int", (lambda n: lambda r: r.get(n))(name))
+        for name in ("id", "client_id", "net_price", "gross_price", "tax_price", "left_to_pay")
+    },
     "clean_client_nip": ("text", lambda r: calc.nip_digits(r.get("client_tax_code")) or None),
 }
-INVOICE_ORDER = {name: (lambda n: lambda r: r.get(n))(name) for name in (
-    "invoice_date", "sale_date", "payment_date", "paid_date", "number", "created_at", "id", "gross_price",
-    "net_price", "client_company_name")}
-CLIENT_FILTERS = {name: ("text", (lambda n: lambda r: r.get(n))(name)) for name in (
-    "company_name", "first_name", "last_name", "nip", "email", "city", "country", "postal_code")}
+INVOICE_ORDER = {
+    name: (lambda n: lambda r: r.get(n))(name)
+    for name in (
+        "invoice_date",
+        "sale_date",
+        "payment_date",
+        "paid_date",
+        "number",
+        "created_at",
+        "id",
+        "gross_price",
+        "net_price",
+        "client_company_name",
+    )
+}
+CLIENT_FILTERS = {
+    name: ("text", (lambda n: lambda r: r.get(n))(name))
+    for name in ("company_name", "first_name", "last_name", "nip", "email", "city", "country", "postal_code")
+}
 CLIENT_FILTERS["id"] = ("int", lambda r: r["id"])
 CLIENT_ORDER = {name: (lambda n: lambda r: r.get(n))(name) for name in ("id", "company_name", "last_name", "nip")}
 
@@ -147,7 +192,7 @@ def money(grosze: int) -> str:
 
 class InfaktSandbox(Sandbox):
     key = "infakt"
-    default_quota = (300, 60)   # GET per IP per 60 s; writes: WRITE_LIMIT
+    default_quota = (300, 60)  # GET per IP per 60 s; writes: WRITE_LIMIT
 
     # -- state ----------------------------------------------------------------------------
     def seed(self) -> None:
@@ -164,21 +209,32 @@ class InfaktSandbox(Sandbox):
             for company in self.companies.values():
                 for doc in company["invoices"].values():
                     orders = (doc.get("transaction_terms") or {}).get("orders") or []
-                    out.append({
-                        "id": doc["uuid"], "type": types[doc["kind"]], "number": doc["number"],
-                        "order_no": orders[0]["number"] if orders else None, "reference": doc["notes"],
-                        "total": money(doc["gross_price"]), "currency": doc["currency"], "created": doc["created_at"],
-                        "account": company["control_id"], "status": doc["status"],
-                        "ksef_status": (doc["ksef_data"] or {}).get("status"), "ksef_number": doc["ksef_number"],
-                        "corrects": doc.get("corrected_invoice_uuid"),
-                        "emailed_to": [e["recipient"] for e in company["emails"] if e["uuid"] == doc["uuid"]]})
+                    out.append(
+                        {
+                            "id": doc["uuid"],
+                            "type": types[doc["kind"]],
+                            "number": doc["number"],
+                            "order_no": orders[0]["number"] if orders else None,
+                            "reference": doc["notes"],
+                            "total": money(doc["gross_price"]),
+                            "currency": doc["currency"],
+                            "created": doc["created_at"],
+                            "account": company["control_id"],
+                            "status": doc["status"],
+                            "ksef_status": (doc["ksef_data"] or {}).get("status"),
+                            "ksef_number": doc["ksef_number"],
+                            "corrects": doc.get("corrected_invoice_uuid"),
+                            "emailed_to": [e["recipient"] for e in company["emails"] if e["uuid"] == doc["uuid"]],
+                        }
+                    )
             return out
 
     # -- vendor answers for injected faults --------------------------------------------------
     def rate_limit_response(self, reset_at: datetime) -> Response:
         seconds = max(1, int((reset_at - datetime.now(timezone.utc)).total_seconds() + 0.999))
-        return reply(429, {"error": "Przekroczono limit zapytań. Spróbuj ponownie później."},
-                     {"Retry-After": str(seconds)})
+        return reply(
+            429, {"error": "Przekroczono limit zapytań. Spróbuj ponownie później."}, {"Retry-After": str(seconds)}
+        )
 
     def server_error_response(self) -> Response:
         return reply(500, {"error": "Wystąpił nieoczekiwany błąd serwera."})
@@ -216,8 +272,12 @@ class InfaktSandbox(Sandbox):
         route("DELETE", f"{docs}/{UUID}", "delete_invoice", self._delete)
         route("POST", "async/invoices", "create_invoice", self._create)
         route("POST", "async/corrective_invoices", "create_correction", self._create_correction)
-        route("GET", r"async/(?:invoices|corrective_invoices)/status/(?P<ref>[0-9a-fA-F-]{36})", "task_status",
-              self._task_status)
+        route(
+            "GET",
+            r"async/(?:invoices|corrective_invoices)/status/(?P<ref>[0-9a-fA-F-]{36})",
+            "task_status",
+            self._task_status,
+        )
         route("POST", f"async/{docs}/{UUID}/paid", "mark_paid", self._paid)
         route("GET", f"{docs}/{UUID}/pdf", "get_pdf", self._pdf)
         route("POST", f"{docs}/{UUID}/deliver_via_email", "send_email", self._email)
@@ -305,23 +365,45 @@ class InfaktSandbox(Sandbox):
     def _account_details(self, company: dict[str, Any]) -> Response:
         # Shape as observed live by an integrator (account_data, company_data, current_subscription,
         # "extentions" spelled so); the vendor's docs do not print it.
-        return reply(200, {
-            "account_data": {"uuid": f"a1b2c3d4-0000-4000-8000-{company['nip']}00", "email": company["email"],
-                             "username": company["email"], "site": "infakt.pl", "role": "owner",
-                             "registered_at": "2021-03-01 09:00:00 +0100"},
-            "company_data": {"first_name": "Jan", "last_name": "Kowalski", "company_name": company["name"],
-                             "owner_name": "Jan", "owner_surname": "Kowalski",
-                             "street": f"{company['street']} {company['street_number']}",
-                             "street_name": company["street"], "street_number": company["street_number"],
-                             "flat_number": company["flat_number"], "city": company["city"],
-                             "postal_code": company["postal_code"], "tax_id": company["nip"], "pesel": "",
-                             "regon": "", "phone_number": company["phone_number"],
-                             "business_activity_code": "47.91.Z"},
-            "current_subscription": {"name": "inFakt Faktury", "expired_on": f"{date.today().year + 1}-01-31",
-                                     "days_until_expiration": (date(date.today().year + 1, 1, 31) - date.today()).days,
-                                     "user_type_symbol": "basic_package", "recurring_payment": True},
-            "extentions": {"ksef": {"name": "KSeF", "active": company["ksef_active"]}},
-        })
+        return reply(
+            200,
+            {
+                "account_data": {
+                    "uuid": f"a1b2c3d4-0000-4000-8000-{company['nip']}00",
+                    "email": company["email"],
+                    "username": company["email"],
+                    "site": "infakt.pl",
+                    "role": "owner",
+                    "registered_at": "2021-03-01 09:00:00 +0100",
+                },
+                "company_data": {
+                    "first_name": "Jan",
+                    "last_name": "Kowalski",
+                    "company_name": company["name"],
+                    "owner_name": "Jan",
+                    "owner_surname": "Kowalski",
+                    "street": f"{company['street']} {company['street_number']}",
+                    "street_name": company["street"],
+                    "street_number": company["street_number"],
+                    "flat_number": company["flat_number"],
+                    "city": company["city"],
+                    "postal_code": company["postal_code"],
+                    "tax_id": company["nip"],
+                    "pesel": "",
+                    "regon": "",
+                    "phone_number": company["phone_number"],
+                    "business_activity_code": "47.91.Z",
+                },
+                "current_subscription": {
+                    "name": "inFakt Faktury",
+                    "expired_on": f"{date.today().year + 1}-01-31",
+                    "days_until_expiration": (date(date.today().year + 1, 1, 31) - date.today()).days,
+                    "user_type_symbol": "basic_package",
+                    "recurring_payment": True,
+                },
+                "extentions": {"ksef": {"name": "KSeF", "active": company["ksef_active"]}},
+            },
+        )
 
     def _activities(self, company: dict[str, Any]) -> Response:
         events = [{"id": 1, "performed_at": "2026-01-05 10:00:00 +0100", "description": "Wygenerowano klucz API"}]
@@ -330,8 +412,10 @@ class InfaktSandbox(Sandbox):
 
     def _ksef_integration(self, company: dict[str, Any]) -> Response:
         fetched = company["ksef_last_fetched_at"] if company["ksef_active"] else None
-        return reply(200, {"active": company["ksef_active"], "incomes_last_fetched_at": fetched,
-                           "costs_last_fetched_at": fetched})
+        return reply(
+            200,
+            {"active": company["ksef_active"], "incomes_last_fetched_at": fetched, "costs_last_fetched_at": fetched},
+        )
 
     def _bank_accounts(self, company: dict[str, Any]) -> Response:
         chosen, meta = query.page(company["bank_accounts"], request.args, request.base_url)
@@ -375,8 +459,14 @@ class InfaktSandbox(Sandbox):
         day = calc.parse_date(request.args["date"]) if request.args.get("date") else documents.now().date()
         if day is None:
             raise ApiError(400, "Nieprawidłowa wartość parametru date")
-        return reply(200, {"invoice_date": day.isoformat(), "invoice_kind": kind,
-                           "next_number": documents.next_number(company, kind, day)})
+        return reply(
+            200,
+            {
+                "invoice_date": day.isoformat(),
+                "invoice_kind": kind,
+                "next_number": documents.next_number(company, kind, day),
+            },
+        )
 
     def _list(self, company: dict[str, Any], resource: str) -> Response:
         rows = [d for d in company["invoices"].values() if d["kind"] in RESOURCE_KINDS[resource]]
@@ -402,12 +492,37 @@ class InfaktSandbox(Sandbox):
             errors.setdefault("kind", []).append("nie może być zmienione")
         if errors:
             raise ApiError(422, joined(errors))
-        plain = ("number", "currency", "payment_method", "invoice_date", "sale_date", "payment_date", "notes",
-                 "bank_name", "bank_account", "swift", "split_payment", "split_payment_type", "invoice_date_kind",
-                 "sale_type", "vat_exemption_reason", "receipt_number", "third_party_addresses", "transaction_terms",
-                 "client_company_name", "client_first_name", "client_last_name", "client_tax_code", "client_street",
-                 "client_street_number", "client_flat_number", "client_city", "client_post_code", "client_country",
-                 "client_business_activity_kind")
+        plain = (
+            "number",
+            "currency",
+            "payment_method",
+            "invoice_date",
+            "sale_date",
+            "payment_date",
+            "notes",
+            "bank_name",
+            "bank_account",
+            "swift",
+            "split_payment",
+            "split_payment_type",
+            "invoice_date_kind",
+            "sale_type",
+            "vat_exemption_reason",
+            "receipt_number",
+            "third_party_addresses",
+            "transaction_terms",
+            "client_company_name",
+            "client_first_name",
+            "client_last_name",
+            "client_tax_code",
+            "client_street",
+            "client_street_number",
+            "client_flat_number",
+            "client_city",
+            "client_post_code",
+            "client_country",
+            "client_business_activity_kind",
+        )
         for key in plain:
             if key in data:
                 doc[key] = data[key]
@@ -423,8 +538,11 @@ class InfaktSandbox(Sandbox):
         if data.get("status") not in (None, ""):
             doc["status"] = data["status"]
             if data["status"] == "paid":
-                doc.update(paid_date=data.get("paid_date") or doc["paid_date"] or documents.now().date().isoformat(),
-                           paid_price=doc["gross_price"], left_to_pay=0)
+                doc.update(
+                    paid_date=data.get("paid_date") or doc["paid_date"] or documents.now().date().isoformat(),
+                    paid_price=doc["gross_price"],
+                    left_to_pay=0,
+                )
         doc["amount_in_words"] = documents.amount_in_words(doc["gross_price"], doc["currency"])
         return reply(200, self._out(doc))
 
@@ -443,18 +561,31 @@ class InfaktSandbox(Sandbox):
 
     # -- asynchronous tasks -----------------------------------------------------------------
     def _new_task(self, company: dict[str, Any], kind: str, payload: dict[str, Any], **extra) -> dict[str, Any]:
-        task = {"ref": documents.new_uuid(self.rng), "company": company["control_id"], "kind": kind,
-                "payload": payload, "created": time.time(), "created_at": documents.stamp(), "polls": 0,
-                "code": 100, "description": "Zlecenie przyjęte", "invoice_uuid": None, "errors": None, **extra}
+        task = {
+            "ref": documents.new_uuid(self.rng),
+            "company": company["control_id"],
+            "kind": kind,
+            "payload": payload,
+            "created": time.time(),
+            "created_at": documents.stamp(),
+            "polls": 0,
+            "code": 100,
+            "description": "Zlecenie przyjęte",
+            "invoice_uuid": None,
+            "errors": None,
+            **extra,
+        }
         self.tasks[task["ref"]] = task
         return task
 
     @staticmethod
     def _task_body(task: dict[str, Any], code: int | None = None, description: str | None = None) -> dict[str, Any]:
-        body = {"timestamps": {"task_created_at": task["created_at"]},
-                "invoice_task_reference_number": task["ref"],
-                "processing_code": code or task["code"],
-                "processing_description": description or task["description"]}
+        body = {
+            "timestamps": {"task_created_at": task["created_at"]},
+            "invoice_task_reference_number": task["ref"],
+            "processing_code": code or task["code"],
+            "processing_description": description or task["description"],
+        }
         if task.get("processed_at") and code is None:
             body["timestamps"]["task_processed_at"] = task["processed_at"]
         if task["invoice_uuid"] and code is None:
@@ -504,12 +635,16 @@ class InfaktSandbox(Sandbox):
 
     def _finish(self, task: dict[str, Any]) -> None:
         company = self.companies[task["company"]]
-        errors, result = {"create": self._run_create, "correction": self._run_correction,
-                          "paid": self._run_paid}[task["kind"]](company, task)
+        errors, result = {"create": self._run_create, "correction": self._run_correction, "paid": self._run_paid}[
+            task["kind"]
+        ](company, task)
         task["processed_at"] = documents.stamp()
         if errors:
-            failed = "Nie udało się oznaczyć faktury jako zapłaconej" if task["kind"] == "paid" \
+            failed = (
+                "Nie udało się oznaczyć faktury jako zapłaconej"
+                if task["kind"] == "paid"
                 else "Nie udało się stworzyć faktury"
+            )
             task.update(code=422, errors=errors, description=failed)
         elif task["kind"] == "paid":
             task.update(code=200, invoice_uuid=result, description="Faktura została oznaczona jako zapłacona")
@@ -557,8 +692,13 @@ class InfaktSandbox(Sandbox):
             if original is None:
                 add("corrected_invoice_uuid", "nie istnieje")
         elif data.get("corrected_invoice_number") not in (None, ""):
-            found = [d for d in company["invoices"].values() if d["number"] == str(data["corrected_invoice_number"])
-                     and d["kind"] == "vat" and data.get("corrected_invoice_date") in (None, "", d["invoice_date"])]
+            found = [
+                d
+                for d in company["invoices"].values()
+                if d["number"] == str(data["corrected_invoice_number"])
+                and d["kind"] == "vat"
+                and data.get("corrected_invoice_date") in (None, "", d["invoice_date"])
+            ]
             if len(found) != 1:
                 add("corrected_invoice_number", "nie istnieje" if not found else "wskazuje więcej niż jedną fakturę")
             else:
@@ -604,8 +744,11 @@ class InfaktSandbox(Sandbox):
                 groups.setdefault(line.get("group"), []).append(line)
             for group, lines in groups.items():
                 if group in (None, "") or sorted(bool(line.get("correction")) for line in lines) != [False, True]:
-                    add("services.group", "każda grupa musi zawierać pozycję przed korektą (correction: false) "
-                                          "i po korekcie (correction: true)")
+                    add(
+                        "services.group",
+                        "każda grupa musi zawierać pozycję przed korektą (correction: false) "
+                        "i po korekcie (correction: true)",
+                    )
                     continue
                 for line in sorted(lines, key=lambda item: bool(item.get("correction"))):
                     service = calc.build_service(line, 0, errors, allow_zero=True)
@@ -613,8 +756,11 @@ class InfaktSandbox(Sandbox):
                         continue
                     service.update(group=group, correction=bool(line.get("correction")))
                     built.append(service)
-                    if not service["correction"] and original is not None and not any(
-                            s["name"] == service["name"] for s in original["services"]):
+                    if (
+                        not service["correction"]
+                        and original is not None
+                        and not any(s["name"] == service["name"] for s in original["services"])
+                    ):
                         add("services.name", f"pozycja „{service['name']}” nie występuje na fakturze korygowanej")
         if errors or original is None:
             return errors or {"corrected_invoice_uuid": ["nie istnieje"]}, None
@@ -622,8 +768,9 @@ class InfaktSandbox(Sandbox):
             built = [{**line, "id": None} for line in built]
         correction = documents.make_correction(company, next(self.ids), self.rng, data, original, built, self.line_ids)
         company["invoices"][correction["uuid"]] = correction
-        original["related_documents"].append({"uuid": correction["uuid"], "number": correction["number"],
-                                              "kind": "correction"})
+        original["related_documents"].append(
+            {"uuid": correction["uuid"], "number": correction["number"], "kind": "correction"}
+        )
         return None, correction["uuid"]
 
     # -- PDF, e-mail, XML -----------------------------------------------------------------
@@ -638,24 +785,50 @@ class InfaktSandbox(Sandbox):
             doc["status"] = "printed"
         title = {"vat": "Faktura VAT", "proforma": "Faktura proforma", "correction": "Faktura korygująca"}[doc["kind"]]
         buyer = doc["client_company_name"] or " ".join(
-            p for p in (doc["client_first_name"], doc["client_last_name"]) if p)
-        dates = [("Data wystawienia", doc["invoice_date"]), ("Data sprzedaży", doc["sale_date"]),
-                 ("Termin płatności", doc["payment_date"]), ("Egzemplarz", kind)]
+            p for p in (doc["client_first_name"], doc["client_last_name"]) if p
+        )
+        dates = [
+            ("Data wystawienia", doc["invoice_date"]),
+            ("Data sprzedaży", doc["sale_date"]),
+            ("Termin płatności", doc["payment_date"]),
+            ("Egzemplarz", kind),
+        ]
         if doc.get("corrected_invoice_number"):
             dates.append(("Korekta faktury", doc["corrected_invoice_number"]))
         if doc["ksef_number"]:
             dates.append(("Numer KSeF", doc["ksef_number"]))
-        lines = [(("Po korekcie: " if s.get("correction") else "Przed korektą: " if "correction" in s else "")
-                  + s["name"], str(s["quantity"]), money(s["unit_net_price"]), s["tax_symbol"], money(s["gross_price"]))
-                 for s in doc["services"]]
-        body = pdf.render(title, doc["number"], f"{company['name']}, NIP {company['nip']}", buyer or "-", dates, lines,
-                          [("Netto", f"{money(doc['net_price'])} {doc['currency']}"),
-                           ("VAT", f"{money(doc['tax_price'])} {doc['currency']}"),
-                           ("Brutto", f"{money(doc['gross_price'])} {doc['currency']}")],
-                          watermark="SANDBOX inFakt")
+        lines = [
+            (
+                ("Po korekcie: " if s.get("correction") else "Przed korektą: " if "correction" in s else "")
+                + s["name"],
+                str(s["quantity"]),
+                money(s["unit_net_price"]),
+                s["tax_symbol"],
+                money(s["gross_price"]),
+            )
+            for s in doc["services"]
+        ]
+        body = pdf.render(
+            title,
+            doc["number"],
+            f"{company['name']}, NIP {company['nip']}",
+            buyer or "-",
+            dates,
+            lines,
+            [
+                ("Netto", f"{money(doc['net_price'])} {doc['currency']}"),
+                ("VAT", f"{money(doc['tax_price'])} {doc['currency']}"),
+                ("Brutto", f"{money(doc['gross_price'])} {doc['currency']}"),
+            ],
+            watermark="SANDBOX inFakt",
+        )
         filename = re.sub(r"[^\w.-]", "_", doc["number"])
-        return Response(body, 200, mimetype="application/pdf",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}.pdf"'})
+        return Response(
+            body,
+            200,
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{filename}.pdf"'},
+        )
 
     def _mail_options(self, company: dict[str, Any], doc: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         if data.get("print_type") in (None, ""):
@@ -672,9 +845,15 @@ class InfaktSandbox(Sandbox):
                 raise ApiError(422, "recipient: nie może być puste (klient nie ma adresu e-mail)")
         elif not re.fullmatch(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+", str(recipient)) or len(str(recipient)) > 255:
             raise ApiError(422, f"recipient: {calc.INVALID}")
-        return {"uuid": doc["uuid"], "recipient": recipient, "print_type": data["print_type"],
-                "locale": data.get("locale") or "pl", "send_copy": bool(data.get("send_copy")),
-                "content": data.get("content"), "at": documents.stamp()}
+        return {
+            "uuid": doc["uuid"],
+            "recipient": recipient,
+            "print_type": data["print_type"],
+            "locale": data.get("locale") or "pl",
+            "send_copy": bool(data.get("send_copy")),
+            "content": data.get("content"),
+            "at": documents.stamp(),
+        }
 
     def _deliver(self, company: dict[str, Any], doc: dict[str, Any], mail: dict[str, Any]) -> None:
         company["emails"].append(mail)
@@ -691,31 +870,39 @@ class InfaktSandbox(Sandbox):
         if doc["kind"] == "proforma":
             raise ApiError(422, "Faktura proforma nie ma postaci ustrukturyzowanej KSeF.")
         if doc["status"] == "draft":
-            doc["status"] = "printed"   # "downloading a draft's XML books the draft" (UNCONFIRMED status)
+            doc["status"] = "printed"  # "downloading a draft's XML books the draft" (UNCONFIRMED status)
         rows = "".join(
             f"<FaWiersz><NrWierszaFa>{i + 1}</NrWierszaFa><P_7>{_xml_text(s['name'])}</P_7>"
             f"<P_8B>{s['quantity']}</P_8B><P_9A>{money(s['unit_net_price'])}</P_9A>"
             f"<P_11>{money(s['net_price'])}</P_11><P_12>{s['tax_symbol']}</P_12></FaWiersz>"
-            for i, s in enumerate(doc["services"]))
-        xml = ('<?xml version="1.0" encoding="UTF-8"?>'
-               '<Faktura xmlns="http://crd.gov.pl/wzor/2023/06/29/12648/">'
-               f"<Podmiot1><DaneIdentyfikacyjne><NIP>{company['nip']}</NIP>"
-               f"<Nazwa>{_xml_text(company['name'])}</Nazwa></DaneIdentyfikacyjne></Podmiot1>"
-               f"<Podmiot2><DaneIdentyfikacyjne><NIP>{calc.nip_digits(doc['client_tax_code'])}</NIP>"
-               f"<Nazwa>{_xml_text(doc['client_company_name'] or '')}</Nazwa></DaneIdentyfikacyjne></Podmiot2>"
-               f"<Fa><KodWaluty>{doc['currency']}</KodWaluty><P_1>{doc['invoice_date']}</P_1>"
-               f"<P_2>{_xml_text(doc['number'])}</P_2><P_15>{money(doc['gross_price'])}</P_15>"
-               f"<RodzajFaktury>{'KOR' if doc['kind'] == 'correction' else 'VAT'}</RodzajFaktury>{rows}</Fa>"
-               "</Faktura>")
+            for i, s in enumerate(doc["services"])
+        )
+        xml = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<Faktura xmlns="http://crd.gov.pl/wzor/2023/06/29/12648/">'
+            f"<Podmiot1><DaneIdentyfikacyjne><NIP>{company['nip']}</NIP>"
+            f"<Nazwa>{_xml_text(company['name'])}</Nazwa></DaneIdentyfikacyjne></Podmiot1>"
+            f"<Podmiot2><DaneIdentyfikacyjne><NIP>{calc.nip_digits(doc['client_tax_code'])}</NIP>"
+            f"<Nazwa>{_xml_text(doc['client_company_name'] or '')}</Nazwa></DaneIdentyfikacyjne></Podmiot2>"
+            f"<Fa><KodWaluty>{doc['currency']}</KodWaluty><P_1>{doc['invoice_date']}</P_1>"
+            f"<P_2>{_xml_text(doc['number'])}</P_2><P_15>{money(doc['gross_price'])}</P_15>"
+            f"<RodzajFaktury>{'KOR' if doc['kind'] == 'correction' else 'VAT'}</RodzajFaktury>{rows}</Fa>"
+            "</Faktura>"
+        )
         return Response(xml, 200, mimetype="application/xml")
 
     # -- KSeF ----------------------------------------------------------------------------
     def _ksef_body(self, doc: dict[str, Any]) -> dict[str, Any]:
         data = doc["ksef_data"]
-        return {"request_uuid": data["request_uuid"], "invoice_uuid": doc["uuid"],
-                "invoice_kind": KSEF_KIND.get(doc["kind"], doc["kind"]), "ksef_number": data["ksef_number"],
-                "status": data["status"], "status_description": data["status_description"],
-                "timestamps": dict(data["timestamps"])}
+        return {
+            "request_uuid": data["request_uuid"],
+            "invoice_uuid": doc["uuid"],
+            "invoice_kind": KSEF_KIND.get(doc["kind"], doc["kind"]),
+            "ksef_number": data["ksef_number"],
+            "status": data["status"],
+            "status_description": data["status_description"],
+            "timestamps": dict(data["timestamps"]),
+        }
 
     def _send_to_ksef(self, company: dict[str, Any], uuid: str, resource: str | None = None) -> Response:
         doc = self._doc(company, uuid, resource)
@@ -731,9 +918,13 @@ class InfaktSandbox(Sandbox):
             if not isinstance(data["inform_via_email"], dict):
                 raise ApiError(422, f"inform_via_email: {calc.INVALID}")
             mail = self._mail_options(company, doc, data["inform_via_email"])
-        doc["ksef_data"] = {"request_uuid": documents.new_uuid(self.rng), "ksef_number": None, "status": "sent",
-                            "status_description": "Faktura została wysłana do przetworzenia w KSeF.",
-                            "timestamps": {"request_created_at": documents.stamp(), "request_finished_at": None}}
+        doc["ksef_data"] = {
+            "request_uuid": documents.new_uuid(self.rng),
+            "ksef_number": None,
+            "status": "sent",
+            "status_description": "Faktura została wysłana do przetworzenia w KSeF.",
+            "timestamps": {"request_created_at": documents.stamp(), "request_finished_at": None},
+        }
         self.ksef_pending[doc["uuid"]] = {"company": company["control_id"], "since": time.time(), "polls": 0}
         if mail is not None:
             self._deliver(company, doc, mail)
@@ -764,11 +955,17 @@ class InfaktSandbox(Sandbox):
             problems.append("Nazwa pozycji przekracza 256 znaków.")
         if len(doc["notes"] or "") > 3500:
             problems.append("Uwagi przekraczają 3500 znaków.")
-        if doc["client_business_activity_kind"] != "private_person" and doc["client_country"] == "PL" \
-                and not doc["client_tax_code"]:
+        if (
+            doc["client_business_activity_kind"] != "private_person"
+            and doc["client_country"] == "PL"
+            and not doc["client_tax_code"]
+        ):
             problems.append("Brak NIP nabywcy.")
-        if doc["payment_method"] == "transfer" and doc["bank_account"] and doc["bank_account"] not in {
-                b["account_number"] for b in company["bank_accounts"]}:
+        if (
+            doc["payment_method"] == "transfer"
+            and doc["bank_account"]
+            and doc["bank_account"] not in {b["account_number"] for b in company["bank_accounts"]}
+        ):
             problems.append("Numer rachunku bankowego nie został zweryfikowany w aplikacji.")
         data = doc["ksef_data"]
         data["timestamps"]["request_finished_at"] = documents.stamp()

@@ -15,6 +15,7 @@ Line arithmetic (UNCONFIRMED rounding, the usual Polish per-line reading):
 `validate_invoice` returns `{field: [messages]}` in the shape of the async task's
 `invoice_errors`; messages are Polish like the application's (wording UNCONFIRMED).
 """
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,24 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 TAX_SYMBOLS = {"23": 23, "8": 8, "5": 5, "0": 0, "zw": None, "np": None}
-PAYMENT_METHODS = ("transfer", "cash", "card", "barter", "check", "bill_of_sale", "delivery", "compensation",
-                   "accredited", "paypal", "instalment_sale", "payu", "tpay", "przelewy24", "dotpay", "other")
+PAYMENT_METHODS = (
+    "transfer",
+    "cash",
+    "card",
+    "barter",
+    "check",
+    "bill_of_sale",
+    "delivery",
+    "compensation",
+    "accredited",
+    "paypal",
+    "instalment_sale",
+    "payu",
+    "tpay",
+    "przelewy24",
+    "dotpay",
+    "other",
+)
 CURRENCIES = ("PLN", "EUR", "USD", "GBP", "CHF", "CZK", "DKK", "NOK", "SEK", "HUF", "RON", "BGN", "UAH", "JPY")
 ACTIVITY_KINDS = ("private_person", "self_employed", "other_business")
 STATUSES = ("draft", "sent", "printed", "paid")
@@ -103,9 +120,15 @@ def nip_valid(value: Any) -> bool:
     return checksum == int(digits[9])
 
 
-def build_service(data: dict[str, Any], position: int, errors: dict[str, list[str]],
-                  prefix: str = "services", allow_zero: bool = False) -> dict[str, Any] | None:
+def build_service(
+    data: dict[str, Any],
+    position: int,
+    errors: dict[str, list[str]],
+    prefix: str = "services",
+    allow_zero: bool = False,
+) -> dict[str, Any] | None:
     """One stored service line (amounts in grosze) or None with errors added."""
+
     def add(field: str, message: str) -> None:
         errors.setdefault(f"{prefix}.{field}", []).append(message)
 
@@ -161,12 +184,24 @@ def build_service(data: dict[str, Any], position: int, errors: dict[str, list[st
     else:
         tax = _round(Decimal(net) * (rate or 0) / 100)
     return {
-        "id": None, "related_id": None, "name": name, "tax_symbol": symbol,
-        "unit": str(data.get("unit") or "szt."), "quantity": _quantity_out(quantity),
-        "unit_net_price": _round(Decimal(before) * factor), "net_price": net, "gross_price": net + tax,
-        "tax_price": tax, "pkwiu": data.get("pkwiu"), "cn": data.get("cn"), "pkob": data.get("pkob"),
-        "gtin": data.get("gtin"), "gtu_id": data.get("gtu_id"), "discount": discount,
-        "unit_net_price_before_discount": before, "flat_rate_tax_symbol": data.get("flat_rate_tax_symbol"),
+        "id": None,
+        "related_id": None,
+        "name": name,
+        "tax_symbol": symbol,
+        "unit": str(data.get("unit") or "szt."),
+        "quantity": _quantity_out(quantity),
+        "unit_net_price": _round(Decimal(before) * factor),
+        "net_price": net,
+        "gross_price": net + tax,
+        "tax_price": tax,
+        "pkwiu": data.get("pkwiu"),
+        "cn": data.get("cn"),
+        "pkob": data.get("pkob"),
+        "gtin": data.get("gtin"),
+        "gtu_id": data.get("gtu_id"),
+        "discount": discount,
+        "unit_net_price_before_discount": before,
+        "flat_rate_tax_symbol": data.get("flat_rate_tax_symbol"),
     }
 
 
@@ -180,14 +215,22 @@ def totals(services: list[dict[str, Any]]) -> dict[str, int]:
     return {"net_price": net, "tax_price": tax, "gross_price": net + tax}
 
 
-def validate_header(data: dict[str, Any], company: dict[str, Any], errors: dict[str, list[str]],
-                    *, creating: bool) -> None:
+def validate_header(
+    data: dict[str, Any], company: dict[str, Any], errors: dict[str, list[str]], *, creating: bool
+) -> None:
     """Header fields shared by VAT/proforma invoices and corrections."""
+
     def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
-    for key in ("invoice_date", "sale_date", "payment_date", "paid_date", "continuous_service_start_on",
-                "continuous_service_end_on"):
+    for key in (
+        "invoice_date",
+        "sale_date",
+        "payment_date",
+        "paid_date",
+        "continuous_service_start_on",
+        "continuous_service_end_on",
+    ):
         if data.get(key) not in (None, "") and parse_date(data[key]) is None:
             add(key, BAD_DATE)
     invoice_date = parse_date(data.get("invoice_date"))
@@ -204,8 +247,10 @@ def validate_header(data: dict[str, Any], company: dict[str, Any], errors: dict[
         add("currency", NOT_IN_LIST)
     if data.get("status") not in (None, "") and data["status"] not in STATUSES:
         add("status", NOT_IN_LIST)
-    if data.get("client_business_activity_kind") not in (None, "") and \
-            data["client_business_activity_kind"] not in ACTIVITY_KINDS:
+    if (
+        data.get("client_business_activity_kind") not in (None, "")
+        and data["client_business_activity_kind"] not in ACTIVITY_KINDS
+    ):
         add("client_business_activity_kind", NOT_IN_LIST)
     if data.get("split_payment_type") not in (None, "") and data["split_payment_type"] not in ("required", "optional"):
         add("split_payment_type", NOT_IN_LIST)
@@ -213,8 +258,11 @@ def validate_header(data: dict[str, Any], company: dict[str, Any], errors: dict[
     if client_id not in (None, ""):
         if not any(str(c["id"]) == str(client_id) for c in company["clients"]):
             add("client_id", "nie istnieje")
-    elif creating and not str(data.get("client_company_name") or "").strip() and not (
-            str(data.get("client_first_name") or "").strip() and str(data.get("client_last_name") or "").strip()):
+    elif (
+        creating
+        and not str(data.get("client_company_name") or "").strip()
+        and not (str(data.get("client_first_name") or "").strip() and str(data.get("client_last_name") or "").strip())
+    ):
         add("client_company_name", BLANK)
     country = str(data.get("client_country") or "PL").upper()
     # UNCONFIRMED: the NIP checksum is enforced for Polish buyers (KSeF refuses bad NIPs anyway).
@@ -228,8 +276,11 @@ def validate_header(data: dict[str, Any], company: dict[str, Any], errors: dict[
             for key in ("contracts", "orders"):
                 items = terms.get(key, [])
                 if not isinstance(items, list) or any(
-                        not isinstance(i, dict) or not str(i.get("number") or "").strip()
-                        or (i.get("date") not in (None, "") and parse_date(i["date"]) is None) for i in items):
+                    not isinstance(i, dict)
+                    or not str(i.get("number") or "").strip()
+                    or (i.get("date") not in (None, "") and parse_date(i["date"]) is None)
+                    for i in items
+                ):
                     add(f"transaction_terms.{key}", INVALID)
 
 
@@ -252,8 +303,9 @@ def validate_invoice(data: dict[str, Any], company: dict[str, Any]) -> tuple[dic
         # UNCONFIRMED: an exempt (zw) line needs the exemption basis, as KSeF's FA schema does.
         if any(s["tax_symbol"] == "zw" for s in built) and data.get("vat_exemption_reason") in (None, ""):
             errors.setdefault("vat_exemption_reason", []).append(BLANK)
-        elif data.get("vat_exemption_reason") not in (None, "") and \
-                str(data["vat_exemption_reason"]) not in {str(v["id"]) for v in VAT_EXEMPTIONS}:
+        elif data.get("vat_exemption_reason") not in (None, "") and str(data["vat_exemption_reason"]) not in {
+            str(v["id"]) for v in VAT_EXEMPTIONS
+        }:
             errors.setdefault("vat_exemption_reason", []).append("nie istnieje")
     number = data.get("number")
     if number not in (None, "") and data.get("check_duplicate_number") in (True, "true", 1, "1"):
@@ -263,10 +315,19 @@ def validate_invoice(data: dict[str, Any], company: dict[str, Any]) -> tuple[dic
 
 
 VAT_EXEMPTIONS = (
-    {"id": 1, "name": "Zwolnienie ze względu na nieprzekroczenie 200 000 PLN obrotu",
-     "description": "art. 113 ust. 1 i 9 ustawy o VAT"},
-    {"id": 2, "name": "Zwolnienie ze względu na rodzaj prowadzonej działalności",
-     "description": "art. 43 ust. 1 ustawy o VAT"},
-    {"id": 3, "name": "Zwolnienie na mocy rozporządzenia MF",
-     "description": "§ 3 ust. 1 rozporządzenia w sprawie zwolnień od podatku"},
+    {
+        "id": 1,
+        "name": "Zwolnienie ze względu na nieprzekroczenie 200 000 PLN obrotu",
+        "description": "art. 113 ust. 1 i 9 ustawy o VAT",
+    },
+    {
+        "id": 2,
+        "name": "Zwolnienie ze względu na rodzaj prowadzonej działalności",
+        "description": "art. 43 ust. 1 ustawy o VAT",
+    },
+    {
+        "id": 3,
+        "name": "Zwolnienie na mocy rozporządzenia MF",
+        "description": "§ 3 ust. 1 rozporządzenia w sprawie zwolnień od podatku",
+    },
 )

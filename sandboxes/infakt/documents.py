@@ -6,6 +6,7 @@ counter in the same format (UNCONFIRMED that the format has no prefix). Correcti
 `KOR/<n>/<MM>/<YYYY>` (UNCONFIRMED; not among next_number's kinds). The next number is one above
 the highest held in that kind and month.
 """
+
 from __future__ import annotations
 
 import re
@@ -59,12 +60,42 @@ def next_number(company: dict[str, Any], kind: str, day: date) -> str:
 
 
 _UNITS = ("", "jeden", "dwa", "trzy", "cztery", "pięć", "sześć", "siedem", "osiem", "dziewięć")
-_TEENS = ("dziesięć", "jedenaście", "dwanaście", "trzynaście", "czternaście", "piętnaście", "szesnaście",
-          "siedemnaście", "osiemnaście", "dziewiętnaście")
-_TENS = ("", "", "dwadzieścia", "trzydzieści", "czterdzieści", "pięćdziesiąt", "sześćdziesiąt",
-         "siedemdziesiąt", "osiemdziesiąt", "dziewięćdziesiąt")
-_HUNDREDS = ("", "sto", "dwieście", "trzysta", "czterysta", "pięćset", "sześćset", "siedemset", "osiemset",
-             "dziewięćset")
+_TEENS = (
+    "dziesięć",
+    "jedenaście",
+    "dwanaście",
+    "trzynaście",
+    "czternaście",
+    "piętnaście",
+    "szesnaście",
+    "siedemnaście",
+    "osiemnaście",
+    "dziewiętnaście",
+)
+_TENS = (
+    "",
+    "",
+    "dwadzieścia",
+    "trzydzieści",
+    "czterdzieści",
+    "pięćdziesiąt",
+    "sześćdziesiąt",
+    "siedemdziesiąt",
+    "osiemdziesiąt",
+    "dziewięćdziesiąt",
+)
+_HUNDREDS = (
+    "",
+    "sto",
+    "dwieście",
+    "trzysta",
+    "czterysta",
+    "pięćset",
+    "sześćset",
+    "siedemset",
+    "osiemset",
+    "dziewięćset",
+)
 _GROUPS = (("", "", ""), ("tysiąc", "tysiące", "tysięcy"), ("milion", "miliony", "milionów"))
 
 
@@ -96,30 +127,55 @@ def amount_in_words(amount_grosze: int, currency: str) -> str:
 def client_fields(data: dict[str, Any], client: dict[str, Any] | None) -> dict[str, Any]:
     """The client_* fields of an invoice from an existing client or the payload."""
     if client is not None:
-        return {"client_id": client["id"], "client_uuid": client["uuid"],
-                "client_company_name": client["company_name"], "client_first_name": client["first_name"],
-                "client_last_name": client["last_name"], "client_tax_code": client["nip"],
-                "client_country": client["country"], "client_street": client["street"],
-                "client_street_number": client["street_number"], "client_flat_number": client["flat_number"],
-                "client_city": client["city"], "client_post_code": client["postal_code"],
-                "client_business_activity_kind": client["business_activity_kind"]}
-    return {"client_id": None, "client_uuid": None,
-            **{key: data.get(key) for key in (
-                "client_company_name", "client_first_name", "client_last_name", "client_tax_code",
-                "client_street", "client_street_number", "client_flat_number", "client_city",
-                "client_post_code")},
-            "client_country": str(data.get("client_country") or "PL").upper(),
-            "client_business_activity_kind": data.get("client_business_activity_kind") or (
-                "other_business" if data.get("client_tax_code") else "private_person")}
+        return {
+            "client_id": client["id"],
+            "client_uuid": client["uuid"],
+            "client_company_name": client["company_name"],
+            "client_first_name": client["first_name"],
+            "client_last_name": client["last_name"],
+            "client_tax_code": client["nip"],
+            "client_country": client["country"],
+            "client_street": client["street"],
+            "client_street_number": client["street_number"],
+            "client_flat_number": client["flat_number"],
+            "client_city": client["city"],
+            "client_post_code": client["postal_code"],
+            "client_business_activity_kind": client["business_activity_kind"],
+        }
+    return {
+        "client_id": None,
+        "client_uuid": None,
+        **{
+            key: data.get(key)
+            for key in (
+                "client_company_name",
+                "client_first_name",
+                "client_last_name",
+                "client_tax_code",
+                "client_street",
+                "client_street_number",
+                "client_flat_number",
+                "client_city",
+                "client_post_code",
+            )
+        },
+        "client_country": str(data.get("client_country") or "PL").upper(),
+        "client_business_activity_kind": data.get("client_business_activity_kind")
+        or ("other_business" if data.get("client_tax_code") else "private_person"),
+    }
 
 
-def make_invoice(company: dict[str, Any], record_id: int, rng: Random, data: dict[str, Any],
-                 services: list[dict[str, Any]], line_ids) -> dict[str, Any]:
+def make_invoice(
+    company: dict[str, Any], record_id: int, rng: Random, data: dict[str, Any], services: list[dict[str, Any]], line_ids
+) -> dict[str, Any]:
     """A new VAT or proforma invoice (always a draft, readme "Tworzenie faktury")."""
     kind = data.get("kind") or "vat"
     issued = parse_date(data.get("invoice_date")) or now().date()
-    client = next((c for c in company["clients"] if str(c["id"]) == str(data.get("client_id"))), None) \
-        if data.get("client_id") not in (None, "") else None
+    client = (
+        next((c for c in company["clients"] if str(c["id"]) == str(data.get("client_id"))), None)
+        if data.get("client_id") not in (None, "")
+        else None
+    )
     days = client["days_to_payment"] if client and client.get("days_to_payment") is not None else 7
     payment_date = data.get("payment_date") or (issued + timedelta(days=days)).isoformat()
     for service in services:
@@ -130,28 +186,52 @@ def make_invoice(company: dict[str, Any], record_id: int, rng: Random, data: dic
     method = data.get("payment_method") or "transfer"
     number = str(data["number"]) if data.get("number") not in (None, "") else next_number(company, kind, issued)
     return {
-        "id": record_id, "uuid": new_uuid(rng), "parent_id": None, "number": number, "currency": currency,
-        "kind": kind, "payment_method": method, "invoice_date": issued.isoformat(),
-        "sale_date": data.get("sale_date") or issued.isoformat(), "payment_date": payment_date,
-        "paid_date": None, "status": "draft", **sums, "left_to_pay": sums["gross_price"], "paid_price": 0,
+        "id": record_id,
+        "uuid": new_uuid(rng),
+        "parent_id": None,
+        "number": number,
+        "currency": currency,
+        "kind": kind,
+        "payment_method": method,
+        "invoice_date": issued.isoformat(),
+        "sale_date": data.get("sale_date") or issued.isoformat(),
+        "payment_date": payment_date,
+        "paid_date": None,
+        "status": "draft",
+        **sums,
+        "left_to_pay": sums["gross_price"],
+        "paid_price": 0,
         **client_fields(data, client),
         "services": services,
         "bank_name": data.get("bank_name") or (bank.get("bank_name") if method == "transfer" else None),
         "bank_account": data.get("bank_account") or (bank.get("account_number") if method == "transfer" else None),
         "swift": data.get("swift") or (bank.get("swift") if method == "transfer" else None),
-        "split_payment": bool(data.get("split_payment")), "split_payment_type": data.get("split_payment_type"),
-        "notes": data.get("notes"), "invoice_date_kind": data.get("invoice_date_kind") or "sale_date",
-        "sale_type": data.get("sale_type"), "vat_exemption_reason": data.get("vat_exemption_reason"),
+        "split_payment": bool(data.get("split_payment")),
+        "split_payment_type": data.get("split_payment_type"),
+        "notes": data.get("notes"),
+        "invoice_date_kind": data.get("invoice_date_kind") or "sale_date",
+        "sale_type": data.get("sale_type"),
+        "vat_exemption_reason": data.get("vat_exemption_reason"),
         "receipt_number": data.get("receipt_number"),
         "third_party_addresses": data.get("third_party_addresses") or [],
         "transaction_terms": data.get("transaction_terms") or {"contracts": [], "orders": []},
         "amount_in_words": amount_in_words(sums["gross_price"], currency),
-        "related_documents": [], "ksef_number": None, "ksef_data": None, "created_at": iso(),
+        "related_documents": [],
+        "ksef_number": None,
+        "ksef_data": None,
+        "created_at": iso(),
     }
 
 
-def make_correction(company: dict[str, Any], record_id: int, rng: Random, data: dict[str, Any],
-                    original: dict[str, Any], services: list[dict[str, Any]], line_ids) -> dict[str, Any]:
+def make_correction(
+    company: dict[str, Any],
+    record_id: int,
+    rng: Random,
+    data: dict[str, Any],
+    original: dict[str, Any],
+    services: list[dict[str, Any]],
+    line_ids,
+) -> dict[str, Any]:
     """A corrective invoice of `original`; its amounts are the difference after − before."""
     issued = parse_date(data.get("invoice_date")) or now().date()
     for service in services:
@@ -159,61 +239,101 @@ def make_correction(company: dict[str, Any], record_id: int, rng: Random, data: 
     before = totals([s for s in services if not s["correction"]])
     after = totals([s for s in services if s["correction"]])
     sums = {key: after[key] - before[key] for key in after}
-    number = str(data["number"]) if data.get("number") not in (None, "") else \
-        next_number(company, "correction", issued)
+    number = str(data["number"]) if data.get("number") not in (None, "") else next_number(company, "correction", issued)
     record = {key: original[key] for key in original if key.startswith("client_")}
-    record.update({
-        "id": record_id, "uuid": new_uuid(rng), "parent_id": original["id"], "number": number,
-        "currency": original["currency"], "kind": "correction", "payment_method": original["payment_method"],
-        "invoice_date": issued.isoformat(), "sale_date": data.get("sale_date") or original["sale_date"],
-        "payment_date": data.get("payment_date") or issued.isoformat(), "paid_date": None, "status": "draft",
-        **sums, "left_to_pay": max(sums["gross_price"], 0), "paid_price": 0,
-        "services": services, "bank_name": original["bank_name"], "bank_account": original["bank_account"],
-        "swift": original["swift"], "split_payment": original["split_payment"],
-        "split_payment_type": original["split_payment_type"], "notes": data.get("notes"),
-        "invoice_date_kind": original["invoice_date_kind"], "sale_type": original["sale_type"],
-        "vat_exemption_reason": original["vat_exemption_reason"], "receipt_number": None,
-        "third_party_addresses": [], "transaction_terms": original["transaction_terms"],
-        "amount_in_words": amount_in_words(sums["gross_price"], original["currency"]),
-        "related_documents": [{"uuid": original["uuid"], "number": original["number"], "kind": original["kind"]}],
-        "ksef_number": None, "ksef_data": None, "created_at": iso(),
-        "corrected_invoice_number": original["number"], "corrected_invoice_date": original["invoice_date"],
-        "corrected_invoice_uuid": original["uuid"], "corrected_invoice_gross_price": original["gross_price"],
-        # UNCONFIRMED: reading gives the reason's Polish name; the sandbox knows no symbol list and
-        # answers the symbol in both fields.
-        "correction_reason": data.get("correction_reason"), "correction_reason_symbol": data.get("correction_reason"),
-        "check_correction_obligation": bool(data.get("check_correction_obligation")),
-        "sale_date_before_correction": data.get("sale_date_before_correction"),
-        "confirmation": bool(data.get("confirmation")), "confirmation_date": data.get("confirmation_date"),
-    })
+    record.update(
+        {
+            "id": record_id,
+            "uuid": new_uuid(rng),
+            "parent_id": original["id"],
+            "number": number,
+            "currency": original["currency"],
+            "kind": "correction",
+            "payment_method": original["payment_method"],
+            "invoice_date": issued.isoformat(),
+            "sale_date": data.get("sale_date") or original["sale_date"],
+            "payment_date": data.get("payment_date") or issued.isoformat(),
+            "paid_date": None,
+            "status": "draft",
+            **sums,
+            "left_to_pay": max(sums["gross_price"], 0),
+            "paid_price": 0,
+            "services": services,
+            "bank_name": original["bank_name"],
+            "bank_account": original["bank_account"],
+            "swift": original["swift"],
+            "split_payment": original["split_payment"],
+            "split_payment_type": original["split_payment_type"],
+            "notes": data.get("notes"),
+            "invoice_date_kind": original["invoice_date_kind"],
+            "sale_type": original["sale_type"],
+            "vat_exemption_reason": original["vat_exemption_reason"],
+            "receipt_number": None,
+            "third_party_addresses": [],
+            "transaction_terms": original["transaction_terms"],
+            "amount_in_words": amount_in_words(sums["gross_price"], original["currency"]),
+            "related_documents": [{"uuid": original["uuid"], "number": original["number"], "kind": original["kind"]}],
+            "ksef_number": None,
+            "ksef_data": None,
+            "created_at": iso(),
+            "corrected_invoice_number": original["number"],
+            "corrected_invoice_date": original["invoice_date"],
+            "corrected_invoice_uuid": original["uuid"],
+            "corrected_invoice_gross_price": original["gross_price"],
+            # UNCONFIRMED: reading gives the reason's Polish name; the sandbox knows no symbol list and
+            # answers the symbol in both fields.
+            "correction_reason": data.get("correction_reason"),
+            "correction_reason_symbol": data.get("correction_reason"),
+            "check_correction_obligation": bool(data.get("check_correction_obligation")),
+            "sale_date_before_correction": data.get("sale_date_before_correction"),
+            "confirmation": bool(data.get("confirmation")),
+            "confirmation_date": data.get("confirmation_date"),
+        }
+    )
     return record
 
 
 def make_client(record_id: int, rng: Random, data: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": record_id, "uuid": new_uuid(rng), "company_name": data.get("company_name"),
-        "first_name": data.get("first_name"), "last_name": data.get("last_name"), "nip": data.get("nip"),
-        "street": data.get("street"), "street_number": data.get("street_number"),
-        "flat_number": data.get("flat_number"), "city": data.get("city"), "postal_code": data.get("postal_code"),
-        "country": str(data.get("country") or "").upper(), "email": data.get("email"),
-        "phone_number": data.get("phone_number"), "web_site": data.get("web_site"),
-        "payment_method": data.get("payment_method"), "days_to_payment": data.get("days_to_payment"),
-        "business_activity_kind": data.get("business_activity_kind") or (
-            "other_business" if data.get("nip") else "private_person"),
-        "receiver": data.get("receiver"), "invoice_note": data.get("invoice_note"), "note": data.get("note"),
+        "id": record_id,
+        "uuid": new_uuid(rng),
+        "company_name": data.get("company_name"),
+        "first_name": data.get("first_name"),
+        "last_name": data.get("last_name"),
+        "nip": data.get("nip"),
+        "street": data.get("street"),
+        "street_number": data.get("street_number"),
+        "flat_number": data.get("flat_number"),
+        "city": data.get("city"),
+        "postal_code": data.get("postal_code"),
+        "country": str(data.get("country") or "").upper(),
+        "email": data.get("email"),
+        "phone_number": data.get("phone_number"),
+        "web_site": data.get("web_site"),
+        "payment_method": data.get("payment_method"),
+        "days_to_payment": data.get("days_to_payment"),
+        "business_activity_kind": data.get("business_activity_kind")
+        or ("other_business" if data.get("nip") else "private_person"),
+        "receiver": data.get("receiver"),
+        "invoice_note": data.get("invoice_note"),
+        "note": data.get("note"),
         "same_forward_address": data.get("same_forward_address", True),
-        "mailing_company_name": data.get("mailing_company_name"), "mailing_street": data.get("mailing_street"),
-        "mailing_city": data.get("mailing_city"), "mailing_postal_code": data.get("mailing_postal_code"),
+        "mailing_company_name": data.get("mailing_company_name"),
+        "mailing_street": data.get("mailing_street"),
+        "mailing_city": data.get("mailing_city"),
+        "mailing_postal_code": data.get("mailing_postal_code"),
     }
 
 
 def validate_client(data: dict[str, Any]) -> dict[str, list[str]]:
     from .calc import BLANK, INVALID, nip_valid
+
     errors: dict[str, list[str]] = {}
     if not str(data.get("country") or "").strip():
         errors.setdefault("country", []).append(BLANK)
     if not str(data.get("company_name") or "").strip() and not (
-            str(data.get("first_name") or "").strip() and str(data.get("last_name") or "").strip()):
+        str(data.get("first_name") or "").strip() and str(data.get("last_name") or "").strip()
+    ):
         errors.setdefault("company_name", []).append(BLANK)
     if str(data.get("country") or "").upper() == "PL":
         if data.get("postal_code") not in (None, "") and not re.fullmatch(r"\d{2}-\d{3}", str(data["postal_code"])):

@@ -12,11 +12,13 @@
 - `order=<field> asc|desc`; default newest first (UNCONFIRMED).
 - `fields=number,services(name,tax_symbol)` narrows each entity.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 DEFAULT_LIMIT = 10
@@ -61,7 +63,7 @@ def filter_rows(rows: list[dict[str, Any]], args, fields: dict[str, tuple[str, C
             continue
         name = match.group(1)
         modifier = next((m for m in MODIFIERS if name.endswith(m)), None)
-        field = name[:-len(modifier)] if modifier else None
+        field = name[: -len(modifier)] if modifier else None
         if modifier is None or field not in fields:
             raise QueryError(f"Nieprawidłowy parametr wyszukiwania: {key}")
         kind, getter = fields[field]
@@ -83,8 +85,13 @@ def filter_rows(rows: list[dict[str, Any]], args, fields: dict[str, tuple[str, C
                     return False
                 continue
             left, right = _compare(kind, current, value)
-            ok = {"_eq": left == right, "_lt": left < right, "_gt": left > right,
-                  "_lteq": left <= right, "_gteq": left >= right}[modifier]
+            ok = {
+                "_eq": left == right,
+                "_lt": left < right,
+                "_gt": left > right,
+                "_lteq": left <= right,
+                "_gteq": left >= right,
+            }[modifier]
             if not ok:
                 return False
         return True
@@ -92,8 +99,9 @@ def filter_rows(rows: list[dict[str, Any]], args, fields: dict[str, tuple[str, C
     return [row for row in rows if keep(row)]
 
 
-def order_rows(rows: list[dict[str, Any]], args, sortable: dict[str, Callable[[dict], Any]],
-               default: str) -> list[dict]:
+def order_rows(
+    rows: list[dict[str, Any]], args, sortable: dict[str, Callable[[dict], Any]], default: str
+) -> list[dict]:
     text = (args.get("order") or default).strip()
     parts = text.split()
     direction_ok = len(parts) == 1 or (len(parts) == 2 and parts[1].lower() in ("asc", "desc"))
@@ -113,20 +121,23 @@ def page(rows: list[dict[str, Any]], args, base_url: str) -> tuple[list[dict], d
     if offset < 0 or limit < 1:
         raise QueryError("Nieprawidłowa wartość parametru offset lub limit")
     limit = min(limit, MAX_LIMIT)
-    chosen = rows[offset:offset + limit]
+    chosen = rows[offset : offset + limit]
     kept = [(k, v) for k, v in args.items(multi=True) if k not in ("offset", "limit")]
 
     def link(new_offset: int) -> str:
         return f"{base_url}?{urlencode(kept + [('offset', new_offset), ('limit', limit)])}"
 
-    meta = {"count": len(chosen), "total_count": len(rows),
-            "next": link(offset + limit) if offset + limit < len(rows) else None,
-            "previous": link(max(0, offset - limit)) if offset > 0 else None}
+    meta = {
+        "count": len(chosen),
+        "total_count": len(rows),
+        "next": link(offset + limit) if offset + limit < len(rows) else None,
+        "previous": link(max(0, offset - limit)) if offset > 0 else None,
+    }
     return chosen, meta
 
 
 def parse_fields(text: str) -> dict[str, Any]:
-    """"number,services(name,tax_symbol)" -> {"number": None, "services": {"name": None, ...}}."""
+    """ "number,services(name,tax_symbol)" -> {"number": None, "services": {"name": None, ...}}."""
     result: dict[str, Any] = {}
     pos = 0
     while pos < len(text):
@@ -144,7 +155,7 @@ def parse_fields(text: str) -> dict[str, Any]:
                 end += 1
             if depth:
                 raise QueryError(f"Nieprawidłowa wartość parametru fields: {text}")
-            result[name] = parse_fields(text[pos + 1:end])
+            result[name] = parse_fields(text[pos + 1 : end])
             pos = end + 1
         else:
             result[name] = None

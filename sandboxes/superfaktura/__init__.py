@@ -51,6 +51,7 @@ UNCONFIRMED points and the readings chosen here:
 - More than 100 e-mails an hour: ``{"error": 1, "error_message": "... limit ..."}``.
 Totals follow the documented rounding modes; see totals.py.
 """
+
 from __future__ import annotations
 
 # The port `python -m sandboxes serve` uses; the one place it is written (see sandboxes/__init__.py).
@@ -59,10 +60,11 @@ PORT = 5101
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
@@ -76,12 +78,49 @@ BRATISLAVA = ZoneInfo("Europe/Bratislava")
 MONTHLY_LIMIT = 30000
 EMAILS_PER_HOUR = 100
 PREMIUM_MESSAGE = "Musíte mať platné prémiové členstvo"
-CURRENCIES = {"AUD", "BGN", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HRK", "HUF", "JPY", "LKR", "MXN",
-              "NOK", "PLN", "RON", "RSD", "RUB", "SEK", "USD"}
+CURRENCIES = {
+    "AUD",
+    "BGN",
+    "CAD",
+    "CHF",
+    "CNY",
+    "CZK",
+    "DKK",
+    "EUR",
+    "GBP",
+    "HRK",
+    "HUF",
+    "JPY",
+    "LKR",
+    "MXN",
+    "NOK",
+    "PLN",
+    "RON",
+    "RSD",
+    "RUB",
+    "SEK",
+    "USD",
+}
 INVOICE_TYPES = ("regular", "proforma", "cancel", "delivery", "draft", "estimate", "order", "reverse_order")
 PAYABLE_TYPES = ("regular", "proforma", "cancel")
-PAYMENT_TYPES = ("transfer", "cash", "card", "cod", "credit", "debit", "inkaso", "paypal", "barion", "besteron",
-                 "gopay", "trustpay", "viamo", "accreditation", "other", "postal_order")
+PAYMENT_TYPES = (
+    "transfer",
+    "cash",
+    "card",
+    "cod",
+    "credit",
+    "debit",
+    "inkaso",
+    "paypal",
+    "barion",
+    "besteron",
+    "gopay",
+    "trustpay",
+    "viamo",
+    "accreditation",
+    "other",
+    "postal_order",
+)
 DELIVERY_TYPES = ("courier", "haulage", "mail", "personal", "pickup_point")
 LANGUAGES = ("slo", "cze", "eng", "deu", "hun", "pol", "rom", "rus", "ukr", "hrv", "slv", "spa", "ita", "nld")
 STATUS_FLAGS = {1: "issued", 2: "partially-paid", 3: "paid", 99: "overdue"}
@@ -138,14 +177,26 @@ class SuperFakturaSandbox(Sandbox):
         today = date.today()
         company = self.accounts[0]["companies"][0]
         for spec in sorted(seed.seeded_invoices(today), key=lambda s: s["created"]):
-            inv = self._store_invoice(self.accounts[0], company, {
-                "type": spec["type"], "sequence_id": spec["sequence_id"], "created": spec["created"],
-                "delivery": spec["created"], "due": spec["created"] + timedelta(days=14),
-                "currency": "EUR", "order_no": spec["order_no"], "variable": spec["variable"],
-                "payment_type": spec["payment_type"], "rounding": "item_ext",
-                "client": self._client_record(company, dict(spec["client"])),
-                "items": [{**item, "discount": Decimal("0"), "description": "", "sku": ""} for item in spec["items"]],
-            })
+            inv = self._store_invoice(
+                self.accounts[0],
+                company,
+                {
+                    "type": spec["type"],
+                    "sequence_id": spec["sequence_id"],
+                    "created": spec["created"],
+                    "delivery": spec["created"],
+                    "due": spec["created"] + timedelta(days=14),
+                    "currency": "EUR",
+                    "order_no": spec["order_no"],
+                    "variable": spec["variable"],
+                    "payment_type": spec["payment_type"],
+                    "rounding": "item_ext",
+                    "client": self._client_record(company, dict(spec["client"])),
+                    "items": [
+                        {**item, "discount": Decimal("0"), "description": "", "sku": ""} for item in spec["items"]
+                    ],
+                },
+            )
             if spec["paid"]:
                 self._add_payment(inv, inv["total"], "EUR", spec["payment_type"], spec["created"])
 
@@ -154,17 +205,31 @@ class SuperFakturaSandbox(Sandbox):
         for inv in self.invoices.values():
             if inv["deleted"]:
                 continue
-            docs.append({
-                "id": str(inv["id"]), "type": inv["type"], "number": inv["invoice_no_formatted"],
-                "order_no": inv["order_no"], "variable": inv["variable"], "total": _s2(inv["total"]),
-                "base": _s2(inv["totals"].base_total), "vat": _s2(inv["totals"].vat_total),
-                "vat_breakdown": [{"rate": rate, "base": _s2(base), "vat": _s2(inv["totals"].vat_by_rate[rate])}
-                                  for rate, base in inv["totals"].base_by_rate.items()],
-                "currency": inv["currency"], "created": inv["created"].isoformat(),
-                "account": inv["account"], "company_id": str(inv["company_id"]), "status": inv["status"],
-                "checksum": inv["checksum"], "parent_id": str(inv["parent_id"] or ""),
-                "paid": _s2(inv["paid"]), "emails": list(inv["emails"]),
-            })
+            docs.append(
+                {
+                    "id": str(inv["id"]),
+                    "type": inv["type"],
+                    "number": inv["invoice_no_formatted"],
+                    "order_no": inv["order_no"],
+                    "variable": inv["variable"],
+                    "total": _s2(inv["total"]),
+                    "base": _s2(inv["totals"].base_total),
+                    "vat": _s2(inv["totals"].vat_total),
+                    "vat_breakdown": [
+                        {"rate": rate, "base": _s2(base), "vat": _s2(inv["totals"].vat_by_rate[rate])}
+                        for rate, base in inv["totals"].base_by_rate.items()
+                    ],
+                    "currency": inv["currency"],
+                    "created": inv["created"].isoformat(),
+                    "account": inv["account"],
+                    "company_id": str(inv["company_id"]),
+                    "status": inv["status"],
+                    "checksum": inv["checksum"],
+                    "parent_id": str(inv["parent_id"] or ""),
+                    "paid": _s2(inv["paid"]),
+                    "emails": list(inv["emails"]),
+                }
+            )
         return docs
 
     # -- auth and quota -------------------------------------------------------------------
@@ -172,12 +237,13 @@ class SuperFakturaSandbox(Sandbox):
         header = request.headers.get("Authorization", "")
         if not header.startswith("SFAPI "):
             return None, _fail(1, "Not authenticated", 401)
-        attrs = parse_qs(header[len("SFAPI "):], keep_blank_values=True)
+        attrs = parse_qs(header[len("SFAPI ") :], keep_blank_values=True)
         email = (attrs.get("email") or [""])[0]
         key = (attrs.get("apikey") or [""])[0]
         company_id = (attrs.get("company_id") or [""])[0].strip()
-        account = next((a for a in self.accounts
-                        if a["credentials"]["email"] == email and a["server_api_key"] == key), None)
+        account = next(
+            (a for a in self.accounts if a["credentials"]["email"] == email and a["server_api_key"] == key), None
+        )
         if account is None:
             return None, _fail(1, "Not authenticated", 401)
         if not account["premium"]:
@@ -203,21 +269,28 @@ class SuperFakturaSandbox(Sandbox):
             "X-RateLimit-MonthlyReset": next_month.strftime("%d.%m.%Y %H:%M:%S"),
         }
         if exceeded:
-            headers["X-RateLimit-Message"] = (f"You have exceeded a daily limit of {self.quota.limit} API requests. "
-                                              "You can buy more requests in SuperFaktura.")
+            headers["X-RateLimit-Message"] = (
+                f"You have exceeded a daily limit of {self.quota.limit} API requests. "
+                "You can buy more requests in SuperFaktura."
+            )
         elif monthly_exceeded:
-            headers["X-RateLimit-Message"] = (f"You have exceeded a monthly limit of {MONTHLY_LIMIT} API requests. "
-                                              "You can buy more requests in SuperFaktura.")
+            headers["X-RateLimit-Message"] = (
+                f"You have exceeded a monthly limit of {MONTHLY_LIMIT} API requests. "
+                "You can buy more requests in SuperFaktura."
+            )
         return headers, exceeded or monthly_exceeded
 
     def rate_limit_response(self, reset_at: datetime) -> Response:
         message = f"You have exceeded a daily limit of {self.quota.limit} API requests."
         resp = _fail(1, message, 429)
-        resp.headers.update({
-            "X-RateLimit-DailyLimit": str(self.quota.limit), "X-RateLimit-DailyRemaining": "0",
-            "X-RateLimit-DailyReset": reset_at.astimezone(BRATISLAVA).strftime("%d.%m.%Y %H:%M:%S"),
-            "X-RateLimit-Message": message,
-        })
+        resp.headers.update(
+            {
+                "X-RateLimit-DailyLimit": str(self.quota.limit),
+                "X-RateLimit-DailyRemaining": "0",
+                "X-RateLimit-DailyReset": reset_at.astimezone(BRATISLAVA).strftime("%d.%m.%Y %H:%M:%S"),
+                "X-RateLimit-Message": message,
+            }
+        )
         return resp
 
     def server_error_response(self) -> Response:
@@ -275,18 +348,35 @@ class SuperFakturaSandbox(Sandbox):
         @vendor(["/users/getUserCompaniesData", "/users/getUserCompaniesData/<int:get_all>"], "verify")
         def user_companies(caller: Caller, get_all: int = 0) -> Response:
             companies = caller.account["companies"] if get_all else [caller.company]
-            return _json({"data": {str(c["id"]): {"UserProfile": self._profile(caller.account, c),
-                                                  "BankAccount": [self._bank(caller.account, c, b)
-                                                                  for b in c["bank_accounts"]]}
-                                   for c in companies},
-                          "error_message": "", "error": 0})
+            return _json(
+                {
+                    "data": {
+                        str(c["id"]): {
+                            "UserProfile": self._profile(caller.account, c),
+                            "BankAccount": [self._bank(caller.account, c, b) for b in c["bank_accounts"]],
+                        }
+                        for c in companies
+                    },
+                    "error_message": "",
+                    "error": 0,
+                }
+            )
 
         @vendor(["/users/company_switcher"], "verify")
         def company_switcher(caller: Caller) -> Response:
-            return _json({"user_name": None, "apikey": caller.account["server_api_key"],
-                          "companies": [{"Logo": {"url": "https://moja.superfaktura.sk/img/no-logo.png"},
-                                         "UserProfile": self._profile(caller.account, c)}
-                                        for c in caller.account["companies"]]})
+            return _json(
+                {
+                    "user_name": None,
+                    "apikey": caller.account["server_api_key"],
+                    "companies": [
+                        {
+                            "Logo": {"url": "https://moja.superfaktura.sk/img/no-logo.png"},
+                            "UserProfile": self._profile(caller.account, c),
+                        }
+                        for c in caller.account["companies"]
+                    ],
+                }
+            )
 
         @vendor(["/sequences/index.json"], "list_series")
         def sequences(caller: Caller) -> Response:
@@ -296,12 +386,21 @@ class SuperFakturaSandbox(Sandbox):
                 out[doc_type] = []
                 for s in series:
                     nxt = self.counters.get((s["id"], numbering.period_key(s["period_type"], today)), 0) + 1
-                    out[doc_type].append({
-                        "created": "2024-01-02 08:15:36", "default": "1" if s["default"] else "0", "id": str(s["id"]),
-                        "item_type": s["item_type"], "mask": s["mask"], "modified": "2024-01-02 08:15:36",
-                        "name": s["name"], "period_type": s["period_type"], "sequence": str(nxt),
-                        "sequence_formatted": numbering.format_number(s["mask"], nxt, today),
-                        "user_profile_id": str(caller.company["id"])})
+                    out[doc_type].append(
+                        {
+                            "created": "2024-01-02 08:15:36",
+                            "default": "1" if s["default"] else "0",
+                            "id": str(s["id"]),
+                            "item_type": s["item_type"],
+                            "mask": s["mask"],
+                            "modified": "2024-01-02 08:15:36",
+                            "name": s["name"],
+                            "period_type": s["period_type"],
+                            "sequence": str(nxt),
+                            "sequence_formatted": numbering.format_number(s["mask"], nxt, today),
+                            "user_profile_id": str(caller.company["id"]),
+                        }
+                    )
             out[""] = []  # the warehouse, as documented
             return _json(out)
 
@@ -319,8 +418,13 @@ class SuperFakturaSandbox(Sandbox):
             inv = self._store_invoice(caller.account, caller.company, parsed)
             inv["checksum"] = checksum or ""
             if parsed.get("already_paid"):
-                self._add_payment(inv, inv["total"] - inv["paid"], inv["currency"], parsed["payment_type"] or "transfer",
-                                  parsed.get("paydate") or inv["created"])
+                self._add_payment(
+                    inv,
+                    inv["total"] - inv["paid"],
+                    inv["currency"],
+                    parsed["payment_type"] or "transfer",
+                    parsed.get("paydate") or inv["created"],
+                )
             body = {"error": 0, "error_message": "Invoice created", "data": self._view(inv)}
             if checksum:
                 self.checksums[(caller.company["id"], checksum)] = body
@@ -400,8 +504,11 @@ class SuperFakturaSandbox(Sandbox):
             if inv["total"] != 0 and abs(inv["paid"]) >= abs(inv["total"]):
                 return _json({"message": "Faktúra je už plne uhradená", "error_messages": [], "error": 1})
             try:
-                amount = Decimal(str(payment["amount"])) if payment.get("amount") not in (None, "") \
+                amount = (
+                    Decimal(str(payment["amount"]))
+                    if payment.get("amount") not in (None, "")
                     else inv["total"] - inv["paid"]
+                )
                 paid_on = date.fromisoformat(str(payment.get("created") or payment.get("date") or date.today()))
             except (InvalidOperation, ValueError):
                 return _json({"error": 1, "message": "Invalid data", "error_messages": {"amount": ["Invalid"]}})
@@ -409,12 +516,24 @@ class SuperFakturaSandbox(Sandbox):
             if ptype not in PAYMENT_TYPES:
                 return _json({"error": 1, "message": "Invalid data", "error_messages": {"payment_type": ["Invalid"]}})
             record = self._add_payment(inv, amount, payment.get("currency") or inv["currency"], ptype, paid_on)
-            return _json({"error": 0, "payment_id": str(record["id"]), "invoice_id": inv["id"],
-                          "paid": _num(inv["paid"]), "to_pay": _num(inv["total"] - inv["paid"]),
-                          "status": inv["status"], "invoice_type": inv["type"], "created": paid_on.isoformat(),
-                          "currency": None, "home_currency": "€", "invoice_currency": "€", "parent_id": None,
-                          "overdue": inv["status"] == 99,
-                          "flash_message": {"text": "Úhrada bola uložená", "type": "success"}})
+            return _json(
+                {
+                    "error": 0,
+                    "payment_id": str(record["id"]),
+                    "invoice_id": inv["id"],
+                    "paid": _num(inv["paid"]),
+                    "to_pay": _num(inv["total"] - inv["paid"]),
+                    "status": inv["status"],
+                    "invoice_type": inv["type"],
+                    "created": paid_on.isoformat(),
+                    "currency": None,
+                    "home_currency": "€",
+                    "invoice_currency": "€",
+                    "parent_id": None,
+                    "overdue": inv["status"] == 99,
+                    "flash_message": {"text": "Úhrada bola uložená", "type": "success"},
+                }
+            )
 
         @vendor(["/invoices/delete/<invoice_id>"], "delete_invoice", ("GET", "DELETE"))
         def delete(caller: Caller, invoice_id: str) -> Response:
@@ -507,19 +626,32 @@ class SuperFakturaSandbox(Sandbox):
             except ValueError:
                 return _fail(5, {"paydate": ["Neplatný dátum."]}, error_data={})
         return {
-            "type": doc_type, "sequence_id": int(sequence_id) if sequence_id not in (None, "")
+            "type": doc_type,
+            "sequence_id": int(sequence_id)
+            if sequence_id not in (None, "")
             else next((s["id"] for s in series if s["default"]), series[0]["id"] if series else None),
             "invoice_no_formatted": invoice.get("invoice_no_formatted") or "",
-            "created": created, "delivery": dates.get("delivery") or created,
-            "due": dates.get("due") or created + timedelta(days=14), "currency": currency,
-            "order_no": str(invoice.get("order_no") or ""), "variable": str(invoice.get("variable") or ""),
-            "constant": str(invoice.get("constant") or ""), "specific": str(invoice.get("specific") or ""),
-            "payment_type": payment_type, "delivery_type": delivery_type, "rounding": rounding,
-            "discount": discount, "name": str(invoice.get("name") or ""), "comment": str(invoice.get("comment") or ""),
+            "created": created,
+            "delivery": dates.get("delivery") or created,
+            "due": dates.get("due") or created + timedelta(days=14),
+            "currency": currency,
+            "order_no": str(invoice.get("order_no") or ""),
+            "variable": str(invoice.get("variable") or ""),
+            "constant": str(invoice.get("constant") or ""),
+            "specific": str(invoice.get("specific") or ""),
+            "payment_type": payment_type,
+            "delivery_type": delivery_type,
+            "rounding": rounding,
+            "discount": discount,
+            "name": str(invoice.get("name") or ""),
+            "comment": str(invoice.get("comment") or ""),
             "parent_id": int(parent_id) if doc_type == "cancel" else None,
             "proforma_id": str(invoice.get("proforma_id") or "") or None,
-            "client": client_rec, "items": parsed_items, "lang": language or "slo",
-            "already_paid": str(invoice.get("already_paid") or "0") in ("1", "true", "True"), "paydate": paydate,
+            "client": client_rec,
+            "items": parsed_items,
+            "lang": language or "slo",
+            "already_paid": str(invoice.get("already_paid") or "0") in ("1", "true", "True"),
+            "paydate": paydate,
         }
 
     @staticmethod
@@ -543,8 +675,15 @@ class SuperFakturaSandbox(Sandbox):
                     errors.setdefault(f"InvoiceItem.{i}.{name}", []).append("Neplatná hodnota.")
             if "tax" in values and not 0 <= values["tax"] < 100:
                 errors.setdefault(f"InvoiceItem.{i}.tax", []).append("Neplatná sadzba DPH.")
-            parsed.append({**values, "name": str(item.get("name") or ""), "unit": str(item.get("unit") or ""),
-                           "description": str(item.get("description") or ""), "sku": str(item.get("sku") or "")})
+            parsed.append(
+                {
+                    **values,
+                    "name": str(item.get("name") or ""),
+                    "unit": str(item.get("unit") or ""),
+                    "description": str(item.get("description") or ""),
+                    "sku": str(item.get("sku") or ""),
+                }
+            )
         return parsed
 
     @staticmethod
@@ -562,19 +701,39 @@ class SuperFakturaSandbox(Sandbox):
 
     def _client_record(self, company: dict, client: dict) -> dict:
         for existing in self.clients.values():
-            if existing["company_id"] == company["id"] and existing["name"] == client.get("name") \
-                    and existing.get("ico", "") == client.get("ico", ""):
+            if (
+                existing["company_id"] == company["id"]
+                and existing["name"] == client.get("name")
+                and existing.get("ico", "") == client.get("ico", "")
+            ):
                 return existing
         self.next_ids["client"] += 1
         record = {"id": self.next_ids["client"], "company_id": company["id"]}
-        for name in ("name", "ico", "dic", "ic_dph", "email", "phone", "address", "city", "zip", "country_iso_id",
-                     "delivery_name", "delivery_address", "delivery_city", "delivery_zip", "delivery_country_iso_id"):
+        for name in (
+            "name",
+            "ico",
+            "dic",
+            "ic_dph",
+            "email",
+            "phone",
+            "address",
+            "city",
+            "zip",
+            "country_iso_id",
+            "delivery_name",
+            "delivery_address",
+            "delivery_city",
+            "delivery_zip",
+            "delivery_country_iso_id",
+        ):
             record[name] = str(client.get(name) or "")
         self.clients[record["id"]] = record
         return record
 
     def _store_invoice(self, account: dict, company: dict, spec: dict) -> dict:
-        computed = totals.compute(spec["items"], spec.get("rounding") or "item_ext", spec.get("discount") or Decimal("0"))
+        computed = totals.compute(
+            spec["items"], spec.get("rounding") or "item_ext", spec.get("discount") or Decimal("0")
+        )
         number, counter = spec.get("invoice_no_formatted") or "", 0
         series = next((s for s in company["sequences"].get(spec["type"], []) if s["id"] == spec["sequence_id"]), None)
         if not number and series is not None:
@@ -585,18 +744,47 @@ class SuperFakturaSandbox(Sandbox):
         self.next_ids["invoice"] += 1
         inv_id = self.next_ids["invoice"]
         inv = {
-            **{k: spec.get(k) for k in ("type", "sequence_id", "created", "delivery", "due", "currency", "order_no",
-                                        "payment_type", "delivery_type", "rounding", "client", "parent_id",
-                                        "proforma_id")},
-            "id": inv_id, "account": account["id"], "company_id": company["id"], "invoice_no": counter,
-            "invoice_no_formatted": number, "variable": spec.get("variable") or re.sub(r"\D", "", number),
-            "constant": spec.get("constant", ""), "specific": spec.get("specific", ""),
-            "name": spec.get("name") or f"Faktúra {number}", "comment": spec.get("comment", ""),
-            "discount": spec.get("discount") or Decimal("0"), "lang": spec.get("lang") or "slo",
+            **{
+                k: spec.get(k)
+                for k in (
+                    "type",
+                    "sequence_id",
+                    "created",
+                    "delivery",
+                    "due",
+                    "currency",
+                    "order_no",
+                    "payment_type",
+                    "delivery_type",
+                    "rounding",
+                    "client",
+                    "parent_id",
+                    "proforma_id",
+                )
+            },
+            "id": inv_id,
+            "account": account["id"],
+            "company_id": company["id"],
+            "invoice_no": counter,
+            "invoice_no_formatted": number,
+            "variable": spec.get("variable") or re.sub(r"\D", "", number),
+            "constant": spec.get("constant", ""),
+            "specific": spec.get("specific", ""),
+            "name": spec.get("name") or f"Faktúra {number}",
+            "comment": spec.get("comment", ""),
+            "discount": spec.get("discount") or Decimal("0"),
+            "lang": spec.get("lang") or "slo",
             "token": hashlib.md5(f"{inv_id}-{number}".encode()).hexdigest()[:8],
-            "totals": computed, "total": computed.total, "paid": Decimal("0"), "payments": [], "emails": [],
-            "checksum": "", "deleted": False, "status": 1,
-            "items": [], "modified": datetime.now(BRATISLAVA).strftime("%Y-%m-%d %H:%M:%S"),
+            "totals": computed,
+            "total": computed.total,
+            "paid": Decimal("0"),
+            "payments": [],
+            "emails": [],
+            "checksum": "",
+            "deleted": False,
+            "status": 1,
+            "items": [],
+            "modified": datetime.now(BRATISLAVA).strftime("%Y-%m-%d %H:%M:%S"),
         }
         for src, t in zip(spec["items"], computed.items):
             self.next_ids["item"] += 1
@@ -607,8 +795,13 @@ class SuperFakturaSandbox(Sandbox):
 
     def _add_payment(self, inv: dict, amount: Decimal, currency: str, payment_type: str, paid_on: date) -> dict:
         self.next_ids["payment"] += 1
-        record = {"id": self.next_ids["payment"], "amount": amount, "currency": currency,
-                  "payment_type": payment_type, "created": paid_on}
+        record = {
+            "id": self.next_ids["payment"],
+            "amount": amount,
+            "currency": currency,
+            "payment_type": payment_type,
+            "created": paid_on,
+        }
         inv["payments"].append(record)
         inv["paid"] += amount
         self._refresh_status(inv)
@@ -630,19 +823,41 @@ class SuperFakturaSandbox(Sandbox):
         self._refresh_status(inv)
         paydate = inv["payments"][-1]["created"].isoformat() + " 00:00:00" if inv["payments"] else None
         return {
-            "id": str(inv["id"]), "type": inv["type"], "name": inv["name"], "invoice_no": str(inv["invoice_no"]),
-            "invoice_no_formatted": inv["invoice_no_formatted"], "sequence_id": str(inv["sequence_id"] or ""),
-            "created": inv["created"].isoformat() + " 00:00:00", "delivery": inv["delivery"].isoformat() + " 00:00:00",
-            "due": inv["due"].isoformat(), "taxdate": inv["delivery"].isoformat(),
-            "invoice_currency": inv["currency"], "home_currency": "EUR",
-            "amount": _s2(inv["totals"].base_total), "vat": _s2(inv["totals"].vat_total),
-            "paid": _s2(inv["paid"]), "amount_paid": _s2(inv["paid"]), "status": str(inv["status"]),
-            "flag": STATUS_FLAGS[inv["status"]], "order_no": inv["order_no"], "variable": inv["variable"],
-            "constant": inv["constant"], "specific": inv["specific"], "payment_type": inv["payment_type"],
-            "delivery_type": inv["delivery_type"], "rounding": inv["rounding"], "discount": str(inv["discount"]),
-            "parent_id": str(inv["parent_id"]) if inv["parent_id"] else None, "proforma_id": inv["proforma_id"],
-            "token": inv["token"], "lang": inv["lang"], "client_id": str(inv["client"]["id"]),
-            "comment": inv["comment"], "modified": inv["modified"], "paydate": paydate, "demo": "0",
+            "id": str(inv["id"]),
+            "type": inv["type"],
+            "name": inv["name"],
+            "invoice_no": str(inv["invoice_no"]),
+            "invoice_no_formatted": inv["invoice_no_formatted"],
+            "sequence_id": str(inv["sequence_id"] or ""),
+            "created": inv["created"].isoformat() + " 00:00:00",
+            "delivery": inv["delivery"].isoformat() + " 00:00:00",
+            "due": inv["due"].isoformat(),
+            "taxdate": inv["delivery"].isoformat(),
+            "invoice_currency": inv["currency"],
+            "home_currency": "EUR",
+            "amount": _s2(inv["totals"].base_total),
+            "vat": _s2(inv["totals"].vat_total),
+            "paid": _s2(inv["paid"]),
+            "amount_paid": _s2(inv["paid"]),
+            "status": str(inv["status"]),
+            "flag": STATUS_FLAGS[inv["status"]],
+            "order_no": inv["order_no"],
+            "variable": inv["variable"],
+            "constant": inv["constant"],
+            "specific": inv["specific"],
+            "payment_type": inv["payment_type"],
+            "delivery_type": inv["delivery_type"],
+            "rounding": inv["rounding"],
+            "discount": str(inv["discount"]),
+            "parent_id": str(inv["parent_id"]) if inv["parent_id"] else None,
+            "proforma_id": inv["proforma_id"],
+            "token": inv["token"],
+            "lang": inv["lang"],
+            "client_id": str(inv["client"]["id"]),
+            "comment": inv["comment"],
+            "modified": inv["modified"],
+            "paydate": paydate,
+            "demo": "0",
             "user_profile_id": str(inv["company_id"]),
         }
 
@@ -652,34 +867,71 @@ class SuperFakturaSandbox(Sandbox):
         client["id"] = str(client["id"])
         return {
             "Invoice": self._invoice_fields(inv),
-            "InvoiceItem": [{
-                "id": str(item["id"]), "invoice_id": str(inv["id"]), "name": item["src"]["name"],
-                "description": item["src"]["description"], "unit": item["src"]["unit"], "sku": item["src"]["sku"] or None,
-                "quantity": str(item["totals"].quantity), "tax": str(item["totals"].tax),
-                "discount": _num(item["totals"].discount),
-                "unit_price": _num(item["totals"].unit_price), "unit_price_discount": _num(item["totals"].unit_price_discount),
-                "unit_price_vat": _num(item["totals"].unit_price_vat),
-                "item_price": _num(item["totals"].net), "item_price_vat": _num(item["totals"].gross),
-                "ordernum": str(n),
-            } for n, item in enumerate(inv["items"])],
+            "InvoiceItem": [
+                {
+                    "id": str(item["id"]),
+                    "invoice_id": str(inv["id"]),
+                    "name": item["src"]["name"],
+                    "description": item["src"]["description"],
+                    "unit": item["src"]["unit"],
+                    "sku": item["src"]["sku"] or None,
+                    "quantity": str(item["totals"].quantity),
+                    "tax": str(item["totals"].tax),
+                    "discount": _num(item["totals"].discount),
+                    "unit_price": _num(item["totals"].unit_price),
+                    "unit_price_discount": _num(item["totals"].unit_price_discount),
+                    "unit_price_vat": _num(item["totals"].unit_price_vat),
+                    "item_price": _num(item["totals"].net),
+                    "item_price_vat": _num(item["totals"].gross),
+                    "ordernum": str(n),
+                }
+                for n, item in enumerate(inv["items"])
+            ],
             "Client": client,
             "Summary": {
-                "discount": _num(t.discount), "vat_base_separate": {k: _num(v) for k, v in t.base_by_rate.items()},
-                "vat_base_total": _num(t.base_total), "vat_separate": {k: _num(v) for k, v in t.vat_by_rate.items()},
-                "vat_total": _num(t.vat_total), "invoice_total": _num(t.total),
+                "discount": _num(t.discount),
+                "vat_base_separate": {k: _num(v) for k, v in t.base_by_rate.items()},
+                "vat_base_total": _num(t.base_total),
+                "vat_separate": {k: _num(v) for k, v in t.vat_by_rate.items()},
+                "vat_total": _num(t.vat_total),
+                "invoice_total": _num(t.total),
             },
-            "InvoicePayment": [{"id": str(p["id"]), "invoice_id": str(inv["id"]), "amount": _s2(p["amount"]),
-                                "currency": p["currency"], "payment_type": p["payment_type"],
-                                "created": p["created"].isoformat()} for p in inv["payments"]],
+            "InvoicePayment": [
+                {
+                    "id": str(p["id"]),
+                    "invoice_id": str(inv["id"]),
+                    "amount": _s2(p["amount"]),
+                    "currency": p["currency"],
+                    "payment_type": p["payment_type"],
+                    "created": p["created"].isoformat(),
+                }
+                for p in inv["payments"]
+            ],
             "InvoiceEmail": [{"email": e, "invoice_id": str(inv["id"])} for e in inv["emails"]],
-            "PaymentLink": None, "Tag": [],
+            "PaymentLink": None,
+            "Tag": [],
             "0": {"total": _s2(inv["total"]), "to_pay": f"{inv['total'] - inv['paid']:.6f}"},
         }
 
     def _profile(self, account: dict, company: dict) -> dict:
-        return {k: str(company[k]) for k in ("id", "company_name", "ico", "dic", "ic_dph", "tax_payer", "address",
-                                              "city", "zip", "country_id", "phone", "web", "home_currency")} | {
-            "user_id": str(int(hashlib.md5(account["id"].encode()).hexdigest()[:4], 16)), "rounding": "item_ext"}
+        return {
+            k: str(company[k])
+            for k in (
+                "id",
+                "company_name",
+                "ico",
+                "dic",
+                "ic_dph",
+                "tax_payer",
+                "address",
+                "city",
+                "zip",
+                "country_id",
+                "phone",
+                "web",
+                "home_currency",
+            )
+        } | {"user_id": str(int(hashlib.md5(account["id"].encode()).hexdigest()[:4], 16)), "rounding": "item_ext"}
 
     @staticmethod
     def _bank(account: dict, company: dict, bank: dict) -> dict:
@@ -693,8 +945,11 @@ class SuperFakturaSandbox(Sandbox):
                 name, value = part.split(":", 1)
                 opts[name] = value
         types = (opts.get("type") or "regular").split("|")
-        docs = [inv for inv in self.invoices.values()
-                if inv["company_id"] == caller.company["id"] and not inv["deleted"] and inv["type"] in types]
+        docs = [
+            inv
+            for inv in self.invoices.values()
+            if inv["company_id"] == caller.company["id"] and not inv["deleted"] and inv["type"] in types
+        ]
         docs = [inv for inv in docs if self._created_matches(inv["created"], opts)]
         for name in ("order_no", "variable", "invoice_no_formatted"):
             if name in opts:
@@ -708,19 +963,29 @@ class SuperFakturaSandbox(Sandbox):
             docs = [inv for inv in docs if str(inv["client"]["id"]) == opts["client_id"]]
         sort = opts.get("sort", "id")
         reverse = opts.get("direction", "DESC").upper() != "ASC"
-        key = {"created": lambda i: (i["created"], i["id"]),
-               "invoice_no_formatted": lambda i: i["invoice_no_formatted"]}.get(sort, lambda i: i["id"])
+        key = {
+            "created": lambda i: (i["created"], i["id"]),
+            "invoice_no_formatted": lambda i: i["invoice_no_formatted"],
+        }.get(sort, lambda i: i["id"])
         docs.sort(key=key, reverse=reverse)
         try:
             per_page = min(max(int(opts.get("per_page", 50)), 1), 200)
             page = max(int(opts.get("page", 1)), 1)
         except ValueError:
             return _fail(1, "Bad data format.", 400)
-        chunk = docs[(page - 1) * per_page: page * per_page]
+        chunk = docs[(page - 1) * per_page : page * per_page]
         items = [self._view(inv) for inv in chunk]
         if opts.get("listinfo") == "1" or opts.get("list_info") == "1":
-            return _json({"filtered": len(opts) > 0, "itemCount": len(docs), "items": items, "page": page,
-                          "pageCount": max(1, -(-len(docs) // per_page)), "perPage": per_page})
+            return _json(
+                {
+                    "filtered": len(opts) > 0,
+                    "itemCount": len(docs),
+                    "items": items,
+                    "page": page,
+                    "pageCount": max(1, -(-len(docs) // per_page)),
+                    "perPage": per_page,
+                }
+            )
         return _json(items)
 
     @staticmethod
@@ -774,15 +1039,33 @@ class SuperFakturaSandbox(Sandbox):
         titles = {"regular": "Faktúra", "proforma": "Zálohová faktúra", "cancel": "Dobropis"}
         t = inv["totals"]
         content = pdf.render(
-            titles.get(inv["type"], "Doklad"), inv["invoice_no_formatted"], company["company_name"], inv["client"]["name"],
-            [("Datum vystavenia", inv["created"].isoformat()), ("Datum dodania", inv["delivery"].isoformat()),
-             ("Splatnost", inv["due"].isoformat()), ("Variabilny symbol", inv["variable"])],
-            [(i["src"]["name"], str(i["totals"].quantity), _s2(i["totals"].unit_price_discount), str(i["totals"].tax),
-              _s2(i["totals"].gross)) for i in inv["items"]],
-            [*((f"Zaklad {rate} %", _s2(base)) for rate, base in t.base_by_rate.items()),
-             *((f"DPH {rate} %", _s2(vat)) for rate, vat in t.vat_by_rate.items()),
-             ("Spolu " + inv["currency"], _s2(t.total))],
-            watermark=f"SuperFaktura sandbox ({lang})")
+            titles.get(inv["type"], "Doklad"),
+            inv["invoice_no_formatted"],
+            company["company_name"],
+            inv["client"]["name"],
+            [
+                ("Datum vystavenia", inv["created"].isoformat()),
+                ("Datum dodania", inv["delivery"].isoformat()),
+                ("Splatnost", inv["due"].isoformat()),
+                ("Variabilny symbol", inv["variable"]),
+            ],
+            [
+                (
+                    i["src"]["name"],
+                    str(i["totals"].quantity),
+                    _s2(i["totals"].unit_price_discount),
+                    str(i["totals"].tax),
+                    _s2(i["totals"].gross),
+                )
+                for i in inv["items"]
+            ],
+            [
+                *((f"Zaklad {rate} %", _s2(base)) for rate, base in t.base_by_rate.items()),
+                *((f"DPH {rate} %", _s2(vat)) for rate, vat in t.vat_by_rate.items()),
+                ("Spolu " + inv["currency"], _s2(t.total)),
+            ],
+            watermark=f"SuperFaktura sandbox ({lang})",
+        )
         resp = Response(content, 200, mimetype="application/pdf")
         resp.headers["Content-Disposition"] = f'inline; filename="{inv["invoice_no_formatted"] or inv["id"]}.pdf"'
         resp.headers.update(headers)

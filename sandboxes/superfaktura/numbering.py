@@ -5,6 +5,7 @@ A mask mixes literal text with placeholders whose letters depend on the UI langu
 (the run length is the zero padding), month `MM`, day `DD`. Counters restart per period
 (`yearly`, `monthly`, `daily`; value-lists.md "Period types").
 """
+
 from __future__ import annotations
 
 import re

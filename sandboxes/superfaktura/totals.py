@@ -14,6 +14,7 @@
 Discounts: the item's `discount` (%) and the document's `discount` (%) reduce the unit price
 before any VAT step; the reduced unit price is rounded to 2 decimals (one "step").
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,14 +37,14 @@ def rate_key(rate: Decimal) -> str:
 
 @dataclass
 class ItemTotals:
-    unit_price: Decimal        # as sent, net
+    unit_price: Decimal  # as sent, net
     unit_price_discount: Decimal
     unit_price_vat: Decimal
     quantity: Decimal
     tax: Decimal
     discount: Decimal
-    net: Decimal               # line total without VAT
-    gross: Decimal             # line total with VAT
+    net: Decimal  # line total without VAT
+    gross: Decimal  # line total with VAT
     vat: Decimal
 
 
@@ -67,8 +68,7 @@ class DocumentTotals:
         return self.base_total + self.vat_total
 
 
-def compute(items: list[dict], rounding: str = "item_ext", document_discount: Decimal = Decimal("0")
-            ) -> DocumentTotals:
+def compute(items: list[dict], rounding: str = "item_ext", document_discount: Decimal = Decimal("0")) -> DocumentTotals:
     """items: dicts with Decimal `unit_price`, `quantity`, `tax`, `discount`."""
     out: list[ItemTotals] = []
     base: dict[str, Decimal] = {}

@@ -6,6 +6,7 @@ wrong key, list and get, create per capability, find by our reference, PDF, the 
 after a dropped connection, timeouts and server errors on create, rate limits, redaction, the
 declarations the web app reads); each system's own file keeps what only that system does.
 """
+
 from __future__ import annotations
 
 import time
@@ -16,8 +17,18 @@ import pytest
 
 import sandboxes
 from connectors import errors, registry
-from connectors.base import (CAN_CREDIT_NOTE, CAN_INVOICE, CAN_LIST, CAN_OAUTH, CAN_PDF, CAN_PROFORMA, AppIdentity,
-                             ConnectionSettings, MemoryTokenCache, resolve_endpoints)
+from connectors.base import (
+    CAN_CREDIT_NOTE,
+    CAN_INVOICE,
+    CAN_LIST,
+    CAN_OAUTH,
+    CAN_PDF,
+    CAN_PROFORMA,
+    AppIdentity,
+    ConnectionSettings,
+    MemoryTokenCache,
+    resolve_endpoints,
+)
 from connectors.documents import Address, DocumentDraft, Line, Party
 from connectors.errors import ConnectorError
 from connectors.http import REDACTED, Transport
@@ -26,8 +37,11 @@ CONNECTORS = registry.all_connectors()
 KEYS = [cls.key for cls in CONNECTORS]
 # A standard VAT rate and a buyer address for the country the seeded books are kept in.
 STANDARD_RATE = {"SK": Decimal("23"), "CZ": Decimal("21"), "PL": Decimal("23")}
-BUYER = {"SK": ("Hlavná 1", "Bratislava", "811 01"), "CZ": ("Dlouhá 1", "Praha", "110 00"),
-         "PL": ("ul. Testowa 5", "Kraków", "30-002")}
+BUYER = {
+    "SK": ("Hlavná 1", "Bratislava", "811 01"),
+    "CZ": ("Dlouhá 1", "Praha", "110 00"),
+    "PL": ("ul. Testowa 5", "Kraków", "30-002"),
+}
 
 
 def registrations() -> dict[str, str]:
@@ -50,11 +64,20 @@ class System:
     def connect(self, state: str = "valid", *, url: str | None = None, read_timeout: float = 5.0):
         config = dict(self.sb.account(state)["credentials"])
         secrets = {f.key: str(config.pop(f.key)) for f in self.cls.schema if f.secret and f.key in config}
-        transport = Transport(user_agent=AppIdentity().user_agent, on_exchange=self.records.append,
-                              read_timeout=read_timeout, connect_timeout=1.0, retries=0, backoff=0.01)
+        transport = Transport(
+            user_agent=AppIdentity().user_agent,
+            on_exchange=self.records.append,
+            read_timeout=read_timeout,
+            connect_timeout=1.0,
+            retries=0,
+            backoff=0.01,
+        )
         endpoints = resolve_endpoints(self.cls, config, {f"{self.key.upper()}_API_URL": url or self.sb.url})
-        return self.cls(ConnectionSettings(config, secrets, endpoints, transport, MemoryTokenCache(),
-                                           AppIdentity(registrations=registrations())))
+        return self.cls(
+            ConnectionSettings(
+                config, secrets, endpoints, transport, MemoryTokenCache(), AppIdentity(registrations=registrations())
+            )
+        )
 
     def identity(self):
         if self._identity is None:
@@ -65,16 +88,31 @@ class System:
         identity = self.identity()
         country = identity.country if identity.country in STANDARD_RATE else self.cls.markets[0]
         street, city, zip_code = BUYER[country]
-        customer = Party(name="Anna Nováková", company_name="Buyer Company s.r.o.", tax_id="9876543210",
-                         email="buyer@example.com",
-                         billing_address=Address(street=street, city=city, zip=zip_code, country=country))
-        lines = [Line(name="T-shirt", quantity=Decimal("2"), unit_price=Decimal("10.00"), vat_rate=STANDARD_RATE[country]),
-                 Line(name="Shipping", quantity=Decimal("1"), unit_price=Decimal("5.00"), vat_rate=STANDARD_RATE[country])]
-        return DocumentDraft(kind=kind, customer=customer, lines=lines, currency=identity.currency or "EUR",
-                             issue_date=date.today(), taxable_date=date.today(),
-                             due_date=date.today() + timedelta(days=14), prices_include_vat=False,
-                             order_number=order, variable_symbol=order, language=country.lower(),
-                             related_remote_id=related)
+        customer = Party(
+            name="Anna Nováková",
+            company_name="Buyer Company s.r.o.",
+            tax_id="9876543210",
+            email="buyer@example.com",
+            billing_address=Address(street=street, city=city, zip=zip_code, country=country),
+        )
+        lines = [
+            Line(name="T-shirt", quantity=Decimal("2"), unit_price=Decimal("10.00"), vat_rate=STANDARD_RATE[country]),
+            Line(name="Shipping", quantity=Decimal("1"), unit_price=Decimal("5.00"), vat_rate=STANDARD_RATE[country]),
+        ]
+        return DocumentDraft(
+            kind=kind,
+            customer=customer,
+            lines=lines,
+            currency=identity.currency or "EUR",
+            issue_date=date.today(),
+            taxable_date=date.today(),
+            due_date=date.today() + timedelta(days=14),
+            prices_include_vat=False,
+            order_number=order,
+            variable_symbol=order,
+            language=country.lower(),
+            related_remote_id=related,
+        )
 
     def own_documents(self) -> list[dict]:
         account = self.sb.account("valid")
@@ -142,8 +180,11 @@ def test_verify_with_a_wrong_key_is_invalid_credentials_and_flags_no_secret(syst
     with pytest.raises(ConnectorError) as caught:
         system.connect("wrong_key").verify()
     assert caught.value.code == errors.INVALID_CREDENTIALS
-    secrets = [str(v) for k, v in system.sb.account("wrong_key")["credentials"].items()
-               if any(f.key == k and f.secret for f in system.cls.schema)]
+    secrets = [
+        str(v)
+        for k, v in system.sb.account("wrong_key")["credentials"].items()
+        if any(f.key == k and f.secret for f in system.cls.schema)
+    ]
     assert not any(s in (caught.value.detail or "") for s in secrets)
 
 
@@ -163,7 +204,11 @@ def test_list_documents_returns_seeded_invoices_that_get_document_reads_back(sys
     first = page.documents[0]
     again = conn.get_document(first.remote_id, first.kind)
     assert (again.remote_id, again.number, again.total, again.currency) == (
-        first.remote_id, first.number, first.total, first.currency)
+        first.remote_id,
+        first.number,
+        first.total,
+        first.currency,
+    )
 
 
 def test_get_unknown_document_is_not_found(system):
@@ -292,13 +337,23 @@ def test_no_secret_value_appears_in_any_recorded_exchange(system):
     conn = system.connect()
     conn.verify()
     conn.list_documents(1)
-    secrets = [str(v) for k, v in system.sb.account("valid")["credentials"].items()
-               if any(f.key == k and f.secret for f in system.cls.schema)]
+    secrets = [
+        str(v)
+        for k, v in system.sb.account("valid")["credentials"].items()
+        if any(f.key == k and f.secret for f in system.cls.schema)
+    ]
     secrets += [v for k, v in registrations().items() if "SECRET" in k]
     assert system.records and secrets
     for exchange in system.records:
-        text = " ".join([exchange.url, exchange.request_body or "", exchange.response_body or "",
-                         *map(str, exchange.request_headers.values()), *map(str, exchange.response_headers.values())])
+        text = " ".join(
+            [
+                exchange.url,
+                exchange.request_body or "",
+                exchange.response_body or "",
+                *map(str, exchange.request_headers.values()),
+                *map(str, exchange.response_headers.values()),
+            ]
+        )
         assert not [s for s in secrets if s in text]
         for name in system.cls.sensitive_headers:
             assert all(v.endswith(REDACTED) for k, v in exchange.request_headers.items() if k.lower() == name)

@@ -1,4 +1,5 @@
 """The Fakturoid connector against the Fakturoid sandbox: every operation and every error kind."""
+
 from __future__ import annotations
 
 import json
@@ -29,18 +30,23 @@ def records():
     return []
 
 
-def connect(sb, records, credentials=None, *, config=None, secrets=None, cache=None, read_timeout=5.0,
-            url=None):
+def connect(sb, records, credentials=None, *, config=None, secrets=None, cache=None, read_timeout=5.0, url=None):
     config = dict(config or {})
     secrets = dict(secrets or {})
     if credentials:
         config.update({k: credentials[k] for k in ("auth_method", "slug", "client_id")})
         secrets["client_secret"] = credentials["client_secret"]
-    transport = Transport(user_agent=AppIdentity().user_agent, on_exchange=records.append,
-                          read_timeout=read_timeout, retries=1, backoff=0.05)
+    transport = Transport(
+        user_agent=AppIdentity().user_agent,
+        on_exchange=records.append,
+        read_timeout=read_timeout,
+        retries=1,
+        backoff=0.05,
+    )
     endpoints = resolve_endpoints(FakturoidConnector, config, {"FAKTUROID_API_URL": url or sb.url})
-    connector = FakturoidConnector(ConnectionSettings(config, secrets, endpoints, transport,
-                                                      cache or MemoryTokenCache(), APP))
+    connector = FakturoidConnector(
+        ConnectionSettings(config, secrets, endpoints, transport, cache or MemoryTokenCache(), APP)
+    )
     connector.pdf_retry_delay = 0.1
     return connector
 
@@ -50,18 +56,36 @@ def valid(sb, records, **kwargs):
 
 
 def customer(name="Pekárna Novák s.r.o.", company_id="27074358"):
-    return Party(name="Jan Novák", company_name=name, company_id=company_id, vat_id=f"CZ{company_id}",
-                 email="jan@pekarna.example", billing_address=Address("Dlouhá 1", "Praha", "11000", "CZ"))
+    return Party(
+        name="Jan Novák",
+        company_name=name,
+        company_id=company_id,
+        vat_id=f"CZ{company_id}",
+        email="jan@pekarna.example",
+        billing_address=Address("Dlouhá 1", "Praha", "11000", "CZ"),
+    )
 
 
 def draft(kind="invoice", *, related="", include_vat=False, order="FY-1001", series="", lines=None):
     return DocumentDraft(
-        kind=kind, customer=customer(), currency="CZK", issue_date=date.today(),
-        taxable_date=date.today(), due_date=date.today() + timedelta(days=14), prices_include_vat=include_vat,
-        order_number=order, variable_symbol="1001", language="cs", series_id=series, related_remote_id=related,
-        lines=lines or [Line("Káva 1 kg", Decimal("2"), Decimal("333.33"), Decimal("12"), unit="ks"),
-                        Line("Hrnek", Decimal("3"), Decimal("99.90"), Decimal("21"), unit="ks",
-                             discount_percent=Decimal("10"))])
+        kind=kind,
+        customer=customer(),
+        currency="CZK",
+        issue_date=date.today(),
+        taxable_date=date.today(),
+        due_date=date.today() + timedelta(days=14),
+        prices_include_vat=include_vat,
+        order_number=order,
+        variable_symbol="1001",
+        language="cs",
+        series_id=series,
+        related_remote_id=related,
+        lines=lines
+        or [
+            Line("Káva 1 kg", Decimal("2"), Decimal("333.33"), Decimal("12"), unit="ks"),
+            Line("Hrnek", Decimal("3"), Decimal("99.90"), Decimal("21"), unit="ks", discount_percent=Decimal("10")),
+        ],
+    )
 
 
 def held(sb, remote_id):
@@ -73,9 +97,12 @@ def sign_in(authorization_url, login, decision="allow"):
     page = requests.get(authorization_url, timeout=5)
     assert page.status_code == 200 and "<form" in page.text
     params = {k: v[0] for k, v in parse_qs(urlsplit(authorization_url).query).items()}
-    answer = requests.post(authorization_url.split("?")[0], allow_redirects=False, timeout=5,
-                           data={**params, "email": login["email"], "password": login["password"],
-                                 "decision": decision})
+    answer = requests.post(
+        authorization_url.split("?")[0],
+        allow_redirects=False,
+        timeout=5,
+        data={**params, "email": login["email"], "password": login["password"], "decision": decision},
+    )
     assert answer.status_code == 302, answer.text
     assert answer.headers["Location"].startswith(REDIRECT_URI)
     return {k: v[0] for k, v in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
@@ -109,11 +136,14 @@ def test_verify_with_client_credentials_names_the_account_plan_and_recommends_oa
     assert any("signing in" in w for w in identity.warnings)
 
 
-@pytest.mark.parametrize("state, code, hint", [
-    ("wrong_key", errors.INVALID_CREDENTIALS, None),
-    ("blocked", errors.SUBSCRIPTION_INACTIVE, "fakturoid.subscription_inactive"),
-    ("no_permission", errors.PERMISSION_DENIED, "fakturoid.permission_denied"),
-])
+@pytest.mark.parametrize(
+    "state, code, hint",
+    [
+        ("wrong_key", errors.INVALID_CREDENTIALS, None),
+        ("blocked", errors.SUBSCRIPTION_INACTIVE, "fakturoid.subscription_inactive"),
+        ("no_permission", errors.PERMISSION_DENIED, "fakturoid.permission_denied"),
+    ],
+)
 def test_verify_reports_each_seeded_account_state(sb, records, state, code, hint):
     with pytest.raises(errors.ConnectorError) as caught:
         connect(sb, records, sb.account(state)["credentials"]).verify()
@@ -166,8 +196,12 @@ def test_authorization_url_carries_client_id_redirect_uri_code_and_state(sb):
     url = FakturoidConnector.authorization_url(endpoints, APP, REDIRECT_URI, "xyz")
     parts = urlsplit(url)
     assert parts.path == "/api/v3/oauth"
-    assert parse_qs(parts.query) == {"client_id": ["fynode-sandbox-oauth-client"], "redirect_uri": [REDIRECT_URI],
-                                     "response_type": ["code"], "state": ["xyz"]}
+    assert parse_qs(parts.query) == {
+        "client_id": ["fynode-sandbox-oauth-client"],
+        "redirect_uri": [REDIRECT_URI],
+        "response_type": ["code"],
+        "state": ["xyz"],
+    }
 
 
 def test_authorization_url_needs_fynode_registered_app(sb):
@@ -198,8 +232,9 @@ def test_deny_on_the_consent_page_maps_to_consent_denied(sb):
 
 def test_an_authorization_code_works_only_once(sb, records):
     endpoints = resolve_endpoints(FakturoidConnector, {}, {"FAKTUROID_API_URL": sb.url})
-    callback = sign_in(FakturoidConnector.authorization_url(endpoints, APP, REDIRECT_URI, "s"),
-                       sb.account("valid")["oauth_login"])
+    callback = sign_in(
+        FakturoidConnector.authorization_url(endpoints, APP, REDIRECT_URI, "s"), sb.account("valid")["oauth_login"]
+    )
     connect(sb, records, config={"auth_method": "oauth"}).exchange_code(callback["code"], REDIRECT_URI)
     with pytest.raises(errors.ConnectorError) as caught:
         connect(sb, records, config={"auth_method": "oauth"}).exchange_code(callback["code"], REDIRECT_URI)
@@ -221,8 +256,11 @@ class RotatingRefreshTokens(requests.adapters.HTTPAdapter):
 
     def send(self, request, **kwargs):
         response = super().send(request, **kwargs)
-        if request.url.endswith("/oauth/token") and b"refresh_token" in (request.body or b"") \
-                and response.status_code == 200:
+        if (
+            request.url.endswith("/oauth/token")
+            and b"refresh_token" in (request.body or b"")
+            and response.status_code == 200
+        ):
             response._content = json.dumps({**response.json(), "refresh_token": "rotated-refresh-token"}).encode()
         return response
 
@@ -230,8 +268,7 @@ class RotatingRefreshTokens(requests.adapters.HTTPAdapter):
 def test_a_rotated_refresh_token_is_kept_in_the_token_cache(sb, records):
     _connector, secrets = oauth_connect(sb, records)
     cache = MemoryTokenCache()
-    connector = connect(sb, records, config={"auth_method": "oauth", "slug": "demo-sro"}, secrets=secrets,
-                        cache=cache)
+    connector = connect(sb, records, config={"auth_method": "oauth", "slug": "demo-sro"}, secrets=secrets, cache=cache)
     connector.http.session.mount("http://", RotatingRefreshTokens())
     connector.verify()
     assert cache.load()["refresh_token"] == "rotated-refresh-token"
@@ -258,8 +295,13 @@ def test_a_token_issued_elsewhere_invalidates_ours_and_the_connector_renews_once
     connector = valid(sb, records)
     connector.verify()
     credentials = sb.account("valid")["credentials"]
-    requests.post(f"{sb.url}/api/v3/oauth/token", auth=(credentials["client_id"], credentials["client_secret"]),
-                  json={"grant_type": "client_credentials"}, headers={"User-Agent": "Other (x@y.cz)"}, timeout=5)
+    requests.post(
+        f"{sb.url}/api/v3/oauth/token",
+        auth=(credentials["client_id"], credentials["client_secret"]),
+        json={"grant_type": "client_credentials"},
+        headers={"User-Agent": "Other (x@y.cz)"},
+        timeout=5,
+    )
     assert connector.list_number_series()
     statuses = [r["status"] for r in sb.requests() if r["path"].endswith("invoices.json")]
     assert statuses == [401, 200]
@@ -288,9 +330,13 @@ def test_create_invoice_returns_fakturoid_number_and_totals_per_vat_rate(sb, rec
     stored = held(sb, document.remote_id)
     assert document.number == stored["number"] and document.number.startswith(str(date.today().year))
     assert document.total == Decimal(stored["total"])
-    assert {(v.rate, v.base, v.vat) for v in document.vat} == \
-        {(Decimal(v["rate"]), Decimal(v["base"]), Decimal(v["vat"])) for v in stored["vat"]}
-    assert {v.rate: v.base for v in document.vat} == {Decimal("12"): Decimal("666.66"), Decimal("21"): Decimal("269.73")}
+    assert {(v.rate, v.base, v.vat) for v in document.vat} == {
+        (Decimal(v["rate"]), Decimal(v["base"]), Decimal(v["vat"])) for v in stored["vat"]
+    }
+    assert {v.rate: v.base for v in document.vat} == {
+        Decimal("12"): Decimal("666.66"),
+        Decimal("21"): Decimal("269.73"),
+    }
     assert stored["reference"] == "fy-ord-1001-invoice" and stored["order_no"] == "FY-1001"
     assert document.kind == "invoice" and document.variable_symbol == "1001"
 
@@ -531,8 +577,11 @@ def test_no_secret_reaches_the_integration_log(sb, records):
     tokens = [json.loads(r["body"] or "{}") for r in token_requests(sb)]
     issued = [e for e in records if e.operation == "token"]
     assert issued
-    leaked = {secrets["refresh_token"], APP.registrations["FAKTUROID_CLIENT_SECRET"],
-              sb.account("valid")["credentials"]["client_secret"]}
+    leaked = {
+        secrets["refresh_token"],
+        APP.registrations["FAKTUROID_CLIENT_SECRET"],
+        sb.account("valid")["credentials"]["client_secret"],
+    }
     leaked |= {t.get("code") for t in tokens if t.get("code")}
     leaked |= {(m.load() or {}).get("access_token") for m in (connector.settings.token_cache, cc.settings.token_cache)}
     text = json.dumps([e.__dict__ for e in records], default=str)

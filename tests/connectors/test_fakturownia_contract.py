@@ -1,5 +1,6 @@
 """Fakturownia connector against the Fakturownia sandbox over HTTP: every operation and every
 documented failure; then the mapping and error rules on replies the sandbox has no state for."""
+
 from __future__ import annotations
 
 import ast
@@ -15,8 +16,18 @@ from babel.messages.pofile import read_po
 
 from connectors import errors, registry
 from connectors.base import AppIdentity, ConnectionSettings, MemoryTokenCache, resolve_endpoints
-from connectors.documents import (KSEF_ACCEPTED, KSEF_NOT_APPLICABLE, KSEF_REJECTED, KSEF_SENT, KSEF_WAITING,
-                                  Address, DocumentDraft, Line, Party, Payment)
+from connectors.documents import (
+    KSEF_ACCEPTED,
+    KSEF_NOT_APPLICABLE,
+    KSEF_REJECTED,
+    KSEF_SENT,
+    KSEF_WAITING,
+    Address,
+    DocumentDraft,
+    Line,
+    Party,
+    Payment,
+)
 from connectors.errors import ConnectorError
 from connectors.fakturownia import WARN_KSEF_NOT_CONNECTED, FakturowniaConnector
 from connectors.fakturownia.errors import error_for, is_oid_refusal
@@ -49,37 +60,63 @@ def connect(sb, records):
     def build(state: str = "valid", *, read_timeout: float = 5.0, url: str | None = None, **overrides):
         credentials = {**sb.account(state)["credentials"], **overrides}
         config = {k: v for k, v in credentials.items() if k != "api_token"}
-        transport = Transport(user_agent=AppIdentity().user_agent, on_exchange=records.append,
-                              read_timeout=read_timeout, connect_timeout=1.0, retries=0, backoff=0.01)
+        transport = Transport(
+            user_agent=AppIdentity().user_agent,
+            on_exchange=records.append,
+            read_timeout=read_timeout,
+            connect_timeout=1.0,
+            retries=0,
+            backoff=0.01,
+        )
         endpoints = resolve_endpoints(FakturowniaConnector, config, {"FAKTUROWNIA_API_URL": url or sb.url})
-        return FakturowniaConnector(ConnectionSettings(config, {"api_token": credentials["api_token"]}, endpoints,
-                                                       transport, MemoryTokenCache(), AppIdentity()))
+        return FakturowniaConnector(
+            ConnectionSettings(
+                config, {"api_token": credentials["api_token"]}, endpoints, transport, MemoryTokenCache(), AppIdentity()
+            )
+        )
 
     return build
 
 
 def company(**extra) -> Party:
-    return Party(name="Anna Zielińska", company_name="Hurtownia ABC Sp. z o.o.", tax_id="9876543210",
-                 email="faktury@abc.example",
-                 billing_address=Address(street="ul. Testowa 5", city="Kraków", zip="30-002", country="PL"), **extra)
+    return Party(
+        name="Anna Zielińska",
+        company_name="Hurtownia ABC Sp. z o.o.",
+        tax_id="9876543210",
+        email="faktury@abc.example",
+        billing_address=Address(street="ul. Testowa 5", city="Kraków", zip="30-002", country="PL"),
+        **extra,
+    )
 
 
 def consumer() -> Party:
-    return Party(name="Jan Nowak", email="jan.nowak@example.pl",
-                 billing_address=Address(street="ul. Polna 7", city="Poznań", zip="60-101", country="PL"))
+    return Party(
+        name="Jan Nowak",
+        email="jan.nowak@example.pl",
+        billing_address=Address(street="ul. Polna 7", city="Poznań", zip="60-101", country="PL"),
+    )
 
 
-def make_draft(kind: str = "invoice", *, customer: Party | None = None, lines=None, order: str = "5001",
-               **extra) -> DocumentDraft:
+def make_draft(
+    kind: str = "invoice", *, customer: Party | None = None, lines=None, order: str = "5001", **extra
+) -> DocumentDraft:
     lines = lines or [
         Line(name="Koszulka", quantity=Decimal("2"), unit_price=Decimal("49.99"), vat_rate=Decimal("23"), unit="szt"),
         Line(name="Książka", quantity=Decimal("1"), unit_price=Decimal("31.50"), vat_rate=Decimal("5")),
         Line(name="Wysyłka", quantity=Decimal("1"), unit_price=Decimal("12.30"), vat_rate=Decimal("23")),
     ]
     extra.setdefault("prices_include_vat", True)
-    return DocumentDraft(kind=kind, customer=customer or company(), lines=lines, currency="PLN",
-                         issue_date=date.today(), due_date=date.today() + timedelta(days=7), order_number=order,
-                         language="pl", **extra)
+    return DocumentDraft(
+        kind=kind,
+        customer=customer or company(),
+        lines=lines,
+        currency="PLN",
+        issue_date=date.today(),
+        due_date=date.today() + timedelta(days=7),
+        order_number=order,
+        language="pl",
+        **extra,
+    )
 
 
 def held(sb, remote_id: str) -> dict:
@@ -231,8 +268,9 @@ def test_create_invoice_keeps_the_shops_gross_and_returns_fakturownias_totals(co
 
 def test_create_invoice_for_a_consumer_with_net_prices(connect, sb):
     lines = [Line(name="Kubek", quantity=Decimal("3"), unit_price=Decimal("10.00"), vat_rate=Decimal("23"))]
-    doc = connect().create_document(make_draft(customer=consumer(), lines=lines, prices_include_vat=False),
-                                    "order-5002-invoice")
+    doc = connect().create_document(
+        make_draft(customer=consumer(), lines=lines, prices_include_vat=False), "order-5002-invoice"
+    )
     assert doc.total == Decimal("36.90")
     assert doc.customer_name == "Jan Nowak"
     assert doc.ksef_status == KSEF_NOT_APPLICABLE  # B2C, not asked to send
@@ -242,8 +280,7 @@ def test_create_invoice_reuses_the_client_card_by_its_id(connect, sb):
     conn = connect()
     first = conn.create_document(make_draft(), "order-5003-invoice")
     client_id = str(first.raw_id_fields[FakturowniaConnector.customer_id_field])
-    second = conn.create_document(make_draft(customer=company(remote_id=client_id), order="5004"),
-                                  "order-5004-invoice")
+    second = conn.create_document(make_draft(customer=company(remote_id=client_id), order="5004"), "order-5004-invoice")
     assert str(second.raw_id_fields["client_id"]) == client_id
     sent = [r for r in sb.requests() if r["method"] == "POST" and r["path"] == "/invoices.json"][-1]
     assert f'"client_id": {client_id}' in sent["body"]
@@ -264,8 +301,11 @@ def test_create_in_a_chosen_department_uses_its_numbering(connect):
 def test_create_correction_links_the_invoice_and_carries_the_refunded_difference(connect, sb):
     conn = connect()
     invoice = conn.create_document(make_draft(), "order-5006-invoice")
-    refund = make_draft("credit_note", related_remote_id=invoice.remote_id, lines=[
-        Line(name="Koszulka", quantity=Decimal("1"), unit_price=Decimal("49.99"), vat_rate=Decimal("23"))])
+    refund = make_draft(
+        "credit_note",
+        related_remote_id=invoice.remote_id,
+        lines=[Line(name="Koszulka", quantity=Decimal("1"), unit_price=Decimal("49.99"), vat_rate=Decimal("23"))],
+    )
     credit = conn.create_document(refund, "order-5006-credit-refund-1")
     stored = held(sb, credit.remote_id)
     assert credit.kind == "credit_note" and stored["type"] == "correction"
@@ -279,8 +319,9 @@ def test_correction_of_the_whole_invoice_brings_it_to_zero(connect):
     conn = connect()
     draft = make_draft()
     invoice = conn.create_document(draft, "order-5007-invoice")
-    credit = conn.create_document(make_draft("credit_note", related_remote_id=invoice.remote_id),
-                                  "order-5007-credit-cancel")
+    credit = conn.create_document(
+        make_draft("credit_note", related_remote_id=invoice.remote_id), "order-5007-credit-cancel"
+    )
     assert credit.total == -invoice.total
 
 
@@ -375,8 +416,9 @@ def test_ksef_rejection_is_rejected_with_the_vendors_reasons(connect, fast_ksef)
 
 
 def test_ksef_server_error_waits_to_be_sent_again(connect, sb):
-    requests.post(sb.url + "/_sandbox/ksef", json={"delay_seconds": 0.1, "outcome": "server_error"},
-                  timeout=5).raise_for_status()
+    requests.post(
+        sb.url + "/_sandbox/ksef", json={"delay_seconds": 0.1, "outcome": "server_error"}, timeout=5
+    ).raise_for_status()
     conn = connect()
     doc = conn.create_document(make_draft(send_to_ksef=True), "order-8003-invoice")
     time.sleep(0.3)
@@ -465,8 +507,9 @@ def test_partial_payment_leaves_the_invoice_partially_paid(connect):
 def test_mark_paid_on_a_correction_settles_it(connect, sb):
     conn = connect()
     invoice = conn.create_document(make_draft(customer=consumer()), "pay-3")
-    credit = conn.create_document(make_draft("credit_note", customer=consumer(), related_remote_id=invoice.remote_id),
-                                  "pay-3-credit")
+    credit = conn.create_document(
+        make_draft("credit_note", customer=consumer(), related_remote_id=invoice.remote_id), "pay-3-credit"
+    )
     conn.mark_paid(credit.remote_id, Payment(amount=invoice.total, paid_on=date.today()), kind="credit_note")
     assert held(sb, credit.remote_id)["status"] == "paid"
 
@@ -520,8 +563,15 @@ def test_no_token_appears_in_any_recorded_exchange(connect, sb, records):
     tokens = [a["credentials"]["api_token"] for a in sb.accounts()]
     assert len(records) >= 6
     for exchange in records:
-        text = " ".join([exchange.url, exchange.request_body, exchange.response_body,
-                         *exchange.request_headers.values(), *exchange.response_headers.values()])
+        text = " ".join(
+            [
+                exchange.url,
+                exchange.request_body,
+                exchange.response_body,
+                *exchange.request_headers.values(),
+                *exchange.response_headers.values(),
+            ]
+        )
         assert not any(token in text for token in tokens)
         assert f"api_token={REDACTED}" in exchange.url
     assert "Musisz być zalogowany" in records[-1].response_body
@@ -535,10 +585,12 @@ def test_transport_redacts_a_token_parameter_it_was_not_told_about():
 
 def test_endpoints_are_the_accounts_subdomain_and_the_sandbox_keeps_the_path():
     assert FakturowniaConnector.endpoints({"subdomain": "mojafirma"}) == {"api": "https://mojafirma.fakturownia.pl"}
-    assert FakturowniaConnector.endpoints({"subdomain": "https://MojaFirma.fakturownia.pl/"}) == \
-        {"api": "https://mojafirma.fakturownia.pl"}
-    assert resolve_endpoints(FakturowniaConnector, {"subdomain": "mojafirma"}, {"ACCOUNTING_SANDBOX": "1"}) == \
-        {"api": "http://127.0.0.1:5104"}
+    assert FakturowniaConnector.endpoints({"subdomain": "https://MojaFirma.fakturownia.pl/"}) == {
+        "api": "https://mojafirma.fakturownia.pl"
+    }
+    assert resolve_endpoints(FakturowniaConnector, {"subdomain": "mojafirma"}, {"ACCOUNTING_SANDBOX": "1"}) == {
+        "api": "http://127.0.0.1:5104"
+    }
 
 
 def test_registered_in_the_catalogue_for_poland():
@@ -556,13 +608,21 @@ def test_schema_keys_match_the_sandbox_credentials_and_the_token_is_secret(sb):
     assert "Kod autoryzacyjny API" in fields["api_token"].help
 
 
-@pytest.mark.parametrize("typed, ok", [("mojafirma", True), ("moja-firma-2", True),
-                                       ("https://mojafirma.fakturownia.pl", True),
-                                       ("mojafirma.fakturownia.pl/", True), ("moja firma", False),
-                                       ("https://evil.example/x", False)])
+@pytest.mark.parametrize(
+    "typed, ok",
+    [
+        ("mojafirma", True),
+        ("moja-firma-2", True),
+        ("https://mojafirma.fakturownia.pl", True),
+        ("mojafirma.fakturownia.pl/", True),
+        ("moja firma", False),
+        ("https://evil.example/x", False),
+    ],
+)
 def test_subdomain_field_accepts_the_prefix_or_the_whole_address(typed, ok):
-    _config, _secrets, problems = validate_values(FakturowniaConnector.schema,
-                                                  {"subdomain": typed, "api_token": "abcd1234"})
+    _config, _secrets, problems = validate_values(
+        FakturowniaConnector.schema, {"subdomain": typed, "api_token": "abcd1234"}
+    )
     assert (not problems) is ok
 
 
@@ -594,8 +654,11 @@ def test_every_marked_text_is_translated(lang):
 # -- documented replies the sandbox has no state for: error rules -----------------------------------
 def test_401_echoing_the_token_is_redacted_in_the_detail():
     transport = Transport(user_agent="test", secrets=["tok3nVALUE"])
-    body = {"code": "error", "message": "Musisz być zalogowany, aby mieć dostęp do strony "
-                                        "https://x.fakturownia.pl/invoices.json?api_token=tok3nVALUE"}
+    body = {
+        "code": "error",
+        "message": "Musisz być zalogowany, aby mieć dostęp do strony "
+        "https://x.fakturownia.pl/invoices.json?api_token=tok3nVALUE",
+    }
     failure = error_for(401, {}, body, redact=transport.redact)
     assert failure.code == errors.INVALID_CREDENTIALS and "tok3nVALUE" not in failure.detail
 
@@ -606,16 +669,30 @@ def test_brak_konta_is_account_not_found_on_the_subdomain():
 
 
 def test_validation_fields_are_cleaned_and_mapped_to_our_keys():
-    body = {"code": "error", "message": {"buyer_tax_no": ["- nie może być puste"],
-                                         "invoice_id": ["- nie istnieje"], "department_id": ["- jest nieprawidłowe"]}}
+    body = {
+        "code": "error",
+        "message": {
+            "buyer_tax_no": ["- nie może być puste"],
+            "invoice_id": ["- nie istnieje"],
+            "department_id": ["- jest nieprawidłowe"],
+        },
+    }
     failure = error_for(422, {}, body, creating=True)
     assert failure.code == errors.VALIDATION and not failure.ambiguous
-    assert failure.fields == {"buyer_tax_no": ["nie może być puste"], "related_remote_id": ["nie istnieje"],
-                              "department_id": ["jest nieprawidłowe"]}
+    assert failure.fields == {
+        "buyer_tax_no": ["nie może być puste"],
+        "related_remote_id": ["nie istnieje"],
+        "department_id": ["jest nieprawidłowe"],
+    }
 
 
-@pytest.mark.parametrize("body", [{"code": "error", "message": {"oid": ["jest już zajęte"]}},
-                                  {"code": "error", "message": "Faktura o takim OID już istnieje"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"code": "error", "message": {"oid": ["jest już zajęte"]}},
+        {"code": "error", "message": "Faktura o takim OID już istnieje"},
+    ],
+)
 def test_oid_unique_refusal_is_recognised_in_either_shape(body):
     assert is_oid_refusal(error_for(422, {}, body, creating=True))
 
@@ -644,20 +721,27 @@ def test_success_without_json_is_ambiguous_for_creates():
 
 
 # -- mapping -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("invoice, expected", [
-    ({"gov_status": "ok", "gov_id": "5252445767-20261130-AB"}, (KSEF_ACCEPTED, "5252445767-20261130-AB", [])),
-    ({"gov_status": "demo_ok", "gov_id": "X-1"}, (KSEF_ACCEPTED, "X-1", [])),
-    ({"gov_status": "processing"}, (KSEF_SENT, "", [])),
-    ({"gov_status": "send_error", "gov_error_messages": ["NIP nabywcy - nieprawidłowy"]},
-     (KSEF_REJECTED, "", ["NIP nabywcy - nieprawidłowy"])),
-    ({"gov_status": "server_error"}, (KSEF_WAITING, "", [])),
-    ({"gov_status": "not_applicable", "kind": "proforma"}, (KSEF_NOT_APPLICABLE, "", [])),
-    ({"gov_status": None, "kind": "vat", "buyer_company": True}, (KSEF_WAITING, "", [])),
-    ({"gov_status": None, "kind": "vat", "buyer_company": False}, (KSEF_NOT_APPLICABLE, "", [])),
-    ({"gov_status": None, "kind": "proforma", "buyer_company": True}, (KSEF_NOT_APPLICABLE, "", [])),
-    ({"gov_status": None, "kind": "vat", "gov_error_messages": ["Telefon - za długi"]},
-     (KSEF_REJECTED, "", ["Telefon - za długi"])),
-])
+@pytest.mark.parametrize(
+    "invoice, expected",
+    [
+        ({"gov_status": "ok", "gov_id": "5252445767-20261130-AB"}, (KSEF_ACCEPTED, "5252445767-20261130-AB", [])),
+        ({"gov_status": "demo_ok", "gov_id": "X-1"}, (KSEF_ACCEPTED, "X-1", [])),
+        ({"gov_status": "processing"}, (KSEF_SENT, "", [])),
+        (
+            {"gov_status": "send_error", "gov_error_messages": ["NIP nabywcy - nieprawidłowy"]},
+            (KSEF_REJECTED, "", ["NIP nabywcy - nieprawidłowy"]),
+        ),
+        ({"gov_status": "server_error"}, (KSEF_WAITING, "", [])),
+        ({"gov_status": "not_applicable", "kind": "proforma"}, (KSEF_NOT_APPLICABLE, "", [])),
+        ({"gov_status": None, "kind": "vat", "buyer_company": True}, (KSEF_WAITING, "", [])),
+        ({"gov_status": None, "kind": "vat", "buyer_company": False}, (KSEF_NOT_APPLICABLE, "", [])),
+        ({"gov_status": None, "kind": "proforma", "buyer_company": True}, (KSEF_NOT_APPLICABLE, "", [])),
+        (
+            {"gov_status": None, "kind": "vat", "gov_error_messages": ["Telefon - za długi"]},
+            (KSEF_REJECTED, "", ["Telefon - za długi"]),
+        ),
+    ],
+)
 def test_ksef_state_mapping(invoice, expected):
     assert ksef_state(invoice) == expected
 
@@ -674,15 +758,30 @@ def test_payload_for_a_company_sends_buyer_company_tax_number_and_keep_gross():
     assert invoice["kind"] == "vat" and invoice["oid"] == "order-1-invoice" and invoice["oid_unique"] == "yes"
     assert invoice["buyer_company"] is True and invoice["buyer_tax_no"] == "9876543210"
     assert invoice["calculating_strategy"]["position"] == "keep_gross"
-    assert invoice["positions"][0] == {"name": "Koszulka", "quantity": "2", "tax": "23",
-                                       "total_price_gross": "99.98", "quantity_unit": "szt"}
+    assert invoice["positions"][0] == {
+        "name": "Koszulka",
+        "quantity": "2",
+        "tax": "23",
+        "total_price_gross": "99.98",
+        "quantity_unit": "szt",
+    }
     assert invoice["description"].startswith("Zamówienie nr 5001")
 
 
 def test_payload_for_a_consumer_splits_first_and_last_name_and_sends_net_prices():
-    draft = make_draft(customer=consumer(), prices_include_vat=False, lines=[
-        Line(name="Kubek", quantity=Decimal("3"), unit_price=Decimal("10.00"), vat_rate=Decimal("8"),
-             discount_percent=Decimal("10"))])
+    draft = make_draft(
+        customer=consumer(),
+        prices_include_vat=False,
+        lines=[
+            Line(
+                name="Kubek",
+                quantity=Decimal("3"),
+                unit_price=Decimal("10.00"),
+                vat_rate=Decimal("8"),
+                discount_percent=Decimal("10"),
+            )
+        ],
+    )
     invoice = draft_to_payload(draft, {"department_id": "102"}, "k")["invoice"]
     assert invoice["buyer_company"] is False
     assert (invoice["buyer_first_name"], invoice["buyer_last_name"]) == ("Jan", "Nowak")
@@ -692,35 +791,70 @@ def test_payload_for_a_consumer_splits_first_and_last_name_and_sends_net_prices(
 
 
 def test_correction_positions_carry_before_after_and_the_negative_difference():
-    corrected = {"id": 7, "positions": [
-        {"name": "Koszulka", "quantity": "2", "total_price_gross": "99.98", "tax": "23"},
-        {"name": "Wysyłka", "quantity": "1", "total_price_gross": "12.30", "tax": "23"}]}
-    draft = make_draft("credit_note", related_remote_id="7", lines=[
-        Line(name="Koszulka", quantity=Decimal("1"), unit_price=Decimal("49.99"), vat_rate=Decimal("23")),
-        Line(name="Zwrot opakowania", quantity=Decimal("1"), unit_price=Decimal("5.00"), vat_rate=Decimal("23"))])
+    corrected = {
+        "id": 7,
+        "positions": [
+            {"name": "Koszulka", "quantity": "2", "total_price_gross": "99.98", "tax": "23"},
+            {"name": "Wysyłka", "quantity": "1", "total_price_gross": "12.30", "tax": "23"},
+        ],
+    }
+    draft = make_draft(
+        "credit_note",
+        related_remote_id="7",
+        lines=[
+            Line(name="Koszulka", quantity=Decimal("1"), unit_price=Decimal("49.99"), vat_rate=Decimal("23")),
+            Line(name="Zwrot opakowania", quantity=Decimal("1"), unit_price=Decimal("5.00"), vat_rate=Decimal("23")),
+        ],
+    )
     first, second = correction_positions(draft, corrected)
     assert (first["quantity"], first["total_price_gross"], first["kind"]) == ("-1", "-49.99", "correction")
-    assert first["correction_before_attributes"] == {"name": "Koszulka", "quantity": "2", "total_price_gross": "99.98",
-                                                     "tax": "23", "kind": "correction_before"}
-    assert first["correction_after_attributes"] == {"name": "Koszulka", "quantity": "1", "total_price_gross": "49.99",
-                                                    "tax": "23", "kind": "correction_after"}
+    assert first["correction_before_attributes"] == {
+        "name": "Koszulka",
+        "quantity": "2",
+        "total_price_gross": "99.98",
+        "tax": "23",
+        "kind": "correction_before",
+    }
+    assert first["correction_after_attributes"] == {
+        "name": "Koszulka",
+        "quantity": "1",
+        "total_price_gross": "49.99",
+        "tax": "23",
+        "kind": "correction_after",
+    }
     assert second["correction_before_attributes"]["total_price_gross"] == "5.00"
     assert second["correction_after_attributes"]["quantity"] == "0"
 
 
 def test_correction_keeps_the_corrected_invoices_buyer_and_department():
-    corrected = {"id": 7, "client_id": 55, "buyer_company": True, "buyer_tax_no": "9876543210",
-                 "department_id": 102, "currency": "PLN", "positions": []}
-    invoice = draft_to_payload(make_draft("credit_note", related_remote_id="7", note="Zwrot 1 szt."), {},
-                               "k", corrected)["invoice"]
+    corrected = {
+        "id": 7,
+        "client_id": 55,
+        "buyer_company": True,
+        "buyer_tax_no": "9876543210",
+        "department_id": 102,
+        "currency": "PLN",
+        "positions": [],
+    }
+    invoice = draft_to_payload(
+        make_draft("credit_note", related_remote_id="7", note="Zwrot 1 szt."), {}, "k", corrected
+    )["invoice"]
     assert (invoice["invoice_id"], invoice["from_invoice_id"]) == ("7", "7")
     assert invoice["client_id"] == 55 and invoice["department_id"] == 102
     assert invoice["correction_reason"] == "Zwrot 1 szt."
 
 
 def test_remote_document_reads_order_number_from_description_or_a_foreign_oid():
-    ours = invoice_to_remote({"id": 1, "kind": "vat", "price_gross": "10.00", "oid": "order-3-invoice",
-                              "description": "Zamówienie nr 1234\nDziękujemy"}, "https://x.fakturownia.pl")
+    ours = invoice_to_remote(
+        {
+            "id": 1,
+            "kind": "vat",
+            "price_gross": "10.00",
+            "oid": "order-3-invoice",
+            "description": "Zamówienie nr 1234\nDziękujemy",
+        },
+        "https://x.fakturownia.pl",
+    )
     theirs = invoice_to_remote({"id": 2, "kind": "vat", "price_gross": "10.00", "oid": "1011"}, "")
     assert (ours.order_number, ours.reference) == ("1234", "order-3-invoice")
     assert theirs.order_number == "1011"

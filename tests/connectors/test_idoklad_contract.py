@@ -1,4 +1,5 @@
 """iDoklad connector against the iDoklad sandbox: every operation and every error kind."""
+
 from __future__ import annotations
 
 import ast
@@ -33,35 +34,69 @@ def records():
 
 @pytest.fixture
 def connect(sb, records):
-    def build(state: str = "valid", *, read_timeout: float = 5.0, url: str | None = None, account: str | None = None,
-              cache: MemoryTokenCache | None = None, app_id: str = APP_ID, config: dict | None = None):
+    def build(
+        state: str = "valid",
+        *,
+        read_timeout: float = 5.0,
+        url: str | None = None,
+        account: str | None = None,
+        cache: MemoryTokenCache | None = None,
+        app_id: str = APP_ID,
+        config: dict | None = None,
+    ):
         chosen = next(a for a in sb.accounts() if a["id"] == account) if account else sb.account(state)
         credentials = chosen["credentials"]
         settings_config = {"client_id": credentials["client_id"], **(config or {})}
-        transport = Transport(user_agent=AppIdentity().user_agent, on_exchange=records.append,
-                              read_timeout=read_timeout, connect_timeout=1.0, retries=0, backoff=0.01)
+        transport = Transport(
+            user_agent=AppIdentity().user_agent,
+            on_exchange=records.append,
+            read_timeout=read_timeout,
+            connect_timeout=1.0,
+            retries=0,
+            backoff=0.01,
+        )
         endpoints = resolve_endpoints(IDokladConnector, settings_config, {"IDOKLAD_API_URL": url or sb.url})
         registrations = {"IDOKLAD_APPLICATION_ID": app_id} if app_id else {}
-        return IDokladConnector(ConnectionSettings(
-            settings_config, {"client_secret": credentials["client_secret"]}, endpoints, transport,
-            cache if cache is not None else MemoryTokenCache(), AppIdentity(registrations=registrations)))
+        return IDokladConnector(
+            ConnectionSettings(
+                settings_config,
+                {"client_secret": credentials["client_secret"]},
+                endpoints,
+                transport,
+                cache if cache is not None else MemoryTokenCache(),
+                AppIdentity(registrations=registrations),
+            )
+        )
 
     return build
 
 
-def make_draft(kind: str = "invoice", *, lines=None, order: str = "7001", customer: Party | None = None,
-               **extra) -> DocumentDraft:
-    customer = customer or Party(name="Petr Svoboda", email="petr.svoboda@example.cz",
-                                 billing_address=Address(street="Dlouhá 7", city="Praha", zip="110 00", country="CZ"))
+def make_draft(
+    kind: str = "invoice", *, lines=None, order: str = "7001", customer: Party | None = None, **extra
+) -> DocumentDraft:
+    customer = customer or Party(
+        name="Petr Svoboda",
+        email="petr.svoboda@example.cz",
+        billing_address=Address(street="Dlouhá 7", city="Praha", zip="110 00", country="CZ"),
+    )
     lines = lines or [
-        Line(name="Káva zrnková", quantity=Decimal("3"), unit_price=Decimal("436.61"), vat_rate=Decimal("12"),
-             unit="ks"),
+        Line(
+            name="Káva zrnková", quantity=Decimal("3"), unit_price=Decimal("436.61"), vat_rate=Decimal("12"), unit="ks"
+        ),
         Line(name="Mlýnek", quantity=Decimal("1"), unit_price=Decimal("1066.12"), vat_rate=Decimal("21")),
         Line(name="Doprava", quantity=Decimal("1"), unit_price=Decimal("81.82"), vat_rate=Decimal("21")),
     ]
-    return DocumentDraft(kind=kind, customer=customer, lines=lines, currency="CZK", issue_date=date.today(),
-                         due_date=date.today() + timedelta(days=14), order_number=order,
-                         variable_symbol=order, **extra)
+    return DocumentDraft(
+        kind=kind,
+        customer=customer,
+        lines=lines,
+        currency="CZK",
+        issue_date=date.today(),
+        due_date=date.today() + timedelta(days=14),
+        order_number=order,
+        variable_symbol=order,
+        **extra,
+    )
 
 
 def held(sb, remote_id: str) -> dict:
@@ -69,13 +104,17 @@ def held(sb, remote_id: str) -> dict:
 
 
 def vat_rows(document) -> list[dict]:
-    return sorted(({"rate": format(v.rate.normalize(), "f"), "base": str(v.base), "vat": str(v.vat)}
-                   for v in document.vat), key=lambda r: r["rate"])
+    return sorted(
+        ({"rate": format(v.rate.normalize(), "f"), "base": str(v.base), "vat": str(v.vat)} for v in document.vat),
+        key=lambda r: r["rate"],
+    )
 
 
 def sandbox_vat_rows(doc: dict) -> list[dict]:
-    return sorted(({"rate": r["rate"], "base": str(Decimal(r["base"])), "vat": str(Decimal(r["vat"]))}
-                   for r in doc["vat"]), key=lambda r: r["rate"])
+    return sorted(
+        ({"rate": r["rate"], "base": str(Decimal(r["base"])), "vat": str(Decimal(r["vat"]))} for r in doc["vat"]),
+        key=lambda r: r["rate"],
+    )
 
 
 def normalized(rows: list[dict]) -> list[dict]:
@@ -213,6 +252,7 @@ def test_create_follows_default_then_post_with_prices_without_vat(connect, sb):
     paths = [(r["method"], r["path"]) for r in sb.requests() if r["path"].startswith("/v3/IssuedInvoices")]
     assert paths == [("GET", "/v3/IssuedInvoices/Default"), ("POST", "/v3/IssuedInvoices")]
     import json
+
     posted = json.loads(api_requests(sb, "POST", "/v3/IssuedInvoices")[0]["body"])
     assert {item["PriceType"] for item in posted["Items"]} == {1}
     assert [item["VatRateType"] for item in posted["Items"]] == [0, 1, 1]
@@ -227,8 +267,12 @@ def test_create_with_prices_including_vat_keeps_the_shop_gross_total(connect):
 
 
 def test_create_reuses_an_existing_contact_found_by_company_id(connect, sb):
-    customer = Party(name="Alfa Obchod s.r.o.", company_name="Alfa Obchod s.r.o.", company_id="25596641",
-                     billing_address=Address(country="CZ"))
+    customer = Party(
+        name="Alfa Obchod s.r.o.",
+        company_name="Alfa Obchod s.r.o.",
+        company_id="25596641",
+        billing_address=Address(country="CZ"),
+    )
     doc = connect().create_document(make_draft(customer=customer), "known-contact-1")
     assert doc.customer_name == "Alfa Obchod s.r.o."
     assert api_requests(sb, "POST", "/v3/Contacts") == []
@@ -253,8 +297,9 @@ def test_create_proforma_numbers_in_the_proforma_series(connect, sb):
 def test_create_credit_note_links_the_invoice_and_carries_negative_totals(connect, sb):
     conn = connect()
     invoice = conn.create_document(make_draft(), "cn-base")
-    note = conn.create_document(make_draft("credit_note", related_remote_id=invoice.remote_id,
-                                           lines=[make_draft().lines[1]]), "cn-1")
+    note = conn.create_document(
+        make_draft("credit_note", related_remote_id=invoice.remote_id, lines=[make_draft().lines[1]]), "cn-1"
+    )
     stored = held(sb, note.remote_id)
     assert stored["type"] == "credit_note" and stored["related_id"] == invoice.remote_id
     assert note.number == stored["number"] == f"OD{date.today().year}001"
@@ -296,15 +341,19 @@ def test_series_of_another_document_type_is_validation_naming_the_vendor_field(c
 
 
 def test_slovak_agenda_maps_23_19_and_5_percent_to_its_rate_types(connect):
-    lines = [Line(name="Tričko", quantity=Decimal("1"), unit_price=Decimal("10.00"), vat_rate=Decimal("23")),
-             Line(name="Potraviny", quantity=Decimal("1"), unit_price=Decimal("10.00"), vat_rate=Decimal("19")),
-             Line(name="Kniha", quantity=Decimal("1"), unit_price=Decimal("10.00"), vat_rate=Decimal("5"))]
+    lines = [
+        Line(name="Tričko", quantity=Decimal("1"), unit_price=Decimal("10.00"), vat_rate=Decimal("23")),
+        Line(name="Potraviny", quantity=Decimal("1"), unit_price=Decimal("10.00"), vat_rate=Decimal("19")),
+        Line(name="Kniha", quantity=Decimal("1"), unit_price=Decimal("10.00"), vat_rate=Decimal("5")),
+    ]
     draft = make_draft(lines=lines)
     draft.currency = "EUR"
     doc = connect(account="id-valid-sk").create_document(draft, "sk-1")
-    assert vat_rows(doc) == [{"rate": "19", "base": "10.00", "vat": "1.90"},
-                             {"rate": "23", "base": "10.00", "vat": "2.30"},
-                             {"rate": "5", "base": "10.00", "vat": "0.50"}]
+    assert vat_rows(doc) == [
+        {"rate": "19", "base": "10.00", "vat": "1.90"},
+        {"rate": "23", "base": "10.00", "vat": "2.30"},
+        {"rate": "5", "base": "10.00", "vat": "0.50"},
+    ]
     assert doc.currency == "EUR" and doc.total == Decimal("34.70")
 
 
@@ -464,7 +513,9 @@ def test_list_number_series_per_kind_and_as_choices(connect):
     series = conn.list_number_series("invoice")
     year = date.today().year
     assert [(s.id, s.name, s.default, s.next_number) for s in series] == [
-        ("1", "Faktury", True, f"{year}0046"), ("2", "E-shop", False, f"E{year % 100}00001")]
+        ("1", "Faktury", True, f"{year}0046"),
+        ("2", "E-shop", False, f"E{year % 100}00001"),
+    ]
     assert [s.kind for s in conn.list_number_series("credit_note")] == ["credit_note"]
     assert conn.list_choices("number_series:proforma") == [("3", f"Zálohové faktury (ZF{year}001)")]
 
@@ -472,6 +523,7 @@ def test_list_number_series_per_kind_and_as_choices(connect):
 def test_send_email_posts_the_document_to_the_recipient(connect, sb):
     connect().send_email("1001", "zakaznik@example.cz")
     import json
+
     sent = api_requests(sb, "POST", "/v3/Mails/IssuedInvoice/Send")
     assert sent[0]["status"] == 200
     body = json.loads(sent[0]["body"])
@@ -515,6 +567,7 @@ def test_mark_paid_with_a_partial_amount_records_a_payment_and_the_rest_settles_
     assert conn.get_document(doc.remote_id).status == "partially_paid"
     assert not held(sb, doc.remote_id)["paid"]
     import json
+
     posted = json.loads(api_requests(sb, "POST", "/v3/IssuedDocumentPayments")[0]["body"])
     assert posted["PaymentAmount"] == 1000 and posted["PaymentOptionId"] == 4
     conn.mark_paid(doc.remote_id, Payment(amount=doc.total - Decimal("1000.00"), paid_on=date.today()))
@@ -544,6 +597,7 @@ def test_invoice_for_an_unpaid_proforma_stands_on_its_own(connect):
 
 def test_a_conflicting_payment_reply_is_a_conflict(connect, sb):
     from connectors.idoklad.client import IDokladClient
+
     conn = connect()
     assert isinstance(conn.client, IDokladClient)
     with pytest.raises(ConnectorError) as caught:
@@ -574,18 +628,29 @@ def test_no_secret_value_appears_in_any_recorded_exchange(connect, sb, records):
     secrets = [a["credentials"]["client_secret"] for a in sb.accounts()] + [cache.load()["access_token"]]
     assert len(records) >= 8
     for exchange in records:
-        text = " ".join([exchange.url, exchange.request_body, exchange.response_body,
-                         *exchange.request_headers.values(), *exchange.response_headers.values()])
+        text = " ".join(
+            [
+                exchange.url,
+                exchange.request_body,
+                exchange.response_body,
+                *exchange.request_headers.values(),
+                *exchange.response_headers.values(),
+            ]
+        )
         assert not any(secret in text for secret in secrets)
         if exchange.operation != "token":
             assert exchange.request_headers["Authorization"] == "Bearer •••"
 
 
 def test_endpoints_are_the_identity_server_and_the_v3_api():
-    assert IDokladConnector.endpoints({}) == {"identity": "https://identity.idoklad.cz",
-                                              "api": "https://api.idoklad.cz/v3"}
-    assert resolve_endpoints(IDokladConnector, {}, {"ACCOUNTING_SANDBOX": "1"}) == \
-        {"identity": "http://127.0.0.1:5103", "api": "http://127.0.0.1:5103/v3"}
+    assert IDokladConnector.endpoints({}) == {
+        "identity": "https://identity.idoklad.cz",
+        "api": "https://api.idoklad.cz/v3",
+    }
+    assert resolve_endpoints(IDokladConnector, {}, {"ACCOUNTING_SANDBOX": "1"}) == {
+        "identity": "http://127.0.0.1:5103",
+        "api": "http://127.0.0.1:5103/v3",
+    }
 
 
 def test_credentials_are_client_id_and_client_secret_and_only_the_secret_is_secret(sb):
@@ -597,8 +662,9 @@ def test_credentials_are_client_id_and_client_secret_and_only_the_secret_is_secr
 
 
 def test_hint_overrides_point_to_idoklad_hints():
-    assert {"invalid_credentials", "plan_lacks_api", "subscription_inactive", "permission_denied"} <= \
-        set(IDokladConnector.hint_overrides)
+    assert {"invalid_credentials", "plan_lacks_api", "subscription_inactive", "permission_denied"} <= set(
+        IDokladConnector.hint_overrides
+    )
     for code, key in IDokladConnector.hint_overrides.items():
         assert code in errors.ALL_CODES
         assert key == f"idoklad.{code}" and key in IDokladConnector.hints

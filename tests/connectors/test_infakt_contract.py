@@ -1,6 +1,7 @@
 """The inFakt connector against the inFakt sandbox over HTTP: verify for each seeded account,
 import, asynchronous creates (invoice, proforma, correction), the duplicate guard after lost
 answers and worker restarts, KSeF, PDF, e-mail, payments, series, delete and every error kind."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,17 @@ import pytest
 
 from connectors import errors
 from connectors.base import AppIdentity, ConnectionSettings, MemoryTokenCache, resolve_endpoints
-from connectors.documents import (KSEF_ACCEPTED, KSEF_NOT_APPLICABLE, KSEF_REJECTED, KSEF_SENT, Address,
-                                  DocumentDraft, Line, Party, Payment)
+from connectors.documents import (
+    KSEF_ACCEPTED,
+    KSEF_NOT_APPLICABLE,
+    KSEF_REJECTED,
+    KSEF_SENT,
+    Address,
+    DocumentDraft,
+    Line,
+    Party,
+    Payment,
+)
 from connectors.http import Transport
 from connectors.infakt import InfaktConnector
 from connectors.infakt.hints import HINTS
@@ -37,28 +47,57 @@ def account(sb, account_id):
 
 def connect(sb, records, account_id=VALID, *, cache=None, read_timeout=5.0, url=None, api_key=None):
     key = api_key if api_key is not None else account(sb, account_id)["credentials"]["api_key"]
-    transport = Transport(user_agent=AppIdentity().user_agent, on_exchange=records.append,
-                          read_timeout=read_timeout, retries=1, backoff=0.05)
+    transport = Transport(
+        user_agent=AppIdentity().user_agent,
+        on_exchange=records.append,
+        read_timeout=read_timeout,
+        retries=1,
+        backoff=0.05,
+    )
     endpoints = resolve_endpoints(InfaktConnector, {}, {"INFAKT_API_URL": url or sb.url})
-    connector = InfaktConnector(ConnectionSettings({}, {"api_key": key}, endpoints, transport,
-                                                   cache or MemoryTokenCache(), AppIdentity()))
+    connector = InfaktConnector(
+        ConnectionSettings({}, {"api_key": key}, endpoints, transport, cache or MemoryTokenCache(), AppIdentity())
+    )
     connector.poll_interval = 0.1
     return connector
 
 
 def customer(nip="9452121681"):
-    return Party(name="Anna Nowak", company_name="Kawiarnia Pod Zegarem Sp. z o.o.", tax_id=nip,
-                 email="ksiegowosc@kawiarnia.example", billing_address=Address("Rynek 5", "Kraków", "30-001", "PL"))
+    return Party(
+        name="Anna Nowak",
+        company_name="Kawiarnia Pod Zegarem Sp. z o.o.",
+        tax_id=nip,
+        email="ksiegowosc@kawiarnia.example",
+        billing_address=Address("Rynek 5", "Kraków", "30-001", "PL"),
+    )
 
 
 def draft(kind="invoice", *, related="", include_vat=False, order="FY-2001", lines=None, ksef=False, buyer=None):
     return DocumentDraft(
-        kind=kind, customer=buyer or customer(), currency="PLN", issue_date=date.today(),
-        taxable_date=date.today(), due_date=date.today() + timedelta(days=14), prices_include_vat=include_vat,
-        order_number=order, language="pl", related_remote_id=related, send_to_ksef=ksef,
-        lines=lines or [Line("Kawa ziarnista 1 kg", Decimal("2"), Decimal("79.00"), Decimal("23"), unit="szt."),
-                        Line("Herbata 250 g", Decimal("3"), Decimal("25.90"), Decimal("8"), unit="szt.",
-                             discount_percent=Decimal("10"))])
+        kind=kind,
+        customer=buyer or customer(),
+        currency="PLN",
+        issue_date=date.today(),
+        taxable_date=date.today(),
+        due_date=date.today() + timedelta(days=14),
+        prices_include_vat=include_vat,
+        order_number=order,
+        language="pl",
+        related_remote_id=related,
+        send_to_ksef=ksef,
+        lines=lines
+        or [
+            Line("Kawa ziarnista 1 kg", Decimal("2"), Decimal("79.00"), Decimal("23"), unit="szt."),
+            Line(
+                "Herbata 250 g",
+                Decimal("3"),
+                Decimal("25.90"),
+                Decimal("8"),
+                unit="szt.",
+                discount_percent=Decimal("10"),
+            ),
+        ],
+    )
 
 
 def held(sb, remote_id):
@@ -146,6 +185,7 @@ def test_list_documents_by_kind_gives_proformas_and_corrections(sb, records):
 
 def test_list_documents_pages_by_the_page_size(sb, records, monkeypatch):
     import connectors.infakt as infakt
+
     monkeypatch.setattr(infakt, "PAGE_SIZE", 5)
     connector, pages, page = connect(sb, records), [], 1
     while True:
@@ -164,8 +204,9 @@ def test_imported_documents_carry_their_ksef_state(sb, records):
     documents = connector.list_documents(1).documents + connector.list_documents(1, "credit_note").documents
     held_by_id = {d["id"]: d for d in sb.documents()}
     for document in documents:
-        expected = {"success": KSEF_ACCEPTED, "sent": KSEF_SENT, "error": KSEF_REJECTED,
-                    None: KSEF_NOT_APPLICABLE}[held_by_id[document.remote_id]["ksef_status"]]
+        expected = {"success": KSEF_ACCEPTED, "sent": KSEF_SENT, "error": KSEF_REJECTED, None: KSEF_NOT_APPLICABLE}[
+            held_by_id[document.remote_id]["ksef_status"]
+        ]
         assert document.ksef_status == expected
         assert document.ksef_number == (held_by_id[document.remote_id]["ksef_number"] or "")
         assert bool(document.ksef_errors) == (expected == KSEF_REJECTED)
@@ -184,8 +225,10 @@ def test_create_invoice_sends_grosze_polls_the_task_and_returns_the_invoice(sb, 
     stored = held(sb, document.remote_id)
     assert document.number == stored["number"] and document.kind == "invoice"
     assert document.total == Decimal(stored["total"])
-    assert {(v.rate, v.base) for v in document.vat} == {(Decimal("23"), Decimal("158.00")),
-                                                       (Decimal("8"), Decimal("69.93"))}
+    assert {(v.rate, v.base) for v in document.vat} == {
+        (Decimal("23"), Decimal("158.00")),
+        (Decimal("8"), Decimal("69.93")),
+    }
     assert document.reference == "fy-2001-invoice" and document.order_number == "FY-2001"
     sent = json.loads(posts(sb, "/async/invoices.json")[0]["body"])["invoice"]
     assert [s["unit_net_price"] for s in sent["services"]] == [7900, 2331]
@@ -287,9 +330,9 @@ def test_lost_create_answer_then_find_by_reference_finds_the_one_invoice(sb, rec
         connector.create_document(draft(), "fy-drop")
     assert caught.value.ambiguous and caught.value.code == errors.TIMEOUT
     sb.fault("none")
-    assert connector.pending_task("fy-drop") == ""   # the answer, and with it the reference, was lost
+    assert connector.pending_task("fy-drop") == ""  # the answer, and with it the reference, was lost
     found = None
-    for _ in range(40):                               # inFakt processes the task in about a second
+    for _ in range(40):  # inFakt processes the task in about a second
         found = connector.find_by_reference("fy-drop", draft())
         if found:
             break
@@ -480,4 +523,5 @@ def test_the_connector_declares_the_documented_quota_and_the_sandbox_port():
     assert InfaktConnector.sandbox_port == 5105
     assert resolve_endpoints(InfaktConnector, {}, {}) == {"api": "https://api.infakt.pl/api/v3"}
     assert resolve_endpoints(InfaktConnector, {}, {"ACCOUNTING_SANDBOX": "1"}) == {
-        "api": "http://127.0.0.1:5105/api/v3"}
+        "api": "http://127.0.0.1:5105/api/v3"
+    }

@@ -1,4 +1,5 @@
 """SuperFaktura connector against the SuperFaktura sandbox: every operation and every error kind."""
+
 from __future__ import annotations
 
 import ast
@@ -36,26 +37,50 @@ def connect(sb, records):
     def build(state: str = "valid", *, read_timeout: float = 5.0, url: str | None = None, **overrides):
         credentials = {**sb.account(state)["credentials"], **overrides}
         config = {k: v for k, v in credentials.items() if k != "api_key"}
-        transport = Transport(user_agent=AppIdentity().user_agent, on_exchange=records.append,
-                              read_timeout=read_timeout, connect_timeout=1.0, retries=0, backoff=0.01)
+        transport = Transport(
+            user_agent=AppIdentity().user_agent,
+            on_exchange=records.append,
+            read_timeout=read_timeout,
+            connect_timeout=1.0,
+            retries=0,
+            backoff=0.01,
+        )
         endpoints = resolve_endpoints(SuperFakturaConnector, config, {"SUPERFAKTURA_API_URL": url or sb.url})
-        return SuperFakturaConnector(ConnectionSettings(config, {"api_key": credentials["api_key"]}, endpoints,
-                                                        transport, MemoryTokenCache(),
-                                                        AppIdentity(registrations={})))
+        return SuperFakturaConnector(
+            ConnectionSettings(
+                config,
+                {"api_key": credentials["api_key"]},
+                endpoints,
+                transport,
+                MemoryTokenCache(),
+                AppIdentity(registrations={}),
+            )
+        )
 
     return build
 
 
 def make_draft(kind: str = "invoice", *, lines=None, order: str = "5001", **extra) -> DocumentDraft:
-    customer = Party(name="Mária Horváthová", email="maria@example.sk",
-                     billing_address=Address(street="Dlhá 7", city="Nitra", zip="949 01", country="SK"))
+    customer = Party(
+        name="Mária Horváthová",
+        email="maria@example.sk",
+        billing_address=Address(street="Dlhá 7", city="Nitra", zip="949 01", country="SK"),
+    )
     lines = lines or [
         Line(name="Tričko", quantity=Decimal("3"), unit_price=Decimal("10.56"), vat_rate=Decimal("23"), unit="ks"),
         Line(name="Kniha", quantity=Decimal("1"), unit_price=Decimal("18.90"), vat_rate=Decimal("5")),
         Line(name="Poštovné", quantity=Decimal("1"), unit_price=Decimal("3.25"), vat_rate=Decimal("23")),
     ]
-    return DocumentDraft(kind=kind, customer=customer, lines=lines, currency="EUR", issue_date=date.today(),
-                         due_date=date.today() + timedelta(days=14), order_number=order, **extra)
+    return DocumentDraft(
+        kind=kind,
+        customer=customer,
+        lines=lines,
+        currency="EUR",
+        issue_date=date.today(),
+        due_date=date.today() + timedelta(days=14),
+        order_number=order,
+        **extra,
+    )
 
 
 def held(sb, remote_id: str) -> dict:
@@ -63,8 +88,10 @@ def held(sb, remote_id: str) -> dict:
 
 
 def vat_rows(document) -> list[dict]:
-    return sorted(({"rate": format(v.rate.normalize(), "f"), "base": str(v.base), "vat": str(v.vat)}
-                   for v in document.vat), key=lambda r: r["rate"])
+    return sorted(
+        ({"rate": format(v.rate.normalize(), "f"), "base": str(v.base), "vat": str(v.vat)} for v in document.vat),
+        key=lambda r: r["rate"],
+    )
 
 
 # -- verify -------------------------------------------------------------------------------
@@ -162,8 +189,10 @@ def test_create_invoice_uses_retail_rounding_per_item(connect):
 
 
 def test_create_invoice_with_prices_including_vat_keeps_the_shop_gross_total(connect):
-    lines = [Line(name="Káva", quantity=Decimal("2"), unit_price=Decimal("12.99"), vat_rate=Decimal("23")),
-             Line(name="Čaj", quantity=Decimal("1"), unit_price=Decimal("4.50"), vat_rate=Decimal("19"))]
+    lines = [
+        Line(name="Káva", quantity=Decimal("2"), unit_price=Decimal("12.99"), vat_rate=Decimal("23")),
+        Line(name="Čaj", quantity=Decimal("1"), unit_price=Decimal("4.50"), vat_rate=Decimal("19")),
+    ]
     doc = connect().create_document(make_draft(lines=lines, prices_include_vat=True), "gross-1")
     assert doc.total == Decimal("30.48")
 
@@ -298,7 +327,9 @@ def test_list_documents_of_proformas(connect):
 
 
 def test_get_document_reads_totals_status_and_lines(connect, sb):
-    seeded = next(d for d in sb.documents() if d["type"] == "regular" and d["created"].startswith(str(date.today().year)))
+    seeded = next(
+        d for d in sb.documents() if d["type"] == "regular" and d["created"].startswith(str(date.today().year))
+    )
     doc = connect().get_document(seeded["id"])
     assert doc.number == seeded["number"]
     assert str(doc.total) == seeded["total"]
@@ -394,8 +425,15 @@ def test_no_secret_value_appears_in_any_recorded_exchange(connect, sb, records):
     secrets = [a["credentials"]["api_key"] for a in sb.accounts()]
     assert len(records) >= 6
     for exchange in records:
-        text = " ".join([exchange.url, exchange.request_body, exchange.response_body,
-                         *exchange.request_headers.values(), *exchange.response_headers.values()])
+        text = " ".join(
+            [
+                exchange.url,
+                exchange.request_body,
+                exchange.response_body,
+                *exchange.request_headers.values(),
+                *exchange.response_headers.values(),
+            ]
+        )
         assert not any(secret in text for secret in secrets)
         assert exchange.request_headers["Authorization"] == "SFAPI •••"
 
@@ -404,8 +442,9 @@ def test_endpoints_follow_the_market():
     assert SuperFakturaConnector.endpoints({"market": "SK"}) == {"api": "https://moja.superfaktura.sk"}
     assert SuperFakturaConnector.endpoints({"market": "CZ"}) == {"api": "https://moje.superfaktura.cz"}
     assert SuperFakturaConnector.endpoints({"market": "AT"}) == {"api": "https://meine.superfaktura.at"}
-    assert resolve_endpoints(SuperFakturaConnector, {"market": "CZ"}, {"ACCOUNTING_SANDBOX": "1"}) == \
-        {"api": "http://127.0.0.1:5101"}
+    assert resolve_endpoints(SuperFakturaConnector, {"market": "CZ"}, {"ACCOUNTING_SANDBOX": "1"}) == {
+        "api": "http://127.0.0.1:5101"
+    }
 
 
 def test_a_seeded_login_email_carries_a_plus_so_the_email_is_url_encoded(sb):
@@ -450,9 +489,13 @@ def test_login_without_any_company_is_account_not_found():
 
 
 def test_exhausted_monthly_quota_retries_at_the_monthly_reset():
-    headers = {"X-RateLimit-DailyRemaining": "400", "X-RateLimit-DailyReset": "25.11.2026 00:00:00",
-               "X-RateLimit-MonthlyRemaining": "0", "X-RateLimit-MonthlyReset": "01.12.2026 00:00:00",
-               "X-RateLimit-Message": "You have exceeded a monthly limit of 30000 API requests."}
+    headers = {
+        "X-RateLimit-DailyRemaining": "400",
+        "X-RateLimit-DailyReset": "25.11.2026 00:00:00",
+        "X-RateLimit-MonthlyRemaining": "0",
+        "X-RateLimit-MonthlyReset": "01.12.2026 00:00:00",
+        "X-RateLimit-Message": "You have exceeded a monthly limit of 30000 API requests.",
+    }
     failure = error_for(429, headers, None)
     assert failure.code == errors.RATE_LIMITED
     assert failure.retry_at == datetime(2026, 11, 30, 23, 0, tzinfo=timezone.utc)  # midnight in Bratislava
@@ -468,8 +511,9 @@ def test_edit_of_unknown_invoice_with_http_200_is_not_found():
 
 
 def test_missing_client_data_names_the_vendor_field():
-    failure = error_for(200, {}, {"error": 4, "error_message": {"data_bad_format": "Missing required client data."}},
-                        writing=True)
+    failure = error_for(
+        200, {}, {"error": 4, "error_message": {"data_bad_format": "Missing required client data."}}, writing=True
+    )
     assert failure.code == errors.VALIDATION
     assert failure.fields == {"data_bad_format": ["Missing required client data."]}
 

@@ -1,5 +1,6 @@
 """Helpers shared by the story tests that open their own browser context at a chosen width (the
 parametrized `page` fixture runs every test at both widths; these stories pick one per system)."""
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,13 @@ def open_page(browser, app, width: int):
     """A fresh context (own cookies) at `width`, with the same extras as conftest's `page`:
     page.base_url, page.width and page.console_errors."""
     phone = width < 600
-    context = browser.new_context(viewport={"width": width, "height": 844 if phone else 900},
-                                  locale="en-US", is_mobile=phone, has_touch=phone, accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": width, "height": 844 if phone else 900},
+        locale="en-US",
+        is_mobile=phone,
+        has_touch=phone,
+        accept_downloads=True,
+    )
     page = context.new_page()
     page.base_url = app.live_url
     page.width = width
@@ -49,8 +55,9 @@ def sandbox_documents(sandbox_servers, system: str) -> list[dict]:
 
 
 def sandbox_fault(sandbox_servers, system: str, kind: str, **params) -> None:
-    requests.post(f"{sandbox_servers[system].url}/_sandbox/faults", json={"kind": kind, **params},
-                  timeout=5).raise_for_status()
+    requests.post(
+        f"{sandbox_servers[system].url}/_sandbox/faults", json={"kind": kind, **params}, timeout=5
+    ).raise_for_status()
 
 
 def fill_credentials(page, system: str, credentials: dict) -> None:
@@ -74,6 +81,7 @@ def fill_credentials(page, system: str, credentials: dict) -> None:
 def check_screen(page) -> None:
     """What every main screen must pass: no horizontal scrolling, no serious axe violations."""
     from .conftest import assert_accessible, assert_fits_width
+
     assert_fits_width(page)
     assert_accessible(page)
 
@@ -82,6 +90,7 @@ def connect_with_fakturoid(page, account: dict, decision: str = "allow") -> None
     """From Fynode's Fakturoid settings page: "Connect with Fakturoid", sign in on the sandbox's
     own page with the account's oauth_login, Allow (or Deny), and come back to Fynode."""
     from playwright.sync_api import expect
+
     page.get_by_role("link", name="Connect with Fakturoid").click()
     expect(page.get_by_role("heading", name=re.compile("^Fakturoid"))).to_be_visible()
     assert not page.url.startswith(page.base_url), page.url  # we are on Fakturoid's side now

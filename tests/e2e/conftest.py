@@ -1,9 +1,11 @@
 """Browser tests: the real app on a live loopback server, driven by Debian's Chromium through
 Playwright, at phone (390 px) and desktop (1280 px) widths. The app runs with demo data
 (`flask seed` logic) against the sandboxes over real HTTP, on its own SQLite file."""
+
 from __future__ import annotations
 
 import threading
+
 import pytest
 from werkzeug.serving import make_server
 
@@ -12,19 +14,33 @@ from webapp.config import SANDBOX_REGISTRATIONS, Config
 from webapp.extensions import db
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
 def live_app(sandbox_servers, tmp_path_factory):
     database = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite3'}"
-    app = create_app(Config(SQLALCHEMY_DATABASE_URI=database, ACCOUNTING_SANDBOX=True, MAIL_SERVER="",
-                            MAIL_OUTBOX_PATH=str(tmp_path_factory.mktemp("outbox")),
-                            VENDOR_REGISTRATIONS=dict(SANDBOX_REGISTRATIONS), SESSION_COOKIE_SECURE=False,
-                            CONNECT_TIMEOUT=2.0, READ_TIMEOUT=5.0))
+    app = create_app(
+        Config(
+            SQLALCHEMY_DATABASE_URI=database,
+            ACCOUNTING_SANDBOX=True,
+            MAIL_SERVER="",
+            MAIL_OUTBOX_PATH=str(tmp_path_factory.mktemp("outbox")),
+            VENDOR_REGISTRATIONS=dict(SANDBOX_REGISTRATIONS),
+            SESSION_COOKIE_SECURE=False,
+            CONNECT_TIMEOUT=2.0,
+            READ_TIMEOUT=5.0,
+        )
+    )
     with app.app_context():
         from flask_migrate import upgrade
+
         upgrade(directory=app.extensions["migrate"].directory)
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -39,6 +55,7 @@ def live_app(sandbox_servers, tmp_path_factory):
 def demo(live_app, sandbox_servers):
     """Fresh demo data (the same as `flask seed`) and freshly reset sandboxes for each test."""
     import requests
+
     for running in sandbox_servers.values():
         requests.post(f"{running.url}/_sandbox/reset", timeout=5)
     with live_app.app_context():
@@ -46,6 +63,7 @@ def demo(live_app, sandbox_servers):
             db.session.execute(table.delete())
         db.session.commit()
         from webapp.services import demo as demo_data
+
         demo_data.seed(sandbox_servers["superfaktura"].url)
         db.session.remove()
     return live_app
@@ -54,6 +72,7 @@ def demo(live_app, sandbox_servers):
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
@@ -63,8 +82,12 @@ def browser():
 @pytest.fixture(params=[390, 1280], ids=["phone", "desktop"])
 def page(request, browser, demo):
     width = request.param
-    context = browser.new_context(viewport={"width": width, "height": 844 if width == 390 else 900},
-                                  locale="en-US", is_mobile=width == 390, has_touch=width == 390)
+    context = browser.new_context(
+        viewport={"width": width, "height": 844 if width == 390 else 900},
+        locale="en-US",
+        is_mobile=width == 390,
+        has_touch=width == 390,
+    )
     page = context.new_page()
     page.base_url = demo.live_url
     page.width = width
@@ -93,8 +116,11 @@ def assert_accessible(page) -> None:
     # Served from our own origin, so the strict CSP allows it like any of our scripts.
     page.add_script_tag(url=f"{page.base_url}/static/vendor/axe.min.js")
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
-           if v["impact"] in ("serious", "critical")]
+    bad = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
     assert not bad, bad
 
 

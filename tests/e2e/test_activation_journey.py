@@ -1,5 +1,6 @@
 """Issue 2's story in a real browser: a new merchant connects SuperFaktura, then sees the hint
 for a wrong key; at phone and desktop widths, with JavaScript (HTMX) on."""
+
 import re
 
 from playwright.sync_api import expect
@@ -9,6 +10,7 @@ from .conftest import assert_accessible, assert_fits_width, sign_in
 
 def _sf_credentials(sandbox_servers, state):
     import requests
+
     accounts = requests.get(f"{sandbox_servers['superfaktura'].url}/_sandbox/accounts", timeout=5).json()
     return next(a for a in accounts if a["state"] == state)["credentials"]
 

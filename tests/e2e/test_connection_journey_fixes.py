@@ -3,6 +3,7 @@ and Polish: switching systems is an explicit, confirmed step (1); pasted keys af
 are what gets verified (2); a blocker is not "Connected" (4); a failed change says the old
 credentials still work (5); re-authenticating a signed-in connection is a reconnect button (6);
 no stale error stays above a success (7)."""
+
 from __future__ import annotations
 
 import re
@@ -18,27 +19,40 @@ from ._browser import PHONE, check_screen, connect_with_fakturoid, fill_credenti
 from .conftest import open_section
 
 TEXT = {
-    "en": {"active": "✓ Active", "activate": "Activate", "connected": "Connected as",
-           "still": "SuperFaktura is still your shop's accounting system",
-           "switch": "Switch to iDoklad", "yes_switch": "Yes, switch to iDoklad",
-           "waiting": "No documents are waiting for SuperFaktura",
-           "rules": "iDoklad has no document rules yet",
-           "now": "iDoklad is now your shop's accounting system",
-           "blocked": "Fakturoid cannot issue documents yet", "nav": "Accounting system"},
-    "pl": {"active": "✓ Aktywny", "activate": "Aktywuj", "connected": "Połączono jako",
-           "still": "SuperFaktura jest nadal systemem księgowym Twojego sklepu",
-           "switch": "Przełącz na iDoklad", "yes_switch": "Tak, przełącz na iDoklad",
-           "waiting": "Żadne dokumenty nie czekają na SuperFaktura",
-           "rules": "iDoklad nie ma jeszcze reguł dokumentów",
-           "now": "iDoklad jest teraz systemem księgowym Twojego sklepu",
-           "blocked": "Fakturoid nie może jeszcze wystawiać dokumentów", "nav": "System księgowy"},
+    "en": {
+        "active": "✓ Active",
+        "activate": "Activate",
+        "connected": "Connected as",
+        "still": "SuperFaktura is still your shop's accounting system",
+        "switch": "Switch to iDoklad",
+        "yes_switch": "Yes, switch to iDoklad",
+        "waiting": "No documents are waiting for SuperFaktura",
+        "rules": "iDoklad has no document rules yet",
+        "now": "iDoklad is now your shop's accounting system",
+        "blocked": "Fakturoid cannot issue documents yet",
+        "nav": "Accounting system",
+    },
+    "pl": {
+        "active": "✓ Aktywny",
+        "activate": "Aktywuj",
+        "connected": "Połączono jako",
+        "still": "SuperFaktura jest nadal systemem księgowym Twojego sklepu",
+        "switch": "Przełącz na iDoklad",
+        "yes_switch": "Tak, przełącz na iDoklad",
+        "waiting": "Żadne dokumenty nie czekają na SuperFaktura",
+        "rules": "iDoklad nie ma jeszcze reguł dokumentów",
+        "now": "iDoklad jest teraz systemem księgowym Twojego sklepu",
+        "blocked": "Fakturoid nie może jeszcze wystawiać dokumentów",
+        "nav": "System księgowy",
+    },
 }
 
 
 @contextmanager
 def phone(browser, app, locale: str):
-    context = browser.new_context(viewport={"width": PHONE, "height": 844}, locale=locale, is_mobile=True,
-                                  has_touch=True)
+    context = browser.new_context(
+        viewport={"width": PHONE, "height": 844}, locale=locale, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.base_url = app.live_url
     page.width = PHONE
@@ -64,8 +78,9 @@ def _settings(page, system: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "pl"])
-def test_a_second_system_is_tried_beside_the_first_and_switched_to_only_after_confirming(browser, demo,
-                                                                                       sandbox_servers, lang):
+def test_a_second_system_is_tried_beside_the_first_and_switched_to_only_after_confirming(
+    browser, demo, sandbox_servers, lang
+):
     words = TEXT[lang]
     with phone(browser, demo, lang) as page:
         _sign_in(page, "owner@demo.test", "demo-owner")
@@ -101,8 +116,9 @@ def test_a_fakturoid_account_without_a_bank_account_is_shown_as_a_blocker(browse
     with phone(browser, demo, lang) as page:
         _sign_in(page, "new@demo.test", "demo-new")
         _settings(page, "fakturoid")
-        fill_credentials(page, "fakturoid",
-                         sandbox_account(sandbox_servers, "fakturoid", "no_bank_account")["credentials"])
+        fill_credentials(
+            page, "fakturoid", sandbox_account(sandbox_servers, "fakturoid", "no_bank_account")["credentials"]
+        )
         page.locator("#connection form button[type=submit]").first.click()
         result = page.locator("#activation-result")
         expect(result).to_contain_text(words["blocked"], timeout=15000)
@@ -111,8 +127,9 @@ def test_a_fakturoid_account_without_a_bank_account_is_shown_as_a_blocker(browse
         check_screen(page)
 
 
-def test_pasted_keys_after_signing_in_are_verified_and_a_failed_change_keeps_the_old_connection(browser, demo,
-                                                                                               sandbox_servers):
+def test_pasted_keys_after_signing_in_are_verified_and_a_failed_change_keeps_the_old_connection(
+    browser, demo, sandbox_servers
+):
     account = sandbox_account(sandbox_servers, "fakturoid", "valid")
     with phone(browser, demo, "en") as page:
         _sign_in(page, "new@demo.test", "demo-new")
@@ -149,8 +166,9 @@ def test_reauthenticating_a_signed_in_connection_is_a_reconnect_button(browser, 
         connect_with_fakturoid(page, account, "allow")
         expect(page.locator("#activation-result")).to_contain_text("Connected as", timeout=15000)
     with demo.app_context():
-        db.session.execute(db.update(Integration).where(Integration.system == "fakturoid")
-                           .values(status="needs_attention"))
+        db.session.execute(
+            db.update(Integration).where(Integration.system == "fakturoid").values(status="needs_attention")
+        )
         db.session.commit()
         db.session.remove()
     with phone(browser, demo, lang) as page:

@@ -1,6 +1,7 @@
 """The documents engine as a merchant meets it, on a phone: confirm the proposed rules, enter an
 order, record its payment, find the invoice with its PDF on the order page, refund one line and
 find the credit note linked to the invoice."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -39,8 +40,9 @@ def test_rules_order_payment_invoice_pdf_refund_credit_note(page, demo):
     page.fill("#in-billing_city", "Nitra")
     page.fill("#in-billing_zip", "94901")
     page.fill("#in-billing_country", "SK")
-    for row, (name, sku, quantity, price) in enumerate((("Green tea", "TEA-01", "2", "12.30"),
-                                                        ("Tea cup", "CUP-01", "1", "8.00"))):
+    for row, (name, sku, quantity, price) in enumerate(
+        (("Green tea", "TEA-01", "2", "12.30"), ("Tea cup", "CUP-01", "1", "8.00"))
+    ):
         page.fill(f"#in-line-{row}-name", name)
         page.fill(f"#in-line-{row}-sku", sku)
         page.fill(f"#in-line-{row}-quantity", quantity)
@@ -48,7 +50,7 @@ def test_rules_order_payment_invoice_pdf_refund_credit_note(page, demo):
         page.fill(f"#in-line-{row}-vat_rate", "23")
     page.select_option("#in-payment_method", "card")
     page.select_option("#in-shipping_method", "courier")
-    page.uncheck("input[name=is_test]")          # a real order: the rules act on it
+    page.uncheck("input[name=is_test]")  # a real order: the rules act on it
     page.fill("#in-shipping_price", "3.90")
     page.fill("#in-shipping_vat_rate", "23")
     page.check("input[name=prices_include_vat]")

@@ -5,14 +5,23 @@ default (safe) kind, reads the comparison, fetches the PDF and removes the test 
 Run on SuperFaktura (pasted API key) at phone width, and on iDoklad (pasted credentials) and
 Fakturoid ("Connect with Fakturoid") at desktop width, each screen checked for
 horizontal scrolling and axe-core violations, and no console error anywhere."""
+
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-
-from ._browser import (DESKTOP, PHONE, check_screen, connect_with_fakturoid, fill_credentials, open_page,
-                       sandbox_account, sandbox_documents, sandbox_fault)
+from ._browser import (
+    DESKTOP,
+    PHONE,
+    check_screen,
+    connect_with_fakturoid,
+    fill_credentials,
+    open_page,
+    sandbox_account,
+    sandbox_documents,
+    sandbox_fault,
+)
 from .conftest import sign_in
 
 NAMES = {"superfaktura": "SuperFaktura", "idoklad": "iDoklad", "fakturoid": "Fakturoid"}
@@ -20,8 +29,9 @@ NAMES = {"superfaktura": "SuperFaktura", "idoklad": "iDoklad", "fakturoid": "Fak
 
 def _compared(result, label: str):
     """The document's value in the comparison row called `label`."""
-    row = result.locator("table.comparison tr").filter(has=result.page.locator("strong", has_text=re.compile(
-        f"^{re.escape(label)}$")))
+    row = result.locator("table.comparison tr").filter(
+        has=result.page.locator("strong", has_text=re.compile(f"^{re.escape(label)}$"))
+    )
     return row.locator("td[data-label=Document]")
 
 
@@ -36,10 +46,12 @@ def _digits(text: str) -> str:
 CASES = [("superfaktura", PHONE, "SK", "EUR"), ("idoklad", DESKTOP, "CZ", "CZK"), ("fakturoid", DESKTOP, "CZ", "CZK")]
 
 
-@pytest.mark.parametrize("system, width, country, currency", CASES,
-                         ids=["superfaktura-phone", "idoklad-desktop", "fakturoid-desktop"])
-def test_new_merchant_connects_imports_and_checks_a_test_invoice(browser, demo, sandbox_servers, system, width,
-                                                                 country, currency):
+@pytest.mark.parametrize(
+    "system, width, country, currency", CASES, ids=["superfaktura-phone", "idoklad-desktop", "fakturoid-desktop"]
+)
+def test_new_merchant_connects_imports_and_checks_a_test_invoice(
+    browser, demo, sandbox_servers, system, width, country, currency
+):
     name = NAMES[system]
     account = sandbox_account(sandbox_servers, system, "valid")
     # New Shop stays as seeded (SK, EUR): for a Czech account the test order defaults to the

@@ -2,6 +2,7 @@
 from the form, its page with a payment recorded, the refund page, the cancel confirmation and
 the API tokens page all fit without sideways scrolling, pass axe-core and work without any
 JavaScript of ours beyond what every page has."""
+
 import requests
 from playwright.sync_api import expect
 
@@ -17,7 +18,7 @@ def test_orders_story_fits_the_screen_and_is_accessible(page):
     sign_in(page, "owner@demo.test", "demo-owner")
     open_section(page, "Orders")
     expect(page.get_by_role("heading", name="Orders")).to_be_visible()
-    expect(page.locator("table.orders-list tbody tr").first).to_be_visible()   # the seed's orders
+    expect(page.locator("table.orders-list tbody tr").first).to_be_visible()  # the seed's orders
     check(page)
 
     page.get_by_role("link", name="New test order").click()
@@ -52,11 +53,15 @@ def test_orders_story_fits_the_screen_and_is_accessible(page):
 
 
 def test_an_order_sent_with_the_demo_token_appears_on_the_list(page):
-    body = {"number": "API-1", "currency": "EUR", "customer": {"type": "person", "name": "Jan",
-            "billing_address": {"country": "SK"}},
-            "lines": [{"name": "Tea", "sku": "TEA-01", "quantity": "1", "unit_price": "5.00", "vat_rate": "23"}]}
-    response = requests.post(f"{page.base_url}/api/v1/orders", json=body,
-                             headers={"Authorization": "Bearer demo-shop-token"}, timeout=10)
+    body = {
+        "number": "API-1",
+        "currency": "EUR",
+        "customer": {"type": "person", "name": "Jan", "billing_address": {"country": "SK"}},
+        "lines": [{"name": "Tea", "sku": "TEA-01", "quantity": "1", "unit_price": "5.00", "vat_rate": "23"}],
+    }
+    response = requests.post(
+        f"{page.base_url}/api/v1/orders", json=body, headers={"Authorization": "Bearer demo-shop-token"}, timeout=10
+    )
     assert response.status_code == 201, response.text
     sign_in(page, "owner@demo.test", "demo-owner")
     page.goto(f"{page.base_url}/orders/?documents=none")

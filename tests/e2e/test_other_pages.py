@@ -1,5 +1,6 @@
 """The integration log, a log entry, the support console and an error page fit a phone and pass
 axe-core, like the main journey's pages."""
+
 from playwright.sync_api import expect
 
 from .conftest import assert_accessible, assert_fits_width, sign_in
@@ -12,7 +13,9 @@ def test_integration_log_and_entry_fit_and_are_accessible(page):
     assert_fits_width(page)
     assert_accessible(page)
     page.locator("table a").first.click()
-    expect(page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="Integration log")).to_be_visible()
+    expect(
+        page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="Integration log")
+    ).to_be_visible()
     expect(page.locator("pre.log-body").first).to_contain_text("SFAPI •••")
     assert_fits_width(page)
     assert_accessible(page)

@@ -1,5 +1,6 @@
 """Forgot password, in the browser: the login page's link, the e-mail in the local outbox, the
 new password, signing in with it. Each page fits a phone and passes axe-core."""
+
 from playwright.sync_api import expect
 
 from .conftest import assert_accessible, assert_fits_width, sign_in

@@ -2,6 +2,7 @@
 merchant regenerated it in SuperFaktura), the next call marks the integration "Needs attention",
 every other page shows the banner, and "Re-authenticate now" leads to the form where the new key
 alone restores the connection with every other setting kept."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -17,10 +18,12 @@ BANNER = "SuperFaktura no longer accepts the stored credentials; document creati
 def _replace_stored_api_key(app, api_key: str) -> None:
     """What regenerating the key in SuperFaktura does to ours: the stored one is no longer valid."""
     from webapp.services.accounts.encryption import box
+
     with app.app_context():
         shop = db.session.scalar(db.select(Shop).where(Shop.name == "Demo Shop"))
-        row = db.session.scalar(db.select(Integration).where(Integration.shop_id == shop.id,
-                                                             Integration.system == "superfaktura"))
+        row = db.session.scalar(
+            db.select(Integration).where(Integration.shop_id == shop.id, Integration.system == "superfaktura")
+        )
         secrets = box().decrypt(row.secrets_encrypted)
         secrets["api_key"] = api_key
         row.secrets_encrypted = box().encrypt(secrets)
@@ -29,8 +32,10 @@ def _replace_stored_api_key(app, api_key: str) -> None:
 
 
 def _settings_values(page) -> dict:
-    return {key: page.locator(f"#input-{key}").input_value()
-            for key in ("email", "company_id", "market", "invoice_series", "rounding")}
+    return {
+        key: page.locator(f"#input-{key}").input_value()
+        for key in ("email", "company_id", "market", "invoice_series", "rounding")
+    }
 
 
 @pytest.mark.parametrize("width", [PHONE], ids=["phone"])
@@ -61,7 +66,8 @@ def test_revoked_key_is_recovered_through_the_reauthentication_banner(browser, d
         result = page.locator("#activation-result")
         expect(result.locator(".outcome-error")).to_contain_text("did not accept", timeout=15000)
         expect(page.locator("#connection .alert-warn[role=alert]")).to_contain_text(
-            "SuperFaktura stopped accepting the stored credentials. Document creation is paused.")
+            "SuperFaktura stopped accepting the stored credentials. Document creation is paused."
+        )
         expect(page.locator(".page-head .badge")).to_have_text("! Needs attention")  # updated in place
         check_screen(page)
         page.reload()

@@ -2,6 +2,7 @@
 and Polish: the navigation (a menu that opens without JavaScript on phones), the dashboard, the
 confirmation step of destructive actions, the language switch after a form post without
 JavaScript, and the long pages that now fit a phone (comparison, import result, log)."""
+
 from __future__ import annotations
 
 import re
@@ -14,18 +15,44 @@ from ._browser import DESKTOP, PHONE, check_screen, open_page
 from .conftest import assert_fits_width, sign_in
 
 WORDS = {
-    "en": {"menu": "Menu", "log": "Integration log", "dashboard": "Dashboard", "deactivate": "Deactivate",
-           "confirm_deactivate": "Yes, deactivate SuperFaktura", "keep": "No, keep it connected",
-           "deactivate_title": "Deactivate SuperFaktura?", "deactivated": "The connection is deactivated",
-           "active": "✓ Active", "works": "Invoicing works", "remove": "Remove the test document",
-           "yes_remove": "Yes, remove it", "issue": "Issue the test document", "lang": "English",
-           "change": "Change language", "system": "Accounting system", "attention": "Needs your attention"},
-    "pl": {"menu": "Menu", "log": "Dziennik integracji", "dashboard": "Pulpit", "deactivate": "Dezaktywuj",
-           "confirm_deactivate": "Tak, dezaktywuj SuperFaktura", "keep": "Nie, zostaw połączenie",
-           "deactivate_title": "Dezaktywować SuperFaktura?", "deactivated": None,
-           "active": "✓ Aktywne", "works": "Fakturowanie działa", "remove": "Usuń dokument testowy",
-           "yes_remove": "Tak, usuń", "issue": None, "lang": "Polski",
-           "change": "Zmień język", "system": "System księgowy", "attention": "Wymaga Twojej uwagi"},
+    "en": {
+        "menu": "Menu",
+        "log": "Integration log",
+        "dashboard": "Dashboard",
+        "deactivate": "Deactivate",
+        "confirm_deactivate": "Yes, deactivate SuperFaktura",
+        "keep": "No, keep it connected",
+        "deactivate_title": "Deactivate SuperFaktura?",
+        "deactivated": "The connection is deactivated",
+        "active": "✓ Active",
+        "works": "Invoicing works",
+        "remove": "Remove the test document",
+        "yes_remove": "Yes, remove it",
+        "issue": "Issue the test document",
+        "lang": "English",
+        "change": "Change language",
+        "system": "Accounting system",
+        "attention": "Needs your attention",
+    },
+    "pl": {
+        "menu": "Menu",
+        "log": "Dziennik integracji",
+        "dashboard": "Pulpit",
+        "deactivate": "Dezaktywuj",
+        "confirm_deactivate": "Tak, dezaktywuj SuperFaktura",
+        "keep": "Nie, zostaw połączenie",
+        "deactivate_title": "Dezaktywować SuperFaktura?",
+        "deactivated": None,
+        "active": "✓ Aktywne",
+        "works": "Fakturowanie działa",
+        "remove": "Usuń dokument testowy",
+        "yes_remove": "Tak, usuń",
+        "issue": None,
+        "lang": "Polski",
+        "change": "Zmień język",
+        "system": "System księgowy",
+        "attention": "Wymaga Twojej uwagi",
+    },
 }
 
 
@@ -35,8 +62,9 @@ def signed_in(browser, app, width: int, lang: str, javascript: bool = True):
     with open_page(browser, app, width) as page:
         if not javascript:
             page.context.close()
-            context = page.context.browser.new_context(viewport={"width": width, "height": 844},
-                                                       java_script_enabled=False, is_mobile=width < 600)
+            context = page.context.browser.new_context(
+                viewport={"width": width, "height": 844}, java_script_enabled=False, is_mobile=width < 600
+            )
             page = context.new_page()
             page.base_url, page.width, page.console_errors = app.live_url, width, []
         sign_in(page, "owner@demo.test", "demo-owner")
@@ -139,7 +167,9 @@ def _issue_test_proforma(page) -> str:
     expect(heading).to_be_visible(timeout=15000)
     number = re.search(r"(\S+)\s*$", heading.inner_text().strip()).group(1)
     # On to the document's own page (the HTMX answer replaced a region of the form page).
-    page.goto(page.base_url + page.locator("#test-document a[href$='/remove']").get_attribute("href")[:-len("/remove")])
+    page.goto(
+        page.base_url + page.locator("#test-document a[href$='/remove']").get_attribute("href")[: -len("/remove")]
+    )
     return number
 
 

@@ -1,6 +1,7 @@
 """The support story on a phone: an agent finds a failing shop, acts as its owner read-only,
 reads the failed log entry with its hint, switches to changes with a reason, re-runs the failed
 document; the merchant then sees that access."""
+
 import pytest
 import requests
 from playwright.sync_api import expect
@@ -15,18 +16,23 @@ from .conftest import assert_accessible, assert_fits_width, sign_in
 def failing_demo_shop(demo, sandbox_servers):
     """Demo Shop's invoice for a paid order failed: SuperFaktura answered 500 and the retries ran out."""
     sf = sandbox_servers["superfaktura"].url
-    requests.post(f"{sf}/_sandbox/faults", json={"kind": "error_500", "operations": ["create_invoice"]},
-                  timeout=5).raise_for_status()
+    requests.post(
+        f"{sf}/_sandbox/faults", json={"kind": "error_500", "operations": ["create_invoice"]}, timeout=5
+    ).raise_for_status()
     from datetime import datetime
+
     from webapp.services.documents import rules
     from webapp.services.orders.events import record_event
+
     with demo.app_context():
         shop = db.session.scalar(db.select(Shop).where(Shop.name == "Demo Shop"))
-        integration = db.session.scalar(db.select(Integration).where(Integration.shop_id == shop.id,
-                                                                     Integration.current.is_(True)))
+        integration = db.session.scalar(
+            db.select(Integration).where(Integration.shop_id == shop.id, Integration.current.is_(True))
+        )
         rules.confirm_presets(integration, None)
-        order = db.session.scalar(db.select(Order).where(Order.shop_id == shop.id, Order.status == "new")
-                                  .order_by(Order.id))
+        order = db.session.scalar(
+            db.select(Order).where(Order.shop_id == shop.id, Order.status == "new").order_by(Order.id)
+        )
         record_event(order, "paid", datetime(2026, 11, 24, 10, 0))
         document = db.session.scalar(db.select(Document).where(Document.order_id == order.id))
         document.state, document.last_error_code = "failed", "remote_error"  # the retries ran out
@@ -36,10 +42,12 @@ def failing_demo_shop(demo, sandbox_servers):
     return number
 
 
-def test_agent_fixes_a_failing_shop_read_only_first_and_the_merchant_sees_it(browser, demo, failing_demo_shop,
-                                                                             sandbox_servers):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True,
-                                  has_touch=True)
+def test_agent_fixes_a_failing_shop_read_only_first_and_the_merchant_sees_it(
+    browser, demo, failing_demo_shop, sandbox_servers
+):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.base_url = demo.live_url
     page.width = 390
@@ -59,7 +67,9 @@ def test_agent_fixes_a_failing_shop_read_only_first_and_the_merchant_sees_it(bro
     assert_fits_width(page)
     page.locator("table.log a").first.click()
     expect(page.get_by_text("The accounting system reported an error")).to_be_visible()
-    expect(page.get_by_text("Order " + failing_demo_shop).or_(page.get_by_role("link", name=failing_demo_shop))).to_be_visible()
+    expect(
+        page.get_by_text("Order " + failing_demo_shop).or_(page.get_by_role("link", name=failing_demo_shop))
+    ).to_be_visible()
     assert_fits_width(page)
 
     # Read-only: the retry is refused with a clear message.
@@ -81,8 +91,9 @@ def test_agent_fixes_a_failing_shop_read_only_first_and_the_merchant_sees_it(bro
     context.close()
 
     # The merchant sees the access, its reasons and the change.
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True,
-                                  has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.base_url = demo.live_url
     page.width = 390

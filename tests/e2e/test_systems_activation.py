@@ -2,6 +2,7 @@
 "Connect with Fakturoid" (the sandbox's own sign-in and consent page, at both widths), a refused
 consent, Fakturoid with pasted credentials, and iDoklad with pasted credentials, one success and
 one documented failure with its own hint."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -73,8 +74,9 @@ def test_fakturoid_with_pasted_credentials(browser, demo, sandbox_servers):
         expect(result).to_contain_text("Fakturoid recommends that apps such as Fynode connect by signing in")
         expect(page.locator("#input-slug")).to_have_value(account["credentials"]["slug"])
         expect(page.locator("#input-client_secret")).to_have_value("")
-        expect(page.locator("#input-client_secret")).to_have_attribute("placeholder",
-                                                                       "•••••••• stored — leave blank to keep")
+        expect(page.locator("#input-client_secret")).to_have_attribute(
+            "placeholder", "•••••••• stored — leave blank to keep"
+        )
         check_screen(page)
         assert not page.console_errors, page.console_errors
 
@@ -106,8 +108,9 @@ def test_idoklad_free_agenda_gets_its_own_hint(browser, demo, sandbox_servers):
         fill_credentials(page, "idoklad", account["credentials"])
         page.get_by_role("button", name="Activate").click()
         result = page.locator("#activation-result .outcome-error")
-        expect(result).to_contain_text("This iDoklad agenda is on the Free plan, which has no API access.",
-                                       timeout=15000)
+        expect(result).to_contain_text(
+            "This iDoklad agenda is on the Free plan, which has no API access.", timeout=15000
+        )
         expect(result).to_contain_text("Settings → Subscription")
         result.get_by_text("Details").click()
         expect(result.locator("code")).to_have_text("plan_lacks_api")

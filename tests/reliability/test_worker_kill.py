@@ -9,6 +9,7 @@ Huey's queue (SQLite, or Redis under a namespace of its own when REDIS_URL is se
 sweep runs every second instead of every minute, and the lease is 3 s instead of 5 minutes, so a
 killed worker's document comes back within seconds).
 """
+
 from __future__ import annotations
 
 import json
@@ -50,10 +51,19 @@ def drill_database():
 def stack(tmp_path, drill_database):
     sandbox = Sandbox(SYSTEM, tmp_path)
     sandbox.quota(100000, 86400)
-    stack = Stack(SYSTEM, sandbox.url, database_url=drill_database, redis_url=os.environ.get("REDIS_URL", ""),
-                  folder=tmp_path, keep=True,
-                  extra_env={"DOCUMENT_LEASE_SECONDS": "3", "DOCUMENT_BACKOFF_SECONDS": "1",
-                             f"RATE_LIMIT_{SYSTEM.upper()}": "100000/86400"})
+    stack = Stack(
+        SYSTEM,
+        sandbox.url,
+        database_url=drill_database,
+        redis_url=os.environ.get("REDIS_URL", ""),
+        folder=tmp_path,
+        keep=True,
+        extra_env={
+            "DOCUMENT_LEASE_SECONDS": "3",
+            "DOCUMENT_BACKOFF_SECONDS": "1",
+            f"RATE_LIMIT_{SYSTEM.upper()}": "100000/86400",
+        },
+    )
     stack.sandbox = sandbox
     try:
         stack.migrate()
@@ -75,8 +85,9 @@ def _creating(engine) -> int:
 
 def _open(engine) -> int:
     with engine.connect() as conn:
-        return int(conn.execute(text(
-            "SELECT count(*) FROM documents WHERE state IN ('pending', 'creating')")).scalar_one())
+        return int(
+            conn.execute(text("SELECT count(*) FROM documents WHERE state IN ('pending', 'creating')")).scalar_one()
+        )
 
 
 def test_a_worker_killed_five_times_mid_job_loses_and_duplicates_nothing(stack):

@@ -1,4 +1,5 @@
 """The Fakturoid sandbox, held to the Fakturoid API v3 docs with hand-made requests."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -21,9 +22,13 @@ def sb(sandbox):
 
 def token_for(sb, state="valid"):
     credentials = sb.account(state)["credentials"]
-    answer = requests.post(f"{sb.url}/api/v3/oauth/token", auth=(credentials["client_id"], credentials["client_secret"]),
-                           headers={"User-Agent": UA, "Accept": "application/json"},
-                           json={"grant_type": "client_credentials"}, timeout=5)
+    answer = requests.post(
+        f"{sb.url}/api/v3/oauth/token",
+        auth=(credentials["client_id"], credentials["client_secret"]),
+        headers={"User-Agent": UA, "Accept": "application/json"},
+        json={"grant_type": "client_credentials"},
+        timeout=5,
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()["access_token"]
 
@@ -41,17 +46,30 @@ def subject_id(session, base):
 
 
 def create(session, base, **fields):
-    body = {"subject_id": subject_id(session, base),
-            "lines": [{"name": "Hard work", "quantity": "1.0", "unit_name": "h", "unit_price": "40000",
-                       "vat_rate": "21"}], **fields}
+    body = {
+        "subject_id": subject_id(session, base),
+        "lines": [{"name": "Hard work", "quantity": "1.0", "unit_name": "h", "unit_price": "40000", "vat_rate": "21"}],
+        **fields,
+    }
     return session.post(f"{base}/invoices.json", json=body, timeout=5)
 
 
 def authorize(sb, decision="allow", email=None, password=None, redirect_uri=REDIRECT, state="abc"):
     login = sb.account("valid")["oauth_login"]
-    return requests.post(f"{sb.url}/api/v3/oauth", allow_redirects=False, timeout=5, data={
-        "client_id": APP[0], "redirect_uri": redirect_uri, "response_type": "code", "state": state,
-        "email": email or login["email"], "password": password or login["password"], "decision": decision})
+    return requests.post(
+        f"{sb.url}/api/v3/oauth",
+        allow_redirects=False,
+        timeout=5,
+        data={
+            "client_id": APP[0],
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "state": state,
+            "email": email or login["email"],
+            "password": password or login["password"],
+            "decision": decision,
+        },
+    )
 
 
 def query_of(response):
@@ -60,17 +78,26 @@ def query_of(response):
 
 def auth_code_tokens(sb):
     code = query_of(authorize(sb))["code"]
-    answer = requests.post(f"{sb.url}/api/v3/oauth/token", auth=APP, headers={"User-Agent": UA}, timeout=5,
-                           json={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT})
+    answer = requests.post(
+        f"{sb.url}/api/v3/oauth/token",
+        auth=APP,
+        headers={"User-Agent": UA},
+        timeout=5,
+        json={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
 
 # -- request rules ---------------------------------------------------------------------------
 def test_missing_user_agent_is_the_documented_400(sb):
-    answer = requests.post(f"{sb.url}/api/v3/oauth/token", auth=("fa-valid-client-id", "fa-valid-client-secret"),
-                           headers={"User-Agent": urllib3.util.SKIP_HEADER},
-                           json={"grant_type": "client_credentials"}, timeout=5)
+    answer = requests.post(
+        f"{sb.url}/api/v3/oauth/token",
+        auth=("fa-valid-client-id", "fa-valid-client-secret"),
+        headers={"User-Agent": urllib3.util.SKIP_HEADER},
+        json={"grant_type": "client_credentials"},
+        timeout=5,
+    )
     assert answer.status_code == 400
     assert answer.json() == {"error": "invalid_request", "error_description": 'Required header "User-Agent" is missing'}
 
@@ -82,8 +109,12 @@ def test_non_json_response_type_is_415(sb):
 
 def test_request_body_that_is_not_json_is_refused(sb):
     session, base = api(sb)
-    answer = session.post(f"{base}/invoices.json", data="subject_id=1", timeout=5,
-                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    answer = session.post(
+        f"{base}/invoices.json",
+        data="subject_id=1",
+        timeout=5,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert answer.status_code == 415
 
 
@@ -105,26 +136,44 @@ def test_over_the_quota_answers_429_with_zero_remaining(sb):
 
 # -- client credentials ------------------------------------------------------------------------
 def test_client_credentials_token_is_a_bearer_token_for_two_hours(sb):
-    answer = requests.post(f"{sb.url}/api/v3/oauth/token", auth=("fa-valid-client-id", "fa-valid-client-secret"),
-                           headers={"User-Agent": UA}, data={"grant_type": "client_credentials"}, timeout=5)
+    answer = requests.post(
+        f"{sb.url}/api/v3/oauth/token",
+        auth=("fa-valid-client-id", "fa-valid-client-secret"),
+        headers={"User-Agent": UA},
+        data={"grant_type": "client_credentials"},
+        timeout=5,
+    )
     body = answer.json()
     assert answer.status_code == 200 and set(body) == {"access_token", "token_type", "expires_in"}
     assert body["token_type"] == "Bearer" and body["expires_in"] == 7200
 
 
 def test_credentials_in_the_body_are_the_documented_400(sb):
-    answer = requests.post(f"{sb.url}/api/v3/oauth/token", headers={"User-Agent": UA}, timeout=5,
-                           json={"grant_type": "client_credentials", "client_id": "fa-valid-client-id",
-                                 "client_secret": "fa-valid-client-secret"})
+    answer = requests.post(
+        f"{sb.url}/api/v3/oauth/token",
+        headers={"User-Agent": UA},
+        timeout=5,
+        json={
+            "grant_type": "client_credentials",
+            "client_id": "fa-valid-client-id",
+            "client_secret": "fa-valid-client-secret",
+        },
+    )
     assert answer.status_code == 400
-    assert answer.json()["error_description"] == \
-        "Client ID and Client Secret have to be sent via HTTP Basic Authorization"
+    assert (
+        answer.json()["error_description"] == "Client ID and Client Secret have to be sent via HTTP Basic Authorization"
+    )
 
 
 def test_wrong_client_secret_is_401(sb):
     credentials = sb.account("wrong_key")["credentials"]
-    answer = requests.post(f"{sb.url}/api/v3/oauth/token", auth=(credentials["client_id"], credentials["client_secret"]),
-                           headers={"User-Agent": UA}, json={"grant_type": "client_credentials"}, timeout=5)
+    answer = requests.post(
+        f"{sb.url}/api/v3/oauth/token",
+        auth=(credentials["client_id"], credentials["client_secret"]),
+        headers={"User-Agent": UA},
+        json={"grant_type": "client_credentials"},
+        timeout=5,
+    )
     assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
 
 
@@ -132,8 +181,13 @@ def test_a_new_token_invalidates_the_previous_one(sb):
     first = token_for(sb)
     second = token_for(sb)
     user = f"{sb.url}/api/v3/user.json"
-    assert requests.get(user, headers={"User-Agent": UA, "Authorization": f"Bearer {first}"}, timeout=5).status_code == 401
-    assert requests.get(user, headers={"User-Agent": UA, "Authorization": f"Bearer {second}"}, timeout=5).status_code == 200
+    assert (
+        requests.get(user, headers={"User-Agent": UA, "Authorization": f"Bearer {first}"}, timeout=5).status_code == 401
+    )
+    assert (
+        requests.get(user, headers={"User-Agent": UA, "Authorization": f"Bearer {second}"}, timeout=5).status_code
+        == 200
+    )
 
 
 def test_missing_token_is_401(sb):
@@ -142,15 +196,22 @@ def test_missing_token_is_401(sb):
 
 # -- authorization code ------------------------------------------------------------------------
 def test_authorization_page_shows_sign_in_and_consent(sb):
-    page = requests.get(f"{sb.url}/api/v3/oauth", timeout=5, params={
-        "client_id": APP[0], "redirect_uri": REDIRECT, "response_type": "code", "state": "abc"})
+    page = requests.get(
+        f"{sb.url}/api/v3/oauth",
+        timeout=5,
+        params={"client_id": APP[0], "redirect_uri": REDIRECT, "response_type": "code", "state": "abc"},
+    )
     assert page.status_code == 200 and 'name="password"' in page.text and 'value="deny"' in page.text
 
 
 @pytest.mark.parametrize("redirect_uri", ["http://localhost:8123/callback", "https://evil.example/callback"])
 def test_authorization_page_refuses_unregistered_redirect_uris_without_redirecting(sb, redirect_uri):
-    page = requests.get(f"{sb.url}/api/v3/oauth", timeout=5, allow_redirects=False, params={
-        "client_id": APP[0], "redirect_uri": redirect_uri, "response_type": "code"})
+    page = requests.get(
+        f"{sb.url}/api/v3/oauth",
+        timeout=5,
+        allow_redirects=False,
+        params={"client_id": APP[0], "redirect_uri": redirect_uri, "response_type": "code"},
+    )
     assert page.status_code == 400 and "Location" not in page.headers
 
 
@@ -174,46 +235,82 @@ def test_wrong_password_stays_on_the_sign_in_page(sb):
 def test_code_exchange_returns_access_and_refresh_token(sb):
     tokens = auth_code_tokens(sb)
     assert set(tokens) == {"access_token", "token_type", "expires_in", "refresh_token"}
-    me = requests.get(f"{sb.url}/api/v3/user.json", timeout=5,
-                      headers={"User-Agent": UA, "Authorization": f"Bearer {tokens['access_token']}"})
+    me = requests.get(
+        f"{sb.url}/api/v3/user.json",
+        timeout=5,
+        headers={"User-Agent": UA, "Authorization": f"Bearer {tokens['access_token']}"},
+    )
     assert me.json()["email"] == sb.account("valid")["oauth_login"]["email"]
 
 
 def test_a_code_is_single_use_and_bound_to_its_redirect_uri(sb):
     code = query_of(authorize(sb))["code"]
     url = f"{sb.url}/api/v3/oauth/token"
-    wrong = requests.post(url, auth=APP, headers={"User-Agent": UA}, timeout=5, json={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": "http://127.0.0.1:1/other"})
+    wrong = requests.post(
+        url,
+        auth=APP,
+        headers={"User-Agent": UA},
+        timeout=5,
+        json={"grant_type": "authorization_code", "code": code, "redirect_uri": "http://127.0.0.1:1/other"},
+    )
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
-    again = requests.post(url, auth=APP, headers={"User-Agent": UA}, timeout=5, json={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT})
+    again = requests.post(
+        url,
+        auth=APP,
+        headers={"User-Agent": UA},
+        timeout=5,
+        json={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
+    )
     assert again.status_code == 400
 
 
 def test_refresh_gives_a_new_access_token_without_rotating_the_refresh_token(sb):
     tokens = auth_code_tokens(sb)
-    answer = requests.post(f"{sb.url}/api/v3/oauth/token", auth=APP, headers={"User-Agent": UA}, timeout=5,
-                           json={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    answer = requests.post(
+        f"{sb.url}/api/v3/oauth/token",
+        auth=APP,
+        headers={"User-Agent": UA},
+        timeout=5,
+        json={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+    )
     assert answer.status_code == 200 and "refresh_token" not in answer.json()
     assert answer.json()["access_token"] != tokens["access_token"]
 
 
 def test_revoke_deletes_refresh_and_access_tokens(sb):
     tokens = auth_code_tokens(sb)
-    revoked = requests.post(f"{sb.url}/api/v3/oauth/revoke", auth=APP, headers={"User-Agent": UA}, timeout=5,
-                            json={"token": tokens["refresh_token"]})
+    revoked = requests.post(
+        f"{sb.url}/api/v3/oauth/revoke",
+        auth=APP,
+        headers={"User-Agent": UA},
+        timeout=5,
+        json={"token": tokens["refresh_token"]},
+    )
     assert revoked.status_code == 200
-    refresh = requests.post(f"{sb.url}/api/v3/oauth/token", auth=APP, headers={"User-Agent": UA}, timeout=5,
-                            json={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    refresh = requests.post(
+        f"{sb.url}/api/v3/oauth/token",
+        auth=APP,
+        headers={"User-Agent": UA},
+        timeout=5,
+        json={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+    )
     assert refresh.status_code == 400
-    me = requests.get(f"{sb.url}/api/v3/user.json", timeout=5,
-                      headers={"User-Agent": UA, "Authorization": f"Bearer {tokens['access_token']}"})
+    me = requests.get(
+        f"{sb.url}/api/v3/user.json",
+        timeout=5,
+        headers={"User-Agent": UA, "Authorization": f"Bearer {tokens['access_token']}"},
+    )
     assert me.status_code == 401
 
 
 def test_the_app_cannot_use_client_credentials(sb):
-    answer = requests.post(f"{sb.url}/api/v3/oauth/token", auth=APP, headers={"User-Agent": UA}, timeout=5,
-                           json={"grant_type": "client_credentials"})
+    answer = requests.post(
+        f"{sb.url}/api/v3/oauth/token",
+        auth=APP,
+        headers={"User-Agent": UA},
+        timeout=5,
+        json={"grant_type": "client_credentials"},
+    )
     assert answer.status_code == 400 and answer.json()["error"] == "unauthorized_client"
 
 
@@ -222,8 +319,16 @@ def test_user_json_lists_accounts_with_permission_and_scope(sb):
     session, _base = api(sb)
     me = session.get(f"{sb.url}/api/v3/user.json", timeout=5).json()
     assert me["default_account"] == "demo-sro"
-    assert me["accounts"] == [{"slug": "demo-sro", "logo": None, "name": "Demo s.r.o.", "registration_no": "12345678",
-                               "permission": "owner", "allowed_scope": ["invoices", "expenses", "reports"]}]
+    assert me["accounts"] == [
+        {
+            "slug": "demo-sro",
+            "logo": None,
+            "name": "Demo s.r.o.",
+            "registration_no": "12345678",
+            "permission": "owner",
+            "allowed_scope": ["invoices", "expenses", "reports"],
+        }
+    ]
 
 
 def test_account_json_gives_plan_and_name(sb):
@@ -258,18 +363,30 @@ def test_create_invoice_is_201_with_location_and_computed_totals(sb):
     invoice = answer.json()
     assert answer.status_code == 201 and answer.headers["Location"] == invoice["url"]
     assert (invoice["subtotal"], invoice["total"]) == ("40000.0", "48400.0")
-    assert invoice["vat_rates_summary"][0] == {"vat_rate": 21, "base": "40000.0", "vat": "8400.0", "currency": "CZK",
-                                               "native_base": "40000.0", "native_vat": "8400.0",
-                                               "native_currency": "CZK"}
+    assert invoice["vat_rates_summary"][0] == {
+        "vat_rate": 21,
+        "base": "40000.0",
+        "vat": "8400.0",
+        "currency": "CZK",
+        "native_base": "40000.0",
+        "native_vat": "8400.0",
+        "native_currency": "CZK",
+    }
     assert invoice["due_on"] == "2026-12-10" and invoice["custom_id"] == "1234"
     assert invoice["lines"][0]["total_vat"] == "8400.0"
 
 
 def test_prices_with_vat_are_split_into_base_and_vat(sb):
     session, base = api(sb)
-    invoice = create(session, base, vat_price_mode="from_total_with_vat", lines=[
-        {"name": "Koš", "quantity": "2", "unit_price": "605", "vat_rate": 21},
-        {"name": "Kniha", "quantity": "1", "unit_price": "112", "vat_rate": 12}]).json()
+    invoice = create(
+        session,
+        base,
+        vat_price_mode="from_total_with_vat",
+        lines=[
+            {"name": "Koš", "quantity": "2", "unit_price": "605", "vat_rate": 21},
+            {"name": "Kniha", "quantity": "1", "unit_price": "112", "vat_rate": 12},
+        ],
+    ).json()
     summary = {v["vat_rate"]: (v["base"], v["vat"]) for v in invoice["vat_rates_summary"]}
     assert summary == {21: ("1000.0", "210.0"), 12: ("100.0", "12.0")}
     assert invoice["total"] == "1322.0"
@@ -302,8 +419,13 @@ def test_missing_subject_and_line_fields_are_422_format_a(sb):
     session, base = api(sb)
     answer = session.post(f"{base}/invoices.json", json={"lines": [{"quantity": "1"}]}, timeout=5)
     assert answer.status_code == 422
-    assert answer.json() == {"errors": {"subject_id": ["can't be blank"], "lines.name": ["can't be blank"],
-                                        "lines.unit_price": ["can't be blank"]}}
+    assert answer.json() == {
+        "errors": {
+            "subject_id": ["can't be blank"],
+            "lines.name": ["can't be blank"],
+            "lines.unit_price": ["can't be blank"],
+        }
+    }
 
 
 def test_foreign_currency_needs_an_exchange_rate(sb):
@@ -321,8 +443,13 @@ def test_invoice_without_bank_account_is_the_documented_403(sb):
 def test_correction_points_back_from_the_invoice_and_blocks_its_deletion(sb):
     session, base = api(sb)
     invoice = create(session, base).json()
-    correction = create(session, base, document_type="correction", correction_id=invoice["id"],
-                        lines=[{"name": "Sleva", "unit_price": "-1000", "vat_rate": 21}]).json()
+    correction = create(
+        session,
+        base,
+        document_type="correction",
+        correction_id=invoice["id"],
+        lines=[{"name": "Sleva", "unit_price": "-1000", "vat_rate": 21}],
+    ).json()
     assert correction["document_type"] == "correction" and correction["total"] == "-1210.0"
     assert session.get(f"{base}/invoices/{invoice['id']}.json", timeout=5).json()["correction_id"] == correction["id"]
     refused = session.delete(f"{base}/invoices/{invoice['id']}.json", timeout=5)
@@ -400,8 +527,10 @@ def test_message_on_the_free_plan_is_upgrade_required(sb):
     invoice_id = session.get(f"{base}/invoices.json", timeout=5).json()[0]["id"]
     answer = session.post(f"{base}/invoices/{invoice_id}/message.json", json={}, timeout=5)
     assert answer.status_code == 403
-    assert answer.json() == {"error": "upgrade_required",
-                             "error_description": "Email delivery is only available for paid plans"}
+    assert answer.json() == {
+        "error": "upgrade_required",
+        "error_description": "Email delivery is only available for paid plans",
+    }
 
 
 def test_payment_is_201_marks_paid_and_a_second_one_is_403(sb):
@@ -445,8 +574,10 @@ def test_bank_accounts_and_number_formats_are_listed(sb):
     session, base = api(sb)
     assert session.get(f"{base}/bank_accounts.json", timeout=5).json()[0]["number"] == "2600123456/2010"
     formats = session.get(f"{base}/number_formats/invoices.json", timeout=5).json()
-    assert [(f["id"], f["format"], f["default"]) for f in formats] == [(11, "#yyyy#-#dddd#", True),
-                                                                       (12, "OD#yyyy#-#ddd#", False)]
+    assert [(f["id"], f["format"], f["default"]) for f in formats] == [
+        (11, "#yyyy#-#dddd#", True),
+        (12, "OD#yyyy#-#ddd#", False),
+    ]
 
 
 # -- control API -----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The Fakturownia sandbox, checked against the vendor docs (github.com/fakturownia/API README.md and
 KSeF.md) with hand-made requests shaped like the docs' curl examples. The account is chosen by
 the Host header's subdomain, as on {prefix}.fakturownia.pl."""
+
 from __future__ import annotations
 
 import re
@@ -32,15 +33,21 @@ class Api:
         self.headers = host(credentials["subdomain"])
 
     def get(self, path: str, **params) -> requests.Response:
-        return requests.get(self.url + path, params={"api_token": self.token, **params}, headers=self.headers,
-                            timeout=10)
+        return requests.get(
+            self.url + path, params={"api_token": self.token, **params}, headers=self.headers, timeout=10
+        )
 
     def delete(self, path: str) -> requests.Response:
         return requests.delete(self.url + path, params={"api_token": self.token}, headers=self.headers, timeout=10)
 
     def post(self, path: str, body: dict | None = None, params: dict | None = None) -> requests.Response:
-        return requests.post(self.url + path, json={"api_token": self.token, **(body or {})}, params=params,
-                             headers=self.headers, timeout=10)
+        return requests.post(
+            self.url + path,
+            json={"api_token": self.token, **(body or {})},
+            params=params,
+            headers=self.headers,
+            timeout=10,
+        )
 
     def put(self, path: str, body: dict) -> requests.Response:
         return requests.put(self.url + path, json={"api_token": self.token, **body}, headers=self.headers, timeout=10)
@@ -62,17 +69,29 @@ def fast_ksef(sb):
 
 def company_invoice(**override) -> dict:
     """KSeF.md's quick-start invoice (B2B, Polish buyer with a valid NIP)."""
-    invoice = {"kind": "vat", "buyer_name": "Klient ABC Sp. z o.o.", "buyer_tax_no": "9876543210",
-               "buyer_company": True, "buyer_country": "PL", "buyer_email": "ksiegowosc@abc.example",
-               "positions": [{"name": "Usługa", "quantity": 1, "total_price_gross": 1230.00, "tax": 23}]}
+    invoice = {
+        "kind": "vat",
+        "buyer_name": "Klient ABC Sp. z o.o.",
+        "buyer_tax_no": "9876543210",
+        "buyer_company": True,
+        "buyer_country": "PL",
+        "buyer_email": "ksiegowosc@abc.example",
+        "positions": [{"name": "Usługa", "quantity": 1, "total_price_gross": 1230.00, "tax": 23}],
+    }
     invoice.update(override)
     return invoice
 
 
 def consumer_invoice(**override) -> dict:
-    invoice = {"kind": "vat", "buyer_company": False, "buyer_first_name": "Jan", "buyer_last_name": "Kowalski",
-               "buyer_country": "PL", "buyer_email": "jan@example.pl",
-               "positions": [{"name": "Koszulka", "quantity": 1, "total_price_gross": "49.99", "tax": 23}]}
+    invoice = {
+        "kind": "vat",
+        "buyer_company": False,
+        "buyer_first_name": "Jan",
+        "buyer_last_name": "Kowalski",
+        "buyer_country": "PL",
+        "buyer_email": "jan@example.pl",
+        "positions": [{"name": "Koszulka", "quantity": 1, "total_price_gross": "49.99", "tax": 23}],
+    }
     invoice.update(override)
     return invoice
 
@@ -81,8 +100,11 @@ def next_number(api: Api, pattern: str, year: int = YEAR) -> str:
     """The next automatic number: one more than the highest seeded number of that shape and year
     (the seed is relative to today, so its numbers depend on the date)."""
     regex = re.compile("^" + re.escape(pattern).replace(r"\{n\}", r"(\d+)") + f"/{year}$")
-    used = [int(m.group(1)) for i in api.get("/invoices.json", period="all", per_page=100).json()
-            if (m := regex.match(i["number"]))]
+    used = [
+        int(m.group(1))
+        for i in api.get("/invoices.json", period="all", per_page=100).json()
+        if (m := regex.match(i["number"]))
+    ]
     return f"{pattern.replace('{n}', str(max(used, default=0) + 1))}/{year}"
 
 
@@ -103,26 +125,36 @@ def test_token_in_query_on_the_subdomain_reads_the_account(api):
 
 
 def test_token_at_the_top_of_the_json_body_is_accepted(sb, api):
-    resp = requests.post(sb.url + "/invoices.json", json={"api_token": api.token, "invoice": consumer_invoice()},
-                         headers=api.headers, timeout=5)
+    resp = requests.post(
+        sb.url + "/invoices.json",
+        json={"api_token": api.token, "invoice": consumer_invoice()},
+        headers=api.headers,
+        timeout=5,
+    )
     assert resp.status_code == 201
 
 
 def test_bearer_authorization_header_is_accepted(sb, api):
-    resp = requests.get(sb.url + "/invoices.json", headers={**api.headers, "Authorization": f"Bearer {api.token}"},
-                        timeout=5)
+    resp = requests.get(
+        sb.url + "/invoices.json", headers={**api.headers, "Authorization": f"Bearer {api.token}"}, timeout=5
+    )
     assert resp.status_code == 200 and isinstance(resp.json(), list)
 
 
 def test_host_header_with_a_port_selects_the_same_account(sb, api):
-    resp = requests.get(sb.url + "/account.json", params={"api_token": api.token},
-                        headers={"Host": "demo-sklep.fakturownia.pl:5104"}, timeout=5)
+    resp = requests.get(
+        sb.url + "/account.json",
+        params={"api_token": api.token},
+        headers={"Host": "demo-sklep.fakturownia.pl:5104"},
+        timeout=5,
+    )
     assert resp.json()["prefix"] == "demo-sklep"
 
 
 def test_unknown_subdomain_is_422_brak_konta(sb, api):
-    resp = requests.get(sb.url + "/account.json", params={"api_token": api.token}, headers=host("demo-skelp"),
-                        timeout=5)
+    resp = requests.get(
+        sb.url + "/account.json", params={"api_token": api.token}, headers=host("demo-skelp"), timeout=5
+    )
     assert resp.status_code == 422
     assert resp.json() == {"code": "error", "message": "Brak konta: źle wpisane Twoje konto"}
 
@@ -160,14 +192,19 @@ def test_user_who_is_not_a_member_of_the_account_gets_403(sb):
 
 
 def test_a_valid_token_does_not_open_someone_elses_subdomain(sb, api):
-    resp = requests.get(sb.url + "/account.json", params={"api_token": api.token}, headers=host("biuro-rachunkowe"),
-                        timeout=5)
+    resp = requests.get(
+        sb.url + "/account.json", params={"api_token": api.token}, headers=host("biuro-rachunkowe"), timeout=5
+    )
     assert resp.status_code == 403
 
 
 def test_login_returns_the_prefix_url_and_token(sb, api):
-    resp = requests.post(sb.url + "/login.json", json={"login": "demo", "password": "demo-haslo"},
-                         headers={"Host": "app.fakturownia.pl"}, timeout=5)
+    resp = requests.post(
+        sb.url + "/login.json",
+        json={"login": "demo", "password": "demo-haslo"},
+        headers={"Host": "app.fakturownia.pl"},
+        timeout=5,
+    )
     body = resp.json()
     assert body["prefix"] == "demo-sklep" and body["url"] == "https://demo-sklep.fakturownia.pl"
     assert body["api_token"] == api.token
@@ -226,8 +263,10 @@ def test_last_year_holds_the_december_invoice(api):
 
 
 # -- creating, totals --------------------------------------------------------------------------
-DOCS_POSITIONS = [{"name": "Produkt A1", "tax": 23, "total_price_gross": 10.23, "quantity": 1},
-                  {"name": "Produkt A2", "tax": 0, "total_price_gross": 50, "quantity": 3}]
+DOCS_POSITIONS = [
+    {"name": "Produkt A1", "tax": 23, "total_price_gross": 10.23, "quantity": 1},
+    {"name": "Produkt A2", "tax": 0, "total_price_gross": 50, "quantity": 3},
+]
 
 
 def test_docs_example_with_keep_gross_keeps_the_gross_totals_sent(api):
@@ -247,9 +286,14 @@ def test_docs_example_by_default_works_from_the_rounded_unit_net_price(api):
 
 
 def test_net_unit_price_times_quantity_rounds_half_up(api):
-    body = api.create(**company_invoice(positions=[
-        {"name": "A", "tax": 23, "price_net": "0.125", "quantity": 1},
-        {"name": "B", "tax": 8, "price_net": "10.05", "quantity": 3}])).json()
+    body = api.create(
+        **company_invoice(
+            positions=[
+                {"name": "A", "tax": 23, "price_net": "0.125", "quantity": 1},
+                {"name": "B", "tax": 8, "price_net": "10.05", "quantity": 3},
+            ]
+        )
+    ).json()
     assert [p["total_price_net"] for p in body["positions"]] == ["0.13", "30.15"]
     assert [p["total_price_gross"] for p in body["positions"]] == ["0.16", "32.56"]
     assert body["price_gross"] == "32.72"
@@ -272,16 +316,25 @@ def test_sum_strategy_keep_net_computes_vat_once_per_rate(api):
 
 
 def test_decimal_comma_in_amounts_is_accepted(api):
-    body = api.create(**company_invoice(positions=[
-        {"name": "Produkt A1", "quantity": "1", "tax": "23", "total_price_gross": "10,23"}])).json()
+    body = api.create(
+        **company_invoice(
+            positions=[{"name": "Produkt A1", "quantity": "1", "tax": "23", "total_price_gross": "10,23"}]
+        )
+    ).json()
     assert body["price_gross"] == "10.23"
 
 
 def test_exempt_and_not_subject_rates_count_zero_vat(api):
-    body = api.create(**company_invoice(exempt_tax_kind="art. 43 ust 1 ustawy o VAT", np_tax_kind="export_service",
-                                        positions=[{"name": "Szkolenie", "tax": "zw", "total_price_gross": 100},
-                                                   {"name": "Usługa", "tax": "nie podlega", "total_price_gross": 50}]
-                                        )).json()
+    body = api.create(
+        **company_invoice(
+            exempt_tax_kind="art. 43 ust 1 ustawy o VAT",
+            np_tax_kind="export_service",
+            positions=[
+                {"name": "Szkolenie", "tax": "zw", "total_price_gross": 100},
+                {"name": "Usługa", "tax": "nie podlega", "total_price_gross": 50},
+            ],
+        )
+    ).json()
     assert [p["tax"] for p in body["positions"]] == ["zw", "np"] and body["price_tax"] == "0.00"
 
 
@@ -344,20 +397,43 @@ def test_a_deleted_invoice_no_longer_blocks_its_oid(api):
 # -- corrections -------------------------------------------------------------------------------
 def docs_correction(invoice_id, **override) -> dict:
     """README's correction example."""
-    invoice = {"kind": "correction", "correction_reason": "Zła ilość", "invoice_id": str(invoice_id),
-               "from_invoice_id": str(invoice_id), "positions": [{
-                   "name": "Usługa", "quantity": -1, "total_price_gross": "-615", "tax": "23", "kind": "correction",
-                   "correction_before_attributes": {"name": "Usługa", "quantity": "2", "total_price_gross": "1230",
-                                                    "tax": "23", "kind": "correction_before"},
-                   "correction_after_attributes": {"name": "Usługa", "quantity": "1", "total_price_gross": "615",
-                                                   "tax": "23", "kind": "correction_after"}}]}
+    invoice = {
+        "kind": "correction",
+        "correction_reason": "Zła ilość",
+        "invoice_id": str(invoice_id),
+        "from_invoice_id": str(invoice_id),
+        "positions": [
+            {
+                "name": "Usługa",
+                "quantity": -1,
+                "total_price_gross": "-615",
+                "tax": "23",
+                "kind": "correction",
+                "correction_before_attributes": {
+                    "name": "Usługa",
+                    "quantity": "2",
+                    "total_price_gross": "1230",
+                    "tax": "23",
+                    "kind": "correction_before",
+                },
+                "correction_after_attributes": {
+                    "name": "Usługa",
+                    "quantity": "1",
+                    "total_price_gross": "615",
+                    "tax": "23",
+                    "kind": "correction_after",
+                },
+            }
+        ],
+    }
     invoice.update(override)
     return invoice
 
 
 def test_correction_of_an_invoice_carries_the_difference_and_its_ksef_number(api, fast_ksef):
-    original = api.create(**company_invoice(positions=[
-        {"name": "Usługa", "quantity": 2, "total_price_gross": 1230, "tax": 23}])).json()
+    original = api.create(
+        **company_invoice(positions=[{"name": "Usługa", "quantity": 2, "total_price_gross": 1230, "tax": 23}])
+    ).json()
     original = wait_for_ksef(api, original["id"])
     resp = api.create(**docs_correction(original["id"]))
     body = resp.json()
@@ -409,8 +485,13 @@ def test_ksef_correction_needs_a_reason(api):
 
 # -- validation --------------------------------------------------------------------------------
 def test_ksef_validation_errors_come_as_422_with_field_lists(api):
-    resp = api.create(**company_invoice(buyer_tax_no="", buyer_phone="+48 123 456 789 000",
-                                        positions=[{"name": "Szkolenie", "tax": "zw", "total_price_gross": 100}]))
+    resp = api.create(
+        **company_invoice(
+            buyer_tax_no="",
+            buyer_phone="+48 123 456 789 000",
+            positions=[{"name": "Szkolenie", "tax": "zw", "total_price_gross": 100}],
+        )
+    )
     assert resp.status_code == 422
     body = resp.json()
     assert body["code"] == "error"
@@ -442,14 +523,22 @@ def test_buyer_company_is_assumed_when_not_sent(api):
 
 
 def test_unparsable_numbers_and_dates_are_422(api):
-    resp = api.create(**consumer_invoice(issue_date="30.11.2026", positions=[
-        {"name": "X", "tax": 23, "total_price_gross": "dziesięć"}]))
+    resp = api.create(
+        **consumer_invoice(
+            issue_date="30.11.2026", positions=[{"name": "X", "tax": 23, "total_price_gross": "dziesięć"}]
+        )
+    )
     assert set(resp.json()["message"]) == {"issue_date", "positions.total_price_gross"}
 
 
 def test_bad_json_body_is_400(sb, api):
-    resp = requests.post(sb.url + "/invoices.json", data="{not json", params={"api_token": api.token},
-                         headers={**api.headers, "Content-Type": "application/json"}, timeout=5)
+    resp = requests.post(
+        sb.url + "/invoices.json",
+        data="{not json",
+        params={"api_token": api.token},
+        headers={**api.headers, "Content-Type": "application/json"},
+        timeout=5,
+    )
     assert resp.status_code == 400 and resp.json()["code"] == "error"
 
 
@@ -487,8 +576,9 @@ def test_consumer_invoice_is_not_sent_unless_asked(api, fast_ksef):
 
 
 def test_foreign_company_needs_send_to_ksef(api, fast_ksef):
-    body = api.create(**company_invoice(buyer_country="DE", buyer_tax_no="DE811907980", buyer_tax_no_kind="nip_ue")
-                      ).json()
+    body = api.create(
+        **company_invoice(buyer_country="DE", buyer_tax_no="DE811907980", buyer_tax_no_kind="nip_ue")
+    ).json()
     assert body["gov_status"] is None
     assert api.get(f"/invoices/{body['id']}.json", send_to_ksef="yes").json()["gov_status"] == "processing"
 
@@ -573,15 +663,19 @@ def test_email_after_ksef_goes_to_the_buyer_and_marks_the_invoice_sent(api, fast
 
 def test_email_to_more_than_five_addresses_is_an_error_body(api):
     body = api.create(**consumer_invoice()).json()
-    resp = api.post(f"/invoices/{body['id']}/send_by_email.json",
-                    params={"email_to": ",".join(f"a{n}@example.pl" for n in range(6))})
+    resp = api.post(
+        f"/invoices/{body['id']}/send_by_email.json",
+        params={"email_to": ",".join(f"a{n}@example.pl" for n in range(6))},
+    )
     assert resp.status_code == 200 and resp.json()["status"] == "error"
 
 
 def test_email_to_with_update_buyer_email_changes_the_invoice(api):
     body = api.create(**consumer_invoice()).json()
-    api.post(f"/invoices/{body['id']}/send_by_email.json",
-             params={"email_to": "nowy@example.pl", "update_buyer_email": "true"})
+    api.post(
+        f"/invoices/{body['id']}/send_by_email.json",
+        params={"email_to": "nowy@example.pl", "update_buyer_email": "true"},
+    )
     assert api.get(f"/invoices/{body['id']}.json").json()["buyer_email"] == "nowy@example.pl"
 
 
@@ -598,8 +692,9 @@ def test_public_token_links_need_no_api_token(sb, api):
     pdf = requests.get(f"{sb.url}/invoice/{seeded['token']}.pdf", headers=api.headers, timeout=5)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     assert pdf.headers["Content-Disposition"].startswith("attachment")
-    inline = requests.get(f"{sb.url}/invoice/{seeded['token']}.pdf", params={"inline": "yes"}, headers=api.headers,
-                          timeout=5)
+    inline = requests.get(
+        f"{sb.url}/invoice/{seeded['token']}.pdf", params={"inline": "yes"}, headers=api.headers, timeout=5
+    )
     assert inline.headers["Content-Disposition"].startswith("inline")
     page = requests.get(f"{sb.url}/invoice/{seeded['token']}", headers=api.headers, timeout=5)
     assert page.status_code == 200 and seeded["number"] in page.text
@@ -620,8 +715,18 @@ def test_change_status_to_paid_sets_paid_amount_and_date(api):
 def test_payment_with_invoice_ids_pays_them_in_the_order_given(api):
     first = api.create(**consumer_invoice(positions=[{"name": "A", "tax": 23, "total_price_gross": 100}])).json()
     second = api.create(**consumer_invoice(positions=[{"name": "B", "tax": 23, "total_price_gross": 200}])).json()
-    resp = api.post("/banking/payments.json", {"banking_payment": {
-        "name": "Payment 003", "price": 200, "invoice_ids": [first["id"], second["id"]], "paid": True, "kind": "api"}})
+    resp = api.post(
+        "/banking/payments.json",
+        {
+            "banking_payment": {
+                "name": "Payment 003",
+                "price": 200,
+                "invoice_ids": [first["id"], second["id"]],
+                "paid": True,
+                "kind": "api",
+            }
+        },
+    )
     assert resp.status_code == 201
     a, b = (api.get(f"/invoices/{i['id']}.json").json() for i in (first, second))
     assert (a["status"], a["paid"]) == ("paid", "100.00") and (b["status"], b["paid"]) == ("partial", "100.00")
@@ -630,13 +735,29 @@ def test_payment_with_invoice_ids_pays_them_in_the_order_given(api):
 
 
 def test_put_changes_fields_and_positions(api):
-    body = api.create(**consumer_invoice(positions=[{"name": "A", "tax": 23, "total_price_gross": 100},
-                                                    {"name": "B", "tax": 23, "total_price_gross": 50}])).json()
+    body = api.create(
+        **consumer_invoice(
+            positions=[
+                {"name": "A", "tax": 23, "total_price_gross": 100},
+                {"name": "B", "tax": 23, "total_price_gross": 50},
+            ]
+        )
+    ).json()
     first, second = body["positions"]
-    resp = api.put(f"/invoices/{body['id']}.json", {"invoice": {
-        "buyer_last_name": "Nowak", "buyer_name": "Jan Nowak",
-        "positions": [{"id": first["id"], "name": "A2"}, {"id": second["id"], "_destroy": 1},
-                      {"name": "C", "tax": 8, "total_price_gross": "10.80", "quantity": 1}]}})
+    resp = api.put(
+        f"/invoices/{body['id']}.json",
+        {
+            "invoice": {
+                "buyer_last_name": "Nowak",
+                "buyer_name": "Jan Nowak",
+                "positions": [
+                    {"id": first["id"], "name": "A2"},
+                    {"id": second["id"], "_destroy": 1},
+                    {"name": "C", "tax": 8, "total_price_gross": "10.80", "quantity": 1},
+                ],
+            }
+        },
+    )
     after = resp.json()
     assert resp.status_code == 200 and after["buyer_name"] == "Jan Nowak"
     assert [p["name"] for p in after["positions"]] == ["A2", "C"] and after["price_gross"] == "110.80"
@@ -655,8 +776,11 @@ def test_departments_and_clients_are_listed(api):
 
 
 def test_buyer_data_is_matched_to_a_client_or_creates_one(api):
-    matched = api.create(**company_invoice(buyer_name="Hurtownia Kowalski Sp. z o.o.", buyer_tax_no="6272616681",
-                                           buyer_email="zakupy@kowalski.example")).json()
+    matched = api.create(
+        **company_invoice(
+            buyer_name="Hurtownia Kowalski Sp. z o.o.", buyer_tax_no="6272616681", buyer_email="zakupy@kowalski.example"
+        )
+    ).json()
     assert matched["client_id"] == 201
     new = api.create(**company_invoice()).json()
     assert api.get(f"/clients/{new['client_id']}.json").json()["tax_no"] == "9876543210"

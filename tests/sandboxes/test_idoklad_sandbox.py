@@ -1,6 +1,7 @@
 """The iDoklad sandbox, driven by hand-made requests as the iDoklad v3 docs (and the official SDK)
 show them: token form, ApiResult envelope, paging and query syntax, Default → POST numbering,
 prices per PriceType / VatRateType, base64 PDF, e-mail, payments, 429s and plan states."""
+
 from __future__ import annotations
 
 import base64
@@ -23,8 +24,13 @@ def sb(sandbox):
 
 
 def token_form(account: dict, **overrides) -> dict:
-    return {"grant_type": "client_credentials", "application_id": APP_ID, "scope": "idoklad_api",
-            **account["credentials"], **overrides}
+    return {
+        "grant_type": "client_credentials",
+        "application_id": APP_ID,
+        "scope": "idoklad_api",
+        **account["credentials"],
+        **overrides,
+    }
 
 
 def get_token(sb, state: str = "valid", account_id: str | None = None) -> str:
@@ -77,8 +83,9 @@ def test_token_request_without_or_with_unknown_application_id_is_refused(sb):
     form = token_form(sb.account("valid"))
     del form["application_id"]
     missing = requests.post(sb.url + TOKEN_PATH, data=form, timeout=5)
-    unknown = requests.post(sb.url + TOKEN_PATH, data=token_form(sb.account("valid"), application_id="other-app"),
-                            timeout=5)
+    unknown = requests.post(
+        sb.url + TOKEN_PATH, data=token_form(sb.account("valid"), application_id="other-app"), timeout=5
+    )
     assert missing.status_code == unknown.status_code == 400
     assert "application_id" in missing.json()["error_description"]
     assert "application_id" in unknown.json()["error_description"]
@@ -90,8 +97,9 @@ def test_token_request_with_wrong_secret_is_invalid_client(sb):
 
 
 def test_client_credentials_do_not_get_offline_access(sb):
-    reply = requests.post(sb.url + TOKEN_PATH, data=token_form(sb.account("valid"), scope="idoklad_api offline_access"),
-                          timeout=5)
+    reply = requests.post(
+        sb.url + TOKEN_PATH, data=token_form(sb.account("valid"), scope="idoklad_api offline_access"), timeout=5
+    )
     assert reply.status_code == 400 and reply.json()["error"] == "invalid_scope"
 
 
@@ -245,8 +253,11 @@ def test_prices_with_vat_take_vat_out_of_the_gross_price(api):
     model = new_invoice(api)
     model["Items"][0].update({"Amount": 2, "UnitPrice": 149.90, "PriceType": 0, "VatRateType": 1})
     data = api("POST", "/IssuedInvoices", json=model).json()["Data"]
-    assert (data["Prices"]["TotalWithoutVat"], data["Prices"]["TotalVat"], data["Prices"]["TotalWithVat"]) == \
-        (247.77, 52.03, 299.8)
+    assert (data["Prices"]["TotalWithoutVat"], data["Prices"]["TotalVat"], data["Prices"]["TotalWithVat"]) == (
+        247.77,
+        52.03,
+        299.8,
+    )
     assert data["Items"][0]["VatRate"] == 21
 
 
@@ -292,7 +303,9 @@ def test_vat_rate_type_that_does_not_exist_is_error_127(api):
 
 
 def test_post_that_is_not_json_is_415(api):
-    reply = api("POST", "/IssuedInvoices", data="PartnerId=1", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    reply = api(
+        "POST", "/IssuedInvoices", data="PartnerId=1", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert reply.status_code == 415 and reply.json()["IsSuccess"] is False
 
 
@@ -356,8 +369,13 @@ def test_pdf_with_unknown_language_is_400(api):
 
 
 def test_send_mail_reports_sent_recipients(api):
-    body = {"DocumentId": 1001, "SendToPartner": True, "SendToSelf": False, "SendToAccountant": False,
-            "OtherRecipients": ["kopie@example.cz"]}
+    body = {
+        "DocumentId": 1001,
+        "SendToPartner": True,
+        "SendToSelf": False,
+        "SendToAccountant": False,
+        "OtherRecipients": ["kopie@example.cz"],
+    }
     data = api("POST", "/Mails/IssuedInvoice/Send", json=body).json()["Data"]
     assert data == {"Sent": ["kopie@example.cz", "alfa@example.cz"], "NotSent": []}
 
@@ -368,8 +386,12 @@ def test_send_mail_requires_the_recipient_flags(api):
 
 
 def test_fully_pay_then_again_is_already_paid_and_unpay_reverts(api):
-    assert api("PUT", "/IssuedDocumentPayments/FullyPay/1002",
-               params={"dateOfPayment": f"{YEAR}-01-31 00:00:00.000"}).json()["Data"] is True
+    assert (
+        api(
+            "PUT", "/IssuedDocumentPayments/FullyPay/1002", params={"dateOfPayment": f"{YEAR}-01-31 00:00:00.000"}
+        ).json()["Data"]
+        is True
+    )
     paid = api("GET", "/IssuedInvoices/1002").json()["Data"]
     assert paid["PaymentStatus"] == 1 and paid["Prices"]["TotalPaid"] == paid["Prices"]["TotalWithVat"]
     again = api("PUT", "/IssuedDocumentPayments/FullyPay/1002")
@@ -471,8 +493,11 @@ def test_drop_after_create_stores_the_invoice_but_sends_no_answer(sb, api):
 def test_timeout_fault_holds_the_answer(sb, api):
     sb.fault("timeout", operations=["get_invoice"], seconds=0.5)
     with pytest.raises(requests.exceptions.RequestException):
-        requests.get(sb.url + "/v3/IssuedInvoices/1001", timeout=0.2,
-                     headers={"Authorization": api("GET", "/Account/CurrentUser").request.headers["Authorization"]})
+        requests.get(
+            sb.url + "/v3/IssuedInvoices/1001",
+            timeout=0.2,
+            headers={"Authorization": api("GET", "/Account/CurrentUser").request.headers["Authorization"]},
+        )
 
 
 # -- control API -----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """The inFakt sandbox, held to the inFakt API v3 docs (readme.md, ksef.md) with hand-made requests."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,15 @@ import pytest
 import requests
 
 VALID, NOKSEF = "infakt-valid", "infakt-valid-noksef"
-BUYER = {"client_company_name": "Kawiarnia Test Sp. z o.o.", "client_tax_code": "9452121681", "client_country": "PL",
-         "client_street": "Rynek", "client_street_number": "1", "client_city": "Kraków", "client_post_code": "30-001"}
+BUYER = {
+    "client_company_name": "Kawiarnia Test Sp. z o.o.",
+    "client_tax_code": "9452121681",
+    "client_country": "PL",
+    "client_street": "Rynek",
+    "client_street_number": "1",
+    "client_city": "Kraków",
+    "client_post_code": "30-001",
+}
 
 
 @pytest.fixture
@@ -54,12 +62,31 @@ def create(session, base, services=None, **fields):
 def correct(session, base, original, services=None, **fields):
     first = original["services"][0]
     pair = services or [
-        {"group": 1, "correction": False, "name": first["name"], "quantity": first["quantity"],
-         "unit_net_price": first["unit_net_price"], "tax_symbol": first["tax_symbol"]},
-        {"group": 1, "correction": True, "name": first["name"], "quantity": 0,
-         "unit_net_price": first["unit_net_price"], "tax_symbol": first["tax_symbol"]}]
-    body = {"corrective_invoice": {"corrected_invoice_uuid": original["uuid"], "correction_reason": "return_of_goods",
-                                   "services": pair, **fields}}
+        {
+            "group": 1,
+            "correction": False,
+            "name": first["name"],
+            "quantity": first["quantity"],
+            "unit_net_price": first["unit_net_price"],
+            "tax_symbol": first["tax_symbol"],
+        },
+        {
+            "group": 1,
+            "correction": True,
+            "name": first["name"],
+            "quantity": 0,
+            "unit_net_price": first["unit_net_price"],
+            "tax_symbol": first["tax_symbol"],
+        },
+    ]
+    body = {
+        "corrective_invoice": {
+            "corrected_invoice_uuid": original["uuid"],
+            "correction_reason": "return_of_goods",
+            "services": pair,
+            **fields,
+        }
+    }
     answer = session.post(f"{base}/async/corrective_invoices.json", json=body, timeout=5)
     assert answer.status_code == 202, answer.text
     return outcome(session, base, answer.json()["invoice_task_reference_number"], "corrective_invoices")
@@ -142,8 +169,11 @@ def test_exempt_lines_carry_no_vat_and_need_an_exemption_reason(sb):
 def test_create_is_accepted_then_processing_then_done_with_the_invoice_uuid(sb):
     session, base = api(sb)
     expected = session.get(f"{base}/invoices/next_number.json", params={"kind": "vat"}, timeout=5).json()
-    answer = session.post(f"{base}/async/invoices.json", timeout=5, json={"invoice": {
-        **BUYER, "notes": "Zamówienie 7001", "services": [line()]}})
+    answer = session.post(
+        f"{base}/async/invoices.json",
+        timeout=5,
+        json={"invoice": {**BUYER, "notes": "Zamówienie 7001", "services": [line()]}},
+    )
     accepted = answer.json()
     assert answer.status_code == 202
     assert accepted["processing_code"] == 100 and accepted["processing_description"] == "Zlecenie przyjęte"
@@ -169,8 +199,13 @@ def test_a_task_nobody_polls_completes_by_itself(sb):
 
 def test_invalid_invoice_fails_in_the_task_with_field_errors(sb):
     session, base = api(sb)
-    ref = start_create(session, base, [{"name": "", "unit_net_price": 100, "tax_symbol": "17"}],
-                       payment_method="bitcoin", invoice_date="2026-13-01")
+    ref = start_create(
+        session,
+        base,
+        [{"name": "", "unit_net_price": 100, "tax_symbol": "17"}],
+        payment_method="bitcoin",
+        invoice_date="2026-13-01",
+    )
     failed = outcome(session, base, ref)
     assert failed["processing_code"] == 422
     assert failed["processing_description"] == "Nie udało się stworzyć faktury"
@@ -223,8 +258,9 @@ def test_proforma_is_created_with_kind_and_numbered_in_its_own_series(sb):
 
 def test_next_number_follows_the_documented_shape(sb):
     session, base = api(sb)
-    answer = session.get(f"{base}/invoices/next_number.json", params={"kind": "vat", "date": "2024-01-15"},
-                         timeout=5).json()
+    answer = session.get(
+        f"{base}/invoices/next_number.json", params={"kind": "vat", "date": "2024-01-15"}, timeout=5
+    ).json()
     assert answer == {"invoice_date": "2024-01-15", "invoice_kind": "vat", "next_number": "1/01/2024"}
     assert session.get(f"{base}/invoices/next_number.json", params={"kind": "receipt"}, timeout=5).status_code == 400
 
@@ -281,11 +317,29 @@ def test_order_and_fields_narrow_the_listing(sb):
 def test_correction_is_created_through_its_task_and_linked_to_the_invoice(sb):
     session, base = api(sb, NOKSEF)
     original = create(session, base, [line(quantity=2), line(name="Wysyłka kurierem", unit_net_price=1499)])
-    done = correct(session, base, original, [
-        {"group": 1, "correction": False, "name": "Kawa ziarnista 1 kg", "quantity": 2, "unit_net_price": 7900,
-         "tax_symbol": "23"},
-        {"group": 1, "correction": True, "name": "Kawa ziarnista 1 kg", "quantity": 1, "unit_net_price": 7900,
-         "tax_symbol": "23"}])
+    done = correct(
+        session,
+        base,
+        original,
+        [
+            {
+                "group": 1,
+                "correction": False,
+                "name": "Kawa ziarnista 1 kg",
+                "quantity": 2,
+                "unit_net_price": 7900,
+                "tax_symbol": "23",
+            },
+            {
+                "group": 1,
+                "correction": True,
+                "name": "Kawa ziarnista 1 kg",
+                "quantity": 1,
+                "unit_net_price": 7900,
+                "tax_symbol": "23",
+            },
+        ],
+    )
     assert done["processing_code"] == 201
     correction = session.get(f"{base}/corrective_invoices/{done['invoice_uuid']}.json", timeout=5).json()
     assert correction["kind"] == "correction"
@@ -307,17 +361,35 @@ def test_correction_is_created_through_its_task_and_linked_to_the_invoice(sb):
 def test_a_correction_can_be_found_by_the_corrected_invoice_number_and_date(sb):
     session, base = api(sb, NOKSEF)
     original = create(session, base)
-    done = correct(session, base, original, corrected_invoice_uuid=None,
-                   corrected_invoice_number=original["number"], corrected_invoice_date=original["invoice_date"])
+    done = correct(
+        session,
+        base,
+        original,
+        corrected_invoice_uuid=None,
+        corrected_invoice_number=original["number"],
+        corrected_invoice_date=original["invoice_date"],
+    )
     assert done["processing_code"] == 201
 
 
 def test_correction_lines_must_come_in_before_and_after_pairs(sb):
     session, base = api(sb, NOKSEF)
     original = create(session, base)
-    failed = correct(session, base, original, [
-        {"group": 1, "correction": True, "name": "Kawa ziarnista 1 kg", "quantity": 0, "unit_net_price": 7900,
-         "tax_symbol": "23"}])
+    failed = correct(
+        session,
+        base,
+        original,
+        [
+            {
+                "group": 1,
+                "correction": True,
+                "name": "Kawa ziarnista 1 kg",
+                "quantity": 0,
+                "unit_net_price": 7900,
+                "tax_symbol": "23",
+            }
+        ],
+    )
     assert failed["processing_code"] == 422 and "services.group" in failed["invoice_errors"]
 
 
@@ -333,8 +405,9 @@ def test_correction_needs_a_reason_and_an_existing_invoice(sb):
 def test_dates_and_lines_cannot_be_corrected_together(sb):
     session, base = api(sb, NOKSEF)
     original = create(session, base)
-    failed = correct(session, base, original, sale_date_before_correction=original["sale_date"],
-                     sale_date=original["sale_date"])
+    failed = correct(
+        session, base, original, sale_date_before_correction=original["sale_date"], sale_date=original["sale_date"]
+    )
     assert failed["invoice_errors"]["services"]
 
 
@@ -359,8 +432,9 @@ def test_an_invoice_with_a_correction_cannot_be_deleted_but_a_plain_draft_can(sb
 def test_pdf_is_a_real_pdf_and_marks_the_invoice_printed(sb):
     session, base = api(sb)
     invoice = create(session, base)
-    answer = session.get(f"{base}/invoices/{invoice['uuid']}/pdf.json",
-                         params={"document_type": "original", "locale": "pl"}, timeout=5)
+    answer = session.get(
+        f"{base}/invoices/{invoice['uuid']}/pdf.json", params={"document_type": "original", "locale": "pl"}, timeout=5
+    )
     assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/pdf"
     assert answer.content.startswith(b"%PDF") and len(answer.content) > 800
     assert session.get(f"{base}/invoices/{invoice['uuid']}.json", timeout=5).json()["status"] == "printed"
@@ -370,16 +444,22 @@ def test_pdf_needs_a_known_document_type(sb):
     session, base = api(sb)
     invoice = seeded(session, base)[0]
     assert session.get(f"{base}/invoices/{invoice['uuid']}/pdf.json", timeout=5).status_code == 400
-    assert session.get(f"{base}/invoices/{invoice['uuid']}/pdf.json", params={"document_type": "scan"},
-                       timeout=5).status_code == 400
+    assert (
+        session.get(
+            f"{base}/invoices/{invoice['uuid']}/pdf.json", params={"document_type": "scan"}, timeout=5
+        ).status_code
+        == 400
+    )
 
 
 def test_deliver_via_email_sends_and_marks_sent(sb):
     session, base = api(sb)
     invoice = create(session, base)
-    answer = session.post(f"{base}/invoices/{invoice['uuid']}/deliver_via_email.json", timeout=5,
-                          json={"print_type": "original", "locale": "pl", "recipient": "klient@example.com",
-                                "send_copy": False})
+    answer = session.post(
+        f"{base}/invoices/{invoice['uuid']}/deliver_via_email.json",
+        timeout=5,
+        json={"print_type": "original", "locale": "pl", "recipient": "klient@example.com", "send_copy": False},
+    )
     assert answer.status_code == 200
     assert session.get(f"{base}/invoices/{invoice['uuid']}.json", timeout=5).json()["status"] == "sent"
     assert next(d for d in sb.documents() if d["id"] == invoice["uuid"])["emailed_to"] == ["klient@example.com"]
@@ -406,8 +486,9 @@ def test_deliver_via_email_refuses_missing_print_type_or_recipient(sb):
 def test_marking_paid_is_an_asynchronous_task(sb):
     session, base = api(sb)
     invoice = create(session, base)
-    answer = session.post(f"{base}/async/invoices/{invoice['uuid']}/paid.json",
-                          json={"paid_date": invoice["invoice_date"]}, timeout=5)
+    answer = session.post(
+        f"{base}/async/invoices/{invoice['uuid']}/paid.json", json={"paid_date": invoice["invoice_date"]}, timeout=5
+    )
     assert answer.status_code == 201 and answer.json()["processing_code"] == 100
     done = outcome(session, base, answer.json()["invoice_task_reference_number"])
     assert done["processing_code"] == 200 and done["invoice_uuid"] == invoice["uuid"]
@@ -428,12 +509,16 @@ def test_paid_date_before_the_issue_date_fails_the_task(sb):
 def test_editing_a_draft_updates_its_totals(sb):
     session, base = api(sb, NOKSEF)
     invoice = create(session, base)
-    answer = session.put(f"{base}/invoices/{invoice['uuid']}.json", timeout=5,
-                         json={"invoice": {"notes": "Zamówienie 9", "services": [line(unit_net_price=10000)]}})
+    answer = session.put(
+        f"{base}/invoices/{invoice['uuid']}.json",
+        timeout=5,
+        json={"invoice": {"notes": "Zamówienie 9", "services": [line(unit_net_price=10000)]}},
+    )
     assert answer.status_code == 200
     assert (answer.json()["notes"], answer.json()["gross_price"]) == ("Zamówienie 9", 12300)
-    bad = session.put(f"{base}/invoices/{invoice['uuid']}.json", json={"invoice": {"payment_method": "gold"}},
-                      timeout=5)
+    bad = session.put(
+        f"{base}/invoices/{invoice['uuid']}.json", json={"invoice": {"payment_method": "gold"}}, timeout=5
+    )
     assert bad.status_code == 422 and "payment_method" in bad.json()["error"]
 
 
@@ -443,7 +528,10 @@ def test_ksef_integration_status_per_account(sb):
     assert session.get(f"{base}/ksef2/integration.json", timeout=5).json()["active"] is True
     other, base = api(sb, NOKSEF)
     assert other.get(f"{base}/ksef/integration.json", timeout=5).json() == {
-        "active": False, "incomes_last_fetched_at": None, "costs_last_fetched_at": None}
+        "active": False,
+        "incomes_last_fetched_at": None,
+        "costs_last_fetched_at": None,
+    }
 
 
 def test_seeded_invoices_carry_ksef_states(sb):
@@ -479,8 +567,10 @@ def test_an_invoice_in_ksef_is_locked_against_edits_and_deletion(sb):
     session, base = api(sb)
     invoice = create(session, base)
     session.post(f"{base}/ksef2/documents/{invoice['uuid']}/send.json", timeout=5)
-    assert session.put(f"{base}/invoices/{invoice['uuid']}.json", json={"invoice": {"notes": "x"}},
-                       timeout=5).status_code == 423
+    assert (
+        session.put(f"{base}/invoices/{invoice['uuid']}.json", json={"invoice": {"notes": "x"}}, timeout=5).status_code
+        == 423
+    )
     assert session.delete(f"{base}/invoices/{invoice['uuid']}.json", timeout=5).status_code == 423
     again = session.post(f"{base}/invoices/{invoice['uuid']}/send_to_ksef.json", timeout=5)
     assert again.status_code == 422
@@ -500,8 +590,10 @@ def test_ksef_rejects_an_invoice_with_an_overlong_line_name(sb):
 def test_an_account_not_integrated_with_ksef_gets_the_documented_422(sb):
     session, base = api(sb, NOKSEF)
     invoice = seeded(session, base, **{"q[kind_eq]": "vat"})[0]
-    for url in (f"{base}/invoices/{invoice['uuid']}/send_to_ksef.json",
-                f"{base}/ksef/documents/{invoice['uuid']}/send.json"):
+    for url in (
+        f"{base}/invoices/{invoice['uuid']}/send_to_ksef.json",
+        f"{base}/ksef/documents/{invoice['uuid']}/send.json",
+    ):
         answer = session.post(url, timeout=5)
         assert answer.status_code == 422
         assert answer.json() == {"error": "Użytkownik nie jest zintegrowany z KSeF."}
@@ -516,8 +608,11 @@ def test_proformas_are_not_sent_to_ksef(sb):
 def test_send_to_ksef_can_inform_the_buyer_by_email(sb):
     session, base = api(sb)
     invoice = create(session, base)
-    answer = session.post(f"{base}/invoices/{invoice['uuid']}/send_to_ksef.json", timeout=5, json={
-        "inform_via_email": {"print_type": "copy", "recipient": "klient@example.com", "locale": "pl"}})
+    answer = session.post(
+        f"{base}/invoices/{invoice['uuid']}/send_to_ksef.json",
+        timeout=5,
+        json={"inform_via_email": {"print_type": "copy", "recipient": "klient@example.com", "locale": "pl"}},
+    )
     assert answer.status_code == 200
     assert next(d for d in sb.documents() if d["id"] == invoice["uuid"])["emailed_to"] == ["klient@example.com"]
 
@@ -543,8 +638,18 @@ def test_clients_can_be_listed_found_by_nip_and_created(sb):
     session, base = api(sb)
     found = session.get(f"{base}/clients.json", params={"q[nip_eq]": "9452121681"}, timeout=5).json()["entities"]
     assert [c["nip"] for c in found] == ["9452121681"]
-    created = session.post(f"{base}/clients.json", timeout=5, json={"client": {
-        "company_name": "Nowa Firma Sp. z o.o.", "nip": "5210987653", "country": "PL", "postal_code": "30-001"}})
+    created = session.post(
+        f"{base}/clients.json",
+        timeout=5,
+        json={
+            "client": {
+                "company_name": "Nowa Firma Sp. z o.o.",
+                "nip": "5210987653",
+                "country": "PL",
+                "postal_code": "30-001",
+            }
+        },
+    )
     assert created.status_code == 201 and created.json()["id"]
     missing_country = session.post(f"{base}/clients.json", json={"client": {"company_name": "X"}}, timeout=5)
     assert missing_country.status_code == 422 and "country" in missing_country.json()["error"]
@@ -563,8 +668,10 @@ def test_reads_and_writes_are_limited_separately(sb):
     session, base = api(sb)
     sb.quota(1, 60)
     assert session.get(f"{base}/account/details.json", timeout=5).status_code == 200
-    assert session.post(f"{base}/async/invoices.json", json={"invoice": {"services": [line()]}},
-                        timeout=5).status_code == 202
+    assert (
+        session.post(f"{base}/async/invoices.json", json={"invoice": {"services": [line()]}}, timeout=5).status_code
+        == 202
+    )
     assert session.get(f"{base}/account/details.json", timeout=5).status_code == 429
     assert session.post(f"{base}/async/invoices.json", json={"invoice": {}}, timeout=5).status_code == 429
 
@@ -588,8 +695,11 @@ def test_drop_after_create_loses_the_answer_but_the_invoice_is_still_made(sb):
     session, base = api(sb)
     sb.fault("drop_after_create", operations=["create_invoice"])
     with pytest.raises(requests.ConnectionError):
-        session.post(f"{base}/async/invoices.json", timeout=5,
-                     json={"invoice": {**BUYER, "notes": "Zamówienie 8001", "services": [line()]}})
+        session.post(
+            f"{base}/async/invoices.json",
+            timeout=5,
+            json={"invoice": {**BUYER, "notes": "Zamówienie 8001", "services": [line()]}},
+        )
     sb.fault("none")
     time.sleep(2.1)
     assert len(seeded(session, base, **{"q[notes_eq]": "Zamówienie 8001"})) == 1
@@ -606,7 +716,10 @@ def test_timeout_fault_never_answers(sb):
 def test_control_accounts_list_two_valid_accounts_and_a_wrong_key(sb):
     accounts = sb.accounts()
     assert [(a["id"], a["state"]) for a in accounts] == [
-        ("infakt-valid", "valid"), ("infakt-valid-noksef", "valid"), ("infakt-wrong-key", "wrong_key")]
+        ("infakt-valid", "valid"),
+        ("infakt-valid-noksef", "valid"),
+        ("infakt-wrong-key", "wrong_key"),
+    ]
     assert len({a["label"] for a in accounts}) == 3
     assert all(set(a["credentials"]) == {"api_key"} for a in accounts)
     assert sb.account("valid")["id"] == VALID

@@ -1,5 +1,6 @@
 """The SuperFaktura sandbox, checked against the vendor docs (github.com/superfaktura/docs) with
 hand-made requests shaped like the docs' curl examples."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,13 @@ def sb(sandbox):
 
 def sfapi(credentials: dict, **override) -> dict:
     """`Authorization: SFAPI email=api%40example.com&apikey=...&company_id=...` as intro.md shows it."""
-    values = {"email": credentials["email"], "apikey": credentials["api_key"],
-              "company_id": credentials["company_id"], "module": "Docs check 1.0", **override}
+    values = {
+        "email": credentials["email"],
+        "apikey": credentials["api_key"],
+        "company_id": credentials["company_id"],
+        "module": "Docs check 1.0",
+        **override,
+    }
     attrs = "&".join(f"{name}={quote(str(value), safe='')}" for name, value in values.items() if value is not None)
     return {"Authorization": f"SFAPI {attrs}"}
 
@@ -40,16 +46,23 @@ def api(sb):
 
         def post(self, path, body, **kw):
             """The documented form: field `data` holding JSON."""
-            return requests.post(sb.url + path, data={"data": json.dumps(body)},
-                                 headers={**self.headers, **kw.pop("headers", {})}, timeout=5, **kw)
+            return requests.post(
+                sb.url + path,
+                data={"data": json.dumps(body)},
+                headers={**self.headers, **kw.pop("headers", {})},
+                timeout=5,
+                **kw,
+            )
 
     return Api()
 
 
 def minimal_invoice(**invoice) -> dict:
-    return {"Invoice": {"name": "Test API", **invoice},
-            "InvoiceItem": [{"description": "description of item 1", "name": "item 1", "tax": 20, "unit_price": 10}],
-            "Client": {"name": "Jozko Mrkvicka", "ico": "44981082"}}
+    return {
+        "Invoice": {"name": "Test API", **invoice},
+        "InvoiceItem": [{"description": "description of item 1", "name": "item 1", "tax": 20, "unit_price": 10}],
+        "Client": {"name": "Jozko Mrkvicka", "ico": "44981082"},
+    }
 
 
 # -- authentication ---------------------------------------------------------------------------
@@ -59,8 +72,9 @@ def test_request_without_authorization_header_is_401(sb):
 
 
 def test_wrong_api_key_is_401_with_error_envelope(sb):
-    resp = requests.get(sb.url + "/users/getUserCompaniesData", headers=sfapi(sb.account("wrong_key")["credentials"]),
-                        timeout=5)
+    resp = requests.get(
+        sb.url + "/users/getUserCompaniesData", headers=sfapi(sb.account("wrong_key")["credentials"]), timeout=5
+    )
     assert resp.status_code == 401
     assert resp.json()["error"] == 1 and resp.json()["error_message"]
 
@@ -73,22 +87,25 @@ def test_email_with_unencoded_plus_is_not_authenticated(sb):
 
 
 def test_encoded_email_and_missing_module_are_accepted(sb):
-    resp = requests.get(sb.url + "/sequences/index.json",
-                        headers=sfapi(sb.account("valid")["credentials"], module=None), timeout=5)
+    resp = requests.get(
+        sb.url + "/sequences/index.json", headers=sfapi(sb.account("valid")["credentials"], module=None), timeout=5
+    )
     assert resp.status_code == 200
 
 
 @pytest.mark.parametrize("state", ["no_api_plan", "expired"])
 def test_company_without_valid_premium_gets_401_premium_message(sb, state):
-    resp = requests.get(sb.url + "/sequences/index.json", headers=sfapi(sb.account(state)["credentials"]),
-                        timeout=5)
+    resp = requests.get(sb.url + "/sequences/index.json", headers=sfapi(sb.account(state)["credentials"]), timeout=5)
     assert resp.status_code == 401
     assert resp.json() == {"error": 1, "message": "Musíte mať platné prémiové členstvo"}
 
 
 def test_unknown_company_id_does_not_fail_loudly(sb):
-    resp = requests.get(sb.url + "/users/getUserCompaniesData",
-                        headers=sfapi(sb.account("valid")["credentials"], company_id="99999"), timeout=5)
+    resp = requests.get(
+        sb.url + "/users/getUserCompaniesData",
+        headers=sfapi(sb.account("valid")["credentials"], company_id="99999"),
+        timeout=5,
+    )
     assert resp.status_code == 200 and resp.json()["error"] == 0
     assert list(resp.json()["data"]) == ["3101"]
 
@@ -138,8 +155,12 @@ def test_create_accepts_raw_json_like_the_php_client(api, sb):
 
 
 def test_create_with_other_content_type_is_bad_data_format(api, sb):
-    resp = requests.post(sb.url + "/invoices/create", data=json.dumps(minimal_invoice()),
-                         headers={**api.headers, "Content-Type": "text/plain"}, timeout=5)
+    resp = requests.post(
+        sb.url + "/invoices/create",
+        data=json.dumps(minimal_invoice()),
+        headers={**api.headers, "Content-Type": "text/plain"},
+        timeout=5,
+    )
     assert resp.json()["error"] == 1 and resp.json()["error_message"] == "Bad data format."
 
 
@@ -153,8 +174,9 @@ def test_numbering_continues_per_series(api):
     assert proforma["invoice_no_formatted"] == f"ZF{YEAR}004"
 
 
-@pytest.mark.parametrize("rounding, total, vat", [("item_ext", 8.33, 1.4), ("item", 8.32, 1.39),
-                                                   ("document", 8.32, 1.39)])
+@pytest.mark.parametrize(
+    "rounding, total, vat", [("item_ext", 8.33, 1.4), ("item", 8.32, 1.39), ("document", 8.32, 1.39)]
+)
 def test_totals_follow_the_rounding_mode(api, rounding, total, vat):
     body = minimal_invoice(rounding=rounding)
     body["InvoiceItem"] = [{"name": "gum", "unit_price": 0.99, "tax": 20, "quantity": 7}]
@@ -165,8 +187,10 @@ def test_totals_follow_the_rounding_mode(api, rounding, total, vat):
 
 def test_default_rounding_is_retail_per_item(api):
     body = minimal_invoice()
-    body["InvoiceItem"] = [{"name": "gum", "unit_price": 0.99, "tax": 20, "quantity": 7},
-                           {"name": "book", "unit_price": 18.9, "tax": 5}]
+    body["InvoiceItem"] = [
+        {"name": "gum", "unit_price": 0.99, "tax": 20, "quantity": 7},
+        {"name": "book", "unit_price": 18.9, "tax": 5},
+    ]
     data = api.post("/invoices/create", body).json()["data"]
     assert data["Invoice"]["rounding"] == "item_ext"
     assert data["Summary"]["vat_separate"] == {"20": 1.4, "5": 0.95}
@@ -213,8 +237,12 @@ def test_credit_note_needs_an_existing_regular_invoice_as_parent(api):
 
 
 def test_reader_without_administrator_role_gets_403_on_create(sb):
-    resp = requests.post(sb.url + "/invoices/create", data={"data": json.dumps(minimal_invoice())},
-                         headers=sfapi(sb.account("no_permission")["credentials"]), timeout=5)
+    resp = requests.post(
+        sb.url + "/invoices/create",
+        data={"data": json.dumps(minimal_invoice())},
+        headers=sfapi(sb.account("no_permission")["credentials"]),
+        timeout=5,
+    )
     assert resp.status_code == 403
     assert resp.json()["error"] == 1 and resp.json()["error_message"] == "You can't create invoice"
 
@@ -290,17 +318,28 @@ def test_send_invoice_by_email(api):
     sent = api.post("/invoices/send", {"Email": {"invoice_id": invoice_id, "to": "client@example.com"}}).json()
     assert sent["error"] == 0 and sent["data"]["Invoice"]["id"] == invoice_id
     bad = api.post("/invoices/send", {"Email": {"invoice_id": invoice_id, "to": "nobody"}}).json()
-    assert bad == {"error": 13, "error_message": "Please insert valid recipient email address.",
-                   "message": "Please insert valid recipient email address."}
+    assert bad == {
+        "error": 13,
+        "error_message": "Please insert valid recipient email address.",
+        "message": "Please insert valid recipient email address.",
+    }
     missing = api.post("/invoices/send", {"Email": {"invoice_id": 1, "to": "client@example.com"}}).json()
     assert missing["error"] == 4
 
 
 def test_pay_invoice_answers_flat_and_refuses_a_second_full_payment(api):
     invoice_id = api.post("/invoices/create", minimal_invoice()).json()["data"]["Invoice"]["id"]
-    paid = api.post("/invoice_payments/add/ajax:1/api:1",
-                    {"InvoicePayment": {"invoice_id": int(invoice_id), "payment_type": "cash", "amount": 12,
-                                        "created": date.today().isoformat()}}).json()
+    paid = api.post(
+        "/invoice_payments/add/ajax:1/api:1",
+        {
+            "InvoicePayment": {
+                "invoice_id": int(invoice_id),
+                "payment_type": "cash",
+                "amount": 12,
+                "created": date.today().isoformat(),
+            }
+        },
+    ).json()
     assert paid["error"] == 0 and paid["status"] == 3 and paid["to_pay"] == 0 and paid["invoice_type"] == "regular"
     again = api.post("/invoice_payments/add/ajax:1/api:1", {"InvoicePayment": {"invoice_id": int(invoice_id)}}).json()
     assert again == {"message": "Faktúra je už plne uhradená", "error_messages": [], "error": 1}
@@ -308,8 +347,9 @@ def test_pay_invoice_answers_flat_and_refuses_a_second_full_payment(api):
 
 def test_partial_payment_sets_status_partially_paid(api):
     invoice_id = api.post("/invoices/create", minimal_invoice()).json()["data"]["Invoice"]["id"]
-    paid = api.post("/invoice_payments/add/ajax:1/api:1",
-                    {"InvoicePayment": {"invoice_id": int(invoice_id), "amount": 5}}).json()
+    paid = api.post(
+        "/invoice_payments/add/ajax:1/api:1", {"InvoicePayment": {"invoice_id": int(invoice_id), "amount": 5}}
+    ).json()
     assert paid["status"] == 2 and paid["to_pay"] == 7
 
 
@@ -402,6 +442,8 @@ def test_error_500_fault_answers_html(api, sb):
 
 def test_sending_more_than_100_emails_an_hour_is_refused(api):
     invoice_id = api.post("/invoices/create", minimal_invoice()).json()["data"]["Invoice"]["id"]
-    answers = [api.post("/invoices/send", {"Email": {"invoice_id": invoice_id, "to": "c@example.com"}}).json()["error"]
-               for _ in range(101)]
+    answers = [
+        api.post("/invoices/send", {"Email": {"invoice_id": invoice_id, "to": "c@example.com"}}).json()["error"]
+        for _ in range(101)
+    ]
     assert answers[:100] == [0] * 100 and answers[100] == 1

@@ -1,5 +1,6 @@
 """The PDF archive keeps documents in a local folder or S3-compatible storage (a real moto server
 started here), refuses unsafe keys and forgets only what is older than the retention."""
+
 from __future__ import annotations
 
 import os
@@ -25,11 +26,23 @@ from webapp.services.archive import (
 )
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-UNSAFE_KEYS = ["", "../outside.pdf", "shops/../../outside.pdf", "/etc/passwd", "shops//1.pdf", "./a.pdf",
-               "shops/1/", "a\\b.pdf", "C:/x.pdf", "shops/\x00.pdf", "shops/.tmp-abc"]
+UNSAFE_KEYS = [
+    "",
+    "../outside.pdf",
+    "shops/../../outside.pdf",
+    "/etc/passwd",
+    "shops//1.pdf",
+    "./a.pdf",
+    "shops/1/",
+    "a\\b.pdf",
+    "C:/x.pdf",
+    "shops/\x00.pdf",
+    "shops/.tmp-abc",
+]
 
 
 # -- fixtures --------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
@@ -73,6 +86,7 @@ def storage(request, tmp_path) -> ArchiveStorage:
 
 # -- behaviour common to both backends ------------------------------------------------------
 
+
 def test_a_stored_pdf_reads_back_byte_for_byte(storage):
     key = document_key(12, 3456, "FA2026001", date(2026, 11, 3))
     storage.put(key, PDF)
@@ -106,7 +120,9 @@ def test_listing_by_age_returns_keys_stored_before_the_cutoff_only(storage):
     storage.put("shops/2/2026/11/2-B.pdf", PDF)
     now = datetime.now(timezone.utc)
     assert sorted(storage.keys_older_than(now + timedelta(minutes=5))) == [
-        "shops/1/2026/11/1-A.pdf", "shops/2/2026/11/2-B.pdf"]
+        "shops/1/2026/11/1-A.pdf",
+        "shops/2/2026/11/2-B.pdf",
+    ]
     assert list(storage.keys_older_than(now - timedelta(minutes=5))) == []
 
 
@@ -147,6 +163,7 @@ def test_both_backends_satisfy_the_storage_protocol(storage):
 
 
 # -- local folder ---------------------------------------------------------------------------
+
 
 def test_local_archive_creates_folders_and_stores_the_key_as_a_path(tmp_path):
     archive = LocalArchive(tmp_path / "archive")
@@ -209,6 +226,7 @@ def test_local_archive_refuses_a_key_that_escapes_through_a_symlink(tmp_path):
 
 # -- S3 -------------------------------------------------------------------------------------
 
+
 def test_s3_objects_live_under_the_prefix_with_their_content_type(s3_client, bucket):
     archive = S3Archive(bucket, "/fynode/archive/", s3_client)
     archive.put("shops/1/2026/11/1-A.pdf", PDF)
@@ -246,6 +264,7 @@ def test_s3_listing_pages_through_more_than_one_listing_page(s3_client, bucket):
 
 # -- configuration --------------------------------------------------------------------------
 
+
 def test_without_archive_url_the_archive_is_the_instance_folder():
     archive = archive_from_config({"ARCHIVE_URL": ""})
     assert isinstance(archive, LocalArchive)
@@ -258,8 +277,7 @@ def test_a_file_url_names_another_local_folder(tmp_path):
 
 
 def test_an_s3_url_selects_s3_on_the_configured_endpoint(s3_endpoint, bucket):
-    archive = archive_from_config({"ARCHIVE_URL": f"s3://{bucket}/prod/pdfs",
-                                   "ARCHIVE_S3_ENDPOINT_URL": s3_endpoint})
+    archive = archive_from_config({"ARCHIVE_URL": f"s3://{bucket}/prod/pdfs", "ARCHIVE_S3_ENDPOINT_URL": s3_endpoint})
     assert isinstance(archive, S3Archive)
     archive.put("shops/1/2026/11/1-A.pdf", PDF)
     assert archive.get("shops/1/2026/11/1-A.pdf") == PDF
@@ -285,17 +303,21 @@ def test_config_defaults_keep_pdfs_locally_for_ten_years(monkeypatch):
 
 # -- keys -----------------------------------------------------------------------------------
 
+
 def test_document_key_groups_by_shop_year_and_month():
     assert document_key(12, 3456, "FA2026001", date(2026, 11, 3)) == "shops/12/2026/11/3456-FA2026001.pdf"
 
 
-@pytest.mark.parametrize("number, expected", [
-    ("FA 2026/001", "shops/1/2026/01/9-FA-2026-001.pdf"),
-    ("Faktúra č. 5", "shops/1/2026/01/9-Faktura-c.-5.pdf"),
-    ("../../etc/passwd", "shops/1/2026/01/9-etc-passwd.pdf"),
-    ("", "shops/1/2026/01/9-document.pdf"),
-    ("///", "shops/1/2026/01/9-document.pdf"),
-])
+@pytest.mark.parametrize(
+    "number, expected",
+    [
+        ("FA 2026/001", "shops/1/2026/01/9-FA-2026-001.pdf"),
+        ("Faktúra č. 5", "shops/1/2026/01/9-Faktura-c.-5.pdf"),
+        ("../../etc/passwd", "shops/1/2026/01/9-etc-passwd.pdf"),
+        ("", "shops/1/2026/01/9-document.pdf"),
+        ("///", "shops/1/2026/01/9-document.pdf"),
+    ],
+)
 def test_document_key_sanitises_the_number_into_one_safe_file_name(number, expected, tmp_path):
     key = document_key(1, 9, number, date(2026, 1, 31))
     assert key == expected

@@ -1,26 +1,40 @@
 """Production is the default; production refuses to start half-configured; local mode is asked
 for explicitly."""
+
 import pytest
 from cryptography.fernet import Fernet
 
 from webapp import config as config_module
 from webapp.config import Config, ConfigurationError
 
-PRODUCTION = {"SECRET_KEY": "k" * 64, "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-              "FYNODE_PUBLIC_URL": "https://connect.fynode.example"}
+PRODUCTION = {
+    "SECRET_KEY": "k" * 64,
+    "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "FYNODE_PUBLIC_URL": "https://connect.fynode.example",
+}
 
 
 @pytest.fixture
 def env(monkeypatch, tmp_path):
     """A clean environment with no FYNODE_* settings and an empty instance folder."""
-    for name in ("FYNODE_LOCAL", "SECRET_KEY", "ENCRYPTION_KEYS", "FYNODE_PUBLIC_URL", "DATABASE_URL",
-                 "SESSION_COOKIE_SECURE", "ACCOUNTING_SANDBOX", "TRUSTED_PROXIES", "PORT"):
+    for name in (
+        "FYNODE_LOCAL",
+        "SECRET_KEY",
+        "ENCRYPTION_KEYS",
+        "FYNODE_PUBLIC_URL",
+        "DATABASE_URL",
+        "SESSION_COOKIE_SECURE",
+        "ACCOUNTING_SANDBOX",
+        "TRUSTED_PROXIES",
+        "PORT",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(config_module, "INSTANCE", tmp_path)
 
     def set_env(**values):
         for name, value in values.items():
             monkeypatch.setenv(name, value)
+
     set_env.instance = tmp_path
     return set_env
 

@@ -1,4 +1,5 @@
 """Secrets at rest: Fernet round trip, and rotation keeps old data readable and moves it to the new key."""
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -16,11 +17,11 @@ def test_rotation_reencrypts_under_the_newest_key_and_old_key_can_be_dropped():
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     token = SecretBox([old]).encrypt({"api_key": "k"})
     during = SecretBox([new, old])
-    assert during.decrypt(token) == {"api_key": "k"}     # old data stays readable mid-rotation
+    assert during.decrypt(token) == {"api_key": "k"}  # old data stays readable mid-rotation
     rotated = during.rotate(token)
     assert SecretBox([new]).decrypt(rotated) == {"api_key": "k"}
     with pytest.raises(RuntimeError):
-        SecretBox([new]).decrypt(token)                   # un-rotated data needs the old key
+        SecretBox([new]).decrypt(token)  # un-rotated data needs the old key
 
 
 def test_wrong_key_fails_loudly_rather_than_returning_garbage():

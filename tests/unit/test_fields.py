@@ -1,4 +1,5 @@
 """The form schema: validation keeps stored secrets on a blank field and rejects bad shapes."""
+
 from connectors.fields import CHECKBOX, EMAIL, NUMBER, SECRET, SELECT, URL, Choice, Field, validate_values
 
 SCHEMA = (
@@ -29,8 +30,10 @@ def test_blank_required_secret_without_stored_value_is_an_error():
 
 
 def test_shapes_are_checked_per_kind():
-    _c, _s, errors = validate_values(SCHEMA, {"email": "not-an-email", "api_key": "x", "company_id": "12a",
-                                              "market": "DE", "url": "moja.superfaktura.sk"})
+    _c, _s, errors = validate_values(
+        SCHEMA,
+        {"email": "not-an-email", "api_key": "x", "company_id": "12a", "market": "DE", "url": "moja.superfaktura.sk"},
+    )
     assert set(errors.errors) == {"email", "company_id", "market", "url"}
 
 

@@ -6,6 +6,7 @@ PostgreSQL runs when DATABASE_URL points at PostgreSQL (CI's second pass) or FYN
 names a PostgreSQL database; the tests use a schema of their own there. Redis is the one at
 REDIS_URL or 127.0.0.1:6379, always (CI has it), with a key prefix of their own.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -52,6 +53,7 @@ class FakeClock:
 
 
 # -- backends -------------------------------------------------------------------------------
+
 
 def _create_tables(url: str) -> None:
     engine = create_engine(url)
@@ -140,6 +142,7 @@ def limiter(request, clock, tmp_path):
 
 
 # -- sliding-window semantics (injected clock) ----------------------------------------------
+
 
 def test_grants_up_to_the_limit_then_says_when_the_oldest_slot_leaves_the_window(limiter, clock):
     for _ in range(3):
@@ -264,8 +267,10 @@ def test_wait_for_slot_waits_out_a_penalty(limiter, clock):
     assert sleeps == [pytest.approx(3.0)]
 
 
-@pytest.mark.parametrize("key, limit, window", [("", 1, 1.0), ("k" * 201, 1, 1.0), ("k", 0, 1.0),
-                                                 ("k", 1, 0.0), ("k", 1, -5.0), ("k", 1, float("inf"))])
+@pytest.mark.parametrize(
+    "key, limit, window",
+    [("", 1, 1.0), ("k" * 201, 1, 1.0), ("k", 0, 1.0), ("k", 1, 0.0), ("k", 1, -5.0), ("k", 1, float("inf"))],
+)
 def test_nonsensical_limits_are_refused(limiter, key, limit, window):
     with pytest.raises(ValueError):
         limiter.acquire(key, limit, window)
@@ -334,8 +339,9 @@ def run_processes(spec: tuple[str, str], key: str) -> list[list[float]]:
     ctx = multiprocessing.get_context("spawn")
     ready, results, start = ctx.Queue(), ctx.Queue(), ctx.Event()
     run_from = ctx.Value("d", 0.0)
-    processes = [ctx.Process(target=hammer, args=(spec, key, ready, start, run_from, results))
-                 for _ in range(PROCESSES)]
+    processes = [
+        ctx.Process(target=hammer, args=(spec, key, ready, start, run_from, results)) for _ in range(PROCESSES)
+    ]
     for process in processes:
         process.start()
     try:
@@ -355,8 +361,7 @@ def assert_no_window_exceeds_the_limit(grants: list[float], limit: int, window: 
     """The vendor's rule: a request is refused when `limit` requests came in the `window`
     seconds before it (`Quota.consume`), i.e. request i+limit must come >= window after i."""
     for earlier, later in zip(grants, grants[limit:]):
-        assert later - earlier >= window, (
-            f"{limit + 1} slots within {later - earlier:.4f} s (window {window} s)")
+        assert later - earlier >= window, f"{limit + 1} slots within {later - earlier:.4f} s (window {window} s)"
 
 
 @pytest.mark.parametrize("backend_spec", BACKENDS, indirect=True)
@@ -369,7 +374,8 @@ def test_processes_sharing_a_key_never_exceed_the_limit_and_use_the_quota(backen
     stalls = sorted(round(b - a, 3) for a, b in zip(grants, grants[1:]))[-4:]
     assert len(grants) >= 0.9 * best, (
         f"{len(grants)} slots taken ({[len(p) for p in per_process]} per process), at best {best:.0f}; "
-        f"longest pauses between slots {stalls} s")
+        f"longest pauses between slots {stalls} s"
+    )
 
 
 def test_the_window_check_itself_catches_one_slot_too_many():

@@ -5,13 +5,15 @@ do (JSON with and without ASCII escapes, PHP's escaped slashes, form and query e
 HTML error pages), while the request carries it in a JSON body, a form body, a query string and
 headers. Every text field of every reported exchange is then searched for every encoding of the
 secret, computed here independently of the transport."""
+
 import base64
 import html
 import json
 from urllib.parse import quote, quote_plus, urlencode
 
 import requests
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from connectors.http import REDACTED, Transport
 
@@ -21,10 +23,19 @@ SECRETS = st.text(alphabet=PRINTABLE, min_size=8, max_size=40).filter(lambda s: 
 
 def _forms(secret: str) -> set[str]:
     raw = secret.encode()
-    forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret), html.escape(secret),
-             json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
-             json.dumps(secret)[1:-1].replace("/", "\\/"), json.dumps(secret, ensure_ascii=False)[1:-1].replace("/", "\\/"),
-             base64.b64encode(raw).decode().rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        html.escape(secret),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        json.dumps(secret)[1:-1].replace("/", "\\/"),
+        json.dumps(secret, ensure_ascii=False)[1:-1].replace("/", "\\/"),
+        base64.b64encode(raw).decode().rstrip("="),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    }
     return {f for f in forms if len(f) >= 4}
 
 
@@ -40,14 +51,15 @@ class _System(requests.adapters.BaseAdapter):
         reply = requests.Response()
         reply.status_code = 400 if self.style == 3 else 200
         reply.request, reply.url = request, request.url
-        if self.style == 0:   # a JSON token reply, ASCII-escaped (Python, Ruby)
+        if self.style == 0:  # a JSON token reply, ASCII-escaped (Python, Ruby)
             body = json.dumps({"access_token": s, "token_type": "Bearer", "echo": {"client_secret": s, "note": s}})
         elif self.style == 1:  # PHP's json_encode: non-ASCII kept, slashes escaped
-            body = json.dumps({"error": "invalid", "message": f"bad secret {s}", "items": [s]},
-                              ensure_ascii=False).replace("/", "\\/")
+            body = json.dumps(
+                {"error": "invalid", "message": f"bad secret {s}", "items": [s]}, ensure_ascii=False
+            ).replace("/", "\\/")
         elif self.style == 2:  # a form-encoded echo and base64 of the value
             body = urlencode({"apikey": s, "b64": base64.b64encode(s.encode()).decode()}) + "&raw=" + quote(s)
-        else:                  # an HTML error page quoting the input
+        else:  # an HTML error page quoting the input
             body = f"<html><body><p>Unknown key &quot;{html.escape(s)}&quot;</p></body></html>"
         reply._content = body.encode("utf-8")
         reply.headers["Content-Type"] = "text/html" if self.style == 3 else "application/json"
@@ -60,29 +72,54 @@ class _System(requests.adapters.BaseAdapter):
 
 def _exchanges(secret: str, style: int, learned: bool):
     seen = []
-    transport = Transport(user_agent="Test (t@example.com)", on_exchange=seen.append,
-                          secrets=[] if learned else [secret], retries=0)
+    transport = Transport(
+        user_agent="Test (t@example.com)", on_exchange=seen.append, secrets=[] if learned else [secret], retries=0
+    )
     transport.session.mount("https://", _System(secret, style))
     api = "https://api.example"
-    transport.request("POST", f"{api}/oauth/token?client_secret={quote_plus(secret)}", operation="token",
-                      json={"grant_type": "client_credentials", "client_id": "id", "client_secret": secret},
-                      headers={"Authorization": f"Bearer {secret}", "X-Api-Key": secret})
-    transport.request("POST", f"{api}/connect/token", operation="token",
-                      data={"grant_type": "client_credentials", "client_secret": secret, "password": secret})
-    transport.request("POST", f"{api}/raw", operation="token",
-                      data=urlencode({"client_id": "id", "client_secret": secret}),
-                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    transport.request(
+        "POST",
+        f"{api}/oauth/token?client_secret={quote_plus(secret)}",
+        operation="token",
+        json={"grant_type": "client_credentials", "client_id": "id", "client_secret": secret},
+        headers={"Authorization": f"Bearer {secret}", "X-Api-Key": secret},
+    )
+    transport.request(
+        "POST",
+        f"{api}/connect/token",
+        operation="token",
+        data={"grant_type": "client_credentials", "client_secret": secret, "password": secret},
+    )
+    transport.request(
+        "POST",
+        f"{api}/raw",
+        operation="token",
+        data=urlencode({"client_id": "id", "client_secret": secret}),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     return seen
 
 
 def _texts(exchange) -> list[str]:
-    return [exchange.url, exchange.request_body, exchange.response_body,
-            json.dumps(exchange.request_headers, ensure_ascii=False), json.dumps(exchange.response_headers, ensure_ascii=False),
-            *exchange.request_headers.values(), *exchange.response_headers.values()]
+    return [
+        exchange.url,
+        exchange.request_body,
+        exchange.response_body,
+        json.dumps(exchange.request_headers, ensure_ascii=False),
+        json.dumps(exchange.response_headers, ensure_ascii=False),
+        *exchange.request_headers.values(),
+        *exchange.response_headers.values(),
+    ]
 
 
-SCAFFOLD = "\n".join(t for e in _exchanges("NEUTRALVALUE", 0, False) + _exchanges("NEUTRALVALUE", 1, False)
-                     + _exchanges("NEUTRALVALUE", 2, False) + _exchanges("NEUTRALVALUE", 3, False) for t in _texts(e))
+SCAFFOLD = "\n".join(
+    t
+    for e in _exchanges("NEUTRALVALUE", 0, False)
+    + _exchanges("NEUTRALVALUE", 1, False)
+    + _exchanges("NEUTRALVALUE", 2, False)
+    + _exchanges("NEUTRALVALUE", 3, False)
+    for t in _texts(e)
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

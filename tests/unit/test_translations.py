@@ -1,5 +1,6 @@
 """Every UI string is in the Polish, Czech and Slovak catalogues and translated, with the same
 placeholders; a new string without translations fails here, not in front of a merchant."""
+
 import re
 import subprocess
 import sys
@@ -15,8 +16,27 @@ PLACEHOLDER = re.compile(r"%\(\w+\)s")
 @pytest.fixture(scope="module")
 def extracted(tmp_path_factory):
     pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
-                    "-k", "N_", "--no-location", "-o", str(pot), "."], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "N_",
+            "--no-location",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     return read_po(pot.open("rb"))
 
 
@@ -35,14 +55,18 @@ def test_web_app_catalogue_is_complete(extracted, lang):
             continue
         wanted = set(PLACEHOLDER.findall(message.id if isinstance(message.id, str) else " ".join(message.id)))
         for text in strings:
-            if set(PLACEHOLDER.findall(text)) - wanted or (wanted - set(PLACEHOLDER.findall(text))
-                                                             and not isinstance(message.id, tuple)):
+            if set(PLACEHOLDER.findall(text)) - wanted or (
+                wanted - set(PLACEHOLDER.findall(text)) and not isinstance(message.id, tuple)
+            ):
                 problems.append(("placeholders", message.id))
     assert not problems, problems[:10]
 
 
-@pytest.mark.parametrize("po", sorted(ROOT.glob("connectors/*/translations/*/LC_MESSAGES/messages.po")),
-                         ids=lambda p: f"{p.parts[-5]}-{p.parts[-3]}")
+@pytest.mark.parametrize(
+    "po",
+    sorted(ROOT.glob("connectors/*/translations/*/LC_MESSAGES/messages.po")),
+    ids=lambda p: f"{p.parts[-5]}-{p.parts[-3]}",
+)
 def test_connector_catalogues_translate_every_entry(po):
     catalogue = read_po(po.open("rb"))
     assert not [m.id for m in catalogue if m.id and not m.string]
@@ -56,8 +80,9 @@ def _connector_languages():
         import connector_catalogues
     finally:
         sys.path.remove(str(ROOT / "scripts"))
-    return [(cls.key, lang) for cls in registry.all_connectors() for lang in connector_catalogues.languages()], \
-        connector_catalogues
+    return [
+        (cls.key, lang) for cls in registry.all_connectors() for lang in connector_catalogues.languages()
+    ], connector_catalogues
 
 
 CONNECTOR_LANGUAGES, CATALOGUES = _connector_languages()
@@ -83,14 +108,20 @@ def test_every_registered_connector_translates_every_string_it_marks_into_every_
 def test_the_connector_catalogue_update_appends_new_strings_and_keeps_existing_entries(tmp_path):
     folder = tmp_path / "newsystem"
     folder.mkdir()
-    (folder / "__init__.py").write_text('from connectors.i18n import N_\nLABEL = N_("Account name")\n'
-                                        'HELP = N_("Where the \\"name\\" is: %(place)s")\n', encoding="utf-8")
+    (folder / "__init__.py").write_text(
+        'from connectors.i18n import N_\nLABEL = N_("Account name")\nHELP = N_("Where the \\"name\\" is: %(place)s")\n',
+        encoding="utf-8",
+    )
     added, stale = CATALOGUES.update(folder, "pl")
     assert (added, stale) == (2, [])
     po = folder / "translations" / "pl" / "LC_MESSAGES" / "messages.po"
-    text = po.read_text(encoding="utf-8").replace('msgid "Account name"\nmsgstr ""', 'msgid "Account name"\nmsgstr "Nazwa konta"')
+    text = po.read_text(encoding="utf-8").replace(
+        'msgid "Account name"\nmsgstr ""', 'msgid "Account name"\nmsgstr "Nazwa konta"'
+    )
     po.write_text(text, encoding="utf-8")
-    (folder / "__init__.py").write_text('from connectors.i18n import N_\nLABEL = N_("Account name")\n', encoding="utf-8")
+    (folder / "__init__.py").write_text(
+        'from connectors.i18n import N_\nLABEL = N_("Account name")\n', encoding="utf-8"
+    )
     added, stale = CATALOGUES.update(folder, "pl")
     catalogue = read_po(po.open("rb"))
     assert added == 0 and stale == ['Where the "name" is: %(place)s']

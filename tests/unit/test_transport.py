@@ -1,4 +1,5 @@
 """The shared transport redacts secrets everywhere and classifies transport failures."""
+
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -9,7 +10,7 @@ from connectors.http import Transport
 
 
 class _Echo(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         body = f'{{"echo": "{self.path}", "auth": "{self.headers.get("Authorization")}"}}'.encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -17,8 +18,9 @@ class _Echo(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         import time
+
         time.sleep(1.0)
         self.send_response(200)
         self.end_headers()
@@ -38,8 +40,12 @@ def echo_url():
 def test_secrets_are_redacted_in_url_headers_and_bodies(echo_url):
     seen = []
     t = Transport(user_agent="Test (t@example.com)", on_exchange=seen.append, secrets=["s3cr3t+key@x"])
-    t.request("GET", f"{echo_url}/path?apikey=s3cr3t%2Bkey%40x", operation="verify",
-              headers={"Authorization": "SFAPI apikey=s3cr3t%2Bkey%40x"})
+    t.request(
+        "GET",
+        f"{echo_url}/path?apikey=s3cr3t%2Bkey%40x",
+        operation="verify",
+        headers={"Authorization": "SFAPI apikey=s3cr3t%2Bkey%40x"},
+    )
     text = repr(seen)
     assert "s3cr3t" not in text
     assert seen[0].request_headers["Authorization"] == "SFAPI •••"
@@ -64,12 +70,12 @@ def test_read_timeout_on_a_create_is_ambiguous_and_not_retried(echo_url):
 
 def test_a_deadline_bounds_several_requests_together(echo_url):
     import time
+
     t = Transport(user_agent="Test", read_timeout=5.0)
     started = time.monotonic()
-    with pytest.raises(ConnectorError) as exc:
-        with t.deadline(1.5):
-            for _ in range(5):  # each POST takes 1 s on the server
-                t.request("POST", f"{echo_url}/slow", operation="create_invoice", json={})
+    with pytest.raises(ConnectorError) as exc, t.deadline(1.5):
+        for _ in range(5):  # each POST takes 1 s on the server
+            t.request("POST", f"{echo_url}/slow", operation="create_invoice", json={})
     assert time.monotonic() - started < 2.5
     assert exc.value.code == TIMEOUT
 

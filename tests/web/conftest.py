@@ -1,5 +1,6 @@
 """Web-test fixtures: one app per session on a migrated database (SQLite by default, PostgreSQL
 when DATABASE_URL says so), rows cleared between tests, sandboxes over real HTTP."""
+
 from __future__ import annotations
 
 import os
@@ -25,6 +26,7 @@ def _worker_database(url: str, worker: str) -> str:
         return url
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
+
     base = make_url(_psycopg_url(url))
     name = f"{base.database}_{worker}"
     engine = create_engine(base, isolation_level="AUTOCOMMIT")
@@ -37,6 +39,7 @@ def _worker_database(url: str, worker: str) -> str:
 
 def _reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine
+
     engine = create_engine(_psycopg_url(url))
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -52,15 +55,25 @@ def app(sandbox_servers, tmp_path_factory):
         _reset_postgres(database)
     else:
         database = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    app = create_app(Config(TESTING=True, SQLALCHEMY_DATABASE_URI=database, WTF_CSRF_ENABLED=False,
-                            ACCOUNTING_SANDBOX=True, VENDOR_REGISTRATIONS=dict(SANDBOX_REGISTRATIONS),
-                            SESSION_COOKIE_SECURE=False, PUBLIC_URL="http://127.0.0.1:5000",
-                            CONNECT_TIMEOUT=2.0, READ_TIMEOUT=3.0,
-                            # Workers' integrations share ids across their databases: keep their
-                            # quotas apart when the limiter is on Redis.
-                            RATE_LIMIT_PREFIX=f"fynode:rl:test:{os.environ.get('PYTEST_XDIST_WORKER', 'main')}:"))
+    app = create_app(
+        Config(
+            TESTING=True,
+            SQLALCHEMY_DATABASE_URI=database,
+            WTF_CSRF_ENABLED=False,
+            ACCOUNTING_SANDBOX=True,
+            VENDOR_REGISTRATIONS=dict(SANDBOX_REGISTRATIONS),
+            SESSION_COOKIE_SECURE=False,
+            PUBLIC_URL="http://127.0.0.1:5000",
+            CONNECT_TIMEOUT=2.0,
+            READ_TIMEOUT=3.0,
+            # Workers' integrations share ids across their databases: keep their
+            # quotas apart when the limiter is on Redis.
+            RATE_LIMIT_PREFIX=f"fynode:rl:test:{os.environ.get('PYTEST_XDIST_WORKER', 'main')}:",
+        )
+    )
     with app.app_context():
         from flask_migrate import upgrade
+
         upgrade(directory=app.extensions["migrate"].directory)
         db.session.remove()
     yield app
@@ -91,6 +104,7 @@ def make_user(app, clean_db):
             db.session.refresh(user)
             db.session.expunge(user)
             return user
+
     return make
 
 

@@ -1,6 +1,7 @@
 """One table decides who may use each route (webapp.access), checked over the whole URL map so
 that a new route cannot slip through: staff are refused the owner's routes, support sessions are
 read-only until switched to changes with a reason, and every change is audited."""
+
 import re
 
 import pytest
@@ -26,8 +27,12 @@ def _url(rule) -> str:
 
 def _routes(app, method):
     for rule in app.url_map.iter_rules():
-        if method in rule.methods and rule.endpoint != "static" \
-                and rule.endpoint.split(".")[0] not in SKIP_BLUEPRINTS and rule.endpoint not in SKIP_ENDPOINTS:
+        if (
+            method in rule.methods
+            and rule.endpoint != "static"
+            and rule.endpoint.split(".")[0] not in SKIP_BLUEPRINTS
+            and rule.endpoint not in SKIP_ENDPOINTS
+        ):
             yield rule
 
 
@@ -40,6 +45,7 @@ def test_staff_get_403_on_every_owner_route_and_in_on_their_own(app, client, mak
     owner = make_user("owner@shop.test", shop_name="Tea Shop")
     with app.app_context():
         from webapp.models import User
+
         staff = User(email="staff@shop.test", role="staff", shop_id=owner.shop_id)
         staff.set_password("secret-pass")
         db.session.add(staff)
@@ -93,8 +99,9 @@ def test_read_only_impersonation_refuses_every_post_route(app, acting_agent):
     with acting_agent.session_transaction() as session:
         assert session.get("impersonator_id") == acting_agent.agent.id  # still acting, nothing changed
     with app.app_context():
-        refused_rows = db.session.scalars(db.select(AuditEvent).where(
-            AuditEvent.action == "support.action_refused")).all()
+        refused_rows = db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.action == "support.action_refused")
+        ).all()
         assert len(refused_rows) == refused
         assert {(e.user_id, e.acting_user_id) for e in refused_rows} == {(acting_agent.owner.id, acting_agent.agent.id)}
 
@@ -134,6 +141,7 @@ def test_no_route_with_an_id_reaches_another_shops_rows(app, client, make_user):
     """Shop A has nothing; shop B has an order, a document, a log row and a rule. Every route with
     an id (enumerated from the URL map), read or post, answers A with 403/404 for B's ids."""
     from webapp.models import ApiCall, Document, Integration, Order
+
     make_user("a@shop.test", shop_name="Alpha")
     b = make_user("b@shop.test", shop_name="Beta")
     with app.app_context():
@@ -143,12 +151,27 @@ def test_no_route_with_an_id_reaches_another_shops_rows(app, client, make_user):
         order = Order(shop_id=b.shop_id, number="B-1", currency="EUR", customer={})
         db.session.add(order)
         db.session.flush()
-        document = Document(shop_id=b.shop_id, integration_id=integration.id, order_id=order.id, kind="invoice",
-                            state="failed", idempotency_key="b-1")
+        document = Document(
+            shop_id=b.shop_id,
+            integration_id=integration.id,
+            order_id=order.id,
+            kind="invoice",
+            state="failed",
+            idempotency_key="b-1",
+        )
         db.session.add(document)
         db.session.flush()
-        call = ApiCall(shop_id=b.shop_id, integration_id=integration.id, system="superfaktura", operation="verify",
-                       method="GET", url="https://x.test/", status=500, order_id=order.id, document_id=document.id)
+        call = ApiCall(
+            shop_id=b.shop_id,
+            integration_id=integration.id,
+            system="superfaktura",
+            operation="verify",
+            method="GET",
+            url="https://x.test/",
+            status=500,
+            order_id=order.id,
+            document_id=document.id,
+        )
         db.session.add(call)
         db.session.commit()
         order_id, document_id = order.id, document.id

@@ -1,5 +1,6 @@
 """Settings -> API tokens: the owner creates a token and sees it once, then only its prefix;
 revoking stops it at once; staff and other shops cannot manage them."""
+
 from __future__ import annotations
 
 import re

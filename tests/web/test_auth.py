@@ -1,4 +1,5 @@
 """Signing in and out, attempt limits, CSRF and security headers."""
+
 from webapp.config import Config
 
 from .conftest import login
@@ -61,8 +62,10 @@ def test_pages_carry_a_strict_content_security_policy(client):
 
 def test_post_without_csrf_token_is_rejected(app, sandbox_servers, tmp_path):
     from webapp import create_app
-    strict = create_app(Config(TESTING=True, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                               WTF_CSRF_ENABLED=True))
+
+    strict = create_app(
+        Config(TESTING=True, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
+    )
     response = strict.test_client().post("/login", data={"email": "x@y.sk", "password": "p"})
     assert response.status_code == 400
 

@@ -1,6 +1,7 @@
 """Destructive actions ask first: one tap on Deactivate or on removing a test document only opens
 a confirmation page that says what will happen (a page that works without JavaScript); the
 action runs on its second step, a form post with confirm=yes."""
+
 from __future__ import annotations
 
 import re
@@ -43,7 +44,7 @@ def test_deactivate_without_confirmation_changes_nothing_and_shows_what_will_hap
     assert _status(app, shop_id) == "active"
     page = owner_client.get(f"{SF}/deactivate")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "<h1 id=\"confirm-heading\">Deactivate SuperFaktura?</h1>" in html
+    assert page.status_code == 200 and '<h1 id="confirm-heading">Deactivate SuperFaktura?</h1>' in html
     assert "Fynode stops creating invoices and other documents in SuperFaktura" in html
     assert "Documents waiting to be created stay waiting" in html
     form = _confirm_form(html, f"{SF}/deactivate")

@@ -1,6 +1,7 @@
 """What the connection form says after a failure (issue 8, points 8 and 9): one message per
 problem next to its field, no vendor code as text, required values checked before any request,
 and the secret typed a moment ago reused for the retry without being shown again."""
+
 from html import unescape
 
 from webapp.extensions import db
@@ -19,8 +20,8 @@ def test_no_vendor_code_reaches_the_merchant_as_a_field_message(owner_client, sa
     assert "Client ID: invalid_client" not in html
     assert "iDoklad did not accept this Client ID and Client Secret pair" in html
     # The vendor's code is still there for support, in the folded details only.
-    details = html[html.index("<details"):]
-    body = html[:html.index("<details")]
+    details = html[html.index("<details") :]
+    body = html[: html.index("<details")]
     assert "invalid_credentials" in details and "invalid_client" not in body
 
 
@@ -40,8 +41,7 @@ def test_an_empty_form_is_checked_before_any_request_and_says_nothing_was_reject
     assert len(fa.requests()) == before
 
 
-def test_the_secret_typed_in_a_failed_attempt_is_reused_when_left_blank_and_never_shown(app, owner_client,
-                                                                                         sandbox):
+def test_the_secret_typed_in_a_failed_attempt_is_reused_when_left_blank_and_never_shown(app, owner_client, sandbox):
     account = sandbox("superfaktura").account("valid")
     typed = {**account["credentials"], "email": "wrong@shop.test"}
     _response, html = _post(owner_client, "superfaktura", typed)

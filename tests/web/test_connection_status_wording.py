@@ -1,5 +1,6 @@
 """Cards and results never contradict the status (issue 8, point 10): a disabled system is not
 "Connected as", finished next steps are ticked, and the catalogue shows what differs."""
+
 from html import unescape
 
 from webapp.extensions import db
@@ -10,8 +11,9 @@ BASE = "/settings/accounting"
 
 
 def _activate_and_deactivate(owner_client, sandbox):
-    owner_client.post(f"{BASE}/superfaktura/activate", data=sandbox("superfaktura").account("valid")["credentials"],
-                      headers=HTMX)
+    owner_client.post(
+        f"{BASE}/superfaktura/activate", data=sandbox("superfaktura").account("valid")["credentials"], headers=HTMX
+    )
     owner_client.post(f"{BASE}/superfaktura/deactivate", data={"confirm": "yes"})
 
 
@@ -29,16 +31,26 @@ def test_verify_again_on_a_disabled_system_does_not_say_connected(owner_client, 
 
 
 def test_next_steps_tick_the_test_invoice_once_issued(app, owner_client, sandbox):
-    owner_client.post(f"{BASE}/superfaktura/activate", data=sandbox("superfaktura").account("valid")["credentials"],
-                      headers=HTMX)
+    owner_client.post(
+        f"{BASE}/superfaktura/activate", data=sandbox("superfaktura").account("valid")["credentials"], headers=HTMX
+    )
     assert "step-done" not in owner_client.get(f"{BASE}/superfaktura").get_data(as_text=True)
     with app.app_context():
         integration = db.session.scalar(db.select(Integration))
         order = Order(shop_id=integration.shop_id, number="T-1", currency="EUR", is_test=True)
         db.session.add(order)
         db.session.flush()
-        db.session.add(Document(shop_id=integration.shop_id, integration_id=integration.id, order_id=order.id,
-                                kind="proforma", state="created", is_test=True, idempotency_key="t1"))
+        db.session.add(
+            Document(
+                shop_id=integration.shop_id,
+                integration_id=integration.id,
+                order_id=order.id,
+                kind="proforma",
+                state="created",
+                is_test=True,
+                idempotency_key="t1",
+            )
+        )
         db.session.commit()
     html = owner_client.get(f"{BASE}/superfaktura").get_data(as_text=True)
     assert html.count('class="step-done"') == 1 and "Done:" in html

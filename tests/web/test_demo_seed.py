@@ -1,5 +1,6 @@
 """`flask seed`: Demo Shop starts with its rules confirmed and orders in different states whose
 documents were issued in the SuperFaktura sandbox, so the demo shows real data at once."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -14,18 +15,24 @@ def test_seed_gives_demo_shop_orders_with_their_documents_and_is_safe_to_run_aga
     with app.app_context():
         lines = demo.seed(client.url)
         assert any("documents issued in the sandbox" in line for line in lines)
-        documents = db.session.scalars(db.select(Document).where(Document.is_test.is_(False),
-                                                                 Document.state != "imported")).all()
+        documents = db.session.scalars(
+            db.select(Document).where(Document.is_test.is_(False), Document.state != "imported")
+        ).all()
         kinds = Counter((d.kind, d.state) for d in documents)
         assert kinds[("proforma", "created")] >= 3 and kinds[("invoice", "created")] >= 7
-        assert kinds[("credit_note", "created")] == 2        # a partial refund and a cancellation
-        assert all(d.state in ("created", "cancelled") for d in documents), \
-            [(d.kind, d.state, d.last_error_code, d.last_error_detail) for d in documents if d.state != "created"]
+        assert kinds[("credit_note", "created")] == 2  # a partial refund and a cancellation
+        assert all(d.state in ("created", "cancelled") for d in documents), [
+            (d.kind, d.state, d.last_error_code, d.last_error_detail) for d in documents if d.state != "created"
+        ]
         refunded = db.session.scalar(db.select(Order).where(Order.number == "1053"))
         credit = next(d for d in documents if d.order_id == refunded.id and d.kind == "credit_note")
         assert credit.related.kind == "invoice" and credit.related.order_id == refunded.id
         count, in_sandbox = len(documents), len(client.documents())
-        demo.seed(client.url)                                   # every start runs it again
-        assert db.session.scalar(db.select(db.func.count(Document.id)).where(
-            Document.is_test.is_(False), Document.state != "imported")) == count
+        demo.seed(client.url)  # every start runs it again
+        assert (
+            db.session.scalar(
+                db.select(db.func.count(Document.id)).where(Document.is_test.is_(False), Document.state != "imported")
+            )
+            == count
+        )
         assert len(client.documents()) == in_sandbox

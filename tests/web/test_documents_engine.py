@@ -1,5 +1,6 @@
 """The documents engine end to end: order events -> rules -> documents created by the worker in
 each seed system's sandbox over real HTTP, exactly once, while the sandbox injects faults."""
+
 from __future__ import annotations
 
 import time
@@ -10,10 +11,20 @@ import pytest
 
 from connectors import base, registry
 from webapp.extensions import db
-from webapp.models import (ApiCall, CustomerLink, Document, DocumentRule, Integration, IntegrationStatus, Order,
-                           OrderEvent, OrderLine, PostStep, utcnow)
-from webapp.services.connections import activation
+from webapp.models import (
+    ApiCall,
+    CustomerLink,
+    Document,
+    DocumentRule,
+    Integration,
+    IntegrationStatus,
+    Order,
+    OrderLine,
+    PostStep,
+    utcnow,
+)
 from webapp.services.accounts.encryption import box
+from webapp.services.connections import activation
 from webapp.services.documents import archiving, planning, rules, worker
 from webapp.services.orders.events import record_event
 
@@ -25,33 +36,70 @@ PRESET_KEYS = [p.key for p in rules.PRESETS]
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def make_order(shop_id: int, *, number: str = "2026-000123", payment: str = "card", shipping: str = "courier",
-               country: str = "SK", currency: str = "EUR", customer_type: str = "company",
-               email: str = "jan@example.sk", company_id: str = "12345678") -> Order:
+def make_order(
+    shop_id: int,
+    *,
+    number: str = "2026-000123",
+    payment: str = "card",
+    shipping: str = "courier",
+    country: str = "SK",
+    currency: str = "EUR",
+    customer_type: str = "company",
+    email: str = "jan@example.sk",
+    company_id: str = "12345678",
+) -> Order:
     rate = {"SK": D("23"), "CZ": D("21"), "PL": D("23")}.get(country, D("20"))
-    customer = {"type": customer_type, "name": "Ján Novák", "email": email,
-                "billing_address": {"street": "Hlavná 1", "city": "Bratislava", "zip": "81101", "country": country}}
+    customer = {
+        "type": customer_type,
+        "name": "Ján Novák",
+        "email": email,
+        "billing_address": {"street": "Hlavná 1", "city": "Bratislava", "zip": "81101", "country": country},
+    }
     if customer_type == "company":
         customer.update(company_name="Novák s.r.o.", company_id=company_id)
         if country == "PL":  # a Polish company invoice carries the buyer's NIP (KSeF requires it)
             customer.update(tax_id="5261040828", vat_id="PL5261040828")
-    order = Order(shop_id=shop_id, number=number, status="new", currency=currency, language="en",
-                  prices_include_vat=True, customer=customer,
-                  shipping={"method": shipping, "name": "Courier", "price": "3.90", "vat_rate": str(rate)},
-                  payment={"method": payment, "fee": "0.00", "vat_rate": str(rate)})
+    order = Order(
+        shop_id=shop_id,
+        number=number,
+        status="new",
+        currency=currency,
+        language="en",
+        prices_include_vat=True,
+        customer=customer,
+        shipping={"method": shipping, "name": "Courier", "price": "3.90", "vat_rate": str(rate)},
+        payment={"method": payment, "fee": "0.00", "vat_rate": str(rate)},
+    )
     order.lines = [
-        OrderLine(shop_id=shop_id, position=1, sku="TEA-01", name="Green tea 100 g", quantity=D("2"), unit="ks",
-                  unit_price=D("12.30"), vat_rate=rate),
-        OrderLine(shop_id=shop_id, position=2, sku="CUP-01", name="Tea cup", quantity=D("3"), unit="ks",
-                  unit_price=D("8.00"), vat_rate=rate),
+        OrderLine(
+            shop_id=shop_id,
+            position=1,
+            sku="TEA-01",
+            name="Green tea 100 g",
+            quantity=D("2"),
+            unit="ks",
+            unit_price=D("12.30"),
+            vat_rate=rate,
+        ),
+        OrderLine(
+            shop_id=shop_id,
+            position=2,
+            sku="CUP-01",
+            name="Tea cup",
+            quantity=D("3"),
+            unit="ks",
+            unit_price=D("8.00"),
+            vat_rate=rate,
+        ),
     ]
     db.session.add(order)
     db.session.commit()
     return order
 
 
-def event(order: Order, type: str, *, at: datetime | None = None, reference: str = "", amount: str | None = None,
-          **payload) -> list[Document]:
+def event(
+    order: Order, type: str, *, at: datetime | None = None, reference: str = "", amount: str | None = None, **payload
+) -> list[Document]:
     """Record an event through the orders service (event and documents in one transaction, the
     worker's queue after the commit; Huey runs tasks inline in tests). Returns the documents it
     planned."""
@@ -88,6 +136,7 @@ def _peek(system):
 def engine(app, owner_client, sandbox):
     """An app context with the owner's shop; `engine.connect(system)` activates a system with the
     presets confirmed and hands back the sandbox client."""
+
     class Engine:
         shop_id = owner_client.user.shop_id
 
@@ -102,15 +151,25 @@ def engine(app, owner_client, sandbox):
 
 
 def market_of(system: str) -> tuple[str, str]:
-    return {"fakturoid": ("CZ", "CZK"), "idoklad": ("CZ", "CZK"), "fakturownia": ("PL", "PLN"),
-            "infakt": ("PL", "PLN")}.get(system, ("SK", "EUR"))
+    return {
+        "fakturoid": ("CZ", "CZK"),
+        "idoklad": ("CZ", "CZK"),
+        "fakturownia": ("PL", "PLN"),
+        "infakt": ("PL", "PLN"),
+    }.get(system, ("SK", "EUR"))
 
 
 # -- rules: each preset, each trigger, each condition --------------------------------------------
-@pytest.mark.parametrize("payment,trigger,kind", [
-    ("bank_transfer", "created", "proforma"), ("bank_transfer", "paid", "invoice"),
-    ("cod", "shipped", "invoice"), ("card", "paid", "invoice"), ("paypal", "paid", "invoice"),
-])
+@pytest.mark.parametrize(
+    "payment,trigger,kind",
+    [
+        ("bank_transfer", "created", "proforma"),
+        ("bank_transfer", "paid", "invoice"),
+        ("cod", "shipped", "invoice"),
+        ("card", "paid", "invoice"),
+        ("paypal", "paid", "invoice"),
+    ],
+)
 def test_presets_issue_the_documents_merchants_expect(app, engine, payment, trigger, kind):
     engine.connect("superfaktura")
     order = make_order(engine.shop_id, payment=payment)
@@ -120,8 +179,10 @@ def test_presets_issue_the_documents_merchants_expect(app, engine, payment, trig
     assert [d.kind for d in planned] == [kind]
 
 
-@pytest.mark.parametrize("payment,trigger", [("card", "shipped"), ("cod", "paid"), ("card", "created"),
-                                             ("bank_transfer", "shipped"), ("cash", "paid")])
+@pytest.mark.parametrize(
+    "payment,trigger",
+    [("card", "shipped"), ("cod", "paid"), ("card", "created"), ("bank_transfer", "shipped"), ("cash", "paid")],
+)
 def test_presets_issue_nothing_for_events_they_do_not_name(app, engine, payment, trigger):
     engine.connect("superfaktura")
     order = make_order(engine.shop_id, payment=payment)
@@ -140,37 +201,58 @@ def test_presets_are_only_proposed_until_the_merchant_confirms_them(app, owner_c
         assert not rules.presets_pending(integration)
 
 
-@pytest.mark.parametrize("condition,value,order_kwargs,expected", [
-    ("payment_methods", ["card"], {"payment": "card"}, True),
-    ("payment_methods", ["card"], {"payment": "cod"}, False),
-    ("shipping_methods", ["pickup_point"], {"shipping": "pickup_point"}, True),
-    ("shipping_methods", ["pickup_point"], {"shipping": "courier"}, False),
-    ("countries", ["SK", "CZ"], {"country": "CZ"}, True),
-    ("countries", ["SK"], {"country": "PL"}, False),
-    ("customer_type", "company", {"customer_type": "company"}, True),
-    ("customer_type", "company", {"customer_type": "person"}, False),
-])
+@pytest.mark.parametrize(
+    "condition,value,order_kwargs,expected",
+    [
+        ("payment_methods", ["card"], {"payment": "card"}, True),
+        ("payment_methods", ["card"], {"payment": "cod"}, False),
+        ("shipping_methods", ["pickup_point"], {"shipping": "pickup_point"}, True),
+        ("shipping_methods", ["pickup_point"], {"shipping": "courier"}, False),
+        ("countries", ["SK", "CZ"], {"country": "CZ"}, True),
+        ("countries", ["SK"], {"country": "PL"}, False),
+        ("customer_type", "company", {"customer_type": "company"}, True),
+        ("customer_type", "company", {"customer_type": "person"}, False),
+    ],
+)
 def test_each_condition_of_a_rule_decides(app, engine, condition, value, order_kwargs, expected):
     engine.connect("superfaktura", presets=[])
-    db.session.add(DocumentRule(shop_id=engine.shop_id, integration_id=engine.integration.id, kind="invoice",
-                                trigger="paid", conditions={condition: value}, options={}))
+    db.session.add(
+        DocumentRule(
+            shop_id=engine.shop_id,
+            integration_id=engine.integration.id,
+            kind="invoice",
+            trigger="paid",
+            conditions={condition: value},
+            options={},
+        )
+    )
     db.session.commit()
     order = make_order(engine.shop_id, **order_kwargs)
     assert bool(event(order, "paid")) is expected
 
 
-@pytest.mark.parametrize("trigger,event_type,payload,expected", [
-    ("status_changed", "status_changed", {"status": "processing"}, True),
-    ("status_changed", "status_changed", {"status": "on_hold"}, False),
-    ("order_created", "created", {}, True),
-    ("shipped", "shipped", {}, True),
-    ("paid", "shipped", {}, False),
-])
+@pytest.mark.parametrize(
+    "trigger,event_type,payload,expected",
+    [
+        ("status_changed", "status_changed", {"status": "processing"}, True),
+        ("status_changed", "status_changed", {"status": "on_hold"}, False),
+        ("order_created", "created", {}, True),
+        ("shipped", "shipped", {}, True),
+        ("paid", "shipped", {}, False),
+    ],
+)
 def test_each_trigger_of_a_rule_decides(app, engine, trigger, event_type, payload, expected):
     engine.connect("superfaktura", presets=[])
-    db.session.add(DocumentRule(shop_id=engine.shop_id, integration_id=engine.integration.id, kind="invoice",
-                                trigger=trigger, conditions={"status": "processing"} if trigger == "status_changed"
-                                else {}, options={}))
+    db.session.add(
+        DocumentRule(
+            shop_id=engine.shop_id,
+            integration_id=engine.integration.id,
+            kind="invoice",
+            trigger=trigger,
+            conditions={"status": "processing"} if trigger == "status_changed" else {},
+            options={},
+        )
+    )
     db.session.commit()
     order = make_order(engine.shop_id)
     assert bool(event(order, event_type, **payload)) is expected
@@ -185,8 +267,8 @@ def test_paid_card_order_gets_exactly_one_invoice_with_its_pdf(app, engine, syst
     order = make_order(engine.shop_id, country=country, currency=currency)
     event(order, "created")
     event(order, "paid", reference="PAY-1")
-    event(order, "paid", reference="PAY-1")           # the platform retries its callback
-    event(order, "paid", reference="PAY-2")           # a second payment event: still one invoice
+    event(order, "paid", reference="PAY-1")  # the platform retries its callback
+    event(order, "paid", reference="PAY-2")  # a second payment event: still one invoice
     [invoice] = documents_of(order)
     assert (invoice.kind, invoice.state) == ("invoice", "created"), (invoice.last_error_code, invoice.last_error_detail)
     assert invoice.number and invoice.remote_id
@@ -209,7 +291,12 @@ def test_bank_transfer_order_gets_a_proforma_then_the_invoice_that_settles_it(ap
     event(order, "created")
     event(order, "paid", amount="51.50")
     proforma, invoice = documents_of(order)
-    assert (proforma.kind, proforma.state, invoice.kind, invoice.state) == ("proforma", "created", "invoice", "created"), _debug_last(order)
+    assert (proforma.kind, proforma.state, invoice.kind, invoice.state) == (
+        "proforma",
+        "created",
+        "invoice",
+        "created",
+    ), _debug_last(order)
     assert invoice.related_document_id == proforma.id
 
 
@@ -224,12 +311,19 @@ def test_partial_refunds_make_linked_credit_notes_for_exactly_the_refunded_lines
     event(order, "refunded", amount="12.30", reference="R1", lines=[{"sku": "TEA-01", "quantity": "1"}])
     refunded_at = datetime(2026, 11, 25, 9, 0)
     event(order, "refunded", at=refunded_at, amount="16.00", reference="R2", lines=[{"sku": "CUP-01", "quantity": "2"}])
-    event(order, "refunded", at=refunded_at, amount="16.00", reference="R2",  # the platform retries
-          lines=[{"sku": "CUP-01", "quantity": "2"}])
+    event(
+        order,
+        "refunded",
+        at=refunded_at,
+        amount="16.00",
+        reference="R2",  # the platform retries
+        lines=[{"sku": "CUP-01", "quantity": "2"}],
+    )
     invoice, first, second = documents_of(order)
     assert [d.kind for d in (first, second)] == ["credit_note", "credit_note"]
-    assert all(d.state == "created" and d.related_document_id == invoice.id for d in (first, second)), \
-        [(d.state, d.last_error_code, d.last_error_detail) for d in (first, second)]
+    assert all(d.state == "created" and d.related_document_id == invoice.id for d in (first, second)), [
+        (d.state, d.last_error_code, d.last_error_detail) for d in (first, second)
+    ]
     assert [(l["sku"], l["quantity"]) for l in first.spec["lines"]] == [("TEA-01", "1")]
     assert [(l["sku"], l["quantity"]) for l in second.spec["lines"]] == [("CUP-01", "2")]
     assert (first.spec["total"], second.spec["total"]) == ("12.30", "16.00")
@@ -240,7 +334,7 @@ def test_cancellation_after_a_partial_refund_credits_exactly_the_rest(app, engin
     order = make_order(engine.shop_id)
     event(order, "paid")
     event(order, "refunded", amount="12.30", lines=[{"sku": "TEA-01", "quantity": "1"}])
-    event(order, "refunded", amount="5.00")             # an amount without lines
+    event(order, "refunded", amount="5.00")  # an amount without lines
     event(order, "cancelled")
     invoice, *credits = documents_of(order)
     assert all(c.state == "created" and c.related_document_id == invoice.id for c in credits)
@@ -299,8 +393,9 @@ def test_passing_failures_are_retried_later_and_issue_once(app, engine, system, 
     order = make_order(engine.shop_id, **dict(zip(("country", "currency"), market_of(system))))
     event(order, "paid")
     [invoice] = documents_of(order)
-    assert invoice.state == "pending" and invoice.next_attempt_at is not None and invoice.last_error_code, \
-        _debug_last(order)
+    assert invoice.state == "pending" and invoice.next_attempt_at is not None and invoice.last_error_code, _debug_last(
+        order
+    )
     client.fault("none")
     if kind == "rate_limit":
         assert invoice.next_attempt_at > utcnow()  # the reset time is honoured, not hammered
@@ -320,6 +415,7 @@ def test_a_worker_that_died_after_sending_the_create_leaves_no_duplicate(app, en
     def die_after_create(document, **kwargs):
         from webapp.services.connections import calls
         from webapp.services.documents import drafts
+
         document.needs_lookup = True
         document.state = "creating"
         document.claimed_until = utcnow() + timedelta(minutes=5)
@@ -343,9 +439,10 @@ def test_a_worker_that_died_after_sending_the_create_leaves_no_duplicate(app, en
 
 
 def test_validation_failure_stops_with_the_hint_and_the_retry_button_issues_it(app, engine, monkeypatch):
-    client = engine.connect("superfaktura")
+    engine.connect("superfaktura")
     order = make_order(engine.shop_id)
     from connectors.errors import VALIDATION, ConnectorError
+
     cls = registry.get("superfaktura")
     original = cls.create_document
 
@@ -377,7 +474,7 @@ def test_revoked_credentials_pause_documents_and_reauthentication_sends_them(app
     assert invoice.state == "pending" and invoice.last_error_code == "invalid_credentials"
     assert db.session.get(Integration, integration.id).status == IntegrationStatus.NEEDS_ATTENTION
     second = make_order(engine.shop_id, number="2026-000124")
-    event(second, "paid")                      # documents keep waiting, none is lost
+    event(second, "paid")  # documents keep waiting, none is lost
     assert documents_of(second)[0].state == "pending"
     worker.sweep(now=utcnow() + timedelta(hours=1))
     assert documents_of(order)[0].state == "pending"
@@ -421,9 +518,13 @@ def _debug_last(order):  # pragma: no cover - debugging aid
 # -- KSeF (Polish systems) ------------------------------------------------------------------------
 def _polish_company_order(shop_id: int, number: str, nip: str = "5261040828") -> Order:
     order = make_order(shop_id, number=number, country="PL", currency="PLN", company_id="140182130")
-    order.customer = {**order.customer, "company_name": "Herbaciarnia Sp. z o.o.", "tax_id": nip,
-                      "vat_id": f"PL{nip}", "billing_address": {"street": "Marszałkowska 1", "city": "Warszawa",
-                                                                "zip": "00-001", "country": "PL"}}
+    order.customer = {
+        **order.customer,
+        "company_name": "Herbaciarnia Sp. z o.o.",
+        "tax_id": nip,
+        "vat_id": f"PL{nip}",
+        "billing_address": {"street": "Marszałkowska 1", "city": "Warszawa", "zip": "00-001", "country": "PL"},
+    }
     db.session.commit()
     return order
 
@@ -438,8 +539,9 @@ def test_b2b_invoice_gets_its_ksef_number_before_it_is_emailed(app, engine, syst
     assert invoice.spec["send_to_ksef"] is True
     if invoice.ksef_status != "accepted":
         assert invoice.ksef_status in ("waiting", "sent")
-        assert invoice.emailed_at is None          # the customer gets the invoice once KSeF numbered it
+        assert invoice.emailed_at is None  # the customer gets the invoice once KSeF numbered it
     import time
+
     deadline = time.monotonic() + 20
     while documents_of(order)[0].ksef_status != "accepted" and time.monotonic() < deadline:
         time.sleep(1)

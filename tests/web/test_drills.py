@@ -9,6 +9,7 @@
    issues no duplicate for anything issued before the backup (idempotency keys and the vendor
    guards find the remote documents that already exist).
 """
+
 from __future__ import annotations
 
 import threading
@@ -18,7 +19,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from webapp.extensions import db
-from webapp.models import Integration, Shop
+from webapp.models import Integration
 from webapp.services.accounts.encryption import PENDING_OAUTH, SecretBox, box, rotate_all
 from webapp.services.connections import calls
 
@@ -35,11 +36,15 @@ def _integrations(app, make_user, first_shop_id: int) -> list[int]:
         for n in range(SHOPS):
             shop_id = first_shop_id if n == 0 else make_user(f"owner{n}@shop.test").shop_id
             integration = Integration(
-                shop_id=shop_id, system="superfaktura", status="active", current=True,
+                shop_id=shop_id,
+                system="superfaktura",
+                status="active",
+                current=True,
                 config={"email": f"owner{n}@shop.test", "company_id": str(3100 + n), "market": "SK"},
                 secrets_encrypted=box().encrypt({"api_key": f"key-{n}-" + "k" * 24}),
                 token_encrypted=box().encrypt({"access_token": f"token-{n}-0", "refresh_token": f"refresh-{n}"}),
-                choices={PENDING_OAUTH: box().encrypt({"accounts": [[f"acc-{n}", "Account"]]})})
+                choices={PENDING_OAUTH: box().encrypt({"accounts": [[f"acc-{n}", "Account"]]})},
+            )
             db.session.add(integration)
             db.session.commit()
             ids.append(integration.id)
@@ -54,12 +59,15 @@ class Readers:
         self.stop = threading.Event()
         self.reads = 0
         self.failures: list[str] = []
-        self.threads = [threading.Thread(target=self._read_connectors, daemon=True),
-                        threading.Thread(target=self._read_connectors, daemon=True),
-                        threading.Thread(target=self._render_settings, daemon=True)]
+        self.threads = [
+            threading.Thread(target=self._read_connectors, daemon=True),
+            threading.Thread(target=self._read_connectors, daemon=True),
+            threading.Thread(target=self._render_settings, daemon=True),
+        ]
 
     def _read_connectors(self) -> None:
         from webapp.services.connections import oauth
+
         while not self.stop.is_set():
             with self.app.app_context():
                 for integration_id in self.ids:
@@ -70,7 +78,7 @@ class Readers:
                         assert calls.IntegrationTokenCache(integration).load()["access_token"].startswith("token-")
                         assert oauth.pending_accounts(integration)
                         self.reads += 1
-                    except Exception as exc:  # noqa: BLE001 - every failure is the finding
+                    except Exception as exc:
                         self.failures.append(f"{type(exc).__name__}: {exc}")
                     finally:
                         db.session.rollback()
@@ -114,30 +122,31 @@ def test_key_rotation_with_the_app_running_leaves_no_credential_unreadable(app, 
                 n += 1
                 with app.app_context():
                     integration = db.session.get(Integration, ids[0])
-                    calls.IntegrationTokenCache(integration).save({"access_token": f"token-0-{n}",
-                                                                   "refresh_token": "refresh-0"})
+                    calls.IntegrationTokenCache(integration).save(
+                        {"access_token": f"token-0-{n}", "refresh_token": "refresh-0"}
+                    )
                     db.session.commit()
                     refreshed.append(n)
                     db.session.remove()
                 time.sleep(0.005)
 
         with Readers(app, ids, owner_client) as readers:
-            readers.wait_for(20)                                   # old key only
-            app.config["ENCRYPTION_KEYS"] = [new, old]             # 1. every process gets the new key first
+            readers.wait_for(20)  # old key only
+            app.config["ENCRYPTION_KEYS"] = [new, old]  # 1. every process gets the new key first
             readers.wait_for(20)
             stop_refresh = threading.Event()
             refresher = threading.Thread(target=refresh_tokens, args=(stop_refresh,), daemon=True)
             refresher.start()
             with app.app_context():
-                for _pass in range(3):                             # 2. rotate, as often as the operator likes
+                for _pass in range(3):  # 2. rotate, as often as the operator likes
                     assert rotate_all() >= SHOPS * 2
                     readers.wait_for(10)
             stop_refresh.set()
             refresher.join(10)
             with app.app_context():
-                rotate_all()                                       # the tokens refreshed meanwhile too
+                rotate_all()  # the tokens refreshed meanwhile too
             readers.wait_for(20)
-            app.config["ENCRYPTION_KEYS"] = [new]                  # 3. the old key is dropped
+            app.config["ENCRYPTION_KEYS"] = [new]  # 3. the old key is dropped
             readers.wait_for(40)
 
         assert readers.failures == [], readers.failures[:5]
@@ -167,8 +176,11 @@ def test_rotation_keeps_a_token_the_worker_refreshed_while_it_ran(app, owner_cli
         def rotate_while_the_worker_refreshes(self, token):
             if not refreshed and box().decrypt(token).get("access_token") == "token-0-0":
                 with db.engine.begin() as other_process:  # the worker commits a refreshed token
-                    other_process.execute(db.update(Integration).where(Integration.id == ids[0]).values(
-                        token_encrypted=box().encrypt({"access_token": "token-0-fresh", "refresh_token": "r2"})))
+                    other_process.execute(
+                        db.update(Integration)
+                        .where(Integration.id == ids[0])
+                        .values(token_encrypted=box().encrypt({"access_token": "token-0-fresh", "refresh_token": "r2"}))
+                    )
                 refreshed.append(True)
             return real_rotate(self, token)
 
@@ -188,6 +200,7 @@ def _backup_database(app, target) -> None:
     """SQLite: the online backup API (a consistent copy of the live file). PostgreSQL: pg_dump."""
     import sqlite3
     import subprocess
+
     url = db.engine.url
     db.session.remove()
     if url.get_backend_name() == "sqlite":
@@ -200,15 +213,17 @@ def _backup_database(app, target) -> None:
 def _restore_database(app, source) -> None:
     import sqlite3
     import subprocess
+
     url = db.engine.url
     db.session.remove()
-    db.engine.dispose()   # no connection may keep the old pages
+    db.engine.dispose()  # no connection may keep the old pages
     if url.get_backend_name() == "sqlite":
         with sqlite3.connect(source) as copy, sqlite3.connect(url.database) as live:
             copy.backup(live)
     else:
-        subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={_libpq(url)}", str(source)],
-                       check=True)
+        subprocess.run(
+            ["pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={_libpq(url)}", str(source)], check=True
+        )
 
 
 def _libpq(url) -> str:
@@ -217,6 +232,7 @@ def _libpq(url) -> str:
 
 def _copy_archive(source, target) -> None:
     import shutil
+
     shutil.rmtree(target, ignore_errors=True)
     if source.exists():
         shutil.copytree(source, target)
@@ -238,6 +254,7 @@ def test_a_restored_backup_issues_no_duplicate_for_anything_issued_before_it(app
     from webapp.services.documents import archiving, worker
 
     from .test_documents_engine import documents_of, event, make_order, market_of
+
     client = engine.connect(system)
     country, currency = ("PL", "PLN") if system == "infakt" else market_of(system)
     shop_id, integration_id = engine.shop_id, engine.integration.id
@@ -277,7 +294,7 @@ def test_a_restored_backup_issues_no_duplicate_for_anything_issued_before_it(app
     _copy_archive(tmp_path / "archive", archive_root)
     restored = {d.order_number: d for d in db.session.scalars(db.select(Document))}
     assert set(restored) == {"B-1", "B-2"} and restored["B-2"].state == "pending"
-    result = app.test_cli_runner().invoke(args=["after-restore"])   # the runbook's step after a restore
+    result = app.test_cli_runner().invoke(args=["after-restore"])  # the runbook's step after a restore
     assert result.exit_code == 0 and result.output.startswith("1 documents"), result.output
 
     # The restored copy's worker runs (the integration is active again there too) ...

@@ -1,6 +1,7 @@
 """Exactly once when creating a document takes more than one request: Fakturoid creates the
 invoice, then records its payment in a second request. A refusal of that second request does
 not mean nothing was created."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,5 +1,6 @@
 """Settings -> Accounting system -> Fakturownia: the generic settings form, activated against the
 Fakturownia sandbox over real HTTP for every seeded account state, in English and in Polish."""
+
 import pytest
 
 from connectors import registry
@@ -68,7 +69,8 @@ def test_activation_failure_of_each_seeded_state_shows_fakturownias_hint(app, ow
 
 def test_unknown_subdomain_marks_the_subdomain_field(app, owner_client, fa):
     html = _activate(owner_client, fa.account("valid")["credentials"], subdomain="nie-ma-takiego").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert "account_not_found" in html and "Brak konta" in html
     assert "first part of your Fakturownia address" in html
     assert _integration(app, owner_client.user.shop_id).last_error_code == "account_not_found"
@@ -94,8 +96,14 @@ def test_no_token_in_the_integration_log(app, owner_client, fa):
         rows = db.session.scalars(db.select(ApiCall)).all()
         assert rows
         for row in rows:
-            text = " ".join([row.url, row.request_body or "", row.response_body or "",
-                             *map(str, (row.request_headers or {}).values())])
+            text = " ".join(
+                [
+                    row.url,
+                    row.request_body or "",
+                    row.response_body or "",
+                    *map(str, (row.request_headers or {}).values()),
+                ]
+            )
             assert not any(token in text for token in tokens)
 
 

@@ -1,6 +1,7 @@
 """Selects whose values come from the accounting system (number series, bank accounts) accept only
 a value the system listed: a foreign value is refused on its field at activation, instead of
 failing every document later (issue 9, point 6)."""
+
 import pytest
 
 from connectors import fields as schema_fields
@@ -20,14 +21,16 @@ def _fetched_fields(system):
     return [f for f in registry.get(system).schema if f.choices_from]
 
 
-@pytest.mark.parametrize("system", [cls.key for cls in registry.all_connectors()
-                                    if any(f.choices_from for f in cls.schema)])
+@pytest.mark.parametrize(
+    "system", [cls.key for cls in registry.all_connectors() if any(f.choices_from for f in cls.schema)]
+)
 def test_every_fetched_select_refuses_a_value_the_system_did_not_list(app, owner_client, sandbox, system):
     shop_id = owner_client.user.shop_id
     for field in _fetched_fields(system):
         with app.app_context():
-            integration, outcome = activation.activate(shop_id, system, {**_credentials(sandbox, system),
-                                                                         field.key: "abc"})
+            integration, outcome = activation.activate(
+                shop_id, system, {**_credentials(sandbox, system), field.key: "abc"}
+            )
             assert not outcome.ok and outcome.code == "validation", (field.key, outcome.code, outcome.detail)
             assert outcome.fields[field.key] == ["Pick one of the offered values."]
             assert integration.status != "active" and not integration.busy_until  # the lock is released
@@ -42,18 +45,22 @@ def test_a_listed_value_is_accepted_and_stored(app, owner_client, sandbox, syste
         field = _fetched_fields(system)[0]
         listed = integration.choices[field.choices_from]
         assert listed, f"the sandbox lists no {field.choices_from}"
-        integration, outcome = activation.activate(shop_id, system, {**_credentials(sandbox, system),
-                                                                     field.key: listed[-1][0]})
+        integration, outcome = activation.activate(
+            shop_id, system, {**_credentials(sandbox, system), field.key: listed[-1][0]}
+        )
         assert outcome.ok, outcome.fields
         assert str(integration.config[field.key]) == str(listed[-1][0])
 
 
 def test_superfaktura_bank_account_abc_is_refused_on_its_field(app, owner_client, sandbox):
-    owner_client.post("/settings/accounting/superfaktura/activate", data=_credentials(sandbox, "superfaktura"),
-                      headers=HTMX)
-    response = owner_client.post("/settings/accounting/superfaktura/activate",
-                                 data={**_credentials(sandbox, "superfaktura"), "bank_account_id": "abc"},
-                                 headers=HTMX)
+    owner_client.post(
+        "/settings/accounting/superfaktura/activate", data=_credentials(sandbox, "superfaktura"), headers=HTMX
+    )
+    response = owner_client.post(
+        "/settings/accounting/superfaktura/activate",
+        data={**_credentials(sandbox, "superfaktura"), "bank_account_id": "abc"},
+        headers=HTMX,
+    )
     html = response.get_data(as_text=True)
     assert response.status_code in (200, 422)
     assert 'id="bank_account_id-error"' in html and "Pick one of the offered values." in html
@@ -64,9 +71,11 @@ def test_superfaktura_bank_account_abc_is_refused_on_its_field(app, owner_client
 
 
 def test_idoklad_series_of_another_agenda_is_refused(app, owner_client, sandbox):
-    response = owner_client.post("/settings/accounting/idoklad/activate",
-                                 data={**_credentials(sandbox, "idoklad"), "invoice_series": "999999"},
-                                 headers=HTMX)
+    response = owner_client.post(
+        "/settings/accounting/idoklad/activate",
+        data={**_credentials(sandbox, "idoklad"), "invoice_series": "999999"},
+        headers=HTMX,
+    )
     html = response.get_data(as_text=True)
     assert 'id="invoice_series-error"' in html and "Pick one of the offered values." in html
 

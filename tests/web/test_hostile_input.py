@@ -1,5 +1,6 @@
 """Inputs that used to answer 500: huge ids and page numbers, accented API credentials, an
 exception while an activation holds its lock."""
+
 import re
 
 import pytest
@@ -35,6 +36,7 @@ def test_every_int_route_answers_a_huge_id_without_a_server_error(app, client, a
 
 def test_int_routes_are_bounded_by_the_app_wide_converter(app):
     from webapp.urls import DatabaseId
+
     rules = [r for r in app.url_map.iter_rules() if "<int:" in r.rule]
     for rule in rules:
         assert all(isinstance(conv, DatabaseId) for conv in rule._converters.values()), rule.rule
@@ -47,6 +49,7 @@ def test_the_log_answers_any_page_number_without_a_server_error(owner_client, pa
 
 def test_page_numbers_are_read_safely():
     from webapp.urls import MAX_PAGE, page_number
+
     assert page_number({"page": "3"}) == 3
     assert page_number({"page": HUGE}) == MAX_PAGE
     assert [page_number({"page": p}) for p in ("0", "-2", "x", "", " ", "٣")] == [1] * 6
@@ -68,9 +71,11 @@ def test_accented_fakturoid_credentials_get_a_field_message_and_no_request(app, 
 def test_a_header_the_transport_cannot_send_is_a_validation_error():
     from connectors.errors import VALIDATION, ConnectorError
     from connectors.http import Transport
+
     with pytest.raises(ConnectorError) as refused:
-        Transport(user_agent="Test", retries=0).request("GET", "http://127.0.0.1:9/", operation="verify",
-                                                         auth=("ž", "ř"))
+        Transport(user_agent="Test", retries=0).request(
+            "GET", "http://127.0.0.1:9/", operation="verify", auth=("ž", "ř")
+        )
     assert refused.value.code == VALIDATION and not refused.value.ambiguous
 
 
@@ -81,6 +86,7 @@ def test_an_unexpected_error_during_activation_releases_the_lock(app, owner_clie
 
     def explode(self):
         raise RuntimeError("a bug in a connector")
+
     monkeypatch.setattr(SuperFaktura, "verify", explode)
     app.testing, propagate = False, app.config.get("PROPAGATE_EXCEPTIONS")
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -93,5 +99,7 @@ def test_an_unexpected_error_during_activation_releases_the_lock(app, owner_clie
         row = db.session.scalar(db.select(Integration).where(Integration.shop_id == owner_client.user.shop_id))
         assert row is not None and row.busy_until is None
     monkeypatch.undo()
-    html = owner_client.post("/settings/accounting/superfaktura/activate", data=creds, headers=HTMX).get_data(as_text=True)
+    html = owner_client.post("/settings/accounting/superfaktura/activate", data=creds, headers=HTMX).get_data(
+        as_text=True
+    )
     assert "Connected as" in html

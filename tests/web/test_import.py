@@ -1,6 +1,7 @@
 """Settings -> Accounting system -> Import existing invoices: a worker job (Huey in immediate
 mode here) pages through the sandbox's documents over real HTTP, stores them without duplicates,
 matches them to the shop's orders and shows a progress partial and a table."""
+
 from __future__ import annotations
 
 import sys
@@ -11,8 +12,7 @@ import pytest
 from connectors import base, registry
 from webapp.extensions import db
 from webapp.models import Document, Integration, IntegrationStatus, Job, Order, Shop
-from webapp.services.connections import activation
-from webapp.services.connections import calls
+from webapp.services.connections import activation, calls
 from webapp.services.documents import importing
 
 HTMX = {"HX-Request": "true"}
@@ -165,6 +165,7 @@ def test_import_stops_at_the_page_cap_and_says_so(app, owner_client, sandbox, mo
 
 def test_import_with_revoked_key_fails_with_the_hint_and_flags_the_connection(app, owner_client, sandbox):
     from webapp.services.accounts.encryption import box
+
     integration_id = connect(app, sandbox, owner_client.user.shop_id, "superfaktura")
     with app.app_context():
         integration = db.session.get(Integration, integration_id)
@@ -201,6 +202,7 @@ def test_import_page_offers_the_import_after_activation(app, owner_client, sandb
 
 def test_next_steps_partial_offers_both_checks(app, owner_client, sandbox):
     from flask import render_template
+
     integration_id = connect(app, sandbox, owner_client.user.shop_id, "superfaktura")
     with app.test_request_context():
         integration = db.session.get(Integration, integration_id)
@@ -225,13 +227,23 @@ def test_snapshot_keeps_every_value_of_the_remote_document():
     from datetime import date
 
     from connectors.documents import RemoteDocument, RemoteLine, VatBreakdown
-    remote = RemoteDocument(remote_id="7", kind="invoice", number="2026001", currency="EUR", total=Decimal("12.30"),
-                            issue_date=date(2026, 11, 24), due_date=date(2026, 12, 8), customer_name="Ján",
-                            vat=[VatBreakdown(Decimal("23"), Decimal("10.00"), Decimal("2.30"))],
-                            lines=[RemoteLine("Tea", Decimal("1"), Decimal("10.00"), Decimal("23"), "ks", Decimal("12.30"))],
-                            raw_id_fields={"id": 7})
+
+    remote = RemoteDocument(
+        remote_id="7",
+        kind="invoice",
+        number="2026001",
+        currency="EUR",
+        total=Decimal("12.30"),
+        issue_date=date(2026, 11, 24),
+        due_date=date(2026, 12, 8),
+        customer_name="Ján",
+        vat=[VatBreakdown(Decimal("23"), Decimal("10.00"), Decimal("2.30"))],
+        lines=[RemoteLine("Tea", Decimal("1"), Decimal("10.00"), Decimal("23"), "ks", Decimal("12.30"))],
+        raw_id_fields={"id": 7},
+    )
     snapshot = importing.snapshot_of(remote)
     import json
+
     assert json.loads(json.dumps(snapshot)) == snapshot and snapshot["total"] == "12.30"
     assert importing.remote_from_snapshot(snapshot) == remote
 
@@ -240,10 +252,19 @@ def _lost_job(app, shop_id: int, integration_id: int, state: str = "running", se
     from datetime import timedelta
 
     from webapp.models import utcnow
+
     with app.app_context():
-        job = Job(shop_id=shop_id, integration_id=integration_id, kind="import", state=state, done=20, total=48,
-                  created_at=utcnow() - timedelta(seconds=seconds), updated_at=utcnow() - timedelta(seconds=seconds),
-                  **values)
+        job = Job(
+            shop_id=shop_id,
+            integration_id=integration_id,
+            kind="import",
+            state=state,
+            done=20,
+            total=48,
+            created_at=utcnow() - timedelta(seconds=seconds),
+            updated_at=utcnow() - timedelta(seconds=seconds),
+            **values,
+        )
         db.session.add(job)
         db.session.commit()
         return job.id
@@ -275,6 +296,7 @@ def test_the_heartbeat_timeout_is_configurable(app, owner_client, sandbox):
 
 def test_the_periodic_sweep_restarts_a_job_whose_worker_was_killed(app, owner_client, sandbox):
     from webapp import tasks
+
     shop_id = owner_client.user.shop_id
     integration_id = connect(app, sandbox, shop_id, "superfaktura")
     job_id = _lost_job(app, shop_id, integration_id)
@@ -289,6 +311,7 @@ def test_the_periodic_sweep_restarts_a_job_whose_worker_was_killed(app, owner_cl
 
 def test_a_requeued_job_waiting_for_a_worker_says_it_is_restarting(app, owner_client, sandbox, monkeypatch):
     from webapp import tasks
+
     shop_id = owner_client.user.shop_id
     integration_id = connect(app, sandbox, shop_id, "superfaktura")
     job_id = _lost_job(app, shop_id, integration_id)
@@ -326,8 +349,9 @@ def test_a_new_import_after_a_lost_one_starts_a_new_job_and_ends_the_old(app, ow
         assert db.session.scalar(db.select(Job).order_by(Job.id.desc())).state == "done"
 
 
-def test_the_import_beats_on_every_page_and_stops_when_its_attempt_was_taken_back(app, owner_client, sandbox,
-                                                                                 monkeypatch):
+def test_the_import_beats_on_every_page_and_stops_when_its_attempt_was_taken_back(
+    app, owner_client, sandbox, monkeypatch
+):
     integration_id = connect(app, sandbox, owner_client.user.shop_id, "superfaktura")
     small_pages(monkeypatch, "superfaktura", 5)
     beats = []
@@ -354,6 +378,7 @@ def test_demo_shop_orders_match_the_sandbox_invoices_after_an_import(app, clean_
     from webapp.models import Document, Order
     from webapp.services import demo
     from webapp.services.documents import importing
+
     sf = sandbox("superfaktura")
     with app.app_context():
         demo.seed(sf.url)
@@ -364,6 +389,9 @@ def test_demo_shop_orders_match_the_sandbox_invoices_after_an_import(app, clean_
         integration = activation.current_connection(shop.id)
         job = importing.start_import(integration)
         db.session.refresh(job)
-        matched = db.session.scalars(db.select(Order.number).join(Document, Document.order_id == Order.id)
-                                     .where(Document.shop_id == shop.id, Document.state == "imported")).all()
+        matched = db.session.scalars(
+            db.select(Order.number)
+            .join(Document, Document.order_id == Order.id)
+            .where(Document.shop_id == shop.id, Document.state == "imported")
+        ).all()
     assert job.state == "done" and sorted(set(matched)) == [str(n) for n in range(1040, 1048)]

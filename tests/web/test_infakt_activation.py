@@ -1,5 +1,6 @@
 """Settings -> Accounting system -> inFakt, through the generic form against the inFakt sandbox:
 each seeded account state gives its outcome, in Polish for a Polish merchant."""
+
 import pytest
 
 from webapp.extensions import db
@@ -39,8 +40,9 @@ def test_activation_with_a_key_of_an_account_on_ksef_connects_without_warnings(a
 
 
 def test_activation_of_an_account_without_ksef_connects_and_warns_in_polish_with_the_fix(app, owner_client, sb):
-    html = activate(owner_client, account(sb, "infakt-valid-noksef")["credentials"],
-                    **{"Accept-Language": "pl"}).get_data(as_text=True)
+    html = activate(
+        owner_client, account(sb, "infakt-valid-noksef")["credentials"], **{"Accept-Language": "pl"}
+    ).get_data(as_text=True)
     assert "nie jest połączone z KSeF" in html and "(Ustawienia > KSeF)" in html
     assert integration(app, owner_client.user.shop_id) == "active"
 

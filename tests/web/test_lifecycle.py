@@ -1,5 +1,6 @@
 """Credentials lifecycle beyond one system: switching keeps history; every seed system activates
 through the same schema-driven form; key rotation and seeding as commands."""
+
 import pytest
 
 from connectors import registry
@@ -39,24 +40,34 @@ def test_every_system_activates_through_its_generated_form(owner_client, sandbox
     form = owner_client.get(f"/settings/accounting/{system}").get_data(as_text=True)
     for key in account["credentials"]:
         assert f'name="{key}"' in form
-    html = owner_client.post(f"/settings/accounting/{system}/activate", data=account["credentials"],
-                             headers=HTMX).get_data(as_text=True)
+    html = owner_client.post(
+        f"/settings/accounting/{system}/activate", data=account["credentials"], headers=HTMX
+    ).get_data(as_text=True)
     assert "Connected as" in html
 
 
-@pytest.mark.parametrize("system, state, code", [
-    ("idoklad", "wrong_key", "invalid_credentials"), ("idoklad", "no_api_plan", "plan_lacks_api"),
-    ("idoklad", "expired", "subscription_inactive"), ("idoklad", "no_permission", "permission_denied"),
-])
+@pytest.mark.parametrize(
+    "system, state, code",
+    [
+        ("idoklad", "wrong_key", "invalid_credentials"),
+        ("idoklad", "no_api_plan", "plan_lacks_api"),
+        ("idoklad", "expired", "subscription_inactive"),
+        ("idoklad", "no_permission", "permission_denied"),
+    ],
+)
 def test_idoklad_failures_show_their_hint_in_the_form(owner_client, sandbox, system, state, code):
-    html = owner_client.post(f"/settings/accounting/{system}/activate",
-                             data=sandbox(system).account(state)["credentials"], headers=HTMX).get_data(as_text=True)
+    html = owner_client.post(
+        f"/settings/accounting/{system}/activate", data=sandbox(system).account(state)["credentials"], headers=HTMX
+    ).get_data(as_text=True)
     assert code in html and "Connected as" not in html
 
 
 def test_key_rotation_command_moves_every_secret_to_the_new_key(app, owner_client, sandbox, monkeypatch):
-    owner_client.post("/settings/accounting/superfaktura/activate",
-                      data=sandbox("superfaktura").account("valid")["credentials"], headers=HTMX)
+    owner_client.post(
+        "/settings/accounting/superfaktura/activate",
+        data=sandbox("superfaktura").account("valid")["credentials"],
+        headers=HTMX,
+    )
     before = _rows(app)[0].secrets_encrypted
     old_keys = list(app.config["ENCRYPTION_KEYS"])
     try:

@@ -1,5 +1,6 @@
 """Request size limit, caching, the OAuth redirect URI's origin, and what production's web server
 tells the world."""
+
 import os
 import socket
 import subprocess
@@ -15,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_body_over_the_limit_gets_a_translated_413_page(client):
-    response = client.post("/login", data={"email": "a@b.sk", "password": "x" * (3 * 1024 * 1024)},
-                           headers={"Accept-Language": "pl"})
+    response = client.post(
+        "/login", data={"email": "a@b.sk", "password": "x" * (3 * 1024 * 1024)}, headers={"Accept-Language": "pl"}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 413
     assert 'lang="pl"' in html and "2 MB" in html and "<h1>" in html
@@ -55,11 +57,22 @@ def _free_port() -> int:
 
 def test_production_web_server_sends_no_server_header_and_logs_no_query_strings(tmp_path):
     port = _free_port()
-    env = {**os.environ, "FYNODE_LOCAL": "1", "FYNODE_INSTANCE_PATH": str(tmp_path), "PORT": str(port),
-           "WEB_CONCURRENCY": "1"}
+    env = {
+        **os.environ,
+        "FYNODE_LOCAL": "1",
+        "FYNODE_INSTANCE_PATH": str(tmp_path),
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+    }
     env.pop("DATABASE_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "webapp:create_app()"],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "webapp:create_app()"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

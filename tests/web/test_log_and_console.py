@@ -1,6 +1,7 @@
 """The integration log in merchants' words, its filters, CSV export, retention and health; the
 support console's search and diagnostics bundle; and no secret or personal data in any of them,
 checked by searching every response and row for the values the test used."""
+
 import csv
 import io
 import json
@@ -9,8 +10,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from webapp.extensions import db
-from webapp.models import ApiCall, Document, Integration, Order, Shop, User
-from webapp.services.observability import health, log_queries, operations, redaction
+from webapp.models import ApiCall, Document, Integration, Order, Shop
+from webapp.services.observability import health, operations, redaction
 
 from .conftest import login
 from .test_import import connect
@@ -32,18 +33,41 @@ def _shop_with_log(app, sandbox, make_user, email="owner@shop.test", name="Tea S
         order = Order(shop_id=owner.shop_id, number=f"{name[:3].upper()}-1001", currency="EUR", customer={})
         db.session.add(order)
         db.session.flush()
-        document = Document(shop_id=owner.shop_id, integration_id=integration_id, order_id=order.id, kind="invoice",
-                            state="failed", idempotency_key=f"k-{order.id}", number="2026-0042",
-                            last_error_code="validation")
+        document = Document(
+            shop_id=owner.shop_id,
+            integration_id=integration_id,
+            order_id=order.id,
+            kind="invoice",
+            state="failed",
+            idempotency_key=f"k-{order.id}",
+            number="2026-0042",
+            last_error_code="validation",
+        )
         db.session.add(document)
         db.session.flush()
-        body = json.dumps({"Client": {"name": CUSTOMER_NAME, "email": CUSTOMER_EMAIL, "phone": CUSTOMER_PHONE},
-                           "Invoice": {"name": "Invoice 1001"}})
-        db.session.add(ApiCall(shop_id=owner.shop_id, integration_id=integration_id, system=system,
-                               operation="create_invoice", method="POST", url="https://x.test/invoices/create",
-                               status=400, duration_ms=12, request_body=redaction.redact_text(body, system),
-                               response_body='{"error": 1}', error_code=None, order_id=order.id,
-                               document_id=document.id))
+        body = json.dumps(
+            {
+                "Client": {"name": CUSTOMER_NAME, "email": CUSTOMER_EMAIL, "phone": CUSTOMER_PHONE},
+                "Invoice": {"name": "Invoice 1001"},
+            }
+        )
+        db.session.add(
+            ApiCall(
+                shop_id=owner.shop_id,
+                integration_id=integration_id,
+                system=system,
+                operation="create_invoice",
+                method="POST",
+                url="https://x.test/invoices/create",
+                status=400,
+                duration_ms=12,
+                request_body=redaction.redact_text(body, system),
+                response_body='{"error": 1}',
+                error_code=None,
+                order_id=order.id,
+                document_id=document.id,
+            )
+        )
         db.session.commit()
         return owner, integration_id, order.id, document.id
 
@@ -59,14 +83,18 @@ def test_fakturoid_verification_requests_are_labelled_by_what_they_did(app, owne
 
 
 def test_unknown_operation_names_read_as_words_not_codes():
-    assert operations.operation_key("superfaktura", "verify", "GET", "https://x/users/getUserCompaniesData") \
+    assert (
+        operations.operation_key("superfaktura", "verify", "GET", "https://x/users/getUserCompaniesData")
         == "read_company"
+    )
     assert operations.operation_key("nosuch", "verify", "GET", "https://x/") == "verify"
 
 
 def test_personal_data_is_redacted_on_structure_and_in_cut_bodies():
-    body = {"Client": {"name": CUSTOMER_NAME, "email": CUSTOMER_EMAIL, "phone": CUSTOMER_PHONE, "address": "Hlavná 1"},
-            "InvoiceItem": [{"name": "Green tea", "unit_price": 3.5}]}
+    body = {
+        "Client": {"name": CUSTOMER_NAME, "email": CUSTOMER_EMAIL, "phone": CUSTOMER_PHONE, "address": "Hlavná 1"},
+        "InvoiceItem": [{"name": "Green tea", "unit_price": 3.5}],
+    }
     text = redaction.redact_text(json.dumps(body, ensure_ascii=False), "superfaktura")
     assert CUSTOMER_NAME not in text and CUSTOMER_EMAIL not in text and CUSTOMER_PHONE not in text
     assert "Hlavná" not in text and "Green tea" in text  # a product's name is not personal
@@ -135,6 +163,7 @@ def test_retention_is_the_owners_setting_and_the_periodic_task_enforces_it(app, 
         db.session.commit()
         before = len(old)
         from webapp.tasks import purge_integration_log
+
         purge_integration_log.call_local()
         assert db.session.scalar(db.select(db.func.count(ApiCall.id))) == before - 1
 
@@ -160,8 +189,12 @@ def test_support_finds_shops_by_name_email_order_and_document_number(app, client
     _shop_with_log(app, sandbox, make_user, "b@shop.test", "Beta")
     make_user("agent@fynode.test", role="support", shop_name=None)
     login(client, "agent@fynode.test")
-    for query, found, missing in (("alp", "Alpha", "Beta"), ("b@shop", "Beta", "Alpha"),
-                                  ("ALP-1001", "Alpha", "Beta"), ("2026-0042", "Alpha", "Gamma")):
+    for query, found, missing in (
+        ("alp", "Alpha", "Beta"),
+        ("b@shop", "Beta", "Alpha"),
+        ("ALP-1001", "Alpha", "Beta"),
+        ("2026-0042", "Alpha", "Gamma"),
+    ):
         html = client.get(f"/support/?q={query}").get_data(as_text=True)
         assert found in html, query
         if missing != "Gamma":
@@ -194,27 +227,39 @@ def test_no_secret_in_any_page_log_row_csv_or_bundle(app, client, sandbox, make_
     credentials = sandbox(system).account("valid")["credentials"]
     connect(app, sandbox, owner.shop_id, system)
     from connectors.http import is_secret_name
+
     secrets = [str(v) for k, v in credentials.items() if is_secret_name(k) and len(str(v)) >= 6]
     with app.app_context():
         integration = db.session.scalar(db.select(Integration).where(Integration.shop_id == owner.shop_id))
         from webapp.services.accounts.encryption import box
+
         token = (box().decrypt(integration.token_encrypted) or {}).get("access_token")
         if token:
             secrets.append(token)
         rows = db.session.scalars(db.select(ApiCall)).all()
-        dumped = " ".join(json.dumps([r.url, r.request_headers, r.request_body, r.response_headers, r.response_body],
-                                     ensure_ascii=False) for r in rows)
+        dumped = " ".join(
+            json.dumps(
+                [r.url, r.request_headers, r.request_body, r.response_headers, r.response_body], ensure_ascii=False
+            )
+            for r in rows
+        )
     assert secrets
     login(client, owner.email)
-    texts = [dumped, client.get("/settings/accounting/log/").get_data(as_text=True),
-             client.get("/settings/accounting/log/export.csv").get_data(as_text=True),
-             client.get(f"/settings/accounting/{system}").get_data(as_text=True), client.get("/").get_data(as_text=True)]
+    texts = [
+        dumped,
+        client.get("/settings/accounting/log/").get_data(as_text=True),
+        client.get("/settings/accounting/log/export.csv").get_data(as_text=True),
+        client.get(f"/settings/accounting/{system}").get_data(as_text=True),
+        client.get("/").get_data(as_text=True),
+    ]
     texts += [client.get(f"/settings/accounting/log/{r.id}").get_data(as_text=True) for r in rows]
     client.post("/logout")
     make_user("agent@fynode.test", role="support", shop_name=None)
     login(client, "agent@fynode.test")
-    texts += [client.get(f"/support/shops/{owner.shop_id}").get_data(as_text=True),
-              client.get(f"/support/shops/{owner.shop_id}/diagnostics.json").get_data(as_text=True)]
+    texts += [
+        client.get(f"/support/shops/{owner.shop_id}").get_data(as_text=True),
+        client.get(f"/support/shops/{owner.shop_id}/diagnostics.json").get_data(as_text=True),
+    ]
     client.post(f"/support/shops/{owner.shop_id}/impersonate", data={"reason": "T-9"})
     texts += [client.get(f"/settings/accounting/{system}").get_data(as_text=True)]
     for secret in secrets:

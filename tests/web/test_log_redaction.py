@@ -1,5 +1,6 @@
 """Secrets with awkward characters never reach an integration-log row, in any encoding: a real
 activation against each sandbox, then every stored row searched."""
+
 import base64
 import json
 from urllib.parse import quote, quote_plus
@@ -15,17 +16,30 @@ AWKWARD = ['ab"c\\d\te-12345', "sl/ash+plus&amp=eq", "<tag>'quote'&1234", "żó�
 
 def _forms(secret):
     raw = secret.encode()
-    return {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1],
-            json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(secret)[1:-1].replace("/", "\\/"),
-            base64.b64encode(raw).decode().rstrip("=")}
+    return {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        json.dumps(secret)[1:-1].replace("/", "\\/"),
+        base64.b64encode(raw).decode().rstrip("="),
+    }
 
 
 def _rows_text(app):
     with app.app_context():
         rows = db.session.scalars(db.select(ApiCall)).all()
         assert rows, "the activation was logged"
-        return [json.dumps([r.url, r.request_headers, r.request_body, r.response_headers, r.response_body],
-                           ensure_ascii=False) + r.url + r.request_body + r.response_body for r in rows]
+        return [
+            json.dumps(
+                [r.url, r.request_headers, r.request_body, r.response_headers, r.response_body], ensure_ascii=False
+            )
+            + r.url
+            + r.request_body
+            + r.response_body
+            for r in rows
+        ]
 
 
 @pytest.mark.parametrize("secret", AWKWARD)

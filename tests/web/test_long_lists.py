@@ -1,6 +1,7 @@
 """Long lists stay short on a phone: the import result is its own page (a summary line, a matched /
 not matched filter, 20 documents a page) instead of every document on the settings page, and the
 integration log is paged in compact rows."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,9 @@ HTMX = {"HX-Request": "true"}
 def _finished_import(app, shop_id: int, matched: int, unmatched: int) -> int:
     """A done import job with its imported documents, as services.importing leaves them."""
     with app.app_context():
-        integration = Integration(shop_id=shop_id, system="superfaktura", status="active", current=True,
-                                  verified_as={"company_name": "Alfa"})
+        integration = Integration(
+            shop_id=shop_id, system="superfaktura", status="active", current=True, verified_as={"company_name": "Alfa"}
+        )
         db.session.add(integration)
         db.session.flush()
         for i in range(matched + unmatched):
@@ -24,13 +26,31 @@ def _finished_import(app, shop_id: int, matched: int, unmatched: int) -> int:
                 order = Order(shop_id=shop_id, number=f"2026-{i:04d}", currency="EUR", customer={"name": "X"})
                 db.session.add(order)
                 db.session.flush()
-            db.session.add(Document(shop_id=shop_id, integration_id=integration.id, kind="invoice", state="imported",
-                                    idempotency_key=f"import-{i}", remote_id=str(i), number=f"INV{i:04d}",
-                                    issue_date=f"2026-11-{1 + i % 28:02d}", total="12.30", currency="EUR",
-                                    order_id=order.id if order else None))
+            db.session.add(
+                Document(
+                    shop_id=shop_id,
+                    integration_id=integration.id,
+                    kind="invoice",
+                    state="imported",
+                    idempotency_key=f"import-{i}",
+                    remote_id=str(i),
+                    number=f"INV{i:04d}",
+                    issue_date=f"2026-11-{1 + i % 28:02d}",
+                    total="12.30",
+                    currency="EUR",
+                    order_id=order.id if order else None,
+                )
+            )
         total = matched + unmatched
-        job = Job(shop_id=shop_id, integration_id=integration.id, kind="import", state="done", done=total, total=total,
-                  result={"created": total, "updated": 0, "matched": matched, "pages": 1, "capped": False})
+        job = Job(
+            shop_id=shop_id,
+            integration_id=integration.id,
+            kind="import",
+            state="done",
+            done=total,
+            total=total,
+            result={"created": total, "updated": 0, "matched": matched, "pages": 1, "capped": False},
+        )
         db.session.add(job)
         db.session.commit()
         return job.id
@@ -68,7 +88,9 @@ def test_import_result_filters_matched_and_unmatched_documents(app, owner_client
     job_id = _finished_import(app, owner_client.user.shop_id, matched=3, unmatched=45)
     url = f"/settings/accounting/jobs/{job_id}/documents"
     matched = owner_client.get(f"{url}?show=matched").get_data(as_text=True)
-    assert len(_rows(matched)) == 3 and "No matching order" not in re.search(r"<tbody>.*</tbody>", matched, re.S).group(0)
+    assert len(_rows(matched)) == 3 and "No matching order" not in re.search(r"<tbody>.*</tbody>", matched, re.S).group(
+        0
+    )
     assert re.search(r'aria-current="page">Matched to an order <span class="count">3</span>', matched)
     unmatched = owner_client.get(f"{url}?show=unmatched&page=3").get_data(as_text=True)
     assert len(_rows(unmatched)) == 5 and "✓ Order" not in unmatched
@@ -88,6 +110,7 @@ def test_import_result_page_of_an_unfinished_job_leads_to_its_progress(app, owne
 
 def test_another_shop_cannot_open_the_import_result(app, client, make_user):
     from .conftest import login
+
     a = make_user("a@shop.test", shop_name="A")
     make_user("b@shop.test", shop_name="B")
     job_id = _finished_import(app, a.shop_id, matched=1, unmatched=1)
@@ -97,9 +120,18 @@ def test_another_shop_cannot_open_the_import_result(app, client, make_user):
 
 def test_integration_log_is_paged_in_compact_rows_of_twenty_five(app, owner_client):
     with app.app_context():
-        for i in range(30):
-            db.session.add(ApiCall(shop_id=owner_client.user.shop_id, system="superfaktura", operation="verify",
-                                   method="GET", url="https://example/x", status=200, created_at=utcnow()))
+        for _ in range(30):
+            db.session.add(
+                ApiCall(
+                    shop_id=owner_client.user.shop_id,
+                    system="superfaktura",
+                    operation="verify",
+                    method="GET",
+                    url="https://example/x",
+                    status=200,
+                    created_at=utcnow(),
+                )
+            )
         db.session.commit()
     html = owner_client.get("/settings/accounting/log/").get_data(as_text=True)
     assert '<table class="stack compact log">' in html

@@ -2,6 +2,7 @@
 one order shows its customer, lines, totals, documents and history; a test order is created from
 a form; every action is a POST that redirects, goes through the services and is recorded once
 even when the form is sent twice; cancelling asks first on a page of its own."""
+
 from __future__ import annotations
 
 import re
@@ -17,11 +18,19 @@ from webapp.services.orders import intake, validation
 from ._orders import add_document, order_body, two_line_body
 
 
-def make_order(app, shop_id: int, number: str, *, created_at: str = "2026-11-24T10:15:00+01:00",
-               status: str = "new", body: dict | None = None) -> int:
+def make_order(
+    app,
+    shop_id: int,
+    number: str,
+    *,
+    created_at: str = "2026-11-24T10:15:00+01:00",
+    status: str = "new",
+    body: dict | None = None,
+) -> int:
     with app.app_context():
-        data, errors = validation.validate_order(body or order_body(number=number, created_at=created_at,
-                                                                    status=status))
+        data, errors = validation.validate_order(
+            body or order_body(number=number, created_at=created_at, status=status)
+        )
         assert not errors, errors
         order, _created = intake.save_order(shop_id, data)
         return order.id
@@ -56,20 +65,24 @@ def test_the_list_shows_newest_first_with_status_and_documents_state(app, owner_
     assert "A document failed" in html and "No documents" in html and "Paid" in html
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("status=paid", ["PAID"]),
-    ("documents=failed", ["FAILED"]),
-    ("documents=waiting", ["WAITING"]),
-    ("documents=done", ["DONE"]),
-    ("documents=none", ["PAID", "NEW"]),
-    ("from=2026-11-21&to=2026-11-23", ["WAITING", "FAILED"]),
-    ("status=bogus&documents=bogus&from=yesterday", ["DONE", "WAITING", "FAILED", "PAID", "NEW"]),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("status=paid", ["PAID"]),
+        ("documents=failed", ["FAILED"]),
+        ("documents=waiting", ["WAITING"]),
+        ("documents=done", ["DONE"]),
+        ("documents=none", ["PAID", "NEW"]),
+        ("from=2026-11-21&to=2026-11-23", ["WAITING", "FAILED"]),
+        ("status=bogus&documents=bogus&from=yesterday", ["DONE", "WAITING", "FAILED", "PAID", "NEW"]),
+    ],
+)
 def test_the_list_filters_by_status_documents_and_date(app, owner_client, shop, query, expected):
     days = {"NEW": 18, "PAID": 19, "FAILED": 21, "WAITING": 23, "DONE": 25}
     for number, day in days.items():
-        make_order(app, shop, number, created_at=f"2026-11-{day}T10:00:00+01:00",
-                   status="paid" if number == "PAID" else "new")
+        make_order(
+            app, shop, number, created_at=f"2026-11-{day}T10:00:00+01:00", status="paid" if number == "PAID" else "new"
+        )
     add_document(app, shop, "FAILED", kind="invoice", state="failed")
     add_document(app, shop, "FAILED", kind="proforma", state="created")
     add_document(app, shop, "WAITING", kind="invoice", state="pending")
@@ -93,27 +106,59 @@ def test_the_list_pages_through_25_orders_at_a_time_and_keeps_the_filters(app, o
 # -- one order -----------------------------------------------------------------------------------
 def test_the_order_page_shows_customer_lines_totals_documents_and_history(app, owner_client, shop):
     order_id = make_order(app, shop, "V-1", body=two_line_body("V-1"))
-    add_document(app, shop, "V-1", kind="proforma", state="created", number="ZAL2026001",
-                 total=Decimal("37.50"), currency="EUR")
+    add_document(
+        app, shop, "V-1", kind="proforma", state="created", number="ZAL2026001", total=Decimal("37.50"), currency="EUR"
+    )
     html = page(owner_client, f"/orders/{order_id}")
-    for text in ("Novák s.r.o.", "SK2020273893", "Hlavná 1", "Green tea 100 g", "CUP-01", "Courier",
-                 "Bank transfer", "ZAL2026001", "Proforma invoice", "Order received"):
+    for text in (
+        "Novák s.r.o.",
+        "SK2020273893",
+        "Hlavná 1",
+        "Green tea 100 g",
+        "CUP-01",
+        "Courier",
+        "Bank transfer",
+        "ZAL2026001",
+        "Proforma invoice",
+        "Order received",
+    ):
         assert text in html, text
-    assert "€37.50" in html and "€9.00" in html   # the total, and the cup after its 10 % discount
+    assert "€37.50" in html and "€9.00" in html  # the total, and the cup after its 10 % discount
     assert 'name="csrf_token"' in html
 
 
 # -- a new order from the form -------------------------------------------------------------------
 NEW_ORDER_FORM = {
-    "number": "", "currency": "EUR", "language": "sk", "prices_include_vat": "1", "is_test": "1",
-    "customer_type": "person", "customer_name": "Eva Kováčová", "customer_email": "eva@example.sk",
-    "billing_street": "Hlavná 2", "billing_city": "Košice", "billing_zip": "04001", "billing_country": "sk",
-    "line-0-name": "Green tea", "line-0-sku": "TEA-01", "line-0-quantity": "2", "line-0-unit": "ks",
-    "line-0-unit_price": "12,30", "line-0-vat_rate": "23",
-    "line-2-name": "Cup", "line-2-sku": "CUP-01", "line-2-quantity": "1", "line-2-unit_price": "10",
-    "line-2-vat_rate": "23", "line-2-discount_percent": "10",
-    "shipping_method": "post", "shipping_price": "3,90", "shipping_vat_rate": "23",
-    "payment_method": "card", "payment_fee": "", "payment_vat_rate": "",
+    "number": "",
+    "currency": "EUR",
+    "language": "sk",
+    "prices_include_vat": "1",
+    "is_test": "1",
+    "customer_type": "person",
+    "customer_name": "Eva Kováčová",
+    "customer_email": "eva@example.sk",
+    "billing_street": "Hlavná 2",
+    "billing_city": "Košice",
+    "billing_zip": "04001",
+    "billing_country": "sk",
+    "line-0-name": "Green tea",
+    "line-0-sku": "TEA-01",
+    "line-0-quantity": "2",
+    "line-0-unit": "ks",
+    "line-0-unit_price": "12,30",
+    "line-0-vat_rate": "23",
+    "line-2-name": "Cup",
+    "line-2-sku": "CUP-01",
+    "line-2-quantity": "1",
+    "line-2-unit_price": "10",
+    "line-2-vat_rate": "23",
+    "line-2-discount_percent": "10",
+    "shipping_method": "post",
+    "shipping_price": "3,90",
+    "shipping_vat_rate": "23",
+    "payment_method": "card",
+    "payment_fee": "",
+    "payment_vat_rate": "",
 }
 
 
@@ -139,8 +184,9 @@ def test_a_real_order_can_be_entered_by_hand_too(app, owner_client, shop):
 
 
 def test_a_bad_form_comes_back_with_the_values_and_each_message_next_to_its_field(app, owner_client, shop):
-    response = owner_client.post("/orders/new", data={**NEW_ORDER_FORM, "line-2-vat_rate": "150",
-                                                      "billing_country": "XX"})
+    response = owner_client.post(
+        "/orders/new", data={**NEW_ORDER_FORM, "line-2-vat_rate": "150", "billing_country": "XX"}
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'id="line-2-vat_rate-error"' in html and 'id="billing_country-error"' in html
@@ -156,8 +202,9 @@ def stamp_of(html: str) -> str:
 
 def events(app, order_id: int) -> list[OrderEvent]:
     with app.app_context():
-        rows = db.session.scalars(db.select(OrderEvent).where(OrderEvent.order_id == order_id)
-                                  .order_by(OrderEvent.id)).all()
+        rows = db.session.scalars(
+            db.select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+        ).all()
         db.session.expunge_all()
         return rows
 
@@ -194,8 +241,9 @@ def test_two_payments_entered_from_two_page_loads_both_count(app, owner_client, 
 
 def test_a_bad_payment_amount_is_reported_and_nothing_is_recorded(app, owner_client, shop):
     order_id = make_order(app, shop, "P-3")
-    response = owner_client.post(f"/orders/{order_id}/payments", data={"amount": "ten", "date": "2026-11-25"},
-                                 follow_redirects=True)
+    response = owner_client.post(
+        f"/orders/{order_id}/payments", data={"amount": "ten", "date": "2026-11-25"}, follow_redirects=True
+    )
     assert "Send a decimal number as a string" in response.get_data(as_text=True)
     assert [e.type for e in events(app, order_id)] == ["created"]
 
@@ -205,8 +253,10 @@ def test_status_change_and_shipment_are_recorded_with_their_reference(app, owner
     assert owner_client.post(f"/orders/{order_id}/status", data={"status": "processing"}).status_code == 302
     assert owner_client.post(f"/orders/{order_id}/shipments", data={"reference": "TRACK-9"}).status_code == 302
     recorded = events(app, order_id)
-    assert [(e.type, e.status or e.reference) for e in recorded[1:]] == [("status_changed", "processing"),
-                                                                          ("shipped", "TRACK-9")]
+    assert [(e.type, e.status or e.reference) for e in recorded[1:]] == [
+        ("status_changed", "processing"),
+        ("shipped", "TRACK-9"),
+    ]
     assert recorded[1].payload["previous_status"] == "new"
     assert order_row(app, order_id).status == "shipped"
 

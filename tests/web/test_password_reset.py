@@ -1,6 +1,7 @@
 """Forgot password: a signed, single-use, expiring link by e-mail (the local outbox in local mode,
 SMTP otherwise); the same answer whether or not the account exists; the new password ends every
 earlier session."""
+
 import re
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ def outbox(app, tmp_path, monkeypatch):
     def read():
         with app.app_context():
             return mail.outbox()
+
     return read
 
 
@@ -136,8 +138,13 @@ def test_production_sends_the_link_by_smtp(app, client, make_user, monkeypatch):
 
     monkeypatch.setattr(mail.smtplib, "SMTP", FakeSMTP)
     monkeypatch.setattr(mail.threading, "Thread", NowThread)
-    for key, value in {"LOCAL_MODE": False, "MAIL_SERVER": "smtp.example", "MAIL_PORT": 587,
-                       "MAIL_USERNAME": "mailer", "MAIL_USE_TLS": True}.items():
+    for key, value in {
+        "LOCAL_MODE": False,
+        "MAIL_SERVER": "smtp.example",
+        "MAIL_PORT": 587,
+        "MAIL_USERNAME": "mailer",
+        "MAIL_USE_TLS": True,
+    }.items():
         monkeypatch.setitem(app.config, key, value)
     _ask(client, "owner@shop.test")
     assert len(sent) == 1 and sent[0]["host"] == "smtp.example" and sent[0]["tls"] and sent[0]["login"] == "mailer"
@@ -148,6 +155,8 @@ def test_production_sends_the_link_by_smtp(app, client, make_user, monkeypatch):
 
 def test_a_file_posted_as_the_reset_email_is_a_field_message(client):
     from io import BytesIO
-    response = client.post("/password/forgot", data={"email": (BytesIO(b"x@y.sk"), "e.txt")},
-                           content_type="multipart/form-data")
+
+    response = client.post(
+        "/password/forgot", data={"email": (BytesIO(b"x@y.sk"), "e.txt")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 422

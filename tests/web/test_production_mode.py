@@ -1,4 +1,5 @@
 """Demo logins exist in local mode only."""
+
 import pytest
 
 from webapp.services import demo

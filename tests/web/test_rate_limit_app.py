@@ -1,5 +1,6 @@
 """The app's rate limiter: the database (migrated tables) unless REDIS_URL is set, one per
 process, and its short transactions never commit the caller's unfinished work."""
+
 from __future__ import annotations
 
 import os

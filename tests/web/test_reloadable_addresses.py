@@ -1,6 +1,7 @@
 """Without JavaScript every address a merchant ends up on can be opened with a GET: a GET on an
 address that only takes form posts goes to the page it belongs to, and the language switch after
 a form post returns to that page, never to "Method Not Allowed"."""
+
 from __future__ import annotations
 
 import re
@@ -12,15 +13,18 @@ from .conftest import login
 SF = "/settings/accounting/superfaktura"
 
 
-@pytest.mark.parametrize("address, page", [
-    (f"{SF}/activate", SF),
-    (f"{SF}/verify", SF),
-    (f"{SF}/choices", SF),
-    (f"{SF}/oauth/account", SF),
-    ("/settings/accounting/fakturoid/activate", "/settings/accounting/fakturoid"),
-    ("/language", "/"),
-    ("/logout", "/"),
-])
+@pytest.mark.parametrize(
+    "address, page",
+    [
+        (f"{SF}/activate", SF),
+        (f"{SF}/verify", SF),
+        (f"{SF}/choices", SF),
+        (f"{SF}/oauth/account", SF),
+        ("/settings/accounting/fakturoid/activate", "/settings/accounting/fakturoid"),
+        ("/language", "/"),
+        ("/logout", "/"),
+    ],
+)
 def test_get_on_a_post_only_address_redirects_to_its_page(owner_client, address, page):
     response = owner_client.get(address)
     assert response.status_code == 303 and response.headers["Location"] == page

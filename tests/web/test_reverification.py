@@ -1,10 +1,10 @@
 """The worker re-verifies active connections periodically, so a key revoked in the accounting
 system turns the connection to "needs attention" before a document fails."""
+
 from webapp.extensions import db
 from webapp.models import Integration
-from webapp.services.connections import activation
-from webapp.services.connections import verification
 from webapp.services.accounts.encryption import box
+from webapp.services.connections import activation, verification
 
 
 def test_periodic_reverification_flags_a_revoked_key_and_keeps_working_ones(app, make_user, sandbox):
@@ -28,4 +28,5 @@ def test_periodic_reverification_flags_a_revoked_key_and_keeps_working_ones(app,
 
 def test_the_periodic_task_is_registered_with_the_worker():
     from webapp.tasks import huey
+
     assert "webapp.tasks.reverify_connections" in huey._registry._registry

@@ -1,14 +1,13 @@
 """Settings -> Rules (presets in plain words, confirmation, the merchant's own rules) and the
 Documents page (at a glance: waiting, failed with its hint and a retry button, issued)."""
+
 from __future__ import annotations
 
-from datetime import timedelta
-
-from connectors.errors import VALIDATION, ConnectorError
 from connectors import registry
+from connectors.errors import VALIDATION, ConnectorError
 from webapp.extensions import db
-from webapp.models import Document, DocumentRule, Integration, utcnow
-from webapp.services.documents import rules, worker
+from webapp.models import Document, DocumentRule, Integration
+from webapp.services.documents import rules
 
 from .test_documents_engine import documents_of, event, make_order
 from .test_import import connect
@@ -19,7 +18,8 @@ def _connected(app, owner_client, sandbox, system="superfaktura") -> int:
 
 
 def test_rules_page_proposes_the_presets_in_plain_words_and_issues_nothing_before_confirmation(
-        app, owner_client, sandbox):
+    app, owner_client, sandbox
+):
     _connected(app, owner_client, sandbox)
     html = owner_client.get("/settings/rules/").get_data(as_text=True)
     assert "Nothing is issued by itself until you confirm" in html
@@ -46,10 +46,24 @@ def test_confirming_some_presets_switches_on_exactly_those(app, owner_client, sa
 def test_a_rule_of_the_merchants_own_is_saved_and_described(app, owner_client, sandbox):
     _connected(app, owner_client, sandbox)
     owner_client.post("/settings/rules/presets", data={})
-    response = owner_client.post("/settings/rules/new", data={
-        "kind": "invoice", "trigger": "status_changed", "status": "processing", "payment_methods": ["cod"],
-        "countries": "sk, cz", "customer_type": "company", "send_email": "y", "language": "", "variable_symbol":
-        "order_number", "archive_pdf": "y", "delay_minutes": "5", "enabled": "y", "series_id": ""})
+    response = owner_client.post(
+        "/settings/rules/new",
+        data={
+            "kind": "invoice",
+            "trigger": "status_changed",
+            "status": "processing",
+            "payment_methods": ["cod"],
+            "countries": "sk, cz",
+            "customer_type": "company",
+            "send_email": "y",
+            "language": "",
+            "variable_symbol": "order_number",
+            "archive_pdf": "y",
+            "delay_minutes": "5",
+            "enabled": "y",
+            "series_id": "",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     html = owner_client.get("/settings/rules/").get_data(as_text=True)
     assert "When a cash on delivery order to SK, CZ from a company changes to “processing”" in html
@@ -58,9 +72,18 @@ def test_a_rule_of_the_merchants_own_is_saved_and_described(app, owner_client, s
 
 def test_a_bad_rule_keeps_what_was_typed_and_says_what_is_wrong(app, owner_client, sandbox):
     _connected(app, owner_client, sandbox)
-    response = owner_client.post("/settings/rules/new", data={
-        "kind": "credit_note", "trigger": "paid", "countries": "SK, XX", "delay_minutes": "5000",
-        "language": "", "variable_symbol": "order_number", "series_id": "no-such-series"})
+    response = owner_client.post(
+        "/settings/rules/new",
+        data={
+            "kind": "credit_note",
+            "trigger": "paid",
+            "countries": "SK, XX",
+            "delay_minutes": "5000",
+            "language": "",
+            "variable_symbol": "order_number",
+            "series_id": "no-such-series",
+        },
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "A credit note follows a refund or a cancellation." in html
@@ -91,8 +114,11 @@ def test_documents_page_shows_a_failed_document_with_its_hint_and_retries_it(app
     original = cls.create_document
 
     def refuse(self, draft, key):
-        raise ConnectorError(VALIDATION, detail="bad", fields={"client_name": ["Fill in the customer's name."],
-                                                               "note": ["<script>alert(1)</script> too long"]})
+        raise ConnectorError(
+            VALIDATION,
+            detail="bad",
+            fields={"client_name": ["Fill in the customer's name."], "note": ["<script>alert(1)</script> too long"]},
+        )
 
     monkeypatch.setattr(cls, "create_document", refuse)
     with app.app_context():
@@ -129,8 +155,16 @@ def test_one_shop_cannot_retry_or_see_another_shops_documents(app, owner_client,
     with app.app_context():
         order = make_order(owner_client.user.shop_id)
         integration = db.session.scalar(db.select(Integration))
-        document = Document(shop_id=order.shop_id, integration_id=integration.id, order_id=order.id, kind="invoice",
-                            state="failed", idempotency_key="x", last_error_code=VALIDATION, order_number=order.number)
+        document = Document(
+            shop_id=order.shop_id,
+            integration_id=integration.id,
+            order_id=order.id,
+            kind="invoice",
+            state="failed",
+            idempotency_key="x",
+            last_error_code=VALIDATION,
+            order_number=order.number,
+        )
         db.session.add(document)
         db.session.commit()
         document_id, number = document.id, order.number

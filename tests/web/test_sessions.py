@@ -1,5 +1,6 @@
 """Sessions and "keep me signed in" are revocable: bound to a per-account token that sign-in
 rotates and sign-out, a password change and a role change clear."""
+
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
@@ -92,6 +93,7 @@ def test_an_old_style_cookie_with_only_the_user_id_is_refused(app, client, make_
     user = make_user("owner@shop.test")
     login(client, "owner@shop.test")
     from flask_login.utils import encode_cookie
+
     with app.test_request_context():
         forged = encode_cookie(str(user.id))
     old = app.test_client()

@@ -1,5 +1,6 @@
 """The app shell: the navigation on every page (sections of other blueprints appear once their
 page exists), the dashboard that says whether invoicing works, and the settings breadcrumb."""
+
 from __future__ import annotations
 
 import re
@@ -17,22 +18,37 @@ from .conftest import login
 
 def _integration(app, shop_id: int, status: str = IntegrationStatus.ACTIVE, system: str = "superfaktura") -> int:
     with app.app_context():
-        row = Integration(shop_id=shop_id, system=system, status=status, current=status != IntegrationStatus.DISABLED,
-                          verified_as={"company_name": "Alfa s.r.o."}, verified_at=utcnow())
+        row = Integration(
+            shop_id=shop_id,
+            system=system,
+            status=status,
+            current=status != IntegrationStatus.DISABLED,
+            verified_as={"company_name": "Alfa s.r.o."},
+            verified_at=utcnow(),
+        )
         db.session.add(row)
         db.session.commit()
         return row.id
 
 
-def _documents(app, shop_id: int, integration_id: int, states: dict[str, int], *, is_test: bool = False,
-               created_at=None) -> None:
+def _documents(
+    app, shop_id: int, integration_id: int, states: dict[str, int], *, is_test: bool = False, created_at=None
+) -> None:
     with app.app_context():
         for state, n in states.items():
             for i in range(n):
-                db.session.add(Document(shop_id=shop_id, integration_id=integration_id, kind="invoice", state=state,
-                                        number=f"T{state}{i}" if is_test else f"{state}{i}", is_test=is_test,
-                                        idempotency_key=f"{state}-{i}-{is_test}-{created_at}",
-                                        created_at=created_at or utcnow()))
+                db.session.add(
+                    Document(
+                        shop_id=shop_id,
+                        integration_id=integration_id,
+                        kind="invoice",
+                        state=state,
+                        number=f"T{state}{i}" if is_test else f"{state}{i}",
+                        is_test=is_test,
+                        idempotency_key=f"{state}-{i}-{is_test}-{created_at}",
+                        created_at=created_at or utcnow(),
+                    )
+                )
         db.session.commit()
 
 
@@ -43,13 +59,16 @@ def _nav(html: str) -> str:
 
 
 # -- navigation --------------------------------------------------------------------------------
-@pytest.mark.parametrize("path, current", [
-    ("/", "Dashboard"),
-    ("/settings/accounting/", "Accounting system"),
-    ("/settings/accounting/superfaktura", "Accounting system"),
-    ("/settings/accounting/log/", "Integration log"),
-    ("/settings/accounting/import", "Accounting system"),
-])
+@pytest.mark.parametrize(
+    "path, current",
+    [
+        ("/", "Dashboard"),
+        ("/settings/accounting/", "Accounting system"),
+        ("/settings/accounting/superfaktura", "Accounting system"),
+        ("/settings/accounting/log/", "Integration log"),
+        ("/settings/accounting/import", "Accounting system"),
+    ],
+)
 def test_every_merchant_page_carries_the_navigation_with_its_section_marked(owner_client, path, current):
     html = owner_client.get(path).get_data(as_text=True)
     nav = _nav(html)
@@ -69,8 +88,15 @@ def test_sections_that_do_not_exist_yet_are_not_linked(owner_client):
 def test_sections_appear_in_the_navigation_once_their_blueprint_is_registered(app, make_user, sandbox_servers):
     from webapp import create_app
     from webapp.config import Config
-    later = create_app(Config(TESTING=True, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                              WTF_CSRF_ENABLED=False, SESSION_COOKIE_SECURE=False))
+
+    later = create_app(
+        Config(
+            TESTING=True,
+            SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+            WTF_CSRF_ENABLED=False,
+            SESSION_COOKIE_SECURE=False,
+        )
+    )
     sections = Blueprint("sections_landed", __name__)
     for path in ("/orders", "/documents", "/settings/rules"):
         sections.add_url_rule(path, path.strip("/").replace("/", "_"), lambda: "a section")
@@ -144,8 +170,12 @@ def test_dashboard_with_rejected_credentials_leads_to_reauthentication(app, owne
 def test_dashboard_counts_todays_waiting_and_failed_documents_without_test_documents(app, owner_client):
     shop_id = owner_client.user.shop_id
     integration_id = _integration(app, shop_id)
-    _documents(app, shop_id, integration_id, {"created": 3, "pending": 1, "creating": 1, "failed": 2,
-                                              "imported": 4, "cancelled": 1})
+    _documents(
+        app,
+        shop_id,
+        integration_id,
+        {"created": 3, "pending": 1, "creating": 1, "failed": 2, "imported": 4, "cancelled": 1},
+    )
     _documents(app, shop_id, integration_id, {"created": 5}, created_at=utcnow() - timedelta(days=2))
     _documents(app, shop_id, integration_id, {"created": 1, "failed": 1}, is_test=True)
     html = owner_client.get("/").get_data(as_text=True)
@@ -169,6 +199,7 @@ def test_document_counts_are_scoped_to_the_shop(app, make_user):
 
 def test_created_today_starts_at_midnight_utc(app, make_user):
     from datetime import datetime
+
     a = make_user("a@shop.test", shop_name="A")
     integration_id = _integration(app, a.shop_id)
     _documents(app, a.shop_id, integration_id, {"created": 1}, created_at=datetime(2026, 11, 30, 0, 5))

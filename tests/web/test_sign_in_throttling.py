@@ -1,6 +1,6 @@
 """Failed sign-ins slow the guesser down, never lock the real owner out, and do not tell which
 e-mails have an account."""
-import time
+
 from datetime import timedelta
 
 from webapp.config import Config
@@ -12,8 +12,9 @@ OWNER_ADDRESS = "198.51.100.7"
 
 
 def _post(client, email, password, address, **headers):
-    return client.post("/login", data={"email": email, "password": password},
-                       environ_base={"REMOTE_ADDR": address}, headers=headers)
+    return client.post(
+        "/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}, headers=headers
+    )
 
 
 def _time_passes(app, seconds):
@@ -67,13 +68,15 @@ def test_an_unknown_account_takes_as_long_as_a_wrong_password(app, client, make_
     check of a password hash made with the same method and cost."""
     from webapp.models import accounts
     from webapp.services.accounts import sign_in
+
     make_user("owner@shop.test")
     checked: list[str] = []
 
     def counting(real):
         def check(pwhash, password):
-            checked.append(pwhash.split("$", 1)[0])   # the method and its cost, e.g. scrypt:32768:8:1
+            checked.append(pwhash.split("$", 1)[0])  # the method and its cost, e.g. scrypt:32768:8:1
             return real(pwhash, password)
+
         return check
 
     monkeypatch.setattr(sign_in, "check_password_hash", counting(sign_in.check_password_hash))
@@ -96,9 +99,16 @@ def test_forwarded_for_from_a_client_is_not_believed_without_trusted_proxies(app
 
 def test_forwarded_for_from_a_trusted_proxy_names_the_client(app, make_user, sandbox_servers):
     from webapp import create_app
+
     make_user("owner@shop.test")
-    behind_proxy = create_app(Config(TESTING=True, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                                     WTF_CSRF_ENABLED=False, TRUSTED_PROXIES=1))
+    behind_proxy = create_app(
+        Config(
+            TESTING=True,
+            SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+            WTF_CSRF_ENABLED=False,
+            TRUSTED_PROXIES=1,
+        )
+    )
     client = behind_proxy.test_client()
     _post(client, "owner@shop.test", "guess", "10.0.0.2", **{"X-Forwarded-For": "192.0.2.50, 198.51.100.9"})
     with app.app_context():

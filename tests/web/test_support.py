@@ -1,5 +1,6 @@
 """Support agents find shops and act as their owner with a reason, read-only until they switch
 with a reason of their own; every step is audited with agent and merchant; merchants can't."""
+
 import time
 
 from webapp.access import STARTED_KEY

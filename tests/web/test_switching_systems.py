@@ -1,5 +1,6 @@
 """Switching accounting systems is explicit (issue 8, point 1), and a verified account that
 cannot issue is reported as a blocker, never as "Connected" (point 4)."""
+
 from html import unescape
 
 from webapp.extensions import db
@@ -43,8 +44,7 @@ def test_the_system_beside_the_current_one_can_be_tried_with_a_test_invoice(app,
     assert f"{BASE}/test-invoice?system=idoklad" in settings
 
 
-def test_the_switch_page_says_what_happens_to_the_current_system_and_its_waiting_documents(app, owner_client,
-                                                                                           sandbox):
+def test_the_switch_page_says_what_happens_to_the_current_system_and_its_waiting_documents(app, owner_client, sandbox):
     _two_systems(owner_client, sandbox)
     rows = _rows(app)
     with app.app_context():
@@ -52,8 +52,16 @@ def test_the_switch_page_says_what_happens_to_the_current_system_and_its_waiting
         db.session.add(order)
         db.session.flush()
         for n, state in enumerate(("pending", "creating", "created")):
-            db.session.add(Document(shop_id=order.shop_id, integration_id=rows["superfaktura"].id, order_id=order.id,
-                                    kind="invoice", state=state, idempotency_key=f"k{n}"))
+            db.session.add(
+                Document(
+                    shop_id=order.shop_id,
+                    integration_id=rows["superfaktura"].id,
+                    order_id=order.id,
+                    kind="invoice",
+                    state=state,
+                    idempotency_key=f"k{n}",
+                )
+            )
         db.session.commit()
     page = unescape(owner_client.get(f"{BASE}/idoklad/switch").get_data(as_text=True))
     assert "Switch to iDoklad?" in page
@@ -63,8 +71,7 @@ def test_the_switch_page_says_what_happens_to_the_current_system_and_its_waiting
     assert 'name="confirm" value="yes"' in page
 
 
-def test_switching_needs_the_confirmation_and_keeps_waiting_documents_with_the_old_system(app, owner_client,
-                                                                                         sandbox):
+def test_switching_needs_the_confirmation_and_keeps_waiting_documents_with_the_old_system(app, owner_client, sandbox):
     _two_systems(owner_client, sandbox)
     one_tap = owner_client.post(f"{BASE}/idoklad/switch")
     assert one_tap.status_code == 303 and one_tap.headers["Location"].endswith(f"{BASE}/idoklad/switch")

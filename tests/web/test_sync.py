@@ -1,6 +1,7 @@
 """Sync verification, orders without their documents and payments flowing back, against each
 seed system's sandbox over real HTTP. Mismatches are planted through the vendor's documented API
 (delete, mark paid, both through our connector) or on our side of the comparison."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from webapp.extensions import db
-from webapp.models import Document, Job, OrderEvent
+from webapp.models import Job, OrderEvent
 from webapp.services.connections import calls
 from webapp.services.documents import missing, rules, sync
 from webapp.services.orders.totals import balance_due
@@ -55,16 +56,20 @@ def test_sync_check_finds_each_planted_mismatch_with_its_reason(app, engine, own
     paid_order, paid = _issued_invoice(engine, system, "2026-000503")
     _, edited = _issued_invoice(engine, system, "2026-000504")
     connector = _connector(integration)
-    connector.delete_document(deleted.remote_id, kind="invoice")               # deleted in the system
-    from connectors.documents import Payment
+    connector.delete_document(deleted.remote_id, kind="invoice")  # deleted in the system
     from datetime import date
-    connector.mark_paid(paid.remote_id, Payment(amount=paid.total, paid_on=date.today(),
-                                                currency=paid.currency), kind="invoice")   # paid there
+
+    from connectors.documents import Payment
+
+    connector.mark_paid(
+        paid.remote_id, Payment(amount=paid.total, paid_on=date.today(), currency=paid.currency), kind="invoice"
+    )  # paid there
     # Our side differs from the system's: a number, a cent on one line, a currency, the dates.
     edited.number = "OURS-1"
     spec = dict(edited.spec)
-    spec["lines"] = [dict(spec["lines"][0], unit_price=str(Decimal(spec["lines"][0]["unit_price"]) + Decimal("0.01")))
-                     ] + spec["lines"][1:]
+    spec["lines"] = [
+        dict(spec["lines"][0], unit_price=str(Decimal(spec["lines"][0]["unit_price"]) + Decimal("0.01")))
+    ] + spec["lines"][1:]
     spec["currency"] = "USD"
     edited.spec = spec
     edited.snapshot = dict(edited.snapshot or {}, issue_date="2020-01-01")
@@ -84,8 +89,9 @@ def test_sync_check_finds_each_planted_mismatch_with_its_reason(app, engine, own
     # Paid in the system: the order is paid here now, recorded once with its reference.
     db.session.expire_all()
     assert balance_due(paid_order) == 0
-    refs = db.session.scalars(db.select(OrderEvent.reference).where(OrderEvent.order_id == paid_order.id,
-                                                                    OrderEvent.type == "paid")).all()
+    refs = db.session.scalars(
+        db.select(OrderEvent.reference).where(OrderEvent.order_id == paid_order.id, OrderEvent.type == "paid")
+    ).all()
     assert refs == [f"sync:{paid.id}"]
     # The page words each reason.
     page = owner_client.get(f"/documents/sync/{job.id}").get_data(as_text=True)
@@ -99,12 +105,14 @@ def test_rounding_difference_is_worded_per_vat_rate(app, engine, owner_client):
     remote = _connector(engine.integration).get_document(invoice.remote_id, kind="invoice")
     remote.vat[0].vat += Decimal("0.01")
     found = sync.compare(invoice, remote, order_paid=False)
-    assert [(m.code, m.params["rate"], m.params["difference"]) for m in found] == [
-        (sync.VAT_ROUNDING, "23", "0.01")]
+    assert [(m.code, m.params["rate"], m.params["difference"]) for m in found] == [(sync.VAT_ROUNDING, "23", "0.01")]
     from webapp.documents.sync_wording import mismatch_text
+
     with app.test_request_context():
-        assert mismatch_text({"code": found[0].code, "params": found[0].params, "kind": "invoice"},
-                             "superfaktura") == "VAT 23 %: 0.01 rounding difference"
+        assert (
+            mismatch_text({"code": found[0].code, "params": found[0].params, "kind": "invoice"}, "superfaktura")
+            == "VAT 23 %: 0.01 rounding difference"
+        )
 
 
 def test_reissue_after_remote_deletion_asks_first_and_creates_one_new_document(app, engine, owner_client):
@@ -113,12 +121,14 @@ def test_reissue_after_remote_deletion_asks_first_and_creates_one_new_document(a
     _connector(engine.integration).delete_document(invoice.remote_id, kind="invoice")
     confirm = owner_client.get(f"/documents/{invoice.id}/reissue")
     assert confirm.status_code == 200 and "deleted in your accounting system" in confirm.get_data(as_text=True)
-    assert len(documents_of(order)) == 1   # asking issues nothing
+    assert len(documents_of(order)) == 1  # asking issues nothing
     owner_client.post(f"/documents/{invoice.id}/reissue")
-    owner_client.post(f"/documents/{invoice.id}/reissue")   # a double submit
+    owner_client.post(f"/documents/{invoice.id}/reissue")  # a double submit
     docs = documents_of(order)
     assert [(d.state, d.idempotency_key) for d in docs] == [
-        ("deleted", invoice.idempotency_key), ("created", f"{invoice.idempotency_key}-r1")]
+        ("deleted", invoice.idempotency_key),
+        ("created", f"{invoice.idempotency_key}-r1"),
+    ]
 
 
 def test_reissue_refuses_a_document_that_still_exists(app, engine, owner_client):
@@ -133,7 +143,7 @@ def test_daily_check_finds_a_lost_invoice_and_one_action_issues_it_exactly_once(
     integration = engine.integration
     order = _order(engine, "superfaktura", "2026-000801", payment="card")
     event(order, "created")
-    integration.current = False          # an outage: the paid event planned nothing
+    integration.current = False  # an outage: the paid event planned nothing
     db.session.commit()
     event(order, "paid", amount=str(balance_due(order)))
     integration.current = True
@@ -170,8 +180,10 @@ def test_orders_with_their_documents_are_not_listed(app, engine, owner_client):
 
 
 def _webhook(owner_client, integration, payload, secret=None):
-    headers = {"Authorization": secret if secret is not None else sync.webhook_secret(integration),
-               "Idempotency-Key": "abc"}
+    headers = {
+        "Authorization": secret if secret is not None else sync.webhook_secret(integration),
+        "Idempotency-Key": "abc",
+    }
     return owner_client.post(f"/webhooks/fakturoid/{integration.id}", json=payload, headers=headers)
 
 
@@ -186,16 +198,20 @@ def test_fakturoid_payment_webhook_is_authenticated_and_marks_the_order_paid_onc
     assert _webhook(owner_client, integration, payload).status_code == 202
     db.session.expire_all()
     assert balance_due(order) > 0
-    from connectors.documents import Payment
     from datetime import date
-    _connector(integration).mark_paid(invoice.remote_id, Payment(amount=invoice.total, paid_on=date.today()),
-                                      kind="invoice")
+
+    from connectors.documents import Payment
+
+    _connector(integration).mark_paid(
+        invoice.remote_id, Payment(amount=invoice.total, paid_on=date.today()), kind="invoice"
+    )
     assert _webhook(owner_client, integration, payload).status_code == 202
-    assert _webhook(owner_client, integration, payload).status_code == 202   # repeated delivery
+    assert _webhook(owner_client, integration, payload).status_code == 202  # repeated delivery
     db.session.expire_all()
     assert balance_due(order) == 0
-    paid = db.session.scalars(db.select(OrderEvent).where(OrderEvent.order_id == order.id,
-                                                          OrderEvent.type == "paid")).all()
+    paid = db.session.scalars(
+        db.select(OrderEvent).where(OrderEvent.order_id == order.id, OrderEvent.type == "paid")
+    ).all()
     assert [e.reference for e in paid] == [f"sync:{invoice.id}"]
 
 
@@ -214,12 +230,13 @@ def test_sync_pages_of_another_shop_are_not_found(app, engine, owner_client, mak
     job = db.session.scalars(db.select(Job).where(Job.kind == "sync")).first()
     other = make_user("other@example.com", shop_name="Other")
     from webapp.models import Order
+
     order_id = db.session.scalars(db.select(Order.id)).first()
     stranger = app.test_client()
     from flask import g
 
     def as_stranger(method, url):
-        g.pop("_login_user", None)   # the engine fixture's app context outlives requests
+        g.pop("_login_user", None)  # the engine fixture's app context outlives requests
         return getattr(stranger, method)(url)
 
     g.pop("_login_user", None)

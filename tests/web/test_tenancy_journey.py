@@ -1,5 +1,6 @@
 """Tenancy of the journey pages: another shop's user gets "not found" for every job, document,
 PDF and test-document id of this shop, and never sees its rows."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,10 +22,12 @@ def two_shops(app, client, make_user, sandbox):
     client.post("/settings/accounting/test-invoice", data={"order": "new", "kind": "proforma"})
     with app.app_context():
         job = db.session.scalar(db.select(Job).where(Job.shop_id == owner.shop_id))
-        imported = db.session.scalar(db.select(Document).where(Document.shop_id == owner.shop_id,
-                                                                Document.state == "imported"))
-        test_doc = db.session.scalar(db.select(Document).where(Document.shop_id == owner.shop_id,
-                                                                Document.is_test.is_(True)))
+        imported = db.session.scalar(
+            db.select(Document).where(Document.shop_id == owner.shop_id, Document.state == "imported")
+        )
+        test_doc = db.session.scalar(
+            db.select(Document).where(Document.shop_id == owner.shop_id, Document.is_test.is_(True))
+        )
         ids = {"job": job.id, "imported": imported.id, "test": test_doc.id}
     assert client.get(f"/settings/accounting/jobs/{ids['job']}").status_code == 200  # the owner sees them
     client.post("/logout")
@@ -32,13 +35,16 @@ def two_shops(app, client, make_user, sandbox):
     return ids
 
 
-@pytest.mark.parametrize("url", [
-    "/settings/accounting/jobs/{job}",
-    "/settings/accounting/documents/{imported}/pdf",
-    "/settings/accounting/documents/{imported}/pdf/download",
-    "/settings/accounting/documents/{test}/pdf",
-    "/settings/accounting/test-invoice/{test}",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/settings/accounting/jobs/{job}",
+        "/settings/accounting/documents/{imported}/pdf",
+        "/settings/accounting/documents/{imported}/pdf/download",
+        "/settings/accounting/documents/{test}/pdf",
+        "/settings/accounting/test-invoice/{test}",
+    ],
+)
 def test_other_shops_user_gets_not_found(client, two_shops, url):
     assert client.get(url.format(**two_shops)).status_code == 404
     assert client.get(url.format(**two_shops), headers={"HX-Request": "true"}).status_code == 404
@@ -52,6 +58,7 @@ def test_other_shops_user_cannot_remove_the_test_document(app, client, two_shops
 
 def test_other_shops_user_cannot_pick_the_order_of_another_shop(app, client, two_shops, sandbox):
     from webapp.models import Order, User
+
     with app.app_context():
         order_a = db.session.scalar(db.select(Order).where(Order.is_test.is_(True)))
         shop_b = db.session.scalar(db.select(User).where(User.email == "owner@b.test")).shop_id

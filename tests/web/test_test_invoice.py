@@ -1,6 +1,7 @@
 """Settings -> Accounting system -> Test invoice: a test order, one document issued through the
 connector against the sandbox over real HTTP, order and document compared value by value, the
 PDF viewed and downloaded, and the tidy-up the accounting rules allow."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,12 +31,22 @@ def _test_order(app, shop_id: int) -> int:
 
 def _correct_document(order: Order, requested_day: date) -> RemoteDocument:
     """What a system that gets everything right reports for the SK test order."""
-    lines = [RemoteLine(name=l.name, quantity=l.quantity, unit_price=l.unit_price, vat_rate=l.vat_rate,
-                        total=l.gross) for l in trial_invoice.expected_totals(order).lines]
-    return RemoteDocument(remote_id="1", kind=PROFORMA, number="ZF2026001", currency="EUR", total=D("88.83"),
-                          issue_date=requested_day, taxable_date=requested_day, due_date=date(2026, 12, 8),
-                          vat=[VatBreakdown(D("23"), D("21.00"), D("4.83")), VatBreakdown(D("5"), D("60.00"), D("3.00"))],
-                          lines=lines)
+    lines = [
+        RemoteLine(name=l.name, quantity=l.quantity, unit_price=l.unit_price, vat_rate=l.vat_rate, total=l.gross)
+        for l in trial_invoice.expected_totals(order).lines
+    ]
+    return RemoteDocument(
+        remote_id="1",
+        kind=PROFORMA,
+        number="ZF2026001",
+        currency="EUR",
+        total=D("88.83"),
+        issue_date=requested_day,
+        taxable_date=requested_day,
+        due_date=date(2026, 12, 8),
+        vat=[VatBreakdown(D("23"), D("21.00"), D("4.83")), VatBreakdown(D("5"), D("60.00"), D("3.00"))],
+        lines=lines,
+    )
 
 
 REQUESTED = {"issue_date": "2026-11-24", "taxable_date": "2026-11-24", "due_date": "2026-12-08"}
@@ -58,7 +69,10 @@ def test_expected_totals_round_each_line_half_up_and_sum_per_rate(app, make_user
         order = trial_invoice.create_test_order(db.session.get(Shop, user.shop_id))
         expected = trial_invoice.expected_totals(order)
         assert [(l.gross, l.net, l.vat) for l in expected.lines] == [
-            (D("22.14"), D("18.00"), D("4.14")), (D("63.00"), D("60.00"), D("3.00")), (D("3.69"), D("3.00"), D("0.69"))]
+            (D("22.14"), D("18.00"), D("4.14")),
+            (D("63.00"), D("60.00"), D("3.00")),
+            (D("3.69"), D("3.00"), D("0.69")),
+        ]
         assert expected.base_by_rate == {D("23"): D("21.00"), D("5"): D("60.00")}
         assert expected.vat_by_rate == {D("23"): D("4.83"), D("5"): D("3.00")}
         assert expected.total == D("88.83")
@@ -120,8 +134,9 @@ def _issue(client, order_id="new", kind=None, headers=None, **extra):
 
 def _test_documents(app, shop_id):
     with app.app_context():
-        rows = db.session.scalars(db.select(Document).where(Document.shop_id == shop_id, Document.is_test.is_(True))
-                                  .order_by(Document.id)).all()
+        rows = db.session.scalars(
+            db.select(Document).where(Document.shop_id == shop_id, Document.is_test.is_(True)).order_by(Document.id)
+        ).all()
         db.session.expunge_all()
         return rows
 
@@ -142,8 +157,16 @@ def test_default_test_document_is_the_safe_kind_and_matches_the_order(app, owner
     assert document.state == "created" and document.kind in (PROFORMA, INVOICE) and document.remote_id
     assert "matches the order in every value" in html, re.findall(r'<tr class="mismatch">.*?</tr>', html, re.S)
     assert 'class="mismatch"' not in html and "Mismatch" not in html
-    for label in ("Issue date", "Taxable supply date", "Due date", "Unit price without VAT", "VAT rate",
-                  "Grand total", "Line 3", document.number):
+    for label in (
+        "Issue date",
+        "Taxable supply date",
+        "Due date",
+        "Unit price without VAT",
+        "VAT rate",
+        "Grand total",
+        "Line 3",
+        document.number,
+    ):
         assert label in html
     assert 'data-label="Document"' in html
 
@@ -155,6 +178,7 @@ def test_pdf_of_the_test_document_can_be_viewed_and_downloaded(app, owner_client
     [document] = _test_documents(app, owner_client.user.shop_id)
     with app.app_context():
         from webapp.services.documents import archiving
+
         stored = db.session.get(Document, document.id)
         assert stored.archive_key and archiving.load(stored).startswith(b"%PDF")  # archived when issued
     assert f"/settings/accounting/documents/{document.id}/pdf" in html
@@ -169,8 +193,9 @@ def test_removing_a_test_proforma_deletes_it_and_says_so(app, owner_client, sand
     connect(app, sandbox, owner_client.user.shop_id, system)
     _issue(owner_client, kind=PROFORMA)
     [document] = _test_documents(app, owner_client.user.shop_id)
-    response = owner_client.post(f"/settings/accounting/test-invoice/{document.id}/remove",
-                                 data={"confirm": "yes"}, headers=HTMX)
+    response = owner_client.post(
+        f"/settings/accounting/test-invoice/{document.id}/remove", data={"confirm": "yes"}, headers=HTMX
+    )
     html = response.get_data(as_text=True)
     assert "was deleted in" in html and "<html" not in html and 'id="test-document"' in html
     [after] = _test_documents(app, owner_client.user.shop_id)
@@ -199,8 +224,9 @@ def test_test_invoice_refused_deletion_is_cancelled_with_a_credit_note(app, owne
         raise ConnectorError(VALIDATION, detail="only the last invoice of a series can be deleted")
 
     monkeypatch.setattr(registry.get("superfaktura"), "delete_document", refuse)
-    html = owner_client.post(f"/settings/accounting/test-invoice/{invoice.id}/remove", data={"confirm": "yes"},
-                            follow_redirects=True).get_data(as_text=True)
+    html = owner_client.post(
+        f"/settings/accounting/test-invoice/{invoice.id}/remove", data={"confirm": "yes"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Credit note" in html and "cancels the test invoice" in html and "did not allow deleting it" in html
     docs = _test_documents(app, owner_client.user.shop_id)
     assert [(d.kind, d.state) for d in docs] == [("invoice", "cancelled"), ("credit_note", "created")]
@@ -213,6 +239,7 @@ def peek(system: str):
     import os
 
     from tests.conftest import SandboxClient
+
     return SandboxClient(system, os.environ[f"{system.upper()}_API_URL"])
 
 
@@ -247,8 +274,9 @@ def test_an_order_of_the_shop_can_be_picked(app, owner_client, sandbox):
     order_id = _test_order(app, owner_client.user.shop_id)
     form = owner_client.get("/settings/accounting/test-invoice").get_data(as_text=True)
     assert f'<option value="{order_id}"' in form
-    response = owner_client.post("/settings/accounting/test-invoice", data={"order": str(order_id), "kind": PROFORMA},
-                                 headers=HTMX)
+    response = owner_client.post(
+        "/settings/accounting/test-invoice", data={"order": str(order_id), "kind": PROFORMA}, headers=HTMX
+    )
     html = response.get_data(as_text=True)
     assert "<html" not in html and 'id="test-document"' in html
     [document] = _test_documents(app, owner_client.user.shop_id)
@@ -268,7 +296,13 @@ def test_page_marks_a_differing_value_with_class_and_text(app, owner_client, san
     html = owner_client.get(f"/settings/accounting/test-invoice/{document.id}").get_data(as_text=True)
     assert "1 value differs from the order" in html
     [mismatch] = re.findall(r'<tr class="mismatch">.*?</tr>', html, re.S)
-    assert "Grand total" in mismatch and "✗" in mismatch and ">Mismatch<" in mismatch and "€88.84" in mismatch and "€88.83" in mismatch
+    assert (
+        "Grand total" in mismatch
+        and "✗" in mismatch
+        and ">Mismatch<" in mismatch
+        and "€88.84" in mismatch
+        and "€88.83" in mismatch
+    )
     assert "discount 10 %" in html
 
 
@@ -279,6 +313,6 @@ def test_every_result_region_is_replaced_so_no_stale_error_stays_above_a_success
     assert 'id="test-result"' in refused and 'hx-swap-oob="true"' in refused  # an old result is cleared
     issued = _issue(owner_client, kind=INVOICE, confirm_real_number="y", headers=HTMX).get_data(as_text=True)
     assert " was issued" in issued
-    form = issued[issued.index('<form id="test-form"'):]
+    form = issued[issued.index('<form id="test-form"') :]
     assert 'hx-swap-oob="true"' in form.split(">", 1)[0]  # the form is replaced as well...
     assert "Confirm that you want a real invoice" not in issued  # ...without the earlier error

@@ -1,5 +1,6 @@
 """The test-invoice comparison shows KSeF for reference: the state the worker last read and, once
 KSeF accepted the invoice, its KSeF number; nothing for a document KSeF does not concern."""
+
 import re
 
 import requests
@@ -14,16 +15,19 @@ HTMX = {"HX-Request": "true"}
 def _connect_fakturownia(owner_client, sandbox, ksef_delay: float = 0):
     sb = sandbox("fakturownia")
     requests.post(sb.url + "/_sandbox/ksef", json={"delay_seconds": ksef_delay}, timeout=5).raise_for_status()
-    html = owner_client.post("/settings/accounting/fakturownia/activate", data=sb.account("valid")["credentials"],
-                             headers=HTMX).get_data(as_text=True)
+    html = owner_client.post(
+        "/settings/accounting/fakturownia/activate", data=sb.account("valid")["credentials"], headers=HTMX
+    ).get_data(as_text=True)
     assert "Connected as" in html
     return sb
 
 
 def _issue(owner_client, kind):
-    return owner_client.post("/settings/accounting/test-invoice",
-                             data={"order": "new", "market": "PL", "kind": kind, "confirm_real_number": "y"},
-                             follow_redirects=True).get_data(as_text=True)
+    return owner_client.post(
+        "/settings/accounting/test-invoice",
+        data={"order": "new", "market": "PL", "kind": kind, "confirm_real_number": "y"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
 
 
 def _row(html: str, label: str) -> str:
@@ -32,13 +36,14 @@ def _row(html: str, label: str) -> str:
 
 
 def test_a_polish_company_test_invoice_goes_through_ksef_and_the_comparison_shows_its_ksef_number(
-        app, owner_client, sandbox):
+    app, owner_client, sandbox
+):
     sb = _connect_fakturownia(owner_client, sandbox)
     html = _issue(owner_client, "invoice")
     # The test order's company buyer has a NIP, so KSeF applies to its invoice.
     held = next(d for d in sb.documents() if d["type"] == "vat" and d["buyer_tax_no"] == TEST_BUYER_NIP)
     assert held["gov_id"]
-    assert "The document matches the order in every value." in html   # KSeF rows are for reference
+    assert "The document matches the order in every value." in html  # KSeF rows are for reference
     assert "accepted" in _row(html, "KSeF")
     assert held["gov_id"] in _row(html, "KSeF number")
     with app.app_context():
@@ -57,7 +62,10 @@ def test_a_test_invoice_still_with_ksef_shows_the_state_and_no_number_yet(owner_
 
 
 def test_a_test_document_outside_ksef_has_no_ksef_rows(owner_client, sandbox):
-    owner_client.post("/settings/accounting/superfaktura/activate",
-                      data=sandbox("superfaktura").account("valid")["credentials"], headers=HTMX)
+    owner_client.post(
+        "/settings/accounting/superfaktura/activate",
+        data=sandbox("superfaktura").account("valid")["credentials"],
+        headers=HTMX,
+    )
     html = owner_client.post("/settings/accounting/test-invoice", data={"order": "new"}).get_data(as_text=True)
     assert "matches the order in every value" in html and "<strong>KSeF" not in html

@@ -1,5 +1,6 @@
 """Test documents left behind are listed with their tidy-up, and test orders are removed only
 when their documents are tidied up, after a confirmation (issue 8, point 13)."""
+
 from html import unescape
 
 from webapp.extensions import db
@@ -14,16 +15,30 @@ def _setup(app, shop_id):
         db.session.add(integration)
         db.session.flush()
         orders = {}
-        for number, is_test, state in (("T-present", True, "created"), ("T-tidied", True, "deleted"),
-                                       ("R-real", False, "created"), ("T-none", True, None)):
+        for number, is_test, state in (
+            ("T-present", True, "created"),
+            ("T-tidied", True, "deleted"),
+            ("R-real", False, "created"),
+            ("T-none", True, None),
+        ):
             order = Order(shop_id=shop_id, number=number, currency="EUR", is_test=is_test)
             db.session.add(order)
             db.session.flush()
             orders[number] = order.id
             if state:
-                db.session.add(Document(shop_id=shop_id, integration_id=integration.id, order_id=order.id,
-                                        kind="proforma", state=state, is_test=is_test, number=f"P-{number}",
-                                        remote_id=f"r-{number}", idempotency_key=f"k-{number}"))
+                db.session.add(
+                    Document(
+                        shop_id=shop_id,
+                        integration_id=integration.id,
+                        order_id=order.id,
+                        kind="proforma",
+                        state=state,
+                        is_test=is_test,
+                        number=f"P-{number}",
+                        remote_id=f"r-{number}",
+                        idempotency_key=f"k-{number}",
+                    )
+                )
         db.session.commit()
         return orders
 

@@ -5,6 +5,7 @@ without a valid one the answer is 401 before anything is looked up, so it never 
 an order exists. Amounts are decimal strings; the views only translate between JSON and the
 services in `webapp/services/orders/`.
 """
+
 from __future__ import annotations
 
 import json
@@ -63,9 +64,15 @@ def _moment(value) -> str | None:
 
 def _document_json(document: Document, order: Order) -> dict[str, Any]:
     state = API_STATES.get(document.state, document.state)
-    data: dict[str, Any] = {"kind": document.kind, "state": state, "number": document.number,
-                            "remote_id": document.remote_id, "total": decimal_text(document.total),
-                            "currency": document.currency or order.currency, "pdf": None}
+    data: dict[str, Any] = {
+        "kind": document.kind,
+        "state": state,
+        "number": document.number,
+        "remote_id": document.remote_id,
+        "total": decimal_text(document.total),
+        "currency": document.currency or order.currency,
+        "pdf": None,
+    }
     if state == DocumentState.CREATED:
         data["pdf"] = url_for("orders.document_pdf", order_id=order.id, document_id=document.id)
     if state == DocumentState.FAILED:
@@ -76,13 +83,17 @@ def _document_json(document: Document, order: Order) -> dict[str, Any]:
 
 
 def _order_json(order: Order, *, with_documents: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {"number": order.number, "status": order.status, "currency": order.currency,
-                            "created_at": _moment(order.ordered_at), "total": decimal_text(order.total),
-                            "paid_total": decimal_text(order.paid_total),
-                            "refunded_total": decimal_text(order.refunded_total)}
+    data: dict[str, Any] = {
+        "number": order.number,
+        "status": order.status,
+        "currency": order.currency,
+        "created_at": _moment(order.ordered_at),
+        "total": decimal_text(order.total),
+        "paid_total": decimal_text(order.paid_total),
+        "refunded_total": decimal_text(order.refunded_total),
+    }
     if with_documents:
-        data["documents"] = [_document_json(d, order) for d in queries.order_documents(order)
-                             if d.kind in KINDS]
+        data["documents"] = [_document_json(d, order) for d in queries.order_documents(order) if d.kind in KINDS]
     return data
 
 
@@ -139,10 +150,21 @@ def add_event(number: str):
     if outcome.errors:
         return _invalid(outcome.errors)
     event = outcome.event
-    response = jsonify({
-        "number": order.number, "status": order.status,
-        "recorded": outcome.created, "duplicate": event is not None and not outcome.created,
-        "event": None if event is None else {"type": event.type, "at": _moment(event.at), "reference": event.reference,
-                                             "amount": decimal_text(event.amount)}})
+    response = jsonify(
+        {
+            "number": order.number,
+            "status": order.status,
+            "recorded": outcome.created,
+            "duplicate": event is not None and not outcome.created,
+            "event": None
+            if event is None
+            else {
+                "type": event.type,
+                "at": _moment(event.at),
+                "reference": event.reference,
+                "amount": decimal_text(event.amount),
+            },
+        }
+    )
     response.status_code = 202
     return response

@@ -1,6 +1,7 @@
 """Settings -> API tokens. Only the shop's owner manages them. A new token is shown once, on the
 page the creation redirects to (it travels there in the signed session cookie, popped at once;
 only its hash is stored)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -8,8 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.guards import merchants_only
-from ..services.orders import tokens
 from ..services.accounts.tenancy import current_shop_id
+from ..services.orders import tokens
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/settings/api-tokens")
 NEW_TOKEN_KEY = "new_api_token"
@@ -25,8 +26,13 @@ def owners_only():
 
 @bp.get("/")
 def index():
-    return render_template("api_tokens/index.html", tokens=tokens.shop_tokens(current_shop_id()),
-                           new_token=session.pop(NEW_TOKEN_KEY, None), error=None, name="")
+    return render_template(
+        "api_tokens/index.html",
+        tokens=tokens.shop_tokens(current_shop_id()),
+        new_token=session.pop(NEW_TOKEN_KEY, None),
+        error=None,
+        name="",
+    )
 
 
 @bp.post("/")
@@ -34,8 +40,13 @@ def create():
     name = request.form.get("name", "").strip()
     if not name or len(name) > 100:
         error = _("Give the token a name of up to 100 characters, for example the shop it is for.")
-        return render_template("api_tokens/index.html", tokens=tokens.shop_tokens(current_shop_id()),
-                               new_token=None, error=error, name=name), 422
+        return render_template(
+            "api_tokens/index.html",
+            tokens=tokens.shop_tokens(current_shop_id()),
+            new_token=None,
+            error=error,
+            name=name,
+        ), 422
     _token, raw = tokens.create_token(current_shop_id(), name)
     session[NEW_TOKEN_KEY] = {"name": name, "token": raw}
     return redirect(url_for(".index") + "#new-token")

@@ -1,4 +1,5 @@
 """Sign-in and password-reset forms."""
+
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -20,16 +21,24 @@ class TextForm(FlaskForm):
 
 
 def _email_field() -> EmailField:
-    return EmailField(_l("E-mail"), validators=[DataRequired(message=_l("Enter your e-mail.")),
-                                                Length(max=255, message=_l("An e-mail address has at most 255 characters.")),
-                                                Regexp(EMAIL_PATTERN, message=_l("Enter an e-mail address like name@example.com."))],
-                      render_kw={"autocomplete": "username", "inputmode": "email"})
+    return EmailField(
+        _l("E-mail"),
+        validators=[
+            DataRequired(message=_l("Enter your e-mail.")),
+            Length(max=255, message=_l("An e-mail address has at most 255 characters.")),
+            Regexp(EMAIL_PATTERN, message=_l("Enter an e-mail address like name@example.com.")),
+        ],
+        render_kw={"autocomplete": "username", "inputmode": "email"},
+    )
 
 
 class LoginForm(TextForm):
     email = _email_field()
-    password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter your password."))],
-                             render_kw={"autocomplete": "current-password"})
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(message=_l("Enter your password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
     remember = BooleanField(_l("Keep me signed in"))
 
 
@@ -38,11 +47,19 @@ class ForgotPasswordForm(TextForm):
 
 
 class ResetPasswordForm(TextForm):
-    password = PasswordField(_l("New password"), validators=[
-        DataRequired(message=_l("Enter a new password.")),
-        Length(min=10, max=200, message=_l("Use between 10 and 200 characters."))],
-        render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField(_l("New password again"), validators=[
-        DataRequired(message=_l("Enter the new password again.")),
-        EqualTo("password", message=_l("The two passwords are not the same."))],
-        render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(message=_l("Enter a new password.")),
+            Length(min=10, max=200, message=_l("Use between 10 and 200 characters.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(message=_l("Enter the new password again.")),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )

@@ -1,4 +1,5 @@
 """Who may use a blueprint: one guard for the merchant-facing areas."""
+
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
 

@@ -1,5 +1,6 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, ngettext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ..redirects import safe_next
@@ -11,11 +12,17 @@ bp = Blueprint("auth", __name__)
 
 def _wait_message(seconds: int) -> str:
     if seconds < 60:
-        return ngettext("Too many failed attempts. Wait %(num)d second and try again.",
-                        "Too many failed attempts. Wait %(num)d seconds and try again.", seconds)
+        return ngettext(
+            "Too many failed attempts. Wait %(num)d second and try again.",
+            "Too many failed attempts. Wait %(num)d seconds and try again.",
+            seconds,
+        )
     minutes = -(-seconds // 60)
-    return ngettext("Too many failed attempts. Wait %(num)d minute and try again.",
-                    "Too many failed attempts. Wait %(num)d minutes and try again.", minutes)
+    return ngettext(
+        "Too many failed attempts. Wait %(num)d minute and try again.",
+        "Too many failed attempts. Wait %(num)d minutes and try again.",
+        minutes,
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -56,8 +63,14 @@ def forgot_password():
     if form.validate_on_submit():
         password_reset.request_reset(form.email.data)
         # The same answer whether or not the address has an account.
-        flash(_("If an account uses %(email)s, we have sent it a link to set a new password. Check your "
-                "inbox (and the spam folder) in a minute.", email=form.email.data.strip()), "info")
+        flash(
+            _(
+                "If an account uses %(email)s, we have sent it a link to set a new password. Check your "
+                "inbox (and the spam folder) in a minute.",
+                email=form.email.data.strip(),
+            ),
+            "info",
+        )
         return redirect(url_for(".login"))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/forgot_password.html", form=form), status
@@ -74,8 +87,7 @@ def reset_password():
         password_reset.set_new_password(user, form.password.data)
         if current_user.is_authenticated:
             sign_in.end_session()
-        flash(_("Your password is changed and every earlier sign-in has ended. Sign in with the new password."),
-              "info")
+        flash(_("Your password is changed and every earlier sign-in has ended. Sign in with the new password."), "info")
         return redirect(url_for(".login"))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/reset_password.html", form=form, email=user.email), status

@@ -1,5 +1,6 @@
 """Documents: every document the rules issued, at a glance (waiting, failed, issued), with the
 hint and a retry button for a failed one."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -8,17 +9,21 @@ from flask_babel import gettext as _
 from ..auth.guards import merchants_only
 from ..extensions import db
 from ..models import Document, DocumentState
+from ..redirects import safe_next
 from ..services.accounts.tenancy import get_or_404, scoped
 from ..services.documents import worker
-from ..redirects import safe_next
 from ..urls import page_number
 from . import wording
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 merchants_only(bp)
 PAGE_SIZE = 30
-FILTERS = {"waiting": (DocumentState.PENDING, DocumentState.CREATING), "failed": (DocumentState.FAILED,),
-           "created": (DocumentState.CREATED,), "cancelled": (DocumentState.CANCELLED, DocumentState.DELETED)}
+FILTERS = {
+    "waiting": (DocumentState.PENDING, DocumentState.CREATING),
+    "failed": (DocumentState.FAILED,),
+    "created": (DocumentState.CREATED,),
+    "cancelled": (DocumentState.CANCELLED, DocumentState.DELETED),
+}
 
 
 @bp.get("/")
@@ -31,14 +36,28 @@ def index():
         query = query.where(Document.state.in_(FILTERS[state]))
     if kind in wording.KIND_NAMES:
         query = query.where(Document.kind == kind)
-    rows = db.session.scalars(query.order_by(Document.id.desc()).offset((page - 1) * PAGE_SIZE)
-                              .limit(PAGE_SIZE + 1)).all()
-    counts = {name: db.session.scalar(db.select(db.func.count()).select_from(
-        scoped(Document).where(Document.is_test.is_(False), Document.state.in_(states)).subquery()))
-        for name, states in FILTERS.items()}
-    return render_template("documents/index.html", documents=rows[:PAGE_SIZE], page=page,
-                           has_more=len(rows) > PAGE_SIZE, state=state, kind=kind, counts=counts,
-                           problem=wording.problem, ksef=wording.ksef)
+    rows = db.session.scalars(
+        query.order_by(Document.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+    ).all()
+    counts = {
+        name: db.session.scalar(
+            db.select(db.func.count()).select_from(
+                scoped(Document).where(Document.is_test.is_(False), Document.state.in_(states)).subquery()
+            )
+        )
+        for name, states in FILTERS.items()
+    }
+    return render_template(
+        "documents/index.html",
+        documents=rows[:PAGE_SIZE],
+        page=page,
+        has_more=len(rows) > PAGE_SIZE,
+        state=state,
+        kind=kind,
+        counts=counts,
+        problem=wording.problem,
+        ksef=wording.ksef,
+    )
 
 
 @bp.post("/<int:document_id>/retry")
@@ -56,8 +75,14 @@ def resend_ksef(document_id: int):
     """Send a rejected invoice to KSeF again, after the merchant fixed the data."""
     document = get_or_404(Document, document_id)
     if worker.resend_to_ksef(document):
-        flash(_("%(kind)s %(number)s was sent to KSeF again.", kind=wording.document_kind(document.kind),
-                number=document.number or ""), "success")
+        flash(
+            _(
+                "%(kind)s %(number)s was sent to KSeF again.",
+                kind=wording.document_kind(document.kind),
+                number=document.number or "",
+            ),
+            "success",
+        )
     else:
         flash(_("This document could not be sent to KSeF again; see its state below."), "warn")
     return redirect(safe_next(request.form.get("next"), url_for("documents.index")))

@@ -1,12 +1,14 @@
 """Sync verification and orders without their documents (pages on the documents blueprint)."""
+
 from __future__ import annotations
 
 from datetime import date
 
-from connectors.errors import ConnectorError
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+
+from connectors.errors import ConnectorError
 
 from ..extensions import db
 from ..models import Document, Integration, Job, Order
@@ -32,8 +34,9 @@ def sync_page():
     integration = _integration()
     job = sync.latest_job(current_user.shop_id)
     start, end = sync.default_period()
-    return render_template("documents/sync.html", integration=integration, job=job, start=start, end=end,
-                           **_context(job))
+    return render_template(
+        "documents/sync.html", integration=integration, job=job, start=start, end=end, **_context(job)
+    )
 
 
 def _context(job: Job | None) -> dict:
@@ -44,8 +47,12 @@ def _context(job: Job | None) -> dict:
         ids = [row["document_id"] for row in (job.result or {}).get("mismatches", [])][:500]
         for document in db.session.scalars(scoped(Document).where(Document.id.in_(ids))):
             links[document.id] = (document.snapshot or {}).get("pdf_url") or ""
-    return {"system": system, "mismatch_text": lambda row: sync_wording.mismatch_text(row, system),
-            "action_text": lambda action: sync_wording.action_text(action, system), "links": links}
+    return {
+        "system": system,
+        "mismatch_text": lambda row: sync_wording.mismatch_text(row, system),
+        "action_text": lambda action: sync_wording.action_text(action, system),
+        "links": links,
+    }
 
 
 @bp.post("/sync")
@@ -116,8 +123,9 @@ def issue_missing(order_id: int):
     order = get_or_404(Order, order_id)
     touched = missing.issue_now(order)
     if touched:
-        flash(_("%(n)s documents of order %(number)s are being issued.", n=len(touched), number=order.number),
-              "success")
+        flash(
+            _("%(n)s documents of order %(number)s are being issued.", n=len(touched), number=order.number), "success"
+        )
     else:
         flash(_("Order %(number)s has all its documents.", number=order.number), "success")
     return redirect(url_for(".missing_page"))

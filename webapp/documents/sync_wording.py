@@ -1,10 +1,13 @@
 """Sync check mismatches and orders without documents, in the merchant's words."""
+
 from __future__ import annotations
 
-from connectors import registry
 from flask_babel import lazy_gettext as _l
 
+from connectors import registry
+
 from ..services.documents import missing, sync
+
 
 def system_label(key: str) -> str:
     cls = registry.get(key) if key else None
@@ -26,8 +29,11 @@ MISMATCHES = {
     sync.KSEF: _l("KSeF state differs: %(ours)s here, %(theirs)s in %(system)s %(errors)s"),
     sync.UNREACHABLE: _l("%(system)s did not return this document (%(code)s)"),
 }
-ACTIONS = {sync.RESYNC: _l("Update from %(system)s"), sync.REISSUE: _l("Issue again"),
-           sync.OPEN: _l("Open in %(system)s")}
+ACTIONS = {
+    sync.RESYNC: _l("Update from %(system)s"),
+    sync.REISSUE: _l("Issue again"),
+    sync.OPEN: _l("Open in %(system)s"),
+}
 MISSING_REASONS = {
     missing.NOT_CREATED: _l("%(kind)s was never created"),
     missing.FAILED: _l("%(kind)s failed"),
@@ -37,11 +43,19 @@ MISSING_REASONS = {
 
 def mismatch_text(row: dict, system: str) -> str:
     from .wording import document_kind
-    template = MISMATCHES.get(row.get("code"), None)
+
+    template = MISMATCHES.get(row.get("code"))
     if template is None:
         return str(row.get("code"))
-    params = {"ours": "", "theirs": "", "rate": "", "difference": "", "errors": "", "code": "",
-              **{k: str(v) for k, v in (row.get("params") or {}).items()}}
+    params = {
+        "ours": "",
+        "theirs": "",
+        "rate": "",
+        "difference": "",
+        "errors": "",
+        "code": "",
+        **{k: str(v) for k, v in (row.get("params") or {}).items()},
+    }
     params.update(system=system_label(system), kind=document_kind(row.get("kind", "")))
     return str(template) % params
 
@@ -52,4 +66,5 @@ def action_text(action: str, system: str) -> str:
 
 def missing_text(reason: str, kind: str) -> str:
     from .wording import document_kind
+
     return str(MISSING_REASONS.get(reason, reason)) % {"kind": document_kind(kind)}

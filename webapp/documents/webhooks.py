@@ -8,6 +8,7 @@ Authorization is the safe reading, and a missing or wrong value is refused). The
 a hint: the worker asks Fakturoid's API for the invoice, so a forged or replayed delivery cannot
 mark anything paid, and a repeated one (the same `Idempotency-Key`) records nothing twice.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
@@ -31,8 +32,11 @@ def _invoice_id(payload: dict) -> str:
 @bp.post("/fakturoid/<int:integration_id>")
 def fakturoid(integration_id: int):
     integration = db.session.get(Integration, integration_id)
-    if integration is None or integration.system != "fakturoid" \
-            or not sync.webhook_authentic(integration, request.headers.get("Authorization", "")):
+    if (
+        integration is None
+        or integration.system != "fakturoid"
+        or not sync.webhook_authentic(integration, request.headers.get("Authorization", ""))
+    ):
         abort(401)
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
@@ -42,5 +46,6 @@ def fakturoid(integration_id: int):
     if integration.status != IntegrationStatus.ACTIVE or event not in sync.PAYMENT_EVENTS or not remote_id:
         return jsonify({"status": "ignored"}), 200
     from ..tasks import payment_from_system
+
     payment_from_system(integration.id, remote_id)
     return jsonify({"status": "accepted"}), 202

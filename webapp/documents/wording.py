@@ -1,4 +1,5 @@
 """Documents in the merchant's words: kinds, states, notices and the hint for a failure."""
+
 from __future__ import annotations
 
 from flask_babel import gettext
@@ -10,28 +11,47 @@ from ..services.documents import issuing, planning, worker
 
 KIND_NAMES = {"invoice": _l("Invoice"), "proforma": _l("Proforma invoice"), "credit_note": _l("Credit note")}
 STATE_NAMES = {
-    DocumentState.PENDING: _l("Waiting"), DocumentState.CREATING: _l("Being issued"),
-    DocumentState.CREATED: _l("Issued"), DocumentState.FAILED: _l("Failed"),
-    DocumentState.CANCELLED: _l("Cancelled"), DocumentState.DELETED: _l("Deleted"),
+    DocumentState.PENDING: _l("Waiting"),
+    DocumentState.CREATING: _l("Being issued"),
+    DocumentState.CREATED: _l("Issued"),
+    DocumentState.FAILED: _l("Failed"),
+    DocumentState.CANCELLED: _l("Cancelled"),
+    DocumentState.DELETED: _l("Deleted"),
     DocumentState.IMPORTED: _l("Imported"),
 }
-STATE_BADGES = {DocumentState.CREATED: "badge-ok", DocumentState.FAILED: "badge-error",
-                DocumentState.PENDING: "badge-warn", DocumentState.CREATING: "badge-warn"}
-NOTICES = {
-    planning.PROFORMA_LEFT: _l("The order was cancelled after this proforma was issued. Proformas are not tax "
-                               "documents, so no credit note is needed; the proforma stays in your accounting "
-                               "system. Cancel it there if you wish."),
-    planning.CANCELLED_BEFORE_ISSUE: _l("The order was cancelled before this document was issued, so it was "
-                                        "never sent to your accounting system."),
-    worker.RELATED_MISSING: _l("The invoice this credit note corrects was never issued, so there is nothing to "
-                               "credit."),
+STATE_BADGES = {
+    DocumentState.CREATED: "badge-ok",
+    DocumentState.FAILED: "badge-error",
+    DocumentState.PENDING: "badge-warn",
+    DocumentState.CREATING: "badge-warn",
 }
-KSEF_NAMES = {"not_applicable": _l("not needed"), "waiting": _l("waiting to be sent"), "sent": _l("sent, waiting for the number"),
-              "accepted": _l("accepted"), "rejected": _l("rejected"), "offline": _l("issued offline, to be sent")}
+NOTICES = {
+    planning.PROFORMA_LEFT: _l(
+        "The order was cancelled after this proforma was issued. Proformas are not tax "
+        "documents, so no credit note is needed; the proforma stays in your accounting "
+        "system. Cancel it there if you wish."
+    ),
+    planning.CANCELLED_BEFORE_ISSUE: _l(
+        "The order was cancelled before this document was issued, so it was never sent to your accounting system."
+    ),
+    worker.RELATED_MISSING: _l(
+        "The invoice this credit note corrects was never issued, so there is nothing to credit."
+    ),
+}
+KSEF_NAMES = {
+    "not_applicable": _l("not needed"),
+    "waiting": _l("waiting to be sent"),
+    "sent": _l("sent, waiting for the number"),
+    "accepted": _l("accepted"),
+    "rejected": _l("rejected"),
+    "offline": _l("issued offline, to be sent"),
+}
 INTERNAL_TITLE = _l("Something went wrong on our side")
 INTERNAL_HINT = _l("Nothing was lost. Try again; if it happens again, our support team has the details.")
-PAUSED_HINT = _l("Your accounting system no longer accepts the stored credentials. The document waits and is "
-                 "issued as soon as you re-authenticate.")
+PAUSED_HINT = _l(
+    "Your accounting system no longer accepts the stored credentials. The document waits and is "
+    "issued as soon as you re-authenticate."
+)
 RETRY_HINT = _l("We try again by ourselves at %(time)s.")
 
 
@@ -46,8 +66,11 @@ def document_state(state: str) -> str:
 def field_messages(document: Document) -> list[str]:
     """The system's field messages, translated where they are our msgids. Plain strings (never
     Markup): they may carry the vendor's own words and are escaped like any text."""
-    return [str(gettext(str(m))) for messages in (document.last_error_fields or {}).values()
-            for m in (messages if isinstance(messages, list) else [messages])]
+    return [
+        str(gettext(str(m)))
+        for messages in (document.last_error_fields or {}).values()
+        for m in (messages if isinstance(messages, list) else [messages])
+    ]
 
 
 def problem(document: Document) -> dict[str, object] | None:
@@ -60,11 +83,15 @@ def problem(document: Document) -> dict[str, object] | None:
     if code == issuing.INTERNAL:
         return {"title": str(INTERNAL_TITLE), "hint": str(INTERNAL_HINT), "code": code, "messages": []}
     hint = hint_for(code, system, document.last_error_hint_key)
-    if document.state == DocumentState.PENDING and document.integration is not None \
-            and document.integration.status != "active":
+    if (
+        document.state == DocumentState.PENDING
+        and document.integration is not None
+        and document.integration.status != "active"
+    ):
         hint = str(PAUSED_HINT)
     elif document.state == DocumentState.PENDING and document.next_attempt_at is not None:
         from ..formatting import moment
+
         hint = f"{hint} {RETRY_HINT % {'time': moment(document.next_attempt_at)}}"
     return {"title": title_for(code), "hint": hint, "code": code, "messages": field_messages(document)}
 
@@ -74,6 +101,10 @@ def ksef(document: Document) -> dict[str, object] | None:
     if not document.ksef_status or document.ksef_status == "not_applicable":
         return None
     reasons = [str(r) for r in (document.snapshot or {}).get("ksef_errors") or []]
-    return {"state": document.ksef_status, "label": str(KSEF_NAMES.get(document.ksef_status, document.ksef_status)),
-            "number": document.ksef_number or "", "reasons": reasons,
-            "badge": {"accepted": "badge-ok", "rejected": "badge-error"}.get(document.ksef_status, "badge-warn")}
+    return {
+        "state": document.ksef_status,
+        "label": str(KSEF_NAMES.get(document.ksef_status, document.ksef_status)),
+        "number": document.ksef_number or "",
+        "reasons": reasons,
+        "badge": {"accepted": "badge-ok", "rejected": "badge-error"}.get(document.ksef_status, "badge-warn"),
+    }

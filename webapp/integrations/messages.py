@@ -7,6 +7,7 @@ without a request, is read in the language of whoever looks at it. Hints for err
 `services/connections/hints.py`, keyed by code. Everything is translated here, in Python:
 vendor text never goes through `_()` inside a template.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ def _error_hint(code: str, p: dict) -> str:
 
 def _kind(p: dict) -> str:
     from ..services.documents.trial_invoice import KIND_LABELS
+
     return str(KIND_LABELS.get(p.get("kind", ""), p.get("kind", "")))
 
 
@@ -61,72 +63,117 @@ def _describe(message: str, code: str | None, p: dict) -> tuple[str, str]:
     if message == "error":
         title, hint = title_for(code or ""), _error_hint(code or "", p)
         if p.get("kept_previous"):
-            hint = " ".join((_("Your connection still uses the previous credentials and keeps working; the new ones "
-                               "were not saved because %(system)s did not accept them.", system=system), hint))
+            hint = " ".join(
+                (
+                    _(
+                        "Your connection still uses the previous credentials and keeps working; the new ones "
+                        "were not saved because %(system)s did not accept them.",
+                        system=system,
+                    ),
+                    hint,
+                )
+            )
         return title, hint
     if message == "fields_need_attention":
         return _("Some fields need your attention"), _("Correct the marked fields and activate again.")
     if message == "activation_busy":
-        return (_("Activation is already running"),
-                _("Wait for the result of the first attempt; it appears here in a few seconds."))
+        return (
+            _("Activation is already running"),
+            _("Wait for the result of the first attempt; it appears here in a few seconds."),
+        )
     if message in ("blocked", "blocked_reverified"):
         hints = [_(b) for b in p.get("blockers", [])]
         if message == "blocked":
             hints.append(_("Fix this, then activate again; the credentials you entered are kept."))
         return _("%(system)s cannot issue documents yet", system=system), " ".join(hints)
     if message == "connected":
-        return (_("Connected as %(name)s", name=p.get("name", "")),
-                _("The connection works. Next, import your existing invoices and issue a test invoice."))
+        return (
+            _("Connected as %(name)s", name=p.get("name", "")),
+            _("The connection works. Next, import your existing invoices and issue a test invoice."),
+        )
     if message == "connected_beside":
-        return (_("Connected as %(name)s", name=p.get("name", "")),
-                _("%(current)s is still your shop's accounting system; nothing changed there. Try %(system)s first "
-                  "(import, test invoice), then switch when you are ready.",
-                  current=_name(p.get("current_key", "")), system=system))
+        return (
+            _("Connected as %(name)s", name=p.get("name", "")),
+            _(
+                "%(current)s is still your shop's accounting system; nothing changed there. Try %(system)s first "
+                "(import, test invoice), then switch when you are ready.",
+                current=_name(p.get("current_key", "")),
+                system=system,
+            ),
+        )
     if message == "reverified":
         return _("Connected as %(name)s", name=p.get("name", "")), ""
     if message == "reverified_inactive":
-        return (_("The stored credentials still work for %(name)s", name=p.get("name", "")),
-                _("%(system)s is not active, so no documents are issued there. Activate it to use it again.",
-                  system=system))
+        return (
+            _("The stored credentials still work for %(name)s", name=p.get("name", "")),
+            _(
+                "%(system)s is not active, so no documents are issued there. Activate it to use it again.",
+                system=system,
+            ),
+        )
     if message == "oauth_link_used":
-        return (_("This sign-in link was already used or has expired"),
-                _("Your connection is unchanged. To connect again, use the Connect button."))
+        return (
+            _("This sign-in link was already used or has expired"),
+            _("Your connection is unchanged. To connect again, use the Connect button."),
+        )
     if message == "pick_account":
-        return (_("Pick one of the offered accounts"),
-                _("Choose the account this shop should issue documents in."))
+        return (_("Pick one of the offered accounts"), _("Choose the account this shop should issue documents in."))
     if message == "import_stopped":
         return _("The import stopped"), _("It was interrupted. Start it again; nothing is imported twice.")
     if message == "test_issued_already":
         return _("This test document was issued already"), _("Here it is again; nothing new was created.")
     if message == "test_busy":
-        return (_("The test document is being issued"),
-                _("Wait a moment and reload this page; the result appears here."))
+        return (
+            _("The test document is being issued"),
+            _("Wait a moment and reload this page; the result appears here."),
+        )
     if message == "test_issued":
         hint = _("Compare it with the order below.")
         if p.get("pdf_pending"):
             hint += " " + _("The PDF is not ready yet; open it in a moment.")
         return _("%(kind)s %(number)s was issued", kind=_kind(p), number=p.get("number", "")), hint
     if message == "nothing_to_remove":
-        return (_("Nothing to remove"),
-                _("%(system)s does not let us remove this document. Leave it, or cancel it in %(system)s by hand.",
-                  system=system))
+        return (
+            _("Nothing to remove"),
+            _(
+                "%(system)s does not let us remove this document. Leave it, or cancel it in %(system)s by hand.",
+                system=system,
+            ),
+        )
     if message == "test_deleted":
-        return (_("%(kind)s %(number)s was deleted in %(system)s", kind=_kind(p), number=p.get("number", ""),
-                  system=system),
-                _("Nothing of the test is left in your bookkeeping. The test order stays here, marked as a test."))
+        return (
+            _(
+                "%(kind)s %(number)s was deleted in %(system)s",
+                kind=_kind(p),
+                number=p.get("number", ""),
+                system=system,
+            ),
+            _("Nothing of the test is left in your bookkeeping. The test order stays here, marked as a test."),
+        )
     if message == "test_not_deleted":
-        return (_("%(system)s did not delete %(number)s", system=system, number=p.get("number", "")),
-                _("Systems allow deleting only some documents, for example a proforma or the last number of a "
-                  "series.") + " " + _error_hint(code or "", p))
+        return (
+            _("%(system)s did not delete %(number)s", system=system, number=p.get("number", "")),
+            _("Systems allow deleting only some documents, for example a proforma or the last number of a series.")
+            + " "
+            + _error_hint(code or "", p),
+        )
     if message == "test_credited":
         why = ""
         if p.get("delete_code"):
-            why = (_("%(system)s did not allow deleting it (accounting rules keep issued invoice numbers).",
-                     system=system) + " "
-                   + hint_for(p["delete_code"], p.get("system_key"), p.get("delete_hint_key")) + " ")
-        return (_("Credit note %(credit)s cancels the test invoice %(number)s", credit=p.get("credit", ""),
-                  number=p.get("number", "")),
-                why + _("Both stay in %(system)s; together they amount to zero.", system=system))
+            why = (
+                _("%(system)s did not allow deleting it (accounting rules keep issued invoice numbers).", system=system)
+                + " "
+                + hint_for(p["delete_code"], p.get("system_key"), p.get("delete_hint_key"))
+                + " "
+            )
+        return (
+            _(
+                "Credit note %(credit)s cancels the test invoice %(number)s",
+                credit=p.get("credit", ""),
+                number=p.get("number", ""),
+            ),
+            why + _("Both stay in %(system)s; together they amount to zero.", system=system),
+        )
     return title_for(code or ""), hint_for(code or "")
 
 

@@ -2,6 +2,7 @@
 
 Each view reads the request, calls one service and renders one template; HTMX requests get the
 partial the page itself includes."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -14,11 +15,8 @@ from connectors.errors import ConnectorError
 from ..auth.guards import merchants_only
 from ..extensions import is_htmx
 from ..models import IntegrationStatus
-from ..services.connections import activation
-from ..services.connections import calls
-from ..services.connections import oauth
-from ..services.connections import verification
 from ..services.accounts.tenancy import current_shop_id
+from ..services.connections import activation, calls, oauth, verification
 from . import messages
 from .forms import render_fields
 
@@ -38,10 +36,26 @@ def catalogue_chips(systems) -> tuple[list[str], dict[str, list[tuple[str, str]]
     """What every system offers (said once) and, per system, only what differs: its markets,
     one-click connection, and what it cannot do that others can (from the capabilities)."""
     from connectors import base
+
     labels = integration_context()["capability_labels"]
-    order = [c for c in labels if c in {base.CAN_INVOICE, base.CAN_PROFORMA, base.CAN_CREDIT_NOTE, base.CAN_LIST,
-                                        base.CAN_PDF, base.CAN_EMAIL, base.CAN_MARK_PAID, base.CAN_NUMBER_SERIES,
-                                        base.CAN_DELETE, base.CAN_DRAFT, base.CAN_OAUTH}]
+    order = [
+        c
+        for c in labels
+        if c
+        in {
+            base.CAN_INVOICE,
+            base.CAN_PROFORMA,
+            base.CAN_CREDIT_NOTE,
+            base.CAN_LIST,
+            base.CAN_PDF,
+            base.CAN_EMAIL,
+            base.CAN_MARK_PAID,
+            base.CAN_NUMBER_SERIES,
+            base.CAN_DELETE,
+            base.CAN_DRAFT,
+            base.CAN_OAUTH,
+        }
+    ]
     everywhere = set.intersection(*(set(s.capabilities) for s in systems)) if systems else set()
     anywhere = set.union(*(set(s.capabilities) for s in systems)) if systems else set()
     shared = [str(labels[c]) for c in order if c in everywhere]
@@ -52,8 +66,11 @@ def catalogue_chips(systems) -> tuple[list[str], dict[str, list[tuple[str, str]]
             if cap in everywhere or cap not in anywhere:
                 continue
             if cap == base.CAN_OAUTH:
-                own.append(("plus", _("Connect with one click")) if cap in system.capabilities
-                           else ("minus", _("Connects with pasted API keys")))
+                own.append(
+                    ("plus", _("Connect with one click"))
+                    if cap in system.capabilities
+                    else ("minus", _("Connects with pasted API keys"))
+                )
             elif cap in system.capabilities:
                 own.append(("plus", str(labels[cap])))
             else:
@@ -67,9 +84,14 @@ def catalogue():
     shop_id = current_shop_id()
     systems = registry.all_connectors()
     shared, chips = catalogue_chips(systems)
-    return render_template("integrations/catalogue.html", systems=systems,
-                           integrations=activation.shop_integrations(shop_id),
-                           current=activation.current_connection(shop_id), shared=shared, chips=chips)
+    return render_template(
+        "integrations/catalogue.html",
+        systems=systems,
+        integrations=activation.shop_integrations(shop_id),
+        current=activation.current_connection(shop_id),
+        shared=shared,
+        chips=chips,
+    )
 
 
 def _connection_context(cls, integration, values=None, errors=None, outcome=None):
@@ -82,12 +104,23 @@ def _connection_context(cls, integration, values=None, errors=None, outcome=None
             # A connection made by signing in has no pasted keys: the paste form starts empty
             # rather than showing a client id that belongs to the sign-in app or another company.
             values.pop("client_id", None)
-    fields = render_fields(cls.schema, values, errors or {}, stored,
-                           integration.choices if integration is not None else None,
-                           set(activation.retry_secrets(integration)))
-    return {"system": cls, "integration": integration, "fields": fields, "outcome": outcome,
-            "statuses": IntegrationStatus, "pending_accounts": oauth.pending_accounts(integration),
-            "in_use": activation.current_connection(current_shop_id())}
+    fields = render_fields(
+        cls.schema,
+        values,
+        errors or {},
+        stored,
+        integration.choices if integration is not None else None,
+        set(activation.retry_secrets(integration)),
+    )
+    return {
+        "system": cls,
+        "integration": integration,
+        "fields": fields,
+        "outcome": outcome,
+        "statuses": IntegrationStatus,
+        "pending_accounts": oauth.pending_accounts(integration),
+        "in_use": activation.current_connection(current_shop_id()),
+    }
 
 
 OUTCOME_KEY = "integration_outcome"
@@ -107,8 +140,9 @@ def activate(system: str):
     raw = request.form.to_dict()
     integration, outcome = activation.activate(current_shop_id(), system, raw)
     values = {k: v for k, v in raw.items() if k != "csrf_token"}
-    ctx = _connection_context(cls, integration, values=values, errors=messages.describe(outcome).fields,
-                              outcome=outcome)
+    ctx = _connection_context(
+        cls, integration, values=values, errors=messages.describe(outcome).fields, outcome=outcome
+    )
     status = 422 if outcome.code == "validation" and not outcome.log_id else 200
     template = "integrations/_connection.html" if is_htmx() else "integrations/settings.html"
     return render_template(template, **ctx), status
@@ -116,7 +150,7 @@ def activate(system: str):
 
 @bp.get("/<system>/connect")
 def oauth_start(system: str):
-    """"Connect with <system>": off to the vendor's sign-in and consent page."""
+    """ "Connect with <system>": off to the vendor's sign-in and consent page."""
     cls = _system_or_404(system)
     try:
         return redirect(oauth.start(system, oauth.callback_url(system)))
@@ -184,8 +218,7 @@ def deactivate(system: str):
             return "", 204, {"HX-Redirect": target}
         return redirect(target, 303)
     activation.deactivate(integration)
-    flash(_("The connection is deactivated. Its settings and history are kept; activate it again at any time."),
-          "info")
+    flash(_("The connection is deactivated. Its settings and history are kept; activate it again at any time."), "info")
     return redirect(url_for(".settings", system=system), 303)
 
 
@@ -201,9 +234,14 @@ def confirm_switch(system: str):
     if integration.current:
         return redirect(url_for(".settings", system=system))
     previous = activation.current_connection(shop_id)
-    return render_template("integrations/confirm_switch.html", system=cls, integration=integration,
-                           previous=previous, blockers=activation.switch_blockers(integration),
-                           waiting=activation.waiting_documents(previous) if previous is not None else 0)
+    return render_template(
+        "integrations/confirm_switch.html",
+        system=cls,
+        integration=integration,
+        previous=previous,
+        blockers=activation.switch_blockers(integration),
+        waiting=activation.waiting_documents(previous) if previous is not None else 0,
+    )
 
 
 @bp.post("/<system>/switch")
@@ -218,8 +256,14 @@ def switch(system: str):
             return "", 204, {"HX-Redirect": target}
         return redirect(target, 303)
     activation.switch_to(integration)
-    flash(_("%(system)s is now your shop's accounting system. Confirm its document rules so that orders "
-            "turn into documents there.", system=registry.require(system).name), "info")
+    flash(
+        _(
+            "%(system)s is now your shop's accounting system. Confirm its document rules so that orders "
+            "turn into documents there.",
+            system=registry.require(system).name,
+        ),
+        "info",
+    )
     return redirect(url_for(".settings", system=system), 303)
 
 
@@ -240,14 +284,23 @@ def integration_context():
     from flask_babel import lazy_gettext as _l
 
     from connectors import base
+
     labels = {
-        base.CAN_INVOICE: _l("Invoices"), base.CAN_PROFORMA: _l("Proforma invoices"),
-        base.CAN_CREDIT_NOTE: _l("Credit notes"), base.CAN_LIST: _l("Import of existing invoices"),
-        base.CAN_PDF: _l("PDF download"), base.CAN_EMAIL: _l("E-mail sending"),
-        base.CAN_MARK_PAID: _l("Marking as paid"), base.CAN_NUMBER_SERIES: _l("Number series"),
-        base.CAN_DELETE: _l("Deleting documents"), base.CAN_DRAFT: _l("Drafts"),
+        base.CAN_INVOICE: _l("Invoices"),
+        base.CAN_PROFORMA: _l("Proforma invoices"),
+        base.CAN_CREDIT_NOTE: _l("Credit notes"),
+        base.CAN_LIST: _l("Import of existing invoices"),
+        base.CAN_PDF: _l("PDF download"),
+        base.CAN_EMAIL: _l("E-mail sending"),
+        base.CAN_MARK_PAID: _l("Marking as paid"),
+        base.CAN_NUMBER_SERIES: _l("Number series"),
+        base.CAN_DELETE: _l("Deleting documents"),
+        base.CAN_DRAFT: _l("Drafts"),
         base.CAN_OAUTH: _l("Connect with one click"),
-        "api": _l("API access"), "invoices": _l("Invoices"), "expenses": _l("Expenses"), "reports": _l("Reports"),
+        "api": _l("API access"),
+        "invoices": _l("Invoices"),
+        "expenses": _l("Expenses"),
+        "reports": _l("Reports"),
     }
     attention = None
     if getattr(current_user, "is_authenticated", False) and current_user.shop_id:

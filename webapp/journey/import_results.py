@@ -3,6 +3,7 @@ filtered by whether they were matched to an order, with counts for the summary l
 
 Read-only; it reads the rows `services.importing` stored (imported documents of the job's
 connection) and never changes them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,8 +34,11 @@ class ImportResults:
 
 
 def _imported(job: Job):
-    return (Document.shop_id == job.shop_id, Document.integration_id == job.integration_id,
-            Document.state == DocumentState.IMPORTED)
+    return (
+        Document.shop_id == job.shop_id,
+        Document.integration_id == job.integration_id,
+        Document.state == DocumentState.IMPORTED,
+    )
 
 
 def results(job: Job, show: str = ALL, page: int = 1) -> ImportResults:
@@ -47,12 +51,17 @@ def results(job: Job, show: str = ALL, page: int = 1) -> ImportResults:
 
     total = count()
     matched = count(Document.order_id.is_not(None))
-    condition = {ALL: (), MATCHED: (Document.order_id.is_not(None),),
-                 UNMATCHED: (Document.order_id.is_(None),)}[show]
+    condition = {ALL: (), MATCHED: (Document.order_id.is_not(None),), UNMATCHED: (Document.order_id.is_(None),)}[show]
     shown = {ALL: total, MATCHED: matched, UNMATCHED: total - matched}[show]
     pages = max(1, -(-shown // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    documents = list(db.session.scalars(db.select(Document).where(*where, *condition)
-                                        .order_by(Document.issue_date.desc(), Document.id.desc())
-                                        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+    documents = list(
+        db.session.scalars(
+            db.select(Document)
+            .where(*where, *condition)
+            .order_by(Document.issue_date.desc(), Document.id.desc())
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        )
+    )
     return ImportResults(documents=documents, show=show, page=page, pages=pages, total=total, matched=matched)

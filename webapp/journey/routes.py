@@ -3,10 +3,10 @@
 
 Views read the request, call one service and render one template; HTMX requests get the partial
 the page itself includes. Every row is looked up scoped to the signed-in user's shop."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
@@ -50,8 +50,13 @@ def _page(template: str, partial: str, status: int = 200, **context):
 def import_page():
     integration = _active_connection()
     job = importing.latest_job(integration) if integration is not None else None
-    return render_template("journey/import.html", integration=integration, job=job,
-                           can_import=importing.can_import(integration.system if integration else None), max_pages=importing.MAX_PAGES)
+    return render_template(
+        "journey/import.html",
+        integration=integration,
+        job=job,
+        can_import=importing.can_import(integration.system if integration else None),
+        max_pages=importing.MAX_PAGES,
+    )
 
 
 @bp.post("/import")
@@ -72,15 +77,22 @@ def _job_context(job: Job) -> dict:
         if job.error_code == importing.STALE:
             outcome = activation.Outcome(ok=False, message="import_stopped")
         else:
-            error = ConnectorError(job.error_code, detail=job.error_detail or "",
-                                   hint_key=(job.result or {}).get("hint_key"))
+            error = ConnectorError(
+                job.error_code, detail=job.error_detail or "", hint_key=(job.result or {}).get("hint_key")
+            )
             outcome = activation.outcome_from_error(integration.system, error, (job.result or {}).get("log_id"))
     # A job whose heartbeat stopped (or that was queued again after that) says so at once, not
     # "the import continues"; the periodic sweep restarts it (tasks.recover_jobs).
     lost = importing.is_stale(job) or importing.restarting(job)
-    return {"job": job, "integration": integration, "outcome": outcome, "lost": lost,
-            "stale": importing.is_stale(job), "max_pages": importing.MAX_PAGES,
-            "can_pdf": base.CAN_PDF in registry.require(integration.system).capabilities}
+    return {
+        "job": job,
+        "integration": integration,
+        "outcome": outcome,
+        "lost": lost,
+        "stale": importing.is_stale(job),
+        "max_pages": importing.MAX_PAGES,
+        "can_pdf": base.CAN_PDF in registry.require(integration.system).capabilities,
+    }
 
 
 @bp.get("/jobs/<int:job_id>")
@@ -95,10 +107,12 @@ def import_documents(job_id: int):
     row = get_or_404(Job, job_id)
     if row.state != JobState.DONE:
         return redirect(url_for(".job", job_id=row.id))
-    shown = import_results.results(row, request.args.get("show", import_results.ALL),
-                                   request.args.get("page", 1, type=int))
-    return render_template("journey/import_documents.html", results=shown, filters=import_results.FILTERS,
-                           **_job_context(row))
+    shown = import_results.results(
+        row, request.args.get("show", import_results.ALL), request.args.get("page", 1, type=int)
+    )
+    return render_template(
+        "journey/import_documents.html", results=shown, filters=import_results.FILTERS, **_job_context(row)
+    )
 
 
 # -- PDFs -------------------------------------------------------------------------------------
@@ -139,16 +153,24 @@ def _orders():
 
 
 def _test_form_page(integration, form, status=200):
-    return render_template("journey/test_invoice.html", integration=integration, form=form,
-                           system=registry.get(integration.system) if integration else None), status
+    return render_template(
+        "journey/test_invoice.html",
+        integration=integration,
+        form=form,
+        system=registry.get(integration.system) if integration else None,
+    ), status
 
 
 @bp.get("/test-invoice")
 def test_invoice_page():
     integration = _active_connection()
-    form = (TestInvoiceForm(integration.system, _orders(),
-                            default_market=trial_invoice.default_market(current_user.shop, integration))
-            if integration is not None else None)
+    form = (
+        TestInvoiceForm(
+            integration.system, _orders(), default_market=trial_invoice.default_market(current_user.shop, integration)
+        )
+        if integration is not None
+        else None
+    )
     return _test_form_page(integration, form)
 
 
@@ -157,12 +179,14 @@ def issue_test_invoice():
     integration = _active_connection()
     if integration is None:
         abort(404)
-    form = TestInvoiceForm(integration.system, _orders(),
-                           default_market=trial_invoice.default_market(current_user.shop, integration))
+    form = TestInvoiceForm(
+        integration.system, _orders(), default_market=trial_invoice.default_market(current_user.shop, integration)
+    )
     if not form.validate():
         if is_htmx():  # the errors replace the form itself, not the result region
-            html = render_template("journey/_test_form.html", integration=integration, form=form,
-                                   system=registry.get(integration.system))
+            html = render_template(
+                "journey/_test_form.html", integration=integration, form=form, system=registry.get(integration.system)
+            )
             # Every result region is replaced: an earlier result below the form is cleared too.
             html += '<div id="test-result" role="status" aria-live="polite" hx-swap-oob="true"></div>'
             return html, 422, {"HX-Retarget": "#test-form", "HX-Reswap": "outerHTML"}
@@ -176,21 +200,30 @@ def issue_test_invoice():
         # The result replaces the result region, and the form is replaced too, so no error from
         # an earlier attempt stays above the new result.
         html = render_template("journey/_test_document.html", **_document_context(document, outcome))
-        html += render_template("journey/_test_form.html", integration=integration, form=form,
-                                system=registry.get(integration.system), oob=True)
+        html += render_template(
+            "journey/_test_form.html",
+            integration=integration,
+            form=form,
+            system=registry.get(integration.system),
+            oob=True,
+        )
         return html
-    return _page("journey/test_document.html", "journey/_test_document.html",
-                 **_document_context(document, outcome))
+    return _page("journey/test_document.html", "journey/_test_document.html", **_document_context(document, outcome))
 
 
 def _document_context(document: Document, outcome=None) -> dict:
     system = registry.require(document.integration.system)
-    return {"document": document, "order": document.order, "outcome": outcome, "system": system,
-            "comparison": trial_invoice.comparison_for(document),
-            "removal": trial_invoice.removal_plan(document),
-            "requested_kind": (document.snapshot or {}).get("requested", {}).get("test_kind", document.kind),
-            "kind_labels": trial_invoice.KIND_LABELS,
-            "can_pdf": base.CAN_PDF in system.capabilities and document.state == "created"}
+    return {
+        "document": document,
+        "order": document.order,
+        "outcome": outcome,
+        "system": system,
+        "comparison": trial_invoice.comparison_for(document),
+        "removal": trial_invoice.removal_plan(document),
+        "requested_kind": (document.snapshot or {}).get("requested", {}).get("test_kind", document.kind),
+        "kind_labels": trial_invoice.KIND_LABELS,
+        "can_pdf": base.CAN_PDF in system.capabilities and document.state == "created",
+    }
 
 
 REMOVAL_KEY = "test_document_removal"
@@ -247,11 +280,14 @@ def test_documents():
     test orders, kept apart from real ones, with a way to remove them."""
     shop_id = current_shop_id()
     documents = test_leftovers.present(shop_id)
-    return render_template("journey/test_documents.html", documents=documents,
-                           removals={d.id: trial_invoice.removal_plan(d) for d in documents},
-                           kind_labels=trial_invoice.KIND_LABELS,
-                           removable=len(test_leftovers.removable_test_orders(shop_id)),
-                           kept=test_leftovers.kept_test_orders(shop_id))
+    return render_template(
+        "journey/test_documents.html",
+        documents=documents,
+        removals={d.id: trial_invoice.removal_plan(d) for d in documents},
+        kind_labels=trial_invoice.KIND_LABELS,
+        removable=len(test_leftovers.removable_test_orders(shop_id)),
+        kept=test_leftovers.kept_test_orders(shop_id),
+    )
 
 
 @bp.get("/test-orders/remove")
@@ -260,8 +296,9 @@ def confirm_remove_test_orders():
     removable = len(test_leftovers.removable_test_orders(shop_id))
     if not removable:
         return redirect(url_for(".test_documents"))
-    return render_template("journey/confirm_remove_test_orders.html", removable=removable,
-                           kept=test_leftovers.kept_test_orders(shop_id))
+    return render_template(
+        "journey/confirm_remove_test_orders.html", removable=removable, kept=test_leftovers.kept_test_orders(shop_id)
+    )
 
 
 @bp.post("/test-orders/remove")
@@ -280,9 +317,16 @@ def remove_test_orders():
 def steps_done(integration: Integration) -> dict[str, bool]:
     """Which of the checks after activation the merchant has finished, for ticking them off."""
     job = importing.latest_job(integration)
-    tested = db.session.scalar(db.select(Document.id).where(
-        Document.shop_id == integration.shop_id, Document.integration_id == integration.id,
-        Document.is_test.is_(True), Document.state.in_(("created", "deleted"))).limit(1))
+    tested = db.session.scalar(
+        db.select(Document.id)
+        .where(
+            Document.shop_id == integration.shop_id,
+            Document.integration_id == integration.id,
+            Document.is_test.is_(True),
+            Document.state.in_(("created", "deleted")),
+        )
+        .limit(1)
+    )
     return {"import": job is not None and job.state == JobState.DONE, "test": tested is not None}
 
 
@@ -294,8 +338,15 @@ def can_import(system: str) -> bool:
 @bp.app_context_processor
 def journey_context():
     from flask_babel import lazy_gettext as _l
-    labels = {"open": _l("Open"), "paid": _l("Paid"), "partially_paid": _l("Partially paid"),
-              "overdue": _l("Overdue"), "cancelled": _l("Cancelled"), "draft": _l("Draft")}
+
+    labels = {
+        "open": _l("Open"),
+        "paid": _l("Paid"),
+        "partially_paid": _l("Partially paid"),
+        "overdue": _l("Overdue"),
+        "cancelled": _l("Cancelled"),
+        "draft": _l("Draft"),
+    }
 
     def document_status(status: str | None) -> str:
         return str(labels.get(status or "", status or "—"))

@@ -1,6 +1,7 @@
 """The integration log: every exchange with the accounting system, secret-free, newest first,
 filtered by status, operation, order, document and time; CSV export of the filtered rows; the
 retention setting (owner only, see webapp.access)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -32,9 +33,11 @@ def health_context():
     def integration_health(integration):
         """The integration's health, for the dashboard and the settings page (the shop's own only)."""
         from ..services.observability import health
+
         if integration is None or integration.shop_id != getattr(current_user, "shop_id", None):
             return None
         return health.for_integration(integration)
+
     return {"integration_health": integration_health}
 
 
@@ -46,16 +49,27 @@ def index():
     calls, has_more = log_queries.page(shop_id, filters, page, PAGE_SIZE)
     orders, documents = log_queries.links(shop_id, calls)
     shop = db.session.get(Shop, shop_id)
-    return render_template("logs/index.html", calls=calls, page=page, has_more=has_more, filters=filters,
-                           operation_choices=operations.choices(), orders=orders, documents=documents,
-                           retention_days=log_queries.retention_days(shop))
+    return render_template(
+        "logs/index.html",
+        calls=calls,
+        page=page,
+        has_more=has_more,
+        filters=filters,
+        operation_choices=operations.choices(),
+        orders=orders,
+        documents=documents,
+        retention_days=log_queries.retention_days(shop),
+    )
 
 
 @bp.get("/export.csv")
 def export():
     filters = LogFilter.from_args(request.args)
-    return Response(log_queries.export_csv(current_shop_id(), filters), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="integration-log.csv"'})
+    return Response(
+        log_queries.export_csv(current_shop_id(), filters),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="integration-log.csv"'},
+    )
 
 
 @bp.get("/<int:call_id>")
@@ -66,12 +80,16 @@ def detail(call_id: int):
     document = documents.get(call.document_id)
     failed = call.error_code or not call.status or call.status >= 400
     # The transport codes network failures; for an answered error the document keeps the code.
-    code = call.error_code or (document.last_error_code if document is not None and failed else None) \
+    code = (
+        call.error_code
+        or (document.last_error_code if document is not None and failed else None)
         or ("remote_error" if failed else None)
+    )
     if code:
         title, hint = hints.title_for(code), hints.hint_for(code, call.system)
-    return render_template("logs/detail.html", call=call, order=orders.get(call.order_id),
-                           document=document, hint=hint, hint_title=title)
+    return render_template(
+        "logs/detail.html", call=call, order=orders.get(call.order_id), document=document, hint=hint, hint_title=title
+    )
 
 
 @bp.route("/retention", methods=["GET", "POST"])
@@ -81,13 +99,16 @@ def retention():
         raw = request.form.get("days", "")
         if not raw.isdigit() or int(raw) not in log_queries.RETENTION_CHOICES:
             flash(_("Choose one of the offered periods."), "error")
-            return render_template("logs/retention.html", choices=log_queries.RETENTION_CHOICES,
-                                   current=log_queries.retention_days(shop)), 400
+            return render_template(
+                "logs/retention.html", choices=log_queries.RETENTION_CHOICES, current=log_queries.retention_days(shop)
+            ), 400
         shop.log_retention_days = int(raw)
         from ..services.observability import audit
+
         audit.record("log.retention_changed", shop.id, days=int(raw))
         db.session.commit()
         flash(_("The integration log now keeps entries for %(days)s days.", days=raw), "success")
         return redirect(url_for(".index"))
-    return render_template("logs/retention.html", choices=log_queries.RETENTION_CHOICES,
-                           current=log_queries.retention_days(shop))
+    return render_template(
+        "logs/retention.html", choices=log_queries.RETENTION_CHOICES, current=log_queries.retention_days(shop)
+    )

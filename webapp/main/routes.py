@@ -1,5 +1,6 @@
 """The shell's own pages: the dashboard (the page after sign-in), the settings overview, the
 language switch, and the error pages every area shares."""
+
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
@@ -9,9 +10,9 @@ from flask_wtf.csrf import CSRFError
 
 from ..navigation import RULES, nearest_page, section_link
 from ..redirects import safe_next
+from ..services.connections import activation
 from ..services.documents import missing, sync
 from ..services.observability import dashboard
-from ..services.connections import activation
 
 bp = Blueprint("main", __name__)
 
@@ -25,10 +26,14 @@ def home():
             return redirect(url_for("support.console"))
         abort(403)
     shop_id = current_user.shop_id
-    return render_template("main/dashboard.html", current=activation.current_connection(shop_id),
-                           counts=dashboard.document_counts(shop_id),
-                           test_documents=dashboard.leftover_test_documents(shop_id),
-                           last_sync=sync.latest_job(shop_id), missing=missing.latest_count(shop_id))
+    return render_template(
+        "main/dashboard.html",
+        current=activation.current_connection(shop_id),
+        counts=dashboard.document_counts(shop_id),
+        test_documents=dashboard.leftover_test_documents(shop_id),
+        last_sync=sync.latest_job(shop_id),
+        missing=missing.latest_count(shop_id),
+    )
 
 
 @bp.get("/settings/")
@@ -85,9 +90,11 @@ def not_found(_error):
 @bp.app_errorhandler(413)
 def too_large(_error):
     limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024)
-    return _error_page(413, _("What you sent is too large"),
-                       _("This app accepts at most %(size)s MB at once. Go back and send less.",
-                         size=f"{limit_mb:g}"))
+    return _error_page(
+        413,
+        _("What you sent is too large"),
+        _("This app accepts at most %(size)s MB at once. Go back and send less.", size=f"{limit_mb:g}"),
+    )
 
 
 @bp.app_errorhandler(405)
@@ -98,11 +105,15 @@ def method_not_allowed(_error):
         page = nearest_page(request.path)
         if page != request.path:
             return redirect(page, 303)
-    return _error_page(405, _("This address only accepts a form"),
-                       _("Open the page again from the navigation and use its button."))
+    return _error_page(
+        405, _("This address only accepts a form"), _("Open the page again from the navigation and use its button.")
+    )
 
 
 @bp.app_errorhandler(500)
 def server_error(_error):
-    return _error_page(500, _("Something went wrong on our side"),
-                       _("Nothing you typed is lost on our side. Try again in a minute; if it keeps happening, contact support."))
+    return _error_page(
+        500,
+        _("Something went wrong on our side"),
+        _("Nothing you typed is lost on our side. Try again in a minute; if it keeps happening, contact support."),
+    )

@@ -25,7 +25,7 @@ class Shop(Model):
     log_retention_days: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    users: Mapped[list["User"]] = relationship(back_populates="shop")
+    users: Mapped[list[User]] = relationship(back_populates="shop")
 
 
 class User(UserMixin, Model):

@@ -1,4 +1,5 @@
 """Documents we asked a system to issue (or imported from it), and the rules that create them."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,20 +14,20 @@ from .types import Money, utcnow
 
 
 class DocumentState:
-    PENDING = "pending"        # planned; waits for the worker (or for its integration to work again)
-    CREATING = "creating"      # claimed by a worker (a lease: `claimed_until`)
+    PENDING = "pending"  # planned; waits for the worker (or for its integration to work again)
+    CREATING = "creating"  # claimed by a worker (a lease: `claimed_until`)
     CREATED = "created"
-    FAILED = "failed"          # needs the merchant: the hint and a retry button
-    CANCELLED = "cancelled"    # never issued (order cancelled first) or cancelled by a credit note
-    DELETED = "deleted"        # deleted in the accounting system (a removed test document)
-    IMPORTED = "imported"      # found in the system by an import
+    FAILED = "failed"  # needs the merchant: the hint and a retry button
+    CANCELLED = "cancelled"  # never issued (order cancelled first) or cancelled by a credit note
+    DELETED = "deleted"  # deleted in the accounting system (a removed test document)
+    IMPORTED = "imported"  # found in the system by an import
     OPEN = (PENDING, CREATING)
 
 
 class PostStep:
     """The state of a step after creation (archiving the PDF, e-mailing the customer)."""
 
-    NONE = "none"          # not asked for
+    NONE = "none"  # not asked for
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
@@ -67,8 +68,10 @@ class Document(Model):
     """
 
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("shop_id", "idempotency_key", name="uq_documents_idempotency"),
-                      Index("ix_documents_state_next", "state", "next_attempt_at"))
+    __table_args__ = (
+        UniqueConstraint("shop_id", "idempotency_key", name="uq_documents_idempotency"),
+        Index("ix_documents_state_next", "state", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
@@ -83,14 +86,14 @@ class Document(Model):
     idempotency_key: Mapped[str] = mapped_column(String(64))
     remote_id: Mapped[str | None] = mapped_column(String(64))
     number: Mapped[str | None] = mapped_column(String(64))
-    order_number: Mapped[str | None] = mapped_column(String(64))   # as the system reports it
+    order_number: Mapped[str | None] = mapped_column(String(64))  # as the system reports it
     customer_name: Mapped[str | None] = mapped_column(String(255))
     issue_date: Mapped[str | None] = mapped_column(String(10))
     taxable_date: Mapped[str | None] = mapped_column(String(10))
     status: Mapped[str | None] = mapped_column(String(20))
     total: Mapped[Decimal | None] = mapped_column(Money)
     currency: Mapped[str | None] = mapped_column(String(3))
-    spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)      # what to issue (see docstring)
+    spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # what to issue (see docstring)
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # RemoteDocument as received
     is_test: Mapped[bool] = mapped_column(default=False)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -11,10 +11,10 @@ from .types import utcnow
 
 
 class IntegrationStatus:
-    DRAFT = "draft"                    # form saved, never verified
+    DRAFT = "draft"  # form saved, never verified
     ACTIVE = "active"
     NEEDS_ATTENTION = "needs_attention"  # an auth error since activation: re-authenticate
-    DISABLED = "disabled"              # deactivated by the merchant; history kept
+    DISABLED = "disabled"  # deactivated by the merchant; history kept
     ALL = (DRAFT, ACTIVE, NEEDS_ATTENTION, DISABLED)
 
 
@@ -34,12 +34,12 @@ class Integration(Model):
     secrets_encrypted: Mapped[str | None] = mapped_column(Text)
     token_encrypted: Mapped[str | None] = mapped_column(Text)
     verified_as: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    choices: Mapped[dict[str, Any] | None] = mapped_column(JSON)   # fetched selects, by source
+    choices: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # fetched selects, by source
     last_error_code: Mapped[str | None] = mapped_column(String(40))
     last_error_detail: Mapped[str | None] = mapped_column(Text)
     verified_at: Mapped[datetime | None]
     activated_at: Mapped[datetime | None]
-    busy_until: Mapped[datetime | None]   # compare-and-set guard against double activation
+    busy_until: Mapped[datetime | None]  # compare-and-set guard against double activation
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

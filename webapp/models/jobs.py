@@ -1,5 +1,6 @@
 """Background jobs a merchant starts and watches (importing existing invoices): the row the
 worker updates and the job page polls, so progress survives a reload."""
+
 from __future__ import annotations
 
 from datetime import datetime

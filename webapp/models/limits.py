@@ -4,6 +4,7 @@ request granted (a sliding log, pruned as it ages) and one row per key a vendor 
 Times are seconds since the epoch (UTC) as double precision: exact enough for sub-millisecond
 ordering, compared without time-zone or string-format surprises on SQLite and PostgreSQL alike.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Double, Index, Integer, String

@@ -7,6 +7,7 @@ that happens to it later (payments, shipments, refunds, cancellations, status ch
 plans documents from. `paid_total`, `refunded_total` and `status` on the order are summaries of
 those events, kept in the same transaction.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -34,8 +35,19 @@ class OrderStatus:
     CANCELLED = "cancelled"
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
-    ALL = (NEW, PROCESSING, ON_HOLD, PARTIALLY_PAID, PAID, SHIPPED, DELIVERED, COMPLETED, CANCELLED,
-           PARTIALLY_REFUNDED, REFUNDED)
+    ALL = (
+        NEW,
+        PROCESSING,
+        ON_HOLD,
+        PARTIALLY_PAID,
+        PAID,
+        SHIPPED,
+        DELIVERED,
+        COMPLETED,
+        CANCELLED,
+        PARTIALLY_REFUNDED,
+        REFUNDED,
+    )
     # Before the goods leave: a payment moves the order to (partially) paid only from these.
     BEFORE_SHIPPING = (NEW, PROCESSING, ON_HOLD, PARTIALLY_PAID)
 
@@ -48,13 +60,13 @@ class EventType:
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
     ALL = (CREATED, STATUS_CHANGED, PAID, SHIPPED, CANCELLED, REFUNDED)
-    FROM_PLATFORM = (STATUS_CHANGED, PAID, SHIPPED, CANCELLED, REFUNDED)   # `created` comes with the order
+    FROM_PLATFORM = (STATUS_CHANGED, PAID, SHIPPED, CANCELLED, REFUNDED)  # `created` comes with the order
 
 
 class OrderSource:
-    API = "api"     # POST /api/v1/orders
-    UI = "ui"       # created by the merchant on the orders page
-    TEST = "test"   # a test order made by the test invoice
+    API = "api"  # POST /api/v1/orders
+    UI = "ui"  # created by the merchant on the orders page
+    TEST = "test"  # a test order made by the test invoice
     ALL = (API, UI, TEST)
 
 
@@ -64,9 +76,11 @@ SHIPPING_METHODS = ("courier", "post", "pickup_point", "personal", "other")
 
 class Order(Model):
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("shop_id", "number", name="uq_orders_shop_number"),
-                      Index("ix_orders_shop_ordered_at", "shop_id", "ordered_at"),
-                      Index("ix_orders_shop_status", "shop_id", "status"))
+    __table_args__ = (
+        UniqueConstraint("shop_id", "number", name="uq_orders_shop_number"),
+        Index("ix_orders_shop_ordered_at", "shop_id", "ordered_at"),
+        Index("ix_orders_shop_status", "shop_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
@@ -78,21 +92,23 @@ class Order(Model):
     # type (person/company), name, company_name, company_id, vat_id, tax_id, email, phone,
     # billing_address and delivery_address ({street, city, zip, country}); see services/orders/validation.py
     customer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    shipping: Mapped[dict[str, Any] | None] = mapped_column(JSON)   # method, name, price, vat_rate
-    payment: Mapped[dict[str, Any] | None] = mapped_column(JSON)    # method, fee, vat_rate
+    shipping: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # method, name, price, vat_rate
+    payment: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # method, fee, vat_rate
     is_test: Mapped[bool] = mapped_column(default=False)
     source: Mapped[str] = mapped_column(String(10), default=OrderSource.API, server_default=OrderSource.API)
-    total: Mapped[Decimal | None] = mapped_column(Money)            # gross, lines + shipping + fee
+    total: Mapped[Decimal | None] = mapped_column(Money)  # gross, lines + shipping + fee
     paid_total: Mapped[Decimal] = mapped_column(Money, default=ZERO, server_default="0")
     refunded_total: Mapped[Decimal] = mapped_column(Money, default=ZERO, server_default="0")
     ordered_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
-    lines: Mapped[list["OrderLine"]] = relationship(back_populates="order", cascade="all, delete-orphan",
-                                                    order_by="OrderLine.position")
-    events: Mapped[list["OrderEvent"]] = relationship(back_populates="order", cascade="all, delete-orphan",
-                                                      order_by="[OrderEvent.at, OrderEvent.id]")
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.position"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="[OrderEvent.at, OrderEvent.id]"
+    )
 
     # What the document rules look at, read from the JSON columns.
     @property
@@ -128,7 +144,7 @@ class OrderLine(Model):
     name: Mapped[str] = mapped_column(String(255))
     quantity: Mapped[Decimal] = mapped_column(Money)
     unit: Mapped[str] = mapped_column(String(16), default="")
-    unit_price: Mapped[Decimal] = mapped_column(Money)   # gross or net, as the order's prices_include_vat says
+    unit_price: Mapped[Decimal] = mapped_column(Money)  # gross or net, as the order's prices_include_vat says
     vat_rate: Mapped[Decimal] = mapped_column(Money)
     discount_percent: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
 
@@ -146,12 +162,12 @@ class OrderEvent(Model):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     type: Mapped[str] = mapped_column(String(32))
-    at: Mapped[datetime]                       # UTC, naive (as every datetime column here)
+    at: Mapped[datetime]  # UTC, naive (as every datetime column here)
     reference: Mapped[str] = mapped_column(String(128), default="")
     amount: Mapped[Decimal | None] = mapped_column(Money)
     # status_changed: {"status", "previous_status"}; refunded: {"lines": [{"sku", "quantity"}]}
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    actor: Mapped[str] = mapped_column(String(64), default="", server_default="")   # "api", "user:<id>", ...
+    actor: Mapped[str] = mapped_column(String(64), default="", server_default="")  # "api", "user:<id>", ...
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="events")

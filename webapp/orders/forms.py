@@ -5,6 +5,7 @@ Amounts typed by people may use a decimal comma ("12,30") and spaces; they are n
 Each action form carries the time the page was made (`stamp`): submitting the same form twice
 (a double click, a resent POST) is the same event, recorded once.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from ..models import Order
 from ..models.types import utcnow
 from ..services.orders import totals
 
-LINE_ROWS = 3   # product lines on the "new order" form
+LINE_ROWS = 3  # product lines on the "new order" form
 LINE_FIELDS = ("name", "sku", "quantity", "unit", "unit_price", "vat_rate", "discount_percent")
 CUSTOMER_FIELDS = ("type", "name", "company_name", "company_id", "vat_id", "tax_id", "email", "phone")
 ADDRESS_FIELDS = ("street", "city", "zip", "country")
@@ -24,7 +25,7 @@ DECIMAL_FIELDS = ("quantity", "unit_price", "vat_rate", "discount_percent")
 
 
 def amount_text(value: str | None) -> str:
-    """"1 234,50" -> "1234.50"; the validation judges what remains."""
+    """ "1 234,50" -> "1234.50"; the validation judges what remains."""
     return (value or "").replace("\u00a0", "").replace(" ", "").replace(",", ".").strip()
 
 
@@ -48,7 +49,7 @@ def _at(moment: datetime) -> str:
 @dataclass
 class NewOrderForm:
     payload: dict[str, Any]
-    line_rows: list[int] = field(default_factory=list)   # payload line index -> form row
+    line_rows: list[int] = field(default_factory=list)  # payload line index -> form row
     is_test: bool = True
 
 
@@ -60,10 +61,12 @@ def new_order_form(form, default_number: str) -> NewOrderForm:
     for row in range(LINE_ROWS):
         values = {key: form.get(f"line-{row}-{key}", "").strip() for key in LINE_FIELDS}
         if not any(values[k] for k in ("name", "sku", "unit_price")):
-            continue   # an empty row
+            continue  # an empty row
         for key in DECIMAL_FIELDS:
             values[key] = amount_text(values[key])
-        lines.append({k: v for k, v in values.items() if v != "" or k in ("name", "quantity", "unit_price", "vat_rate")})
+        lines.append(
+            {k: v for k, v in values.items() if v != "" or k in ("name", "quantity", "unit_price", "vat_rate")}
+        )
         rows.append(row)
     payload: dict[str, Any] = {
         "number": form.get("number", "").strip() or default_number,
@@ -75,11 +78,17 @@ def new_order_form(form, default_number: str) -> NewOrderForm:
         "status": "new",
     }
     if form.get("shipping_method"):
-        payload["shipping"] = {"method": form["shipping_method"], "price": amount_text(form.get("shipping_price")),
-                               "vat_rate": amount_text(form.get("shipping_vat_rate"))}
+        payload["shipping"] = {
+            "method": form["shipping_method"],
+            "price": amount_text(form.get("shipping_price")),
+            "vat_rate": amount_text(form.get("shipping_vat_rate")),
+        }
     if form.get("payment_method"):
-        payload["payment"] = {"method": form["payment_method"], "fee": amount_text(form.get("payment_fee")),
-                              "vat_rate": amount_text(form.get("payment_vat_rate"))}
+        payload["payment"] = {
+            "method": form["payment_method"],
+            "fee": amount_text(form.get("payment_fee")),
+            "vat_rate": amount_text(form.get("payment_vat_rate")),
+        }
     return NewOrderForm(payload=payload, line_rows=rows, is_test=form.get("is_test") == "1")
 
 
@@ -87,7 +96,7 @@ def new_order_field(path: str, line_rows: list[int]) -> str:
     """A validation path -> the form field it belongs to (`lines[1].vat_rate` -> `line-2-vat_rate`
     when the second filled row is the form's third)."""
     if path.startswith("lines[") and "]." in path:
-        index, rest = path[len("lines["):].split("].", 1)
+        index, rest = path[len("lines[") :].split("].", 1)
         row = line_rows[int(index)] if index.isdigit() and int(index) < len(line_rows) else 0
         return f"line-{row}-{rest}"
     if path.startswith("customer.billing_address."):
@@ -121,9 +130,13 @@ def payment_payload(form) -> dict[str, Any]:
         day = date.fromisoformat(form.get("date", ""))
         at = _at(datetime.combine(day, stamp.time()))
     except ValueError:
-        at = form.get("date", "")   # the validation says what is wrong with it
-    return {"type": "paid", "at": at, "amount": amount_text(form.get("amount")),
-            "reference": form.get("reference", "").strip()}
+        at = form.get("date", "")  # the validation says what is wrong with it
+    return {
+        "type": "paid",
+        "at": at,
+        "amount": amount_text(form.get("amount")),
+        "reference": form.get("reference", "").strip(),
+    }
 
 
 def shipment_payload(form) -> dict[str, Any]:
@@ -149,21 +162,33 @@ def refund_payload(form, order: Order) -> dict[str, Any] | None:
                 try:
                     quantity = Decimal(raw)
                 except InvalidOperation:
-                    return {"type": "refunded", "at": _at(stamp_of(form)), "amount": "",
-                            "lines": [{"sku": line.sku, "quantity": raw}]}
+                    return {
+                        "type": "refunded",
+                        "at": _at(stamp_of(form)),
+                        "amount": "",
+                        "lines": [{"sku": line.sku, "quantity": raw}],
+                    }
                 if quantity:
                     lines[line.sku] = lines.get(line.sku, Decimal(0)) + quantity
         typed = amount_text(form.get("amount"))
         if not lines and not typed:
             return None
         if typed:
-            return {"type": "refunded", "at": _at(stamp_of(form)), "amount": typed,
-                    "reference": form.get("reference", "").strip(),
-                    "lines": [{"sku": s, "quantity": str(q)} for s, q in lines.items()]}
+            return {
+                "type": "refunded",
+                "at": _at(stamp_of(form)),
+                "amount": typed,
+                "reference": form.get("reference", "").strip(),
+                "lines": [{"sku": s, "quantity": str(q)} for s, q in lines.items()],
+            }
         amount = totals.refund_amount_for(order, lines)
-    return {"type": "refunded", "at": _at(stamp_of(form)), "amount": str(amount),
-            "reference": form.get("reference", "").strip(),
-            "lines": [{"sku": s, "quantity": str(q)} for s, q in lines.items()]}
+    return {
+        "type": "refunded",
+        "at": _at(stamp_of(form)),
+        "amount": str(amount),
+        "reference": form.get("reference", "").strip(),
+        "lines": [{"sku": s, "quantity": str(q)} for s, q in lines.items()],
+    }
 
 
 def actor_for(user, impersonator_id: int | None) -> str:

@@ -5,6 +5,7 @@ template. Every action is a POST with a CSRF token that answers with a redirect 
 repeats it; a repeated submit of the same form is the same event and is recorded once).
 Everything is scoped to the signed-in user's shop: another shop's order is "not found".
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,13 +17,13 @@ from flask_login import current_user
 from connectors.errors import ConnectorError
 
 from ..auth.guards import merchants_only
+from ..documents import wording as document_words
 from ..models import Order, OrderSource, OrderStatus
 from ..models.orders import PAYMENT_METHODS, SHIPPING_METHODS
 from ..models.types import utcnow
-from ..documents import wording as document_words
+from ..services.accounts.tenancy import current_shop_id
 from ..services.documents import archiving
 from ..services.orders import events, intake, queries, totals, validation
-from ..services.accounts.tenancy import current_shop_id
 from . import forms
 from .labels import LABELS
 
@@ -52,19 +53,33 @@ def _actor() -> str:
 def index():
     filters = queries.parse_filters(request.args)
     page = queries.list_orders(current_shop_id(), filters, page=request.args.get("page", 1, type=int))
-    return render_template("orders/index.html", result=page, filters=filters, statuses=OrderStatus.ALL,
-                           document_filters=queries.DOCUMENT_FILTERS)
+    return render_template(
+        "orders/index.html",
+        result=page,
+        filters=filters,
+        statuses=OrderStatus.ALL,
+        document_filters=queries.DOCUMENT_FILTERS,
+    )
 
 
 # -- one order -----------------------------------------------------------------------------------
 @bp.get("/<int:order_id>")
 def view(order_id: int):
     order = _order_or_404(order_id)
-    return render_template("orders/view.html", order=order, totals=totals.order_totals(order),
-                           documents=queries.order_documents(order), problem=document_words.problem, ksef=document_words.ksef,
-                           attempts=queries.document_attempts(order), notices=document_words.NOTICES, statuses=OrderStatus.ALL,
-                           balance_due=totals.decimal_text(totals.balance_due(order)), stamp=forms.new_stamp(),
-                           today=utcnow().date().isoformat())
+    return render_template(
+        "orders/view.html",
+        order=order,
+        totals=totals.order_totals(order),
+        documents=queries.order_documents(order),
+        problem=document_words.problem,
+        ksef=document_words.ksef,
+        attempts=queries.document_attempts(order),
+        notices=document_words.NOTICES,
+        statuses=OrderStatus.ALL,
+        balance_due=totals.decimal_text(totals.balance_due(order)),
+        stamp=forms.new_stamp(),
+        today=utcnow().date().isoformat(),
+    )
 
 
 @bp.get("/<int:order_id>/documents/<int:document_id>/pdf")
@@ -79,8 +94,11 @@ def document_pdf(order_id: int, document_id: int):
     except ConnectorError:
         abort(404)
     disposition = "attachment" if request.args.get("download") else "inline"
-    return Response(pdf.content, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'{disposition}; filename="{pdf.filename}"'})
+    return Response(
+        pdf.content,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'{disposition}; filename="{pdf.filename}"'},
+    )
 
 
 # -- new order -----------------------------------------------------------------------------------
@@ -91,15 +109,23 @@ def _default_number() -> str:
 @bp.get("/new")
 def new():
     shop = current_user.shop
-    values = {"is_test": "1", "prices_include_vat": "1", "customer_type": "person",
-              "currency": shop.currency if shop else "EUR", "billing_country": shop.country if shop else ""}
+    values = {
+        "is_test": "1",
+        "prices_include_vat": "1",
+        "customer_type": "person",
+        "currency": shop.currency if shop else "EUR",
+        "billing_country": shop.country if shop else "",
+    }
     return render_template("orders/new.html", values=values, errors={}, **_new_form_choices())
 
 
 def _new_form_choices() -> dict[str, Any]:
-    return {"line_rows": range(forms.LINE_ROWS), "default_number": _default_number(),
-            "payment_choices": [(m, LABELS.payment_methods[m]) for m in PAYMENT_METHODS],
-            "shipping_choices": [(m, LABELS.shipping_methods[m]) for m in SHIPPING_METHODS]}
+    return {
+        "line_rows": range(forms.LINE_ROWS),
+        "default_number": _default_number(),
+        "payment_choices": [(m, LABELS.payment_methods[m]) for m in PAYMENT_METHODS],
+        "shipping_choices": [(m, LABELS.shipping_methods[m]) for m in SHIPPING_METHODS],
+    }
 
 
 @bp.post("/new")
@@ -109,10 +135,10 @@ def create():
     if errors:
         # The form comes back with what was typed and each message next to its field.
         field_errors = forms.form_errors(validation.messages(errors), form.line_rows)
-        return render_template("orders/new.html", values=request.form, errors=field_errors,
-                               **_new_form_choices()), 422
-    order, created = intake.save_order(current_shop_id(), data, source=OrderSource.UI, actor=_actor(),
-                                       is_test=form.is_test)
+        return render_template("orders/new.html", values=request.form, errors=field_errors, **_new_form_choices()), 422
+    order, created = intake.save_order(
+        current_shop_id(), data, source=OrderSource.UI, actor=_actor(), is_test=form.is_test
+    )
     if created:
         flash(_("Order %(number)s created.", number=order.number), "ok")
     else:
@@ -126,7 +152,7 @@ def _flash_errors(messages: dict[str, list[str]], payload: dict[str, Any]) -> No
     for path, texts in messages.items():
         label = ""
         if path.startswith("lines[") and "]" in path:
-            index = path[len("lines["):path.index("]")]
+            index = path[len("lines[") : path.index("]")]
             if index.isdigit() and int(index) < len(lines):
                 label = lines[int(index)].get("sku", "")
         for text in texts:
@@ -153,32 +179,49 @@ def _back(order: Order, anchor: str = ""):
 @bp.post("/<int:order_id>/status")
 def change_status(order_id: int):
     order = _order_or_404(order_id)
-    _submit(order, forms.status_payload(request.form), _("Status changed."),
-            _("The order already has this status; nothing changed."))
+    _submit(
+        order,
+        forms.status_payload(request.form),
+        _("Status changed."),
+        _("The order already has this status; nothing changed."),
+    )
     return _back(order, "#timeline")
 
 
 @bp.post("/<int:order_id>/payments")
 def record_payment(order_id: int):
     order = _order_or_404(order_id)
-    _submit(order, forms.payment_payload(request.form), _("Payment recorded."),
-            _("This payment was recorded before; nothing changed."))
+    _submit(
+        order,
+        forms.payment_payload(request.form),
+        _("Payment recorded."),
+        _("This payment was recorded before; nothing changed."),
+    )
     return _back(order, "#timeline")
 
 
 @bp.post("/<int:order_id>/shipments")
 def ship(order_id: int):
     order = _order_or_404(order_id)
-    _submit(order, forms.shipment_payload(request.form), _("Shipment recorded."),
-            _("This shipment was recorded before; nothing changed."))
+    _submit(
+        order,
+        forms.shipment_payload(request.form),
+        _("Shipment recorded."),
+        _("This shipment was recorded before; nothing changed."),
+    )
     return _back(order, "#timeline")
 
 
 @bp.get("/<int:order_id>/refund")
 def refund_form(order_id: int):
     order = _order_or_404(order_id)
-    return render_template("orders/refund.html", order=order, left=totals.refundable_by_sku(order),
-                           refundable=totals.refundable_amount(order), stamp=forms.new_stamp())
+    return render_template(
+        "orders/refund.html",
+        order=order,
+        left=totals.refundable_by_sku(order),
+        refundable=totals.refundable_amount(order),
+        stamp=forms.new_stamp(),
+    )
 
 
 @bp.post("/<int:order_id>/refund")
@@ -197,8 +240,9 @@ def refund(order_id: int):
 def cancel_confirm(order_id: int):
     """The second step of cancelling: what it means, and the button that does it."""
     order = _order_or_404(order_id)
-    return render_template("orders/cancel.html", order=order, documents=queries.order_documents(order),
-                           stamp=forms.new_stamp())
+    return render_template(
+        "orders/cancel.html", order=order, documents=queries.order_documents(order), stamp=forms.new_stamp()
+    )
 
 
 @bp.post("/<int:order_id>/cancel")
@@ -206,6 +250,10 @@ def cancel(order_id: int):
     order = _order_or_404(order_id)
     if request.form.get("confirm") != "1":
         return redirect(url_for(".cancel_confirm", order_id=order.id))
-    _submit(order, forms.cancel_payload(request.form), _("Order cancelled."),
-            _("This cancellation was recorded before; nothing changed."))
+    _submit(
+        order,
+        forms.cancel_payload(request.form),
+        _("Order cancelled."),
+        _("This cancellation was recorded before; nothing changed."),
+    )
     return _back(order, "#timeline")

@@ -1,4 +1,5 @@
 """The rule form: trigger, conditions and options of one document rule."""
+
 from __future__ import annotations
 
 from babel import Locale
@@ -10,8 +11,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..auth.forms import TextForm
 from . import wording
 
-LANGUAGES = (("", _l("The order's language")), ("en", "English"), ("pl", "Polski"), ("cs", "Čeština"),
-             ("sk", "Slovenčina"), ("de", "Deutsch"), ("hu", "Magyar"))
+LANGUAGES = (
+    ("", _l("The order's language")),
+    ("en", "English"),
+    ("pl", "Polski"),
+    ("cs", "Čeština"),
+    ("sk", "Slovenčina"),
+    ("de", "Deutsch"),
+    ("hu", "Magyar"),
+)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -22,35 +30,51 @@ class MultiCheckboxField(SelectMultipleField):
 class RuleForm(TextForm):  # text fields only: a file posted as a value is no string
     kind = SelectField(_l("Document"), choices=list(wording.KIND_NAMES.items()))
     trigger = SelectField(_l("When"), choices=list(wording.TRIGGER_NAMES.items()))
-    status = SelectField(_l("Order status (for “Status changed to”)"), choices=[("", "—")] + list(wording.STATUSES.items()),
-                         validators=[Optional()])
-    payment_methods = MultiCheckboxField(_l("Only for these payment methods (none ticked: any)"),
-                                         choices=list(wording.PAYMENTS.items()))
-    shipping_methods = MultiCheckboxField(_l("Only for these delivery methods (none ticked: any)"),
-                                          choices=list(wording.SHIPPING.items()))
-    countries = StringField(_l("Only for customers in these countries"),
-                            description=_l("Two-letter codes separated by commas, e.g. SK, CZ. Empty: any country."))
-    customer_type = SelectField(_l("Customer"), choices=[("", _l("Companies and private persons")),
-                                                         ("company", _l("Companies only")),
-                                                         ("person", _l("Private persons only"))])
+    status = SelectField(
+        _l("Order status (for “Status changed to”)"),
+        choices=[("", "—")] + list(wording.STATUSES.items()),
+        validators=[Optional()],
+    )
+    payment_methods = MultiCheckboxField(
+        _l("Only for these payment methods (none ticked: any)"), choices=list(wording.PAYMENTS.items())
+    )
+    shipping_methods = MultiCheckboxField(
+        _l("Only for these delivery methods (none ticked: any)"), choices=list(wording.SHIPPING.items())
+    )
+    countries = StringField(
+        _l("Only for customers in these countries"),
+        description=_l("Two-letter codes separated by commas, e.g. SK, CZ. Empty: any country."),
+    )
+    customer_type = SelectField(
+        _l("Customer"),
+        choices=[
+            ("", _l("Companies and private persons")),
+            ("company", _l("Companies only")),
+            ("person", _l("Private persons only")),
+        ],
+    )
     series_id = SelectField(_l("Number series"), choices=[], validators=[Optional()], validate_choice=False)
     paid = BooleanField(_l("Create the invoice as paid"))
     send_email = BooleanField(_l("E-mail it to the customer through the accounting system"))
     language = SelectField(_l("Document language"), choices=LANGUAGES)
-    variable_symbol = SelectField(_l("Variable symbol"), choices=[("order_number", _l("The order number's digits")),
-                                                                   ("none", _l("None"))])
+    variable_symbol = SelectField(
+        _l("Variable symbol"), choices=[("order_number", _l("The order number's digits")), ("none", _l("None"))]
+    )
     send_to_ksef = BooleanField(_l("Send B2B invoices to KSeF (Poland)"), default=True)
     archive_pdf = BooleanField(_l("Keep a copy of the PDF in the archive"), default=True)
-    delay_minutes = IntegerField(_l("Wait before issuing (minutes)"), default=0,
-                                 validators=[Optional(), NumberRange(min=0, max=1440)])
+    delay_minutes = IntegerField(
+        _l("Wait before issuing (minutes)"), default=0, validators=[Optional(), NumberRange(min=0, max=1440)]
+    )
     enabled = BooleanField(_l("Rule is on"), default=True)
 
     def __init__(self, *args, series: dict[str, list[tuple[str, str]]] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.series_by_kind = series or {}
         self.series_id.choices = [("", _l("The connection's default series"))] + [
-            (value, f"{wording.KIND_NAMES[kind]}: {label}") for kind, rows in self.series_by_kind.items()
-            for value, label in rows]
+            (value, f"{wording.KIND_NAMES[kind]}: {label}")
+            for kind, rows in self.series_by_kind.items()
+            for value, label in rows
+        ]
 
     def validate_series_id(self, field) -> None:
         allowed = {value for value, _label in self.series_by_kind.get(self.kind.data, [])}
@@ -66,28 +90,38 @@ class RuleForm(TextForm):  # text fields only: a file posted as a value is no st
         codes = [c.strip().upper() for c in (field.data or "").split(",") if c.strip()]
         wrong = [c for c in codes if len(c) != 2 or c not in territories]
         if wrong:
-            raise ValidationError(_l("Not a country code: %(codes)s. Use two letters, e.g. SK.",
-                                     codes=", ".join(wrong)))
+            raise ValidationError(
+                _l("Not a country code: %(codes)s. Use two letters, e.g. SK.", codes=", ".join(wrong))
+            )
 
     def validate_kind(self, field) -> None:
         if field.data == "credit_note" and self.trigger.data not in ("refunded", "cancelled"):
             raise ValidationError(_l("A credit note follows a refund or a cancellation."))
 
     def conditions(self) -> dict:
-        return {key: value for key, value in {
-            "status": self.status.data if self.trigger.data == "status_changed" else "",
-            "payment_methods": list(self.payment_methods.data or []),
-            "shipping_methods": list(self.shipping_methods.data or []),
-            "countries": [c.strip().upper() for c in (self.countries.data or "").split(",") if c.strip()],
-            "customer_type": self.customer_type.data or "",
-        }.items() if value}
+        return {
+            key: value
+            for key, value in {
+                "status": self.status.data if self.trigger.data == "status_changed" else "",
+                "payment_methods": list(self.payment_methods.data or []),
+                "shipping_methods": list(self.shipping_methods.data or []),
+                "countries": [c.strip().upper() for c in (self.countries.data or "").split(",") if c.strip()],
+                "customer_type": self.customer_type.data or "",
+            }.items()
+            if value
+        }
 
     def options(self) -> dict:
-        return {"series_id": self.series_id.data or "", "paid": bool(self.paid.data) and self.kind.data == "invoice",
-                "send_email": bool(self.send_email.data), "language": self.language.data or "",
-                "variable_symbol": self.variable_symbol.data or "order_number",
-                "archive_pdf": bool(self.archive_pdf.data), "delay_minutes": int(self.delay_minutes.data or 0),
-                "send_to_ksef": bool(self.send_to_ksef.data)}
+        return {
+            "series_id": self.series_id.data or "",
+            "paid": bool(self.paid.data) and self.kind.data == "invoice",
+            "send_email": bool(self.send_email.data),
+            "language": self.language.data or "",
+            "variable_symbol": self.variable_symbol.data or "order_number",
+            "archive_pdf": bool(self.archive_pdf.data),
+            "delay_minutes": int(self.delay_minutes.data or 0),
+            "send_to_ksef": bool(self.send_to_ksef.data),
+        }
 
     def fill_from(self, rule) -> None:
         conditions, options = rule.conditions or {}, rule.options or {}

@@ -1,5 +1,6 @@
 """Settings -> Rules: when each document is created, in plain words; presets to confirm after
 activation; the merchant's own rules. Only the shop's owner changes rules."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -35,10 +36,14 @@ def _series(integration) -> dict[str, list[tuple[str, str]]]:
 def index():
     integration = _integration()
     rows = rules.rules_of(integration) if integration is not None else []
-    return render_template("rules/index.html", integration=integration, rules=rows,
-                           describe=lambda rule: wording.describe(rule, integration),
-                           presets=rules.PRESETS if integration is not None and not rows else (),
-                           series=_series(integration) if integration is not None else {})
+    return render_template(
+        "rules/index.html",
+        integration=integration,
+        rules=rows,
+        describe=lambda rule: wording.describe(rule, integration),
+        presets=rules.PRESETS if integration is not None and not rows else (),
+        series=_series(integration) if integration is not None else {},
+    )
 
 
 @bp.post("/presets")
@@ -52,8 +57,12 @@ def confirm_presets():
     allowed = _series(integration)
     series = {k: v for k, v in series.items() if v in {value for value, _label in allowed.get(k, [])}}
     added = rules.confirm_presets(integration, [p.key for p in rules.PRESETS if p.key in chosen], series)
-    flash(_("%(count)s rules are on. Documents are now created by themselves.", count=len(added))
-          if added else _("No rule was switched on."), "success" if added else "warn")
+    flash(
+        _("%(count)s rules are on. Documents are now created by themselves.", count=len(added))
+        if added
+        else _("No rule was switched on."),
+        "success" if added else "warn",
+    )
     return redirect(url_for("rules.index"))
 
 
@@ -71,8 +80,15 @@ def new():
     if request.method == "POST":
         if not form.validate_on_submit():
             return _form_page(form, None, integration, 422)
-        rules.save(integration, None, kind=form.kind.data, trigger=form.trigger.data, conditions=form.conditions(),
-                   options=form.options(), enabled=form.enabled.data)
+        rules.save(
+            integration,
+            None,
+            kind=form.kind.data,
+            trigger=form.trigger.data,
+            conditions=form.conditions(),
+            options=form.options(),
+            enabled=form.enabled.data,
+        )
         flash(_("The rule was saved."), "success")
         return redirect(url_for("rules.index"))
     return _form_page(form, None, integration)
@@ -87,8 +103,15 @@ def edit(rule_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             return _form_page(form, rule, integration, 422)
-        rules.save(integration, rule, kind=form.kind.data, trigger=form.trigger.data, conditions=form.conditions(),
-                   options=form.options(), enabled=form.enabled.data)
+        rules.save(
+            integration,
+            rule,
+            kind=form.kind.data,
+            trigger=form.trigger.data,
+            conditions=form.conditions(),
+            options=form.options(),
+            enabled=form.enabled.data,
+        )
         flash(_("The rule was saved."), "success")
         return redirect(url_for("rules.index"))
     form.fill_from(rule)

@@ -1,12 +1,13 @@
 """Rules in the merchant's words: "When a card or PayPal order is paid, issue an invoice from
 series OF, mark it paid and e-mail it to the customer." Built from translated fragments, so each
 language orders its own sentence."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from connectors import registry
 
@@ -14,19 +15,47 @@ from ..models import DocumentRule, Integration
 
 KINDS = {"invoice": _l("an invoice"), "proforma": _l("a proforma invoice"), "credit_note": _l("a credit note")}
 KIND_NAMES = {"invoice": _l("Invoice"), "proforma": _l("Proforma invoice"), "credit_note": _l("Credit note")}
-PAYMENTS = {"bank_transfer": _l("bank transfer"), "card": _l("card"), "cod": _l("cash on delivery"),
-            "cash": _l("cash"), "paypal": _l("PayPal"), "other": _l("other payment")}
-SHIPPING = {"courier": _l("courier"), "post": _l("post"), "pickup_point": _l("pickup point"),
-            "personal": _l("personal collection"), "other": _l("other delivery")}
-STATUSES = {"new": _l("new"), "processing": _l("processing"), "paid": _l("paid"), "shipped": _l("shipped"),
-            "completed": _l("completed"), "cancelled": _l("cancelled"), "on_hold": _l("on hold"),
-            "refunded": _l("refunded")}
-TRIGGERS = {"order_created": _l("When %(order)s is placed"), "paid": _l("When %(order)s is paid"),
-            "shipped": _l("When %(order)s is shipped"), "cancelled": _l("When %(order)s is cancelled"),
-            "refunded": _l("When %(order)s is refunded"),
-            "status_changed": _l("When %(order)s changes to “%(status)s”")}
-TRIGGER_NAMES = {"order_created": _l("Order placed"), "paid": _l("Payment received"), "shipped": _l("Shipped"),
-                 "cancelled": _l("Cancelled"), "refunded": _l("Refunded"), "status_changed": _l("Status changed to")}
+PAYMENTS = {
+    "bank_transfer": _l("bank transfer"),
+    "card": _l("card"),
+    "cod": _l("cash on delivery"),
+    "cash": _l("cash"),
+    "paypal": _l("PayPal"),
+    "other": _l("other payment"),
+}
+SHIPPING = {
+    "courier": _l("courier"),
+    "post": _l("post"),
+    "pickup_point": _l("pickup point"),
+    "personal": _l("personal collection"),
+    "other": _l("other delivery"),
+}
+STATUSES = {
+    "new": _l("new"),
+    "processing": _l("processing"),
+    "paid": _l("paid"),
+    "shipped": _l("shipped"),
+    "completed": _l("completed"),
+    "cancelled": _l("cancelled"),
+    "on_hold": _l("on hold"),
+    "refunded": _l("refunded"),
+}
+TRIGGERS = {
+    "order_created": _l("When %(order)s is placed"),
+    "paid": _l("When %(order)s is paid"),
+    "shipped": _l("When %(order)s is shipped"),
+    "cancelled": _l("When %(order)s is cancelled"),
+    "refunded": _l("When %(order)s is refunded"),
+    "status_changed": _l("When %(order)s changes to “%(status)s”"),
+}
+TRIGGER_NAMES = {
+    "order_created": _l("Order placed"),
+    "paid": _l("Payment received"),
+    "shipped": _l("Shipped"),
+    "cancelled": _l("Cancelled"),
+    "refunded": _l("Refunded"),
+    "status_changed": _l("Status changed to"),
+}
 
 
 def _join(words: list[str]) -> str:
@@ -65,8 +94,10 @@ def describe(rule: DocumentRule | Any, integration: Integration | None = None) -
     conditions = rule.conditions or {}
     options = rule.options or {}
     when = TRIGGERS.get(rule.trigger, TRIGGERS["paid"])
-    sentence = str(when) % {"order": _order_phrase(conditions),
-                            "status": STATUSES.get(conditions.get("status", ""), conditions.get("status", ""))}
+    sentence = str(when) % {
+        "order": _order_phrase(conditions),
+        "status": STATUSES.get(conditions.get("status", ""), conditions.get("status", "")),
+    }
     action = _("issue %(kind)s", kind=KINDS.get(rule.kind, rule.kind))
     if rule.kind == "credit_note" and rule.trigger == "refunded":
         action = _("issue a credit note for exactly the refunded lines, linked to the invoice")
@@ -81,12 +112,18 @@ def describe(rule: DocumentRule | Any, integration: Integration | None = None) -
     if polish and options.get("send_to_ksef", True) and rule.kind != "proforma":
         steps.append(_("send it to KSeF when the buyer is a company"))
     if options.get("send_email"):
-        steps.append(_("e-mail it to the customer") if not polish else
-                     _("e-mail it to the customer (after KSeF gave its number)"))
+        steps.append(
+            _("e-mail it to the customer")
+            if not polish
+            else _("e-mail it to the customer (after KSeF gave its number)")
+        )
     if options.get("delay_minutes"):
         steps.append(_("wait %(minutes)s minutes first", minutes=options["delay_minutes"]))
-    text = _("%(when)s, %(what)s.", when=sentence, what=", ".join(steps[:-1]) + (
-        " " + _("and") + " " if len(steps) > 1 else "") + steps[-1])
+    text = _(
+        "%(when)s, %(what)s.",
+        when=sentence,
+        what=", ".join(steps[:-1]) + (" " + _("and") + " " if len(steps) > 1 else "") + steps[-1],
+    )
     if rule.kind == "credit_note" and rule.trigger == "cancelled":
         text += " " + _("An order with only a proforma gets no credit note: the proforma stays, and the order says so.")
     return text

@@ -13,6 +13,7 @@ Keys are relative, slash-separated paths such as `shops/12/2026/11/3456-FA202600
 storage-level (`purge`): the engine decides what it archives, this module only forgets files older
 than the retention period (10 years by default: accounting documents must be kept).
 """
+
 from __future__ import annotations
 
 import os
@@ -183,8 +184,7 @@ class S3Archive:
         return code in ("NoSuchKey", "404", "NotFound") or status == 404
 
     def put(self, key: str, content: bytes, content_type: str = "application/pdf") -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._object_key(key), Body=content,
-                               ContentType=content_type)
+        self.client.put_object(Bucket=self.bucket, Key=self._object_key(key), Body=content, ContentType=content_type)
 
     def get(self, key: str) -> bytes:
         from botocore.exceptions import ClientError
@@ -216,11 +216,12 @@ class S3Archive:
         limit = _utc(cutoff)
         listing_prefix = f"{self.prefix}/" if self.prefix else ""
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=listing_prefix,
-                                       PaginationConfig={"PageSize": self.page_size}):
+        for page in paginator.paginate(
+            Bucket=self.bucket, Prefix=listing_prefix, PaginationConfig={"PageSize": self.page_size}
+        ):
             for item in page.get("Contents", []):
                 if _utc(item["LastModified"]) < limit:
-                    yield item["Key"][len(listing_prefix):]
+                    yield item["Key"][len(listing_prefix) :]
 
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
@@ -241,8 +242,10 @@ def archive_from_config(config: Mapping[str, Any]) -> ArchiveStorage:
     parts = urlsplit(url)
     if parts.scheme == "s3":
         if not parts.netloc or "@" in parts.netloc:
-            raise ValueError("ARCHIVE_URL must look like s3://bucket/prefix (credentials come from "
-                             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, never from the URL)")
+            raise ValueError(
+                "ARCHIVE_URL must look like s3://bucket/prefix (credentials come from "
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, never from the URL)"
+            )
         import boto3
 
         endpoint = (config.get("ARCHIVE_S3_ENDPOINT_URL") or "").strip() or None

@@ -1,4 +1,5 @@
 """Demo data for local and sandbox runs (`flask seed`). Safe to run on every start."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -61,7 +62,7 @@ def seed(superfaktura_url: str) -> list[str]:
 
     demo = _shop("Demo Shop")
     _demo_orders(demo)
-    if tokens.ensure_demo_token(demo.id) is not None:   # local sandbox mode only
+    if tokens.ensure_demo_token(demo.id) is not None:  # local sandbox mode only
         lines.append(f"Demo Shop API token: {tokens.DEMO_TOKEN}")
     current = activation.current_connection(demo.id)
     if current is None or current.system != "superfaktura":
@@ -78,36 +79,66 @@ def seed(superfaktura_url: str) -> list[str]:
 # Orders the rules turn into documents at once, so the demo shows real data: one of each path.
 # (number, payment, shipping, customer, events) with events as (type, extra) in order.
 ENGINE_ORDERS: tuple[tuple[str, str, str, str, tuple[tuple[str, dict[str, Any]], ...]], ...] = (
-    ("1050", "bank_transfer", "courier", "person", ()),                                   # proforma
-    ("1051", "bank_transfer", "courier", "company", (("paid", {}),)),                     # proforma + invoice
-    ("1052", "card", "pickup_point", "person", (("paid", {}),)),                          # invoice, paid
-    ("1053", "card", "courier", "company", (("paid", {}), ("refunded", {"lines": [{"sku": "TEA-02",
-                                                                                    "quantity": "1"}]}))),
-    ("1054", "cod", "post", "person", (("shipped", {}),)),                                # invoice on shipping
-    ("1055", "cod", "courier", "person", ()),                                             # waits for shipping
-    ("1056", "card", "courier", "person", (("paid", {}), ("cancelled", {}))),             # invoice + credit note
-    ("1057", "bank_transfer", "courier", "person", (("cancelled", {}),)),                 # proforma stays
+    ("1050", "bank_transfer", "courier", "person", ()),  # proforma
+    ("1051", "bank_transfer", "courier", "company", (("paid", {}),)),  # proforma + invoice
+    ("1052", "card", "pickup_point", "person", (("paid", {}),)),  # invoice, paid
+    (
+        "1053",
+        "card",
+        "courier",
+        "company",
+        (("paid", {}), ("refunded", {"lines": [{"sku": "TEA-02", "quantity": "1"}]})),
+    ),
+    ("1054", "cod", "post", "person", (("shipped", {}),)),  # invoice on shipping
+    ("1055", "cod", "courier", "person", ()),  # waits for shipping
+    ("1056", "card", "courier", "person", (("paid", {}), ("cancelled", {}))),  # invoice + credit note
+    ("1057", "bank_transfer", "courier", "person", (("cancelled", {}),)),  # proforma stays
     ("1058", "paypal", "courier", "company", (("paid", {}),)),
     ("1059", "card", "personal", "person", (("paid", {}), ("shipped", {}))),
     ("1060", "bank_transfer", "post", "company", (("paid", {}),)),
-    ("1061", "card", "courier", "person", ()),                                            # not paid yet
+    ("1061", "card", "courier", "person", ()),  # not paid yet
 )
 
 
 def _demo_payload(number: str, payment: str, shipping: str, kind: str, index: int) -> dict:
     name = CUSTOMERS[index % 3]
-    customer = {"type": kind, "name": "Ján Novák" if kind == "company" else name, "email": f"customer{index}@example.sk",
-                "billing_address": {"street": "Hlavná 1", "city": "Bratislava", "zip": "81101", "country": "SK"}}
+    customer = {
+        "type": kind,
+        "name": "Ján Novák" if kind == "company" else name,
+        "email": f"customer{index}@example.sk",
+        "billing_address": {"street": "Hlavná 1", "city": "Bratislava", "zip": "81101", "country": "SK"},
+    }
     if kind == "company":
         customer.update(company_name="Alfa Trade s.r.o.", company_id="36070961")
-    return {"number": number, "created_at": (utcnow() - timedelta(days=12 - index)).isoformat() + "+00:00",
-            "currency": "EUR", "language": "sk", "prices_include_vat": True, "customer": customer,
-            "lines": [{"sku": "TEA-01", "name": "Zelený čaj 100 g", "quantity": "2", "unit": "ks",
-                       "unit_price": "12.30", "vat_rate": "23"},
-                      {"sku": "TEA-02", "name": "Čierny čaj 100 g", "quantity": str(1 + index % 3), "unit": "ks",
-                       "unit_price": "9.90", "vat_rate": "23"}],
-            "shipping": {"method": shipping, "name": "Doprava", "price": "3.90", "vat_rate": "23"},
-            "payment": {"method": payment, "fee": "0.00", "vat_rate": "23"}, "status": "new"}
+    return {
+        "number": number,
+        "created_at": (utcnow() - timedelta(days=12 - index)).isoformat() + "+00:00",
+        "currency": "EUR",
+        "language": "sk",
+        "prices_include_vat": True,
+        "customer": customer,
+        "lines": [
+            {
+                "sku": "TEA-01",
+                "name": "Zelený čaj 100 g",
+                "quantity": "2",
+                "unit": "ks",
+                "unit_price": "12.30",
+                "vat_rate": "23",
+            },
+            {
+                "sku": "TEA-02",
+                "name": "Čierny čaj 100 g",
+                "quantity": str(1 + index % 3),
+                "unit": "ks",
+                "unit_price": "9.90",
+                "vat_rate": "23",
+            },
+        ],
+        "shipping": {"method": shipping, "name": "Doprava", "price": "3.90", "vat_rate": "23"},
+        "payment": {"method": payment, "fee": "0.00", "vat_rate": "23"},
+        "status": "new",
+    }
 
 
 def _demo_engine(shop: Shop) -> str:
@@ -134,14 +165,21 @@ def _demo_engine(shop: Shop) -> str:
             amount = order.total if kind_of_event == "paid" else None
             if kind_of_event == "refunded":
                 amount = Decimal("9.90")
-            events.record_event(order, kind_of_event, at, reference=f"demo-{number}-{step}", amount=amount,
-                                payload=extra, actor="demo")
-    waiting = db.session.scalars(db.select(Document.id).where(
-        Document.shop_id == shop.id, Document.state == DocumentState.PENDING, Document.is_test.is_(False))).all()
+            events.record_event(
+                order, kind_of_event, at, reference=f"demo-{number}-{step}", amount=amount, payload=extra, actor="demo"
+            )
+    waiting = db.session.scalars(
+        db.select(Document.id).where(
+            Document.shop_id == shop.id, Document.state == DocumentState.PENDING, Document.is_test.is_(False)
+        )
+    ).all()
     for document_id in waiting:
         worker.process(document_id)
-    created = db.session.scalar(db.select(db.func.count(Document.id)).where(
-        Document.shop_id == shop.id, Document.state == DocumentState.CREATED, Document.is_test.is_(False)))
+    created = db.session.scalar(
+        db.select(db.func.count(Document.id)).where(
+            Document.shop_id == shop.id, Document.state == DocumentState.CREATED, Document.is_test.is_(False)
+        )
+    )
     return f"Demo Shop: rules confirmed, {created} documents issued in the sandbox"
 
 
@@ -151,17 +189,35 @@ def _demo_orders(shop: Shop) -> None:
         if number in known:
             continue
         name = CUSTOMERS[i % 3]
-        order = Order(shop_id=shop.id, number=number, status="paid" if i < 8 else "new", currency="EUR",
-                      language="sk", prices_include_vat=True, ordered_at=utcnow() - timedelta(days=3 * (9 - i)),
-                      customer={"type": "company" if name.endswith("s.r.o.") else "person", "name": name,
-                                "email": "customer@example.sk",
-                                "billing_address": {"street": "Hlavná 1", "city": "Bratislava", "zip": "81101",
-                                                    "country": "SK"}},
-                      shipping={"method": "courier", "name": "Courier", "price": "3.90", "vat_rate": "23"},
-                      payment={"method": "bank_transfer", "fee": "0.00", "vat_rate": "23"})
-        order.lines.append(OrderLine(shop_id=shop.id, position=0, sku=f"TEA-0{i % 3 + 1}", name="Green tea 100 g",
-                                     quantity=Decimal(1 + i % 3), unit="ks", unit_price=Decimal("12.30"),
-                                     vat_rate=Decimal("23")))
+        order = Order(
+            shop_id=shop.id,
+            number=number,
+            status="paid" if i < 8 else "new",
+            currency="EUR",
+            language="sk",
+            prices_include_vat=True,
+            ordered_at=utcnow() - timedelta(days=3 * (9 - i)),
+            customer={
+                "type": "company" if name.endswith("s.r.o.") else "person",
+                "name": name,
+                "email": "customer@example.sk",
+                "billing_address": {"street": "Hlavná 1", "city": "Bratislava", "zip": "81101", "country": "SK"},
+            },
+            shipping={"method": "courier", "name": "Courier", "price": "3.90", "vat_rate": "23"},
+            payment={"method": "bank_transfer", "fee": "0.00", "vat_rate": "23"},
+        )
+        order.lines.append(
+            OrderLine(
+                shop_id=shop.id,
+                position=0,
+                sku=f"TEA-0{i % 3 + 1}",
+                name="Green tea 100 g",
+                quantity=Decimal(1 + i % 3),
+                unit="ks",
+                unit_price=Decimal("12.30"),
+                vat_rate=Decimal("23"),
+            )
+        )
         order.total = order_totals(order).gross
         db.session.add(order)
     db.session.commit()

@@ -29,6 +29,7 @@ old entries are pruned by the window of the call. On SQLite (one writer at a tim
 before the caller's session writes anything, or after it commits: a session holding SQLite's
 write lock would make the limiter wait for it (up to 30 s, then `OperationalError`).
 """
+
 from __future__ import annotations
 
 import math
@@ -90,8 +91,9 @@ class RateLimiter(ABC):
         # Denied means a positive wait even if float rounding says 0: 0.0 is reserved for "taken".
         return 0.0 if wait is None else max(wait, MIN_WAIT)
 
-    def wait_for_slot(self, key: str, limit: int, window_seconds: float, deadline: float | None,
-                      sleep: Sleep = time.sleep) -> bool:
+    def wait_for_slot(
+        self, key: str, limit: int, window_seconds: float, deadline: float | None, sleep: Sleep = time.sleep
+    ) -> bool:
         """Take a slot, sleeping as long as `acquire` says; True once taken.
 
         `deadline` is a `time.monotonic()` value (like the connectors' time budget); None waits as
@@ -179,9 +181,18 @@ class RedisRateLimiter(RateLimiter):
     def _acquire(self, key: str, limit: int, window_seconds: float) -> float | None:
         now = self.clock()
         keep_ms = math.ceil(KEEP_WINDOWS * window_seconds * 1000) + 1000
-        answer = self._acquire_script(keys=list(self._keys(key)), args=[
-            repr(now), limit, repr(window_seconds), uuid.uuid4().hex,
-            repr(now - window_seconds), repr(now - KEEP_WINDOWS * window_seconds), keep_ms])
+        answer = self._acquire_script(
+            keys=list(self._keys(key)),
+            args=[
+                repr(now),
+                limit,
+                repr(window_seconds),
+                uuid.uuid4().hex,
+                repr(now - window_seconds),
+                repr(now - KEEP_WINDOWS * window_seconds),
+                keep_ms,
+            ],
+        )
         answer = answer.decode() if isinstance(answer, bytes) else str(answer)
         return None if answer == "taken" else float(answer)
 
@@ -201,6 +212,7 @@ class RedisRateLimiter(RateLimiter):
 
 # -- database ------------------------------------------------------------------------------
 
+
 def _limiter_engine(url: str | URL) -> Engine:
     """An engine of the limiter's own: its short transactions never touch the caller's session."""
     parsed = make_url(url)
@@ -210,8 +222,7 @@ def _limiter_engine(url: str | URL) -> Engine:
     if backend == "postgresql":
         # READ COMMITTED: after the advisory lock, each statement sees what the previous holder
         # committed (a REPEATABLE READ snapshot taken before the lock would not).
-        return create_engine(parsed, pool_size=2, max_overflow=4, pool_pre_ping=True,
-                             isolation_level="READ COMMITTED")
+        return create_engine(parsed, pool_size=2, max_overflow=4, pool_pre_ping=True, isolation_level="READ COMMITTED")
     if backend == "sqlite":
         if parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed):
             raise ValueError("the database rate limiter needs a database file that all processes share")
@@ -248,8 +259,9 @@ class DatabaseRateLimiter(RateLimiter):
         """One short transaction holding the per-key lock; committed on leaving."""
         with self.engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE (see _limiter_engine)
             if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
-                             {"space": PG_LOCK_SPACE, "key": key})
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"), {"space": PG_LOCK_SPACE, "key": key}
+                )
             yield conn
 
     def _acquire(self, key: str, limit: int, window_seconds: float) -> float | None:
@@ -262,13 +274,13 @@ class DatabaseRateLimiter(RateLimiter):
             in_window = (hits.c.key == key) & (hits.c.at > now - window_seconds)
             count = conn.execute(select(func.count()).select_from(hits).where(in_window)).scalar_one()
             if count < limit:
-                conn.execute(delete(hits).where(hits.c.key == key,
-                                                hits.c.at <= now - KEEP_WINDOWS * window_seconds))
+                conn.execute(delete(hits).where(hits.c.key == key, hits.c.at <= now - KEEP_WINDOWS * window_seconds))
                 conn.execute(insert(hits).values(key=key, at=now))
                 return None
             # The slot frees when the hit that makes the window full leaves it.
-            oldest = conn.execute(select(hits.c.at).where(in_window).order_by(hits.c.at)
-                                  .offset(count - limit).limit(1)).scalar_one()
+            oldest = conn.execute(
+                select(hits.c.at).where(in_window).order_by(hits.c.at).offset(count - limit).limit(1)
+            ).scalar_one()
             return float(oldest + window_seconds - now)
 
     def penalize(self, key: str, until: datetime) -> None:
@@ -287,8 +299,11 @@ class DatabaseRateLimiter(RateLimiter):
         hits = self.hits
         with self.engine.begin() as conn:
             now = self.clock()
-            return int(conn.execute(select(func.count()).select_from(hits)
-                                    .where(hits.c.key == key, hits.c.at > now - window_seconds)).scalar_one())
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(hits).where(hits.c.key == key, hits.c.at > now - window_seconds)
+                ).scalar_one()
+            )
 
 
 # -- choosing ------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """The merchant's "Access by support" page: when support acted in this shop, why, and what was done."""
+
 from flask import Blueprint, render_template
 
 from ..auth.guards import merchants_only

@@ -3,6 +3,7 @@ recent errors, documents waiting or failed and its log; download a redacted diag
 act as the shop's owner, read-only unless switched to changes with a reason (all audited).
 
 Who may open these routes is decided centrally in `webapp.access` (support and admin only)."""
+
 import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
@@ -26,8 +27,7 @@ def console():
     _agent_only()
     query = (request.args.get("q") or "").strip()[:200]
     rows = support_console.search(query) if query else impersonation.shops_overview()
-    return render_template("support/console.html", rows=rows, query=query,
-                           failing=support_console.failing_shops())
+    return render_template("support/console.html", rows=rows, query=query, failing=support_console.failing_shops())
 
 
 @bp.get("/shops/<int:shop_id>")
@@ -47,8 +47,11 @@ def diagnostics(shop_id: int):
     bundle = support_console.diagnostics_bundle(shop_id)
     if bundle is None:
         abort(404)
-    return Response(json.dumps(bundle, ensure_ascii=False, indent=2, default=str), mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="fynode-shop-{shop_id}-diagnostics.json"'})
+    return Response(
+        json.dumps(bundle, ensure_ascii=False, indent=2, default=str),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="fynode-shop-{shop_id}-diagnostics.json"'},
+    )
 
 
 @bp.post("/shops/<int:shop_id>/impersonate")
@@ -62,8 +65,13 @@ def impersonate(shop_id: int):
     owner = impersonation.start(shop_id, reason)
     if owner is None:
         abort(404)
-    flash(_("You are now acting as %(email)s, read-only. Everything you do is recorded under your own name.",
-            email=owner.email), "info")
+    flash(
+        _(
+            "You are now acting as %(email)s, read-only. Everything you do is recorded under your own name.",
+            email=owner.email,
+        ),
+        "info",
+    )
     return redirect(url_for("main.home"))
 
 
@@ -81,6 +89,7 @@ def enable_changes():
 
 def _back() -> str:
     from ..redirects import safe_next
+
     return safe_next(request.form.get("next"), url_for("main.home"))
 
 

@@ -4,6 +4,7 @@ ENCRYPTION_KEYS lists keys newest first: the newest encrypts, every key decrypts
 written under an old key stays readable during a rotation; `rotate_all` re-encrypts every
 stored secret under the newest key, after which the old key can be dropped.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
+
 from webapp.models.types import changed_rows
 
 
@@ -64,10 +66,14 @@ def rotate_all() -> int:
                 value = db.session.scalar(db.select(column).where(Integration.id == integration_id))
                 if not value:
                     break
-                swapped = changed_rows(db.session.execute(
-                    db.update(Integration).where(Integration.id == integration_id, column == value)
-                    .values({column.key: secret_box.rotate(value)})
-                    .execution_options(synchronize_session=False)))
+                swapped = changed_rows(
+                    db.session.execute(
+                        db.update(Integration)
+                        .where(Integration.id == integration_id, column == value)
+                        .values({column.key: secret_box.rotate(value)})
+                        .execution_options(synchronize_session=False)
+                    )
+                )
                 db.session.commit()
                 if swapped == 1:
                     count += 1

@@ -6,6 +6,7 @@ that); it ends after IMPERSONATION_MINUTES. Every start, switch, stop and change
 both the agent (`acting_user_id`) and the merchant (`user_id`), and the merchant reads them on
 the "Access by support" page. The agent's own identity is kept in the session to return to.
 """
+
 from __future__ import annotations
 
 import time
@@ -19,14 +20,18 @@ from ...models import AuditEvent, Integration, Shop, User
 from . import sign_in
 
 REASON_MAX = 200
-SUPPORT_ACTIONS = ("support.impersonation_started", "support.changes_enabled", "support.impersonation_stopped",
-                   "support.action", "support.action_refused")
+SUPPORT_ACTIONS = (
+    "support.impersonation_started",
+    "support.changes_enabled",
+    "support.impersonation_stopped",
+    "support.action",
+    "support.action_refused",
+)
 
 
 def shops_overview() -> list[dict]:
     shops = db.session.scalars(db.select(Shop).order_by(Shop.name)).all()
-    current = {i.shop_id: i for i in db.session.scalars(
-        db.select(Integration).where(Integration.current.is_(True)))}
+    current = {i.shop_id: i for i in db.session.scalars(db.select(Integration).where(Integration.current.is_(True)))}
     return [{"shop": s, "integration": current.get(s.id)} for s in shops]
 
 
@@ -35,8 +40,9 @@ def clean_reason(reason: str | None) -> str:
 
 
 def _event(action: str, shop_id: int | None, merchant_id: int | None, agent_id: int | None, **detail) -> None:
-    db.session.add(AuditEvent(shop_id=shop_id, user_id=merchant_id, acting_user_id=agent_id,
-                              action=action, detail=detail))
+    db.session.add(
+        AuditEvent(shop_id=shop_id, user_id=merchant_id, acting_user_id=agent_id, action=action, detail=detail)
+    )
 
 
 def start(shop_id: int, reason: str) -> User | None:
@@ -44,8 +50,7 @@ def start(shop_id: int, reason: str) -> User | None:
     reason = clean_reason(reason)
     if not current_user.is_support or not reason:
         return None
-    owner = db.session.scalar(db.select(User).where(User.shop_id == shop_id, User.role == "owner")
-                              .order_by(User.id))
+    owner = db.session.scalar(db.select(User).where(User.shop_id == shop_id, User.role == "owner").order_by(User.id))
     if owner is None:
         return None
     agent = current_user._get_current_object()
@@ -79,8 +84,13 @@ def record_action(*, refused: bool, status: int | None = None) -> None:
     if status is not None:
         detail["status"] = status
     try:
-        _event("support.action_refused" if refused else "support.action", current_user.shop_id,
-               current_user.id, agent_id, **detail)
+        _event(
+            "support.action_refused" if refused else "support.action",
+            current_user.shop_id,
+            current_user.id,
+            agent_id,
+            **detail,
+        )
         db.session.commit()
     except Exception:  # the audit row must not turn the merchant's answer into a 500
         db.session.rollback()
@@ -104,9 +114,16 @@ def stop(reason: str = "stopped") -> User | None:
 
 def access_history(shop_id: int, limit: int = 200) -> list[dict]:
     """What support did in this shop, newest first, with the agent's e-mail."""
-    events = db.session.scalars(db.select(AuditEvent).where(
-        AuditEvent.shop_id == shop_id, AuditEvent.action.in_(SUPPORT_ACTIONS))
-        .order_by(AuditEvent.id.desc()).limit(limit)).all()
-    agents = {u.id: u.email for u in db.session.scalars(db.select(User).where(
-        User.id.in_({e.acting_user_id for e in events if e.acting_user_id})))}
+    events = db.session.scalars(
+        db.select(AuditEvent)
+        .where(AuditEvent.shop_id == shop_id, AuditEvent.action.in_(SUPPORT_ACTIONS))
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
+    agents = {
+        u.id: u.email
+        for u in db.session.scalars(
+            db.select(User).where(User.id.in_({e.acting_user_id for e in events if e.acting_user_id}))
+        )
+    }
     return [{"event": e, "agent": agents.get(e.acting_user_id, "—")} for e in events]

@@ -4,6 +4,7 @@ Production: SMTP from the MAIL_* settings. Local mode without MAIL_SERVER: each 
 written as a file to the outbox folder (instance/outbox), readable in the browser at
 /dev/outbox, so the flow works on a laptop with no mail server.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,18 @@ def send(mail: Mail) -> None:
         name = f"{utcnow().strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}.json"
         (folder / name).write_text(json.dumps(asdict(mail), ensure_ascii=False))
         return
-    settings = {k: current_app.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD",
-                                                       "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_DEFAULT_SENDER")}
+    settings = {
+        k: current_app.config.get(k)
+        for k in (
+            "MAIL_SERVER",
+            "MAIL_PORT",
+            "MAIL_USERNAME",
+            "MAIL_PASSWORD",
+            "MAIL_USE_TLS",
+            "MAIL_USE_SSL",
+            "MAIL_DEFAULT_SENDER",
+        )
+    }
     if not settings["MAIL_SERVER"]:
         log.error("An e-mail to a user was not sent: MAIL_SERVER is not configured.")
         return

@@ -6,6 +6,7 @@ after PASSWORD_RESET_MAX_AGE seconds. Whether or not the e-mail has an account, 
 gets the same answer and takes about the same time. Setting the new password ends every session
 of the account (User.set_password clears its session token).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,13 +64,17 @@ def request_reset(email: str) -> None:
         return
     link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("auth.reset_password", token=make_token(user))
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-    body = "\n\n".join([
-        _("Someone (we hope you) asked to set a new password for your Fynode Accounting Connect account."),
-        _("Open this link to choose a new password. It works once and expires in %(minutes)s minutes:",
-          minutes=minutes),
-        link,
-        _("If you did not ask for this, ignore this e-mail: your password stays as it is."),
-    ])
+    body = "\n\n".join(
+        [
+            _("Someone (we hope you) asked to set a new password for your Fynode Accounting Connect account."),
+            _(
+                "Open this link to choose a new password. It works once and expires in %(minutes)s minutes:",
+                minutes=minutes,
+            ),
+            link,
+            _("If you did not ask for this, ignore this e-mail: your password stays as it is."),
+        ]
+    )
     mail.send(mail.Mail(to=user.email, subject=_("Set a new password for Fynode Accounting Connect"), body=body))
 
 

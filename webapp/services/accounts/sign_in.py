@@ -16,6 +16,7 @@ Sessions: `User.get_id()` carries the account's `session_token`; the user loader
 session or remember-me cookie only while that token is unchanged. It is rotated at sign-in
 and cleared at sign-out and on a password or role change.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -62,8 +63,8 @@ WINDOW = timedelta(hours=1)
 @dataclass(frozen=True)
 class SignInResult:
     user: User | None
-    reason: str | None = None      # "throttled" or "invalid"
-    retry_after: int = 0           # seconds, when throttled
+    reason: str | None = None  # "throttled" or "invalid"
+    retry_after: int = 0  # seconds, when throttled
 
 
 @lru_cache(maxsize=1)
@@ -81,12 +82,17 @@ def _failures(*conditions, reset_on_success: bool) -> tuple[int, datetime | None
     and the time of the latest one."""
     since = utcnow() - WINDOW
     if reset_on_success:
-        last_ok = db.session.scalar(db.select(db.func.max(LoginAttempt.at)).where(
-            *conditions, LoginAttempt.success.is_(True), LoginAttempt.at >= since))
+        last_ok = db.session.scalar(
+            db.select(db.func.max(LoginAttempt.at)).where(
+                *conditions, LoginAttempt.success.is_(True), LoginAttempt.at >= since
+            )
+        )
         since = max(since, last_ok) if last_ok else since
-    count, latest = db.session.execute(db.select(db.func.count(LoginAttempt.id), db.func.max(LoginAttempt.at))
-                                       .where(*conditions, LoginAttempt.success.is_(False),
-                                              LoginAttempt.at >= since)).one()
+    count, latest = db.session.execute(
+        db.select(db.func.count(LoginAttempt.id), db.func.max(LoginAttempt.at)).where(
+            *conditions, LoginAttempt.success.is_(False), LoginAttempt.at >= since
+        )
+    ).one()
     return count, latest
 
 
@@ -143,8 +149,7 @@ def start_session(user: User, remember: bool = False) -> None:
 def end_session() -> None:
     """Sign out server-side: the token of whoever signed in (the agent, while acting as a shop)
     is cleared, so a copied session or remember-me cookie stops working too."""
-    holder = _user(session.get(IMPERSONATOR_KEY)) or (
-        current_user if current_user.is_authenticated else None)
+    holder = _user(session.get(IMPERSONATOR_KEY)) or (current_user if current_user.is_authenticated else None)
     if holder is not None:
         holder.session_token = None
         db.session.commit()

@@ -1,5 +1,6 @@
 """Tenant scoping: every query for tenant-owned rows goes through these helpers, so a merchant
 can never reach another shop's rows by guessing ids (a wrong id is simply "not found")."""
+
 from __future__ import annotations
 
 from typing import Any, TypeVar

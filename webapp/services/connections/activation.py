@@ -4,6 +4,7 @@ Activation verifies live before anything is saved: the previous credentials stay
 until the new ones have worked. A compare-and-set on `busy_until` makes a double submit (two
 tabs, a double click without JavaScript) run the verification once.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,17 +18,17 @@ from connectors import errors as codes
 from connectors import fields as schema_fields
 from connectors import registry
 from connectors.errors import ConnectorError
-
-from ...extensions import db
-from ...models import Document, DocumentState, Integration, IntegrationStatus, utcnow
-from ..observability import audit
-from . import calls
-from ..accounts.encryption import box
 from connectors.i18n import N_
 from webapp.models.types import changed_rows
 
+from ...extensions import db
+from ...models import Document, DocumentState, Integration, IntegrationStatus, utcnow
+from ..accounts.encryption import box
+from ..observability import audit
+from . import calls
+
 BUSY = "busy"
-BLOCKED = "blocked"   # verified, but the account cannot issue documents until the merchant fixes it
+BLOCKED = "blocked"  # verified, but the account cannot issue documents until the merchant fixes it
 BUSY_SECONDS = 30
 # The settings page answers within 15 s even when the system hangs.
 INTERACTIVE_SECONDS = 13.0
@@ -44,7 +45,7 @@ class Outcome:
     params: dict[str, Any] = field(default_factory=dict)
     code: str | None = None
     detail: str = ""
-    fields: dict[str, list[str]] = field(default_factory=dict)   # msgids, with `params` for placeholders
+    fields: dict[str, list[str]] = field(default_factory=dict)  # msgids, with `params` for placeholders
     identity: dict[str, Any] | None = None
     log_id: int | None = None
     at: datetime = field(default_factory=utcnow)
@@ -52,8 +53,9 @@ class Outcome:
 
 def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
     """For carrying an outcome across a redirect (it holds no secrets)."""
-    data = {k: getattr(outcome, k) for k in ("ok", "message", "params", "code", "detail", "fields", "identity",
-                                             "log_id")}
+    data = {
+        k: getattr(outcome, k) for k in ("ok", "message", "params", "code", "detail", "fields", "identity", "log_id")
+    }
     data["at"] = outcome.at.isoformat()
     return data
 
@@ -65,19 +67,24 @@ def outcome_from_dict(data: dict[str, Any] | None) -> Outcome | None:
 
 
 def current_integration(shop_id: int, system: str) -> Integration | None:
-    return db.session.scalar(db.select(Integration).where(
-        Integration.shop_id == shop_id, Integration.system == system).order_by(Integration.id.desc()))
+    return db.session.scalar(
+        db.select(Integration)
+        .where(Integration.shop_id == shop_id, Integration.system == system)
+        .order_by(Integration.id.desc())
+    )
 
 
 def shop_integrations(shop_id: int) -> dict[str, Integration]:
-    rows = db.session.scalars(db.select(Integration).where(Integration.shop_id == shop_id)
-                              .order_by(Integration.id)).all()
+    rows = db.session.scalars(
+        db.select(Integration).where(Integration.shop_id == shop_id).order_by(Integration.id)
+    ).all()
     return {row.system: row for row in rows}
 
 
 def current_connection(shop_id: int) -> Integration | None:
-    return db.session.scalar(db.select(Integration).where(
-        Integration.shop_id == shop_id, Integration.current.is_(True)))
+    return db.session.scalar(
+        db.select(Integration).where(Integration.shop_id == shop_id, Integration.current.is_(True))
+    )
 
 
 RETRY_KEY = "_retry_secrets"
@@ -86,8 +93,7 @@ RETRY_SECONDS = 300
 
 def _typed_secrets(system: str, raw: dict[str, Any]) -> dict[str, str]:
     cls = registry.require(system)
-    return {f.key: str(raw[f.key]).strip() for f in cls.schema
-            if f.secret and str(raw.get(f.key) or "").strip()}
+    return {f.key: str(raw[f.key]).strip() for f in cls.schema if f.secret and str(raw.get(f.key) or "").strip()}
 
 
 def remember_typed_secrets(integration: Integration | None, system: str, raw: dict[str, Any]) -> None:
@@ -98,8 +104,7 @@ def remember_typed_secrets(integration: Integration | None, system: str, raw: di
     if integration is None or not typed:
         return
     until = (utcnow() + timedelta(seconds=RETRY_SECONDS)).isoformat()
-    integration.choices = {**(integration.choices or {}),
-                           RETRY_KEY: box().encrypt({"secrets": typed, "until": until})}
+    integration.choices = {**(integration.choices or {}), RETRY_KEY: box().encrypt({"secrets": typed, "until": until})}
 
 
 def retry_secrets(integration: Integration | None) -> dict[str, str]:
@@ -128,12 +133,16 @@ def validate(system: str, raw: dict[str, Any], integration: Integration | None):
 
 def _claim(integration: Integration) -> bool:
     now = utcnow()
-    claimed = changed_rows(db.session.execute(
-        db.update(Integration)
-        .where(Integration.id == integration.id,
-               db.or_(Integration.busy_until.is_(None), Integration.busy_until < now))
-        .values(busy_until=now + timedelta(seconds=BUSY_SECONDS))
-        .execution_options(synchronize_session=False)))
+    claimed = changed_rows(
+        db.session.execute(
+            db.update(Integration)
+            .where(
+                Integration.id == integration.id, db.or_(Integration.busy_until.is_(None), Integration.busy_until < now)
+            )
+            .values(busy_until=now + timedelta(seconds=BUSY_SECONDS))
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
     return claimed == 1
 
@@ -148,8 +157,12 @@ def _suspect_fields(cls, error: ConnectorError) -> dict[str, list[str]]:
     keys: list[str] = []
     message = ""
     if error.code == codes.INVALID_CREDENTIALS:
-        keys = [f.key for f in cls.schema if f.section == schema_fields.CONNECTION
-                and (f.secret or f.kind == schema_fields.EMAIL or f.key.endswith("client_id"))]
+        keys = [
+            f.key
+            for f in cls.schema
+            if f.section == schema_fields.CONNECTION
+            and (f.secret or f.kind == schema_fields.EMAIL or f.key.endswith("client_id"))
+        ]
         message = N_("%(system)s did not accept the credentials: copy this value again from %(system)s.")
     elif error.code == codes.ACCOUNT_NOT_FOUND:
         # The connector says which settings this error points at (company id, slug, subdomain...).
@@ -183,15 +196,29 @@ def outcome_from_error(system: str, error: ConnectorError, log_id: int | None = 
         # Caught before any request (a required value missing): nothing was sent, so nothing
         # was "rejected" by the system.
         message = "fields_need_attention"
-    return Outcome(ok=False, message=message, params=params, code=error.code, detail=error.detail,
-                   fields=_field_messages(cls, error), log_id=log_id)
+    return Outcome(
+        ok=False,
+        message=message,
+        params=params,
+        code=error.code,
+        detail=error.detail,
+        fields=_field_messages(cls, error),
+        log_id=log_id,
+    )
 
 
 def identity_record(identity) -> dict[str, Any]:
-    return {"company_name": identity.company_name, "account_id": identity.account_id, "plan": identity.plan,
-            "user_email": identity.user_email, "allows": list(identity.allows),
-            "warnings": list(identity.warnings), "blockers": list(getattr(identity, "blockers", ()) or ()),
-            "country": identity.country, "currency": identity.currency}
+    return {
+        "company_name": identity.company_name,
+        "account_id": identity.account_id,
+        "plan": identity.plan,
+        "user_email": identity.user_email,
+        "allows": list(identity.allows),
+        "warnings": list(identity.warnings),
+        "blockers": list(getattr(identity, "blockers", ()) or ()),
+        "country": identity.country,
+        "currency": identity.currency,
+    }
 
 
 def fetch_choices(connector) -> dict[str, Any]:
@@ -217,8 +244,9 @@ def _pasted_method(system: str, raw: dict[str, Any]) -> dict[str, Any]:
     method = next((f for f in cls.schema if f.key == "auth_method"), None)
     if method is None or raw.get("auth_method") != OAUTH_METHOD:
         return raw
-    pasted = any(str(raw.get(f.key) or "").strip() for f in cls.schema
-                 if f.secret and f.section == schema_fields.CONNECTION)
+    pasted = any(
+        str(raw.get(f.key) or "").strip() for f in cls.schema if f.secret and f.section == schema_fields.CONNECTION
+    )
     other = next((c.value for c in method.choices if c.value != OAUTH_METHOD), None)
     return {**raw, "auth_method": other} if pasted and other else raw
 
@@ -231,25 +259,34 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
     if field_errors:
         if _typed_secrets(system, raw):
             if integration is None:  # a draft row holds the typed secret for the retry
-                integration = Integration(shop_id=shop_id, system=system, status=IntegrationStatus.DRAFT,
-                                          config={})
+                integration = Integration(shop_id=shop_id, system=system, status=IntegrationStatus.DRAFT, config={})
                 db.session.add(integration)
             remember_typed_secrets(integration, system, raw)
             db.session.commit()
-        return integration, Outcome(ok=False, message="fields_need_attention", params={"system_key": system},
-                                    code=codes.VALIDATION, fields=field_errors)
+        return integration, Outcome(
+            ok=False,
+            message="fields_need_attention",
+            params={"system_key": system},
+            code=codes.VALIDATION,
+            fields=field_errors,
+        )
     if integration is None:
-        integration = Integration(shop_id=shop_id, system=system, status=IntegrationStatus.DRAFT,
-                                  config={k: v for k, v in config.items()})
+        integration = Integration(
+            shop_id=shop_id, system=system, status=IntegrationStatus.DRAFT, config={k: v for k, v in config.items()}
+        )
         db.session.add(integration)
         db.session.commit()
     if not _claim(integration):
         return integration, Outcome(ok=False, code=BUSY, message="activation_busy", params={"system_key": system})
-    unchanged = (integration.secrets_encrypted and secrets == calls.stored_secrets(integration)
-                 and config == (integration.config or {}))
+    unchanged = (
+        integration.secrets_encrypted
+        and secrets == calls.stored_secrets(integration)
+        and config == (integration.config or {})
+    )
     token_cache = None if unchanged else calls.MemoryTokenCache()
-    connector, log = calls.build(system, shop_id=shop_id, config=config, secrets=secrets,
-                                       integration=integration, token_cache=token_cache)
+    connector, log = calls.build(
+        system, shop_id=shop_id, config=config, secrets=secrets, integration=integration, token_cache=token_cache
+    )
     try:
         with connector.http.deadline(INTERACTIVE_SECONDS):
             identity = connector.verify()
@@ -283,9 +320,13 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
         log.flush_to_db()
         _release(integration)
         db.session.commit()
-        return integration, Outcome(ok=False, message="fields_need_attention", params={"system_key": system},
-                                    code=codes.VALIDATION,
-                                    fields={k: [_(m) for m in v] for k, v in choice_errors.errors.items()})
+        return integration, Outcome(
+            ok=False,
+            message="fields_need_attention",
+            params={"system_key": system},
+            code=codes.VALIDATION,
+            fields={k: [_(m) for m in v] for k, v in choice_errors.errors.items()},
+        )
     return integration, complete(integration, connector, log, identity, choices, config, secrets, token_cache)
 
 
@@ -314,12 +355,18 @@ def complete(integration: Integration, connector, log, identity, choices, config
         integration.last_error_code = BLOCKED
         integration.last_error_detail = None
         _release(integration)
-        audit.record("integration.blocked", integration.shop_id, system=integration.system,
-                     company=identity.company_name)
+        audit.record(
+            "integration.blocked", integration.shop_id, system=integration.system, company=identity.company_name
+        )
         db.session.commit()
-        return Outcome(ok=False, code=BLOCKED, message="blocked",
-                       params={"system_key": integration.system, "blockers": blockers},
-                       identity=integration.verified_as, log_id=log_id)
+        return Outcome(
+            ok=False,
+            code=BLOCKED,
+            message="blocked",
+            params={"system_key": integration.system, "blockers": blockers},
+            identity=integration.verified_as,
+            log_id=log_id,
+        )
     integration.status = IntegrationStatus.ACTIVE
     integration.last_error_code = None
     integration.last_error_detail = None
@@ -328,17 +375,28 @@ def complete(integration: Integration, connector, log, identity, choices, config
     if in_use is None or in_use.id == integration.id or not _is_working(in_use):
         _make_current(integration)
     _release(integration)
-    audit.record("integration.activated" if first_time else "integration.credentials_updated",
-                 integration.shop_id, system=integration.system, company=identity.company_name)
+    audit.record(
+        "integration.activated" if first_time else "integration.credentials_updated",
+        integration.shop_id,
+        system=integration.system,
+        company=identity.company_name,
+    )
     db.session.commit()
     if not integration.current and in_use is not None:
-        return Outcome(ok=True, message="connected_beside",
-                       params={"name": identity.company_name, "system_key": integration.system,
-                               "current_key": in_use.system},
-                       identity=integration.verified_as, log_id=log_id)
-    return Outcome(ok=True, message="connected", params={"name": identity.company_name,
-                                                         "system_key": integration.system},
-                   identity=integration.verified_as, log_id=log_id)
+        return Outcome(
+            ok=True,
+            message="connected_beside",
+            params={"name": identity.company_name, "system_key": integration.system, "current_key": in_use.system},
+            identity=integration.verified_as,
+            log_id=log_id,
+        )
+    return Outcome(
+        ok=True,
+        message="connected",
+        params={"name": identity.company_name, "system_key": integration.system},
+        identity=integration.verified_as,
+        log_id=log_id,
+    )
 
 
 def _system_name(key: str) -> str:
@@ -353,9 +411,11 @@ def _is_working(integration: Integration) -> bool:
 def _make_current(integration: Integration) -> None:
     """One current connection per shop. The others keep their status, settings and history: a
     connection switched away from still sends the documents already waiting for it."""
-    others = db.session.scalars(db.select(Integration).where(
-        Integration.shop_id == integration.shop_id, Integration.id != integration.id,
-        Integration.current.is_(True))).all()
+    others = db.session.scalars(
+        db.select(Integration).where(
+            Integration.shop_id == integration.shop_id, Integration.id != integration.id, Integration.current.is_(True)
+        )
+    ).all()
     for other in others:
         other.current = False
         audit.record("integration.switched_away", other.shop_id, system=other.system)
@@ -364,9 +424,17 @@ def _make_current(integration: Integration) -> None:
 
 def waiting_documents(integration: Integration) -> int:
     """Documents planned for this connection that have not gone out yet."""
-    return db.session.scalar(db.select(db.func.count(Document.id)).where(
-        Document.shop_id == integration.shop_id, Document.integration_id == integration.id,
-        Document.is_test.is_(False), Document.state.in_(DocumentState.OPEN))) or 0
+    return (
+        db.session.scalar(
+            db.select(db.func.count(Document.id)).where(
+                Document.shop_id == integration.shop_id,
+                Document.integration_id == integration.id,
+                Document.is_test.is_(False),
+                Document.state.in_(DocumentState.OPEN),
+            )
+        )
+        or 0
+    )
 
 
 def switch_blockers(integration: Integration) -> list[str]:
@@ -375,8 +443,12 @@ def switch_blockers(integration: Integration) -> list[str]:
         return [_("This is already your shop's accounting system.")]
     reasons = [_(b) for b in ((integration.verified_as or {}).get("blockers") or [])]
     if integration.status != IntegrationStatus.ACTIVE and not reasons:
-        reasons.append(_("%(system)s is not active: activate it and make sure it verifies first.",
-                         system=_system_name(integration.system)))
+        reasons.append(
+            _(
+                "%(system)s is not active: activate it and make sure it verifies first.",
+                system=_system_name(integration.system),
+            )
+        )
     return reasons
 
 
@@ -390,8 +462,12 @@ def switch_to(integration: Integration) -> bool:
         return False
     previous = current_connection(integration.shop_id)
     _make_current(integration)
-    audit.record("integration.switched", integration.shop_id, system=integration.system,
-                 previous=previous.system if previous is not None else "")
+    audit.record(
+        "integration.switched",
+        integration.shop_id,
+        system=integration.system,
+        previous=previous.system if previous is not None else "",
+    )
     db.session.commit()
     return True
 

@@ -7,27 +7,29 @@ secrets redacted, tied to the order and document it was for), turns an auth fail
 "needs attention", records a vendor's rate-limit reset for every process, and commits. Views,
 the worker and the CLI use it alike; services never repeat that ceremony.
 """
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from flask import current_app
 
+from connectors import errors as codes
 from connectors import registry
 from connectors.base import AppIdentity, ConnectionSettings, Connector, MemoryTokenCache, resolve_endpoints
-from connectors import errors as codes
 from connectors.errors import ConnectorError
 from connectors.http import Exchange, Transport
 
 from ...extensions import db
 from ...models import ApiCall, Integration, IntegrationStatus
-from ..observability import audit
 from ..accounts.encryption import box
+from ..observability import audit
 
 
 class IntegrationTokenCache:
@@ -53,8 +55,7 @@ class IntegrationTokenCache:
         # PostgreSQL: a row lock serialises renewal between processes until the caller commits.
         # SQLite serialises writers on its own.
         if self.integration.id is not None and db.session.get_bind().dialect.name == "postgresql":
-            db.session.execute(db.select(Integration.id).where(Integration.id == self.integration.id)
-                               .with_for_update())
+            db.session.execute(db.select(Integration.id).where(Integration.id == self.integration.id).with_for_update())
         yield
 
 
@@ -72,8 +73,10 @@ class ExchangeLog:
     def __call__(self, exchange: Exchange) -> None:
         # Logged as what the request did, with customers' personal data out of the bodies.
         from ..observability import operations, redaction
-        exchange.operation = operations.operation_key(self.system, exchange.operation, exchange.method,
-                                                      exchange.url)[:60]
+
+        exchange.operation = operations.operation_key(self.system, exchange.operation, exchange.method, exchange.url)[
+            :60
+        ]
         exchange.request_body = redaction.redact_text(exchange.request_body, self.system)
         exchange.response_body = redaction.redact_text(exchange.response_body, self.system)
         self.exchanges.append(exchange)
@@ -81,13 +84,26 @@ class ExchangeLog:
     def flush_to_db(self) -> int | None:
         """Write the collected exchanges as ApiCall rows; returns the id of the newest row
         (what an outcome links to), or None when nothing was sent."""
-        rows = [ApiCall(shop_id=self.shop_id, integration_id=self.integration_id, system=self.system,
-                        operation=e.operation, method=e.method, url=e.url, status=e.status,
-                        duration_ms=e.duration_ms, request_headers=e.request_headers,
-                        request_body=e.request_body, response_headers=e.response_headers,
-                        response_body=e.response_body, error_code=e.error_code,
-                        order_id=self.order_id, document_id=self.document_id)
-                for e in self.exchanges]
+        rows = [
+            ApiCall(
+                shop_id=self.shop_id,
+                integration_id=self.integration_id,
+                system=self.system,
+                operation=e.operation,
+                method=e.method,
+                url=e.url,
+                status=e.status,
+                duration_ms=e.duration_ms,
+                request_headers=e.request_headers,
+                request_body=e.request_body,
+                response_headers=e.response_headers,
+                response_body=e.response_body,
+                error_code=e.error_code,
+                order_id=self.order_id,
+                document_id=self.document_id,
+            )
+            for e in self.exchanges
+        ]
         db.session.add_all(rows)
         db.session.flush()  # assigns the ids now, whenever the caller commits
         self.exchanges = []
@@ -95,8 +111,10 @@ class ExchangeLog:
 
 
 def app_identity() -> AppIdentity:
-    return AppIdentity(contact_email=current_app.config["APP_CONTACT_EMAIL"],
-                       registrations=dict(current_app.config["VENDOR_REGISTRATIONS"]))
+    return AppIdentity(
+        contact_email=current_app.config["APP_CONTACT_EMAIL"],
+        registrations=dict(current_app.config["VENDOR_REGISTRATIONS"]),
+    )
 
 
 def endpoints_for(system: str, config: dict[str, Any]) -> dict[str, str]:
@@ -104,28 +122,45 @@ def endpoints_for(system: str, config: dict[str, Any]) -> dict[str, str]:
     env = None
     if current_app.config.get("ACCOUNTING_SANDBOX"):
         import os
+
         env = {**os.environ, "ACCOUNTING_SANDBOX": "1"}
     return resolve_endpoints(cls, config, env)
 
 
-def build(system: str, *, shop_id: int, config: dict[str, Any], secrets: dict[str, str],
-          integration: Integration | None = None, token_cache=None,
-          throttle: Callable[[str], None] | None = None) -> tuple[Connector, ExchangeLog]:
+def build(
+    system: str,
+    *,
+    shop_id: int,
+    config: dict[str, Any],
+    secrets: dict[str, str],
+    integration: Integration | None = None,
+    token_cache=None,
+    throttle: Callable[[str], None] | None = None,
+) -> tuple[Connector, ExchangeLog]:
     cls = registry.get(system)
     if cls is None:
         raise LookupError(system)
     log = ExchangeLog(system, shop_id, integration.id if integration is not None else None)
     cfg = current_app.config
-    transport = Transport(user_agent=app_identity().user_agent, on_exchange=log,
-                          secrets=[v for v in secrets.values() if isinstance(v, str)],
-                          connect_timeout=cfg["CONNECT_TIMEOUT"], read_timeout=cfg["READ_TIMEOUT"],
-                          throttle=throttle)
+    transport = Transport(
+        user_agent=app_identity().user_agent,
+        on_exchange=log,
+        secrets=[v for v in secrets.values() if isinstance(v, str)],
+        connect_timeout=cfg["CONNECT_TIMEOUT"],
+        read_timeout=cfg["READ_TIMEOUT"],
+        throttle=throttle,
+    )
     if token_cache is None:
         token_cache = IntegrationTokenCache(integration) if integration is not None else MemoryTokenCache()
-    settings = ConnectionSettings(config=dict(config), secrets=dict(secrets),
-                                  endpoints=endpoints_for(system, config), transport=transport,
-                                  token_cache=token_cache, app=app_identity(),
-                                  sandbox=bool(cfg.get("ACCOUNTING_SANDBOX")))
+    settings = ConnectionSettings(
+        config=dict(config),
+        secrets=dict(secrets),
+        endpoints=endpoints_for(system, config),
+        transport=transport,
+        token_cache=token_cache,
+        app=app_identity(),
+        sandbox=bool(cfg.get("ACCOUNTING_SANDBOX")),
+    )
     return cls(settings), log
 
 
@@ -139,9 +174,14 @@ def stored_secrets(integration: Integration) -> dict[str, str]:
 
 
 def for_integration(integration: Integration, *, throttled: bool = False) -> tuple[Connector, ExchangeLog]:
-    return build(integration.system, shop_id=integration.shop_id, config=integration.config or {},
-                 secrets=stored_secrets(integration), integration=integration,
-                 throttle=throttle_for(integration) if throttled else None)
+    return build(
+        integration.system,
+        shop_id=integration.shop_id,
+        config=integration.config or {},
+        secrets=stored_secrets(integration),
+        integration=integration,
+        throttle=throttle_for(integration) if throttled else None,
+    )
 
 
 # -- the vendor's quota, shared by every process ----------------------------------------------
@@ -196,6 +236,7 @@ def throttle_for(integration: Integration) -> Callable[[str], None] | None:
     if not quota or not current_app.config.get("RATE_LIMITING", True):
         return None
     from .. import rate_limit
+
     limiter = rate_limit.limiter_from_app(current_app)
     # The vendor counts a request when it arrives, a little after we grant it: keep a margin.
     margin = max(float(current_app.config.get("THROTTLE_MARGIN", THROTTLE_MARGIN_SECONDS)), quota[1] * 0.01)
@@ -210,20 +251,29 @@ def throttle_for(integration: Integration) -> Callable[[str], None] | None:
             if wait == 0.0:
                 return
             if time.monotonic() + wait > deadline:
-                raise ConnectorError(codes.RATE_LIMITED, detail=f"{OWN_THROTTLE} ({operation})",
-                                     retry_at=datetime.now().astimezone() + timedelta(seconds=wait))
+                raise ConnectorError(
+                    codes.RATE_LIMITED,
+                    detail=f"{OWN_THROTTLE} ({operation})",
+                    retry_at=datetime.now().astimezone() + timedelta(seconds=wait),
+                )
             time.sleep(wait)
+
     return throttle
 
 
 def _penalize(integration: Integration, error: ConnectorError) -> None:
     """A vendor said "too many requests" with a reset time: every process waits until then."""
-    if (error.code != codes.RATE_LIMITED or error.retry_at is None or not rate_limit_for(integration.system)
-            or not current_app.config.get("RATE_LIMITING", True)):
+    if (
+        error.code != codes.RATE_LIMITED
+        or error.retry_at is None
+        or not rate_limit_for(integration.system)
+        or not current_app.config.get("RATE_LIMITING", True)
+    ):
         return
     if is_own_throttle(error):
         return  # our own throttle: nothing was sent
     from .. import rate_limit
+
     rate_limit.limiter_from_app(current_app).penalize(limiter_key(integration), error.retry_at)
 
 
@@ -249,9 +299,15 @@ class ConnectorCall:
 
 
 @contextmanager
-def connector_session(integration: Integration, *, seconds: float | None = None, order_id: int | None = None,
-                      document_id: int | None = None, throttled: bool = False,
-                      auth_failure_pauses: bool = True) -> Iterator[ConnectorCall]:
+def connector_session(
+    integration: Integration,
+    *,
+    seconds: float | None = None,
+    order_id: int | None = None,
+    document_id: int | None = None,
+    throttled: bool = False,
+    auth_failure_pauses: bool = True,
+) -> Iterator[ConnectorCall]:
     """Call an accounting system: the block gets `call.connector`; on the way out the log is
     written, an auth failure turns the integration to "needs attention" (unless
     `auth_failure_pauses` is False: one refused delete says nothing about the credentials), and

@@ -3,9 +3,11 @@
 Code never builds sentences: an outcome carries an error code (and optionally a system-specific
 hint key from the connector), and this module turns it into a translated title and hint.
 """
+
 from __future__ import annotations
 
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from connectors import errors as codes
 from connectors import registry
@@ -29,24 +31,34 @@ TITLES = {
 }
 
 HINTS = {
-    codes.INVALID_CREDENTIALS: _l("Check the login e-mail and copy the API key again from the accounting "
-                                  "system's API settings; if it was regenerated there, the old one stopped working."),
+    codes.INVALID_CREDENTIALS: _l(
+        "Check the login e-mail and copy the API key again from the accounting "
+        "system's API settings; if it was regenerated there, the old one stopped working."
+    ),
     codes.SUBSCRIPTION_INACTIVE: _l("Renew or pay the subscription in the accounting system, then activate again."),
-    codes.PLAN_LACKS_API: _l("API access needs a higher plan. Upgrade the plan in the accounting system, "
-                             "then activate again."),
-    codes.PERMISSION_DENIED: _l("Give the user whose credentials you entered the right to issue invoices "
-                                "(an administrator role), or use another user's credentials."),
+    codes.PLAN_LACKS_API: _l(
+        "API access needs a higher plan. Upgrade the plan in the accounting system, then activate again."
+    ),
+    codes.PERMISSION_DENIED: _l(
+        "Give the user whose credentials you entered the right to issue invoices "
+        "(an administrator role), or use another user's credentials."
+    ),
     codes.ACCOUNT_NOT_FOUND: _l("Check the company id, account or subdomain: it must be one this user can access."),
     codes.UNREACHABLE: _l("Check the address; if it is right, the system may be down. Try again in a few minutes."),
-    codes.TIMEOUT: _l("Nothing was changed on our side. Try again in a few minutes; if a document was being "
-                      "created, we check for it before trying again, so it will not be duplicated."),
-    codes.RATE_LIMITED: _l("The accounting system limits how many requests an account may send. We will try "
-                           "again after the limit resets."),
+    codes.TIMEOUT: _l(
+        "Nothing was changed on our side. Try again in a few minutes; if a document was being "
+        "created, we check for it before trying again, so it will not be duplicated."
+    ),
+    codes.RATE_LIMITED: _l(
+        "The accounting system limits how many requests an account may send. We will try again after the limit resets."
+    ),
     codes.VALIDATION: _l("Correct the values listed below and try again."),
     codes.CONFLICT: _l("The document was created earlier; we linked the existing one instead of issuing a second."),
     codes.NOT_FOUND: _l("It may have been deleted in the accounting system."),
     codes.NOT_READY: _l("The accounting system is still preparing it. Try again in a moment."),
-    codes.CONSENT_DENIED: _l("You cancelled or refused the access request. Start the connection again and allow access."),
+    codes.CONSENT_DENIED: _l(
+        "You cancelled or refused the access request. Start the connection again and allow access."
+    ),
     codes.NOT_SUPPORTED: _l("Choose another option; this one is not available for this system."),
     codes.REMOTE_ERROR: _l("Try again later. If it keeps happening, contact support with the details below."),
 }

@@ -7,22 +7,23 @@
    session cookie), then lists the accounts the merchant may choose.
 3. `choose_account` stores the chosen account and verifies it like any activation.
 """
+
 from __future__ import annotations
 
 import secrets as random_tokens
 
 from flask import current_app, session, url_for
-from connectors.i18n import N_
 
 from connectors import errors as codes
 from connectors import registry
 from connectors.errors import ConnectorError
+from connectors.i18n import N_
 
 from ...extensions import db
 from ...models import Integration, IntegrationStatus
+from ..accounts.encryption import box
 from ..observability import audit
 from . import activation, calls
-from ..accounts.encryption import box
 
 SESSION_KEY = "oauth_state"
 
@@ -37,8 +38,9 @@ def start(system: str, redirect_uri: str) -> str:
     cls = registry.require(system)
     state = random_tokens.token_urlsafe(24)
     session[SESSION_KEY] = {"system": system, "state": state}
-    return cls.authorization_url(calls.endpoints_for(system, {"auth_method": "oauth"}),
-                                 calls.app_identity(), redirect_uri, state)
+    return cls.authorization_url(
+        calls.endpoints_for(system, {"auth_method": "oauth"}), calls.app_identity(), redirect_uri, state
+    )
 
 
 def _draft(shop_id: int, system: str) -> Integration:
@@ -70,8 +72,9 @@ def finish(shop_id: int, system: str, args: dict, redirect_uri: str):
     integration = _draft(shop_id, system)
     token_cache = calls.MemoryTokenCache()
     config = {**(integration.config or {}), "auth_method": "oauth"}
-    connector, log = calls.build(system, shop_id=shop_id, config=config, secrets={},
-                                       integration=integration, token_cache=token_cache)
+    connector, log = calls.build(
+        system, shop_id=shop_id, config=config, secrets={}, integration=integration, token_cache=token_cache
+    )
     try:
         new_secrets = connector.exchange_code(args["code"], redirect_uri)
         accounts = connector.list_accounts()
@@ -82,8 +85,12 @@ def finish(shop_id: int, system: str, args: dict, redirect_uri: str):
     log.flush_to_db()
     # Tokens are kept on the row right away, encrypted; the integration stays a draft (or keeps
     # its status) until an account is chosen and verified.
-    pending = {"config": config, "secrets": new_secrets, "token": token_cache.load() or {},
-               "accounts": [list(a) for a in accounts]}
+    pending = {
+        "config": config,
+        "secrets": new_secrets,
+        "token": token_cache.load() or {},
+        "accounts": [list(a) for a in accounts],
+    }
     integration.choices = {**(integration.choices or {}), "_pending_oauth": box().encrypt(pending)}
     db.session.commit()
     if not accounts:
@@ -105,15 +112,25 @@ def choose_account(shop_id: int, system: str, slug: str):
         return integration, activation.outcome_from_error(system, error)
     pending = box().decrypt(blob)
     if slug not in {a[0] for a in pending["accounts"]}:
-        return integration, activation.Outcome(ok=False, code=codes.VALIDATION, message="pick_account",
-                                               params={"system_key": system},
-                                               fields={"slug": [N_("Pick one of the offered values.")]})
+        return integration, activation.Outcome(
+            ok=False,
+            code=codes.VALIDATION,
+            message="pick_account",
+            params={"system_key": system},
+            fields={"slug": [N_("Pick one of the offered values.")]},
+        )
     config = {**pending["config"], registry.require(system).oauth_account_key: slug}  # declared by the connector
     token_cache = calls.MemoryTokenCache()
     if pending.get("token"):
         token_cache.save(pending["token"])
-    connector, log = calls.build(system, shop_id=shop_id, config=config, secrets=pending["secrets"],
-                                       integration=integration, token_cache=token_cache)
+    connector, log = calls.build(
+        system,
+        shop_id=shop_id,
+        config=config,
+        secrets=pending["secrets"],
+        integration=integration,
+        token_cache=token_cache,
+    )
     try:
         with connector.http.deadline(activation.INTERACTIVE_SECONDS):
             identity = connector.verify()
@@ -123,5 +140,6 @@ def choose_account(shop_id: int, system: str, slug: str):
         integration.last_error_code = error.code
         db.session.commit()
         return integration, activation.outcome_from_error(system, error, log_id)
-    return integration, activation.complete(integration, connector, log, identity, choices, config,
-                                            dict(pending["secrets"]), token_cache)
+    return integration, activation.complete(
+        integration, connector, log, identity, choices, config, dict(pending["secrets"]), token_cache
+    )

@@ -1,4 +1,5 @@
 """Re-verifying stored connections (periodically, and on demand from the settings page)."""
+
 from __future__ import annotations
 
 from connectors.errors import ConnectorError
@@ -20,9 +21,13 @@ def reverify(integration: Integration) -> activation.Outcome:
     db.session.commit()
     params = {"name": identity.company_name, "system_key": integration.system}
     if integration.verified_as.get("blockers"):
-        return activation.Outcome(ok=False, code=activation.BLOCKED, message="blocked_reverified",
-                                  params={**params, "blockers": integration.verified_as["blockers"]},
-                                  identity=integration.verified_as)
+        return activation.Outcome(
+            ok=False,
+            code=activation.BLOCKED,
+            message="blocked_reverified",
+            params={**params, "blockers": integration.verified_as["blockers"]},
+            identity=integration.verified_as,
+        )
     if integration.status != IntegrationStatus.ACTIVE:
         # Never "Connected" beside "Disabled": the credentials work, the connection is not in use.
         return activation.Outcome(ok=True, message="reverified_inactive", params=params)

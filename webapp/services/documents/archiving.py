@@ -2,6 +2,7 @@
 default, S3-compatible object storage when `ARCHIVE_URL=s3://bucket/prefix`), never in the
 database. The merchant downloads them from the order page; the retention period is
 `ARCHIVE_RETENTION_DAYS` (accounting documents are kept for years)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -31,8 +32,7 @@ def filename_of(document: Document) -> str:
 
 def store(document: Document, content: bytes) -> None:
     created = (document.issued_at or document.created_at or utcnow()).date()
-    key = archive.document_key(document.shop_id, document.id, document.number or document.remote_id or "",
-                               created)
+    key = archive.document_key(document.shop_id, document.id, document.number or document.remote_id or "", created)
     storage().put(key, content)
     document.archive_key = key
     document.archive_state = PostStep.DONE
@@ -55,8 +55,7 @@ def pdf_of(document: Document) -> Pdf:
     archived = load(document)
     if archived is not None:
         return Pdf(content=archived, filename=filename_of(document))
-    with calls.connector_session(document.integration, document_id=document.id,
-                                 order_id=document.order_id) as call:
+    with calls.connector_session(document.integration, document_id=document.id, order_id=document.order_id) as call:
         pdf = call.connector.get_pdf(document.remote_id or "", kind=document.kind)
     store(document, pdf.content)
     return Pdf(content=pdf.content, filename=filename_of(document), content_type=pdf.content_type)
@@ -67,7 +66,8 @@ def purge_expired() -> int:
     days = int(current_app.config.get("ARCHIVE_RETENTION_DAYS", 3650))
     removed = archive.purge(storage(), days)
     cutoff = utcnow() - timedelta(days=days)
-    db.session.execute(db.update(Document).where(Document.archived_at < cutoff)
-                       .values(archive_key=None, archive_state=PostStep.NONE))
+    db.session.execute(
+        db.update(Document).where(Document.archived_at < cutoff).values(archive_key=None, archive_state=PostStep.NONE)
+    )
     db.session.commit()
     return removed

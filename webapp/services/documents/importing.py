@@ -8,6 +8,7 @@ the document's order number or variable symbol. Progress lives on the `Job` row 
 Also holds what every issued document shares: the JSON snapshot of a `RemoteDocument` (Decimals
 as strings) and copying the system's answer onto our row.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,17 +21,17 @@ from flask import current_app
 from connectors import base, registry
 from connectors.documents import INVOICE, RemoteDocument, RemoteLine, VatBreakdown
 from connectors.errors import REMOTE_ERROR, ConnectorError
+from webapp.models.types import changed_rows
 
 from ...extensions import db
 from ...models import Document, DocumentState, Integration, Job, JobState, Order, utcnow
 from ..connections import calls
-from webapp.models.types import changed_rows
 
 IMPORT = "import"
-MAX_PAGES = 20                      # a first look at recent documents, not an archive copy
+MAX_PAGES = 20  # a first look at recent documents, not an archive copy
 STALE = "stale"
 STALE_AFTER = timedelta(minutes=10)  # other jobs (sync) without a heartbeat sweep: see expire_if_stale
-MAX_ATTEMPTS = 3                     # a job restarted this often after losing its worker fails
+MAX_ATTEMPTS = 3  # a job restarted this often after losing its worker fails
 TABLE_LIMIT = 1000
 
 
@@ -71,11 +72,21 @@ def remote_from_snapshot(data: dict[str, Any]) -> RemoteDocument:
     values["total"] = _dec(values.get("total")) or Decimal("0")
     for key in ("issue_date", "taxable_date", "due_date"):
         values[key] = _day(values.get(key))
-    values["vat"] = [VatBreakdown(rate=_amount(v["rate"]), base=_amount(v["base"]), vat=_amount(v["vat"]))
-                     for v in values.get("vat") or []]
-    values["lines"] = [RemoteLine(name=l["name"], quantity=_amount(l["quantity"]), unit_price=_amount(l["unit_price"]),
-                                  vat_rate=_amount(l["vat_rate"]), unit=l.get("unit", ""), total=_dec(l.get("total")))
-                       for l in values.get("lines") or []]
+    values["vat"] = [
+        VatBreakdown(rate=_amount(v["rate"]), base=_amount(v["base"]), vat=_amount(v["vat"]))
+        for v in values.get("vat") or []
+    ]
+    values["lines"] = [
+        RemoteLine(
+            name=l["name"],
+            quantity=_amount(l["quantity"]),
+            unit_price=_amount(l["unit_price"]),
+            vat_rate=_amount(l["vat_rate"]),
+            unit=l.get("unit", ""),
+            total=_dec(l.get("total")),
+        )
+        for l in values.get("lines") or []
+    ]
     return RemoteDocument(**values)
 
 
@@ -102,9 +113,11 @@ def can_import(system: str | None) -> bool:
 
 def running_job(integration: Integration) -> Job | None:
     """An import of this integration still under way (one that lost its worker does not count)."""
-    job = db.session.scalar(db.select(Job).where(
-        Job.integration_id == integration.id, Job.kind == IMPORT, Job.state.in_(JobState.ACTIVE))
-        .order_by(Job.id.desc()))
+    job = db.session.scalar(
+        db.select(Job)
+        .where(Job.integration_id == integration.id, Job.kind == IMPORT, Job.state.in_(JobState.ACTIVE))
+        .order_by(Job.id.desc())
+    )
     return None if job is None or is_stale(job) else job
 
 
@@ -143,11 +156,19 @@ def recover(job: Job, now=None) -> str | None:
     if attempt >= MAX_ATTEMPTS:
         values = {"state": JobState.FAILED, "error_code": STALE, "updated_at": now}
     else:
-        values = {"state": JobState.QUEUED, "updated_at": now,
-                  "result": {**(job.result or {}), "attempt": attempt + 1, "restarted_at": now.isoformat()}}
-    taken = changed_rows(db.session.execute(
-        db.update(Job).where(Job.id == job.id, Job.state == job.state, Job.updated_at == job.updated_at)
-        .values(**values).execution_options(synchronize_session=False)))
+        values = {
+            "state": JobState.QUEUED,
+            "updated_at": now,
+            "result": {**(job.result or {}), "attempt": attempt + 1, "restarted_at": now.isoformat()},
+        }
+    taken = changed_rows(
+        db.session.execute(
+            db.update(Job)
+            .where(Job.id == job.id, Job.state == job.state, Job.updated_at == job.updated_at)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
     db.session.refresh(job)
     if taken != 1:
@@ -155,6 +176,7 @@ def recover(job: Job, now=None) -> str | None:
     if job.state == JobState.FAILED:
         return "failed"
     from ...tasks import run_import
+
     run_import(job.id)
     db.session.expire_all()
     return "requeued"
@@ -165,8 +187,9 @@ def recover_stale_jobs(now=None) -> dict[str, int]:
     again or, after too many attempts, failed. Returns counts by outcome."""
     now = now or utcnow()
     counts = {"requeued": 0, "failed": 0}
-    jobs = db.session.scalars(db.select(Job).where(
-        Job.kind == IMPORT, Job.state.in_(JobState.ACTIVE), Job.updated_at < now - stale_after())).all()
+    jobs = db.session.scalars(
+        db.select(Job).where(Job.kind == IMPORT, Job.state.in_(JobState.ACTIVE), Job.updated_at < now - stale_after())
+    ).all()
     for job in jobs:
         outcome = recover(job, now)
         if outcome:
@@ -187,15 +210,19 @@ def expire_if_stale(job: Job) -> bool:
 
 def supersede(job: Job) -> None:
     """A new import replaces one that lost its worker: the old one ends, so only one runs."""
-    db.session.execute(db.update(Job).where(Job.id == job.id, Job.state.in_(JobState.ACTIVE))
-                       .values(state=JobState.FAILED, error_code=STALE, updated_at=utcnow())
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        db.update(Job)
+        .where(Job.id == job.id, Job.state.in_(JobState.ACTIVE))
+        .values(state=JobState.FAILED, error_code=STALE, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 
 def latest_job(integration: Integration) -> Job | None:
-    return db.session.scalar(db.select(Job).where(Job.integration_id == integration.id, Job.kind == IMPORT)
-                             .order_by(Job.id.desc()))
+    return db.session.scalar(
+        db.select(Job).where(Job.integration_id == integration.id, Job.kind == IMPORT).order_by(Job.id.desc())
+    )
 
 
 def start_import(integration: Integration) -> Job:
@@ -203,13 +230,15 @@ def start_import(integration: Integration) -> Job:
     job = running_job(integration)
     if job is not None:
         return job
-    for lost in db.session.scalars(db.select(Job).where(
-            Job.integration_id == integration.id, Job.kind == IMPORT, Job.state.in_(JobState.ACTIVE))).all():
+    for lost in db.session.scalars(
+        db.select(Job).where(Job.integration_id == integration.id, Job.kind == IMPORT, Job.state.in_(JobState.ACTIVE))
+    ).all():
         supersede(lost)
     job = Job(shop_id=integration.shop_id, integration_id=integration.id, kind=IMPORT, state=JobState.QUEUED)
     db.session.add(job)
     db.session.commit()
     from ...tasks import run_import
+
     run_import(job.id)
     db.session.expire_all()  # the worker may already have written progress (immediate mode)
     fresh = db.session.get(Job, job.id)
@@ -218,10 +247,14 @@ def start_import(integration: Integration) -> Job:
 
 
 def _claim(job_id: int) -> bool:
-    claimed = changed_rows(db.session.execute(
-        db.update(Job).where(Job.id == job_id, Job.state == JobState.QUEUED)
-        .values(state=JobState.RUNNING, updated_at=utcnow())
-        .execution_options(synchronize_session=False)))
+    claimed = changed_rows(
+        db.session.execute(
+            db.update(Job)
+            .where(Job.id == job_id, Job.state == JobState.QUEUED)
+            .values(state=JobState.RUNNING, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
     return claimed == 1
 
@@ -303,14 +336,22 @@ def run_import(job_id: int) -> None:
 
 def _store(integration: Integration, remote: RemoteDocument) -> str:
     """Upsert by (integration, kind, remote id): importing twice creates no second row."""
-    document = db.session.scalar(db.select(Document).where(
-        Document.integration_id == integration.id, Document.kind == remote.kind,
-        Document.remote_id == remote.remote_id))
+    document = db.session.scalar(
+        db.select(Document).where(
+            Document.integration_id == integration.id,
+            Document.kind == remote.kind,
+            Document.remote_id == remote.remote_id,
+        )
+    )
     outcome = "updated"
     if document is None:
-        document = Document(shop_id=integration.shop_id, integration_id=integration.id, kind=remote.kind,
-                            state=DocumentState.IMPORTED,
-                            idempotency_key=f"import-{integration.id}-{remote.kind}-{remote.remote_id}"[:64])
+        document = Document(
+            shop_id=integration.shop_id,
+            integration_id=integration.id,
+            kind=remote.kind,
+            state=DocumentState.IMPORTED,
+            idempotency_key=f"import-{integration.id}-{remote.kind}-{remote.remote_id}"[:64],
+        )
         db.session.add(document)
         outcome = "created"
     apply_remote(document, remote)
@@ -328,8 +369,9 @@ def _digits_only(column):
 def _match_orders(integration: Integration) -> int:
     """Link imported documents to the shop's orders: order number or variable symbol equal to the
     order's number, else the variable symbol equal to the number's digits."""
-    documents = db.session.scalars(db.select(Document).where(
-        Document.integration_id == integration.id, Document.state == DocumentState.IMPORTED)).all()
+    documents = db.session.scalars(
+        db.select(Document).where(Document.integration_id == integration.id, Document.state == DocumentState.IMPORTED)
+    ).all()
     by_reference: dict[str, list[Document]] = {}
     by_symbol: dict[str, list[Document]] = {}
     for document in documents:
@@ -341,8 +383,11 @@ def _match_orders(integration: Integration) -> int:
     for wanted, column in ((by_reference, Order.number), (by_symbol, _digits_only(Order.number))):
         keys = list(wanted)
         for start in range(0, len(keys), 500):
-            rows = db.session.execute(db.select(Order.id, column).where(
-                Order.shop_id == integration.shop_id, column.in_(keys[start:start + 500])))
+            rows = db.session.execute(
+                db.select(Order.id, column).where(
+                    Order.shop_id == integration.shop_id, column.in_(keys[start : start + 500])
+                )
+            )
             for order_id, key in rows:
                 for document in wanted[key]:
                     if document.order_id is None:
@@ -351,7 +396,15 @@ def _match_orders(integration: Integration) -> int:
 
 
 def imported_documents(job: Job) -> list[Document]:
-    return list(db.session.scalars(db.select(Document).where(
-        Document.shop_id == job.shop_id, Document.integration_id == job.integration_id,
-        Document.state == DocumentState.IMPORTED)
-        .order_by(Document.issue_date.desc(), Document.id.desc()).limit(TABLE_LIMIT)))
+    return list(
+        db.session.scalars(
+            db.select(Document)
+            .where(
+                Document.shop_id == job.shop_id,
+                Document.integration_id == job.integration_id,
+                Document.state == DocumentState.IMPORTED,
+            )
+            .order_by(Document.issue_date.desc(), Document.id.desc())
+            .limit(TABLE_LIMIT)
+        )
+    )

@@ -11,6 +11,7 @@ Used by the worker, the retry button and the merchant's test invoice alike:
 4. record the answer (number, totals, the customer record for next time) or the failure as a
    code with its parameters; nothing here builds a sentence.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,6 +25,7 @@ from connectors import errors as codes
 from connectors import registry
 from connectors.documents import RemoteDocument
 from connectors.errors import ConnectorError
+from webapp.models.types import changed_rows
 
 from ...extensions import db
 from ...models import CustomerLink, Document, DocumentState, IntegrationStatus, utcnow
@@ -31,17 +33,16 @@ from ..connections import calls
 from ..observability import audit
 from . import drafts
 from .importing import apply_remote
-from webapp.models.types import changed_rows
 
 log = logging.getLogger(__name__)
 # A worker holding a row longer than the lease is presumed dead (DOCUMENT_LEASE_SECONDS, 5 min).
 LEASE = timedelta(minutes=5)
-MAX_AUTOMATIC_ATTEMPTS = 8         # then the merchant decides (retry button)
+MAX_AUTOMATIC_ATTEMPTS = 8  # then the merchant decides (retry button)
 # Backoff for passing failures: 30 s, 1, 2, 4, 8, 16 min... (DOCUMENT_BACKOFF_SECONDS is the
 # first step). An ambiguous failure waits at least twice the first step, so a create still
 # being processed by the system lands before we look it up.
 FIRST_BACKOFF = timedelta(seconds=30)
-INTERNAL = "internal_error"        # our own bug: shown as such, never as the system's fault
+INTERNAL = "internal_error"  # our own bug: shown as such, never as the system's fault
 
 # Result codes (views turn them into words).
 CREATED = "created"
@@ -71,23 +72,32 @@ def lease_length() -> timedelta:
 
 
 def first_backoff() -> timedelta:
-    return timedelta(seconds=float(current_app.config.get("DOCUMENT_BACKOFF_SECONDS")
-                                   or FIRST_BACKOFF.total_seconds()))
+    return timedelta(seconds=float(current_app.config.get("DOCUMENT_BACKOFF_SECONDS") or FIRST_BACKOFF.total_seconds()))
 
 
 def claim(document: Document, *, lease: timedelta | None = None) -> bool:
     """Compare-and-set to CREATING. True: this caller owns the row until the lease ends."""
     lease = lease or lease_length()
     now = utcnow()
-    claimed = changed_rows(db.session.execute(
-        db.update(Document).where(
-            Document.id == document.id,
-            db.or_(Document.state.in_((DocumentState.PENDING, DocumentState.FAILED)),
-                   db.and_(Document.state == DocumentState.CREATING,
-                           db.or_(Document.claimed_until.is_(None), Document.claimed_until < now))))
-        .values(state=DocumentState.CREATING, claimed_until=now + lease, updated_at=now,
-                attempts=Document.attempts + 1)
-        .execution_options(synchronize_session=False)))
+    claimed = changed_rows(
+        db.session.execute(
+            db.update(Document)
+            .where(
+                Document.id == document.id,
+                db.or_(
+                    Document.state.in_((DocumentState.PENDING, DocumentState.FAILED)),
+                    db.and_(
+                        Document.state == DocumentState.CREATING,
+                        db.or_(Document.claimed_until.is_(None), Document.claimed_until < now),
+                    ),
+                ),
+            )
+            .values(
+                state=DocumentState.CREATING, claimed_until=now + lease, updated_at=now, attempts=Document.attempts + 1
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
     db.session.refresh(document)
     return claimed == 1
@@ -97,9 +107,12 @@ def _customer_link(document: Document) -> CustomerLink | None:
     cls = registry.get(document.integration.system)
     if cls is None or not cls.customer_id_field or not (document.spec or {}).get("customer"):
         return None
-    return db.session.scalar(db.select(CustomerLink).where(
-        CustomerLink.integration_id == document.integration_id,
-        CustomerLink.customer_key == drafts.customer_key((document.spec or {})["customer"])))
+    return db.session.scalar(
+        db.select(CustomerLink).where(
+            CustomerLink.integration_id == document.integration_id,
+            CustomerLink.customer_key == drafts.customer_key((document.spec or {})["customer"]),
+        )
+    )
 
 
 def _remember_customer(document: Document, remote: RemoteDocument) -> None:
@@ -108,17 +121,29 @@ def _remember_customer(document: Document, remote: RemoteDocument) -> None:
     if not remote_id or not (document.spec or {}).get("customer"):
         return
     key = drafts.customer_key((document.spec or {})["customer"])
-    link = db.session.scalar(db.select(CustomerLink).where(CustomerLink.integration_id == document.integration_id,
-                                                           CustomerLink.customer_key == key))
+    link = db.session.scalar(
+        db.select(CustomerLink).where(
+            CustomerLink.integration_id == document.integration_id, CustomerLink.customer_key == key
+        )
+    )
     if link is None:
-        db.session.add(CustomerLink(shop_id=document.shop_id, integration_id=document.integration_id,
-                                    customer_key=key, remote_id=remote_id))
+        db.session.add(
+            CustomerLink(
+                shop_id=document.shop_id, integration_id=document.integration_id, customer_key=key, remote_id=remote_id
+            )
+        )
     else:
         link.remote_id = remote_id
 
 
-def issue(document: Document, *, seconds: float | None = None, throttled: bool = False,
-          interactive: bool = False, today: date | None = None) -> IssueResult:
+def issue(
+    document: Document,
+    *,
+    seconds: float | None = None,
+    throttled: bool = False,
+    interactive: bool = False,
+    today: date | None = None,
+) -> IssueResult:
     """Create `document` in its system, exactly once.
 
     interactive: the merchant is watching (test invoice): no automatic retry, every failure is
@@ -132,14 +157,18 @@ def issue(document: Document, *, seconds: float | None = None, throttled: bool =
     integration = document.integration
     link = _customer_link(document)
     related = document.related
-    draft = drafts.draft_from_spec(document.spec or {}, today or date.today(),
-                                   related_remote_id=(related.remote_id or "") if related is not None else "",
-                                   customer_remote_id=link.remote_id if link is not None else "")
+    draft = drafts.draft_from_spec(
+        document.spec or {},
+        today or date.today(),
+        related_remote_id=(related.remote_id or "") if related is not None else "",
+        customer_remote_id=link.remote_id if link is not None else "",
+    )
     key = document.idempotency_key
     call = None
     try:
-        with calls.connector_session(integration, seconds=seconds, throttled=throttled, document_id=document.id,
-                                     order_id=document.order_id) as call:
+        with calls.connector_session(
+            integration, seconds=seconds, throttled=throttled, document_id=document.id, order_id=document.order_id
+        ) as call:
             remote = call.connector.find_by_reference(key, draft) if document.needs_lookup else None
             if remote is None:
                 document.needs_lookup = True  # from now on a lost answer means "look it up first"
@@ -180,8 +209,14 @@ def issue(document: Document, *, seconds: float | None = None, throttled: bool =
         document.last_error_detail = "internal error while issuing; see the server log"
         db.session.commit()
         raise
-    audit.record("document.created", document.shop_id, kind=document.kind, number=document.number,
-                 order=document.order_number, system=integration.system)
+    audit.record(
+        "document.created",
+        document.shop_id,
+        kind=document.kind,
+        number=document.number,
+        order=document.order_number,
+        system=integration.system,
+    )
     db.session.commit()
     return IssueResult(CREATED, document, log_id=call.log_id if call else None)
 
@@ -221,8 +256,7 @@ def backoff(attempts: int, error: ConnectorError) -> datetime:
     return now + min(delay, timedelta(hours=2))
 
 
-def _record_failure(document: Document, error: ConnectorError, log_id: int | None, *,
-                    interactive: bool) -> IssueResult:
+def _record_failure(document: Document, error: ConnectorError, log_id: int | None, *, interactive: bool) -> IssueResult:
     document.claimed_until = None
     if calls.is_own_throttle(error) and document.attempts > 0:
         # Our share of the quota was used up before anything was sent: the document waits its
@@ -256,12 +290,21 @@ def _record_failure(document: Document, error: ConnectorError, log_id: int | Non
 def reopen(document: Document) -> bool:
     """The retry button: a failed document goes back to the queue (its key is unchanged, so a
     document that did get created meanwhile is found, not created twice)."""
-    changed = changed_rows(db.session.execute(
-        db.update(Document).where(Document.id == document.id, Document.state == DocumentState.FAILED)
-        .values(state=DocumentState.PENDING, next_attempt_at=None, attempts=0, updated_at=utcnow(),
+    changed = changed_rows(
+        db.session.execute(
+            db.update(Document)
+            .where(Document.id == document.id, Document.state == DocumentState.FAILED)
+            .values(
+                state=DocumentState.PENDING,
+                next_attempt_at=None,
+                attempts=0,
+                updated_at=utcnow(),
                 # An internal failure may have happened after the create was sent.
-                needs_lookup=db.or_(Document.needs_lookup, Document.last_error_code == INTERNAL))
-        .execution_options(synchronize_session=False)))
+                needs_lookup=db.or_(Document.needs_lookup, Document.last_error_code == INTERNAL),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
     db.session.refresh(document)
     return changed == 1

@@ -6,6 +6,7 @@ options (number series, create as paid, e-mail through the accounting system, la
 variable symbol, archive the PDF, delay). Presets cover the common cases; they are proposed
 after activation and switched on only when the merchant confirms them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,12 +18,25 @@ from ...extensions import db
 from ...models import Document, DocumentRule, Integration, Order, OrderEvent
 
 TRIGGERS = ("order_created", "status_changed", "paid", "shipped", "cancelled", "refunded")
-EVENT_TRIGGER = {"created": "order_created", "status_changed": "status_changed", "paid": "paid",
-                 "shipped": "shipped", "cancelled": "cancelled", "refunded": "refunded"}
-DEFAULT_OPTIONS: dict[str, Any] = {"series_id": "", "paid": False, "send_email": False, "language": "",
-                                   "variable_symbol": "order_number", "archive_pdf": True, "delay_minutes": 0,
-                                   # Poland: B2B invoices go to KSeF when the system is asked to send them.
-                                   "send_to_ksef": True}
+EVENT_TRIGGER = {
+    "created": "order_created",
+    "status_changed": "status_changed",
+    "paid": "paid",
+    "shipped": "shipped",
+    "cancelled": "cancelled",
+    "refunded": "refunded",
+}
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "series_id": "",
+    "paid": False,
+    "send_email": False,
+    "language": "",
+    "variable_symbol": "order_number",
+    "archive_pdf": True,
+    "delay_minutes": 0,
+    # Poland: B2B invoices go to KSeF when the system is asked to send them.
+    "send_to_ksef": True,
+}
 
 
 @dataclass(frozen=True)
@@ -35,21 +49,33 @@ class Preset:
 
 
 PRESETS: tuple[Preset, ...] = (
-    Preset("bank_transfer_proforma", PROFORMA, "order_created", {"payment_methods": ["bank_transfer"]},
-           {"send_email": True}),
-    Preset("bank_transfer_invoice", INVOICE, "paid", {"payment_methods": ["bank_transfer"]},
-           {"paid": True, "send_email": True}),
+    Preset(
+        "bank_transfer_proforma",
+        PROFORMA,
+        "order_created",
+        {"payment_methods": ["bank_transfer"]},
+        {"send_email": True},
+    ),
+    Preset(
+        "bank_transfer_invoice",
+        INVOICE,
+        "paid",
+        {"payment_methods": ["bank_transfer"]},
+        {"paid": True, "send_email": True},
+    ),
     Preset("cod_invoice", INVOICE, "shipped", {"payment_methods": ["cod"]}, {}),
-    Preset("card_invoice", INVOICE, "paid", {"payment_methods": ["card", "paypal"]},
-           {"paid": True, "send_email": True}),
+    Preset(
+        "card_invoice", INVOICE, "paid", {"payment_methods": ["card", "paypal"]}, {"paid": True, "send_email": True}
+    ),
     Preset("refund_credit_note", CREDIT_NOTE, "refunded", {}, {"send_email": True}),
     Preset("cancel_credit_note", CREDIT_NOTE, "cancelled", {}, {"send_email": True}),
 )
 
 
 def rules_of(integration: Integration, *, enabled_only: bool = False) -> list[DocumentRule]:
-    query = db.select(DocumentRule).where(DocumentRule.shop_id == integration.shop_id,
-                                          DocumentRule.integration_id == integration.id)
+    query = db.select(DocumentRule).where(
+        DocumentRule.shop_id == integration.shop_id, DocumentRule.integration_id == integration.id
+    )
     if enabled_only:
         query = query.where(DocumentRule.enabled.is_(True))
     return list(db.session.scalars(query.order_by(DocumentRule.position, DocumentRule.id)))
@@ -60,8 +86,9 @@ def presets_pending(integration: Integration) -> bool:
     return not rules_of(integration)
 
 
-def confirm_presets(integration: Integration, keys: list[str] | None = None,
-                    series: dict[str, str] | None = None) -> list[DocumentRule]:
+def confirm_presets(
+    integration: Integration, keys: list[str] | None = None, series: dict[str, str] | None = None
+) -> list[DocumentRule]:
     """Switch on the chosen presets (all by default) as rules; confirming twice adds nothing."""
     existing = {rule.preset for rule in rules_of(integration) if rule.preset}
     added = []
@@ -69,9 +96,17 @@ def confirm_presets(integration: Integration, keys: list[str] | None = None,
         if (keys is not None and preset.key not in keys) or preset.key in existing:
             continue
         options = {**DEFAULT_OPTIONS, **preset.options, "series_id": (series or {}).get(preset.kind, "")}
-        rule = DocumentRule(shop_id=integration.shop_id, integration_id=integration.id, kind=preset.kind,
-                            trigger=preset.trigger, conditions=dict(preset.conditions), options=options,
-                            enabled=True, preset=preset.key, position=position)
+        rule = DocumentRule(
+            shop_id=integration.shop_id,
+            integration_id=integration.id,
+            kind=preset.kind,
+            trigger=preset.trigger,
+            conditions=dict(preset.conditions),
+            options=options,
+            enabled=True,
+            preset=preset.key,
+            position=position,
+        )
         db.session.add(rule)
         added.append(rule)
     db.session.commit()
@@ -105,8 +140,16 @@ def options_of(rule: DocumentRule) -> dict[str, Any]:
     return {**DEFAULT_OPTIONS, **(rule.options or {})}
 
 
-def save(integration: Integration, rule: DocumentRule | None, *, kind: str, trigger: str,
-         conditions: dict[str, Any], options: dict[str, Any], enabled: bool) -> DocumentRule:
+def save(
+    integration: Integration,
+    rule: DocumentRule | None,
+    *,
+    kind: str,
+    trigger: str,
+    conditions: dict[str, Any],
+    options: dict[str, Any],
+    enabled: bool,
+) -> DocumentRule:
     """Create or change a rule (the merchant's own, or a confirmed preset they adjust)."""
     if kind not in (INVOICE, PROFORMA, CREDIT_NOTE) or trigger not in TRIGGERS:
         raise ValueError("unknown kind or trigger")

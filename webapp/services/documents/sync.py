@@ -10,6 +10,7 @@ system: a new document with a new key, after the merchant confirms), open in the
 An invoice the system reports paid while the order is unpaid here marks the order paid
 (`record_paid`): during a check, and on Fakturoid's payment webhook.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,24 +20,35 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from connectors.documents import CREDIT_NOTE, INVOICE, PROFORMA, RemoteDocument
-from connectors.errors import NOT_FOUND, REMOTE_ERROR, ConnectorError
 from flask import current_app
 
-from ...extensions import db
-from ...models import (Document, DocumentState, EventType, Integration, IntegrationStatus, Job, JobState, Order,
-                       OrderEvent, utcnow)
-from ..connections import calls
-from . import drafts, importing
+from connectors.documents import CREDIT_NOTE, INVOICE, PROFORMA, RemoteDocument
+from connectors.errors import NOT_FOUND, REMOTE_ERROR, ConnectorError
 from webapp.models.types import changed_rows
 
+from ...extensions import db
+from ...models import (
+    Document,
+    DocumentState,
+    EventType,
+    Integration,
+    IntegrationStatus,
+    Job,
+    JobState,
+    Order,
+    OrderEvent,
+    utcnow,
+)
+from ..connections import calls
+from . import drafts, importing
+
 SYNC = "sync"
-ROUNDING = Decimal("0.05")     # a per-rate difference up to this is a rounding difference
-MAX_DOCUMENTS = 2000           # one check looks at this many documents at most
+ROUNDING = Decimal("0.05")  # a per-rate difference up to this is a rounding difference
+MAX_DOCUMENTS = 2000  # one check looks at this many documents at most
 DEFAULT_DAYS = 31
 
 # Mismatch codes (the view words them; params fill the words).
-MISSING_REMOTE = "missing_remote"      # deleted in the system
+MISSING_REMOTE = "missing_remote"  # deleted in the system
 NUMBER = "number"
 ISSUE_DATE = "issue_date"
 TAXABLE_DATE = "taxable_date"
@@ -45,10 +57,10 @@ VAT_ROUNDING = "vat_rounding"
 VAT_TOTAL = "vat_total"
 TOTAL = "total"
 CURRENCY = "currency"
-PAID_REMOTE = "paid_remote"            # paid in the system, unpaid here: recorded now
-PAID_HERE = "paid_here"                # paid here, unpaid in the system
+PAID_REMOTE = "paid_remote"  # paid in the system, unpaid here: recorded now
+PAID_HERE = "paid_here"  # paid here, unpaid in the system
 KSEF = "ksef"
-UNREACHABLE = "unreachable"            # the system answered with an error for this document
+UNREACHABLE = "unreachable"  # the system answered with an error for this document
 
 RESYNC, REISSUE, OPEN = "resync", "reissue", "open"
 
@@ -74,10 +86,13 @@ def _ours_by_rate(spec: dict[str, Any]) -> dict[str, Decimal]:
 
 
 def _lines_differ(spec: dict[str, Any], remote: RemoteDocument) -> bool:
-    ours = sorted((line["name"].strip(), Decimal(line["quantity"]).normalize(), _rate(line["vat_rate"]))
-                  for line in spec.get("lines") or [])
-    theirs = sorted((line.name.strip(), Decimal(line.quantity).normalize(), _rate(line.vat_rate))
-                    for line in remote.lines)
+    ours = sorted(
+        (line["name"].strip(), Decimal(line["quantity"]).normalize(), _rate(line["vat_rate"]))
+        for line in spec.get("lines") or []
+    )
+    theirs = sorted(
+        (line.name.strip(), Decimal(line.quantity).normalize(), _rate(line.vat_rate)) for line in remote.lines
+    )
     return bool(remote.lines) and ours != theirs
 
 
@@ -111,8 +126,11 @@ def compare(document: Document, remote: RemoteDocument, order_paid: bool) -> lis
                 rate_mismatch = True
                 difference = abs(a - b)
                 code = VAT_ROUNDING if difference <= ROUNDING else VAT_TOTAL
-                found.append(Mismatch(code, {"rate": rate, "difference": str(difference), "ours": str(a),
-                                             "theirs": str(b)}, both))
+                found.append(
+                    Mismatch(
+                        code, {"rate": rate, "difference": str(difference), "ours": str(a), "theirs": str(b)}, both
+                    )
+                )
     expected_total = Decimal(spec["total"]) if spec.get("total") else document.total
     if not rate_mismatch and expected_total is not None and remote.total != expected_total:
         found.append(Mismatch(TOTAL, {"ours": str(expected_total), "theirs": str(remote.total)}, both))
@@ -123,10 +141,18 @@ def compare(document: Document, remote: RemoteDocument, order_paid: bool) -> lis
         elif order_paid and not remote_paid and remote.status not in ("cancelled", "draft") and spec.get("paid"):
             found.append(Mismatch(PAID_HERE, {}, (OPEN,)))
     ours_ksef = snap.get("ksef_status") or ""
-    if remote.ksef_status and remote.ksef_status != "not_applicable" and (
-            remote.ksef_status == "rejected" or (ours_ksef and ours_ksef != remote.ksef_status)):
-        found.append(Mismatch(KSEF, {"ours": ours_ksef, "theirs": remote.ksef_status,
-                                     "errors": "; ".join(remote.ksef_errors)[:300]}, both))
+    if (
+        remote.ksef_status
+        and remote.ksef_status != "not_applicable"
+        and (remote.ksef_status == "rejected" or (ours_ksef and ours_ksef != remote.ksef_status))
+    ):
+        found.append(
+            Mismatch(
+                KSEF,
+                {"ours": ours_ksef, "theirs": remote.ksef_status, "errors": "; ".join(remote.ksef_errors)[:300]},
+                both,
+            )
+        )
     return found
 
 
@@ -147,17 +173,28 @@ def record_paid(document: Document, remote: RemoteDocument) -> bool:
     if order is None or order.shop_id != document.shop_id or order.is_test:
         return False
     reference = sync_reference(document)
-    if db.session.scalar(db.select(OrderEvent.id).where(OrderEvent.order_id == order.id,
-                                                        OrderEvent.type == EventType.PAID,
-                                                        OrderEvent.reference == reference)):
+    if db.session.scalar(
+        db.select(OrderEvent.id).where(
+            OrderEvent.order_id == order.id, OrderEvent.type == EventType.PAID, OrderEvent.reference == reference
+        )
+    ):
         return False
     due = balance_due(order)
     if due <= 0:
         return False
     at = utcnow().replace(microsecond=0)
-    record_event(order, EventType.PAID, at, amount=due, reference=reference,
-                 payload={"source": document.integration.system if document.integration else "",
-                          "document_number": document.number or ""}, actor="sync")
+    record_event(
+        order,
+        EventType.PAID,
+        at,
+        amount=due,
+        reference=reference,
+        payload={
+            "source": document.integration.system if document.integration else "",
+            "document_number": document.number or "",
+        },
+        actor="sync",
+    )
     return True
 
 
@@ -165,6 +202,7 @@ def _order_paid(document: Document) -> bool:
     if document.order_id is None:
         return False
     from ..orders.totals import balance_due
+
     order = db.session.get(Order, document.order_id)
     return order is not None and balance_due(order) <= 0
 
@@ -172,17 +210,23 @@ def _order_paid(document: Document) -> bool:
 # -- the job ---------------------------------------------------------------------------------
 def _documents(integration: Integration, params: dict[str, Any]) -> list[Document]:
     query = db.select(Document).where(
-        Document.shop_id == integration.shop_id, Document.integration_id == integration.id,
-        Document.is_test.is_(False), Document.state.in_((DocumentState.CREATED, DocumentState.IMPORTED)),
-        Document.remote_id.is_not(None))
+        Document.shop_id == integration.shop_id,
+        Document.integration_id == integration.id,
+        Document.is_test.is_(False),
+        Document.state.in_((DocumentState.CREATED, DocumentState.IMPORTED)),
+        Document.remote_id.is_not(None),
+    )
     if params.get("orders"):
         query = query.join(Order, Order.id == Document.order_id).where(Order.number.in_(params["orders"]))
     else:
         start = datetime.combine(date.fromisoformat(params["from"]), time.min)
         end = datetime.combine(date.fromisoformat(params["to"]), time.max)
-        query = query.where(db.or_(db.and_(Document.issued_at >= start, Document.issued_at <= end),
-                                   db.and_(Document.issued_at.is_(None), Document.created_at >= start,
-                                           Document.created_at <= end)))
+        query = query.where(
+            db.or_(
+                db.and_(Document.issued_at >= start, Document.issued_at <= end),
+                db.and_(Document.issued_at.is_(None), Document.created_at >= start, Document.created_at <= end),
+            )
+        )
     return list(db.session.scalars(query.order_by(Document.id).limit(MAX_DOCUMENTS)))
 
 
@@ -192,19 +236,25 @@ def default_period(today: date | None = None) -> tuple[date, date]:
 
 
 def running_job(integration: Integration) -> Job | None:
-    job = db.session.scalar(db.select(Job).where(
-        Job.integration_id == integration.id, Job.kind == SYNC, Job.state.in_(JobState.ACTIVE))
-        .order_by(Job.id.desc()))
+    job = db.session.scalar(
+        db.select(Job)
+        .where(Job.integration_id == integration.id, Job.kind == SYNC, Job.state.in_(JobState.ACTIVE))
+        .order_by(Job.id.desc())
+    )
     return None if job is None or importing.expire_if_stale(job) else job
 
 
 def latest_job(shop_id: int) -> Job | None:
-    return db.session.scalar(db.select(Job).where(Job.shop_id == shop_id, Job.kind == SYNC)
-                             .order_by(Job.id.desc()))
+    return db.session.scalar(db.select(Job).where(Job.shop_id == shop_id, Job.kind == SYNC).order_by(Job.id.desc()))
 
 
-def start_check(integration: Integration, *, period: tuple[date, date] | None = None,
-                orders: list[str] | None = None, trigger: str = "merchant") -> Job:
+def start_check(
+    integration: Integration,
+    *,
+    period: tuple[date, date] | None = None,
+    orders: list[str] | None = None,
+    trigger: str = "merchant",
+) -> Job:
     """Queue a check (or return the one already running for this integration)."""
     job = running_job(integration)
     if job is not None:
@@ -213,11 +263,17 @@ def start_check(integration: Integration, *, period: tuple[date, date] | None = 
     params: dict[str, Any] = {"from": start.isoformat(), "to": end.isoformat(), "trigger": trigger}
     if orders:
         params = {"orders": [o[:64] for o in orders][:200], "trigger": trigger}
-    job = Job(shop_id=integration.shop_id, integration_id=integration.id, kind=SYNC, state=JobState.QUEUED,
-              result={"params": params, "checked": 0, "mismatches": []})
+    job = Job(
+        shop_id=integration.shop_id,
+        integration_id=integration.id,
+        kind=SYNC,
+        state=JobState.QUEUED,
+        result={"params": params, "checked": 0, "mismatches": []},
+    )
     db.session.add(job)
     db.session.commit()
     from ...tasks import run_sync
+
     run_sync(job.id)
     db.session.expire_all()
     fresh = db.session.get(Job, job.id)
@@ -227,9 +283,14 @@ def start_check(integration: Integration, *, period: tuple[date, date] | None = 
 
 def run_check(job_id: int) -> None:
     """The worker's part: fetch each document from the system and compare it with ours."""
-    claimed = changed_rows(db.session.execute(
-        db.update(Job).where(Job.id == job_id, Job.state == JobState.QUEUED)
-        .values(state=JobState.RUNNING, updated_at=utcnow()).execution_options(synchronize_session=False)))
+    claimed = changed_rows(
+        db.session.execute(
+            db.update(Job)
+            .where(Job.id == job_id, Job.state == JobState.QUEUED)
+            .values(state=JobState.RUNNING, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
     if claimed != 1:
         return
@@ -271,9 +332,16 @@ def run_check(job_id: int) -> None:
 
 
 def _row(document: Document, mismatch: Mismatch) -> dict[str, Any]:
-    return {"document_id": document.id, "order_id": document.order_id, "kind": document.kind,
-            "number": document.number or "", "order_number": document.order_number or "",
-            "code": mismatch.code, "params": mismatch.params, "actions": list(mismatch.actions)}
+    return {
+        "document_id": document.id,
+        "order_id": document.order_id,
+        "kind": document.kind,
+        "number": document.number or "",
+        "order_number": document.order_number or "",
+        "code": mismatch.code,
+        "params": mismatch.params,
+        "actions": list(mismatch.actions),
+    }
 
 
 def _check_one(call, document: Document, counts: dict[str, int]) -> list[dict[str, Any]]:
@@ -295,8 +363,13 @@ def _check_one(call, document: Document, counts: dict[str, int]) -> list[dict[st
 
 def check_all_active() -> int:
     """Nightly: one check (the last days) for every active integration."""
-    ids = list(db.session.scalars(db.select(Integration.id).where(
-        Integration.status == IntegrationStatus.ACTIVE, Integration.current.is_(True))))
+    ids = list(
+        db.session.scalars(
+            db.select(Integration.id).where(
+                Integration.status == IntegrationStatus.ACTIVE, Integration.current.is_(True)
+            )
+        )
+    )
     for integration_id in ids:
         integration = db.session.get(Integration, integration_id)
         if integration is None:
@@ -308,8 +381,7 @@ def check_all_active() -> int:
 # -- actions ---------------------------------------------------------------------------------
 def resync(document: Document) -> bool:
     """Copy the system's current version onto our row (snapshot, number, dates, totals)."""
-    with calls.connector_session(document.integration, document_id=document.id,
-                                 order_id=document.order_id) as call:
+    with calls.connector_session(document.integration, document_id=document.id, order_id=document.order_id) as call:
         remote = call.connector.get_document(document.remote_id or "", kind=document.kind)
     importing.apply_remote(document, remote)
     db.session.commit()
@@ -328,24 +400,40 @@ def reissue(document: Document) -> Document | None:
     if not can_reissue(document):
         return None
     base = document.idempotency_key[:56]
-    keys = set(db.session.scalars(db.select(Document.idempotency_key).where(
-        Document.shop_id == document.shop_id, Document.idempotency_key.like(f"{base}-r%"))))
+    keys = set(
+        db.session.scalars(
+            db.select(Document.idempotency_key).where(
+                Document.shop_id == document.shop_id, Document.idempotency_key.like(f"{base}-r%")
+            )
+        )
+    )
     n = 1
     while f"{base}-r{n}" in keys:
         n += 1
     document.state = DocumentState.DELETED
-    fresh = Document(shop_id=document.shop_id, integration_id=document.integration_id, order_id=document.order_id,
-                     order_event_id=document.order_event_id, rule_id=document.rule_id,
-                     related_document_id=document.related_document_id, kind=document.kind,
-                     state=DocumentState.PENDING, idempotency_key=f"{base}-r{n}",
-                     order_number=document.order_number, spec=dict(document.spec or {}), total=document.total,
-                     currency=document.currency, taxable_date=document.taxable_date,
-                     customer_name=document.customer_name, archive_state=document.archive_state
-                     if document.archive_state == "none" else "pending",
-                     email_state="none")
+    fresh = Document(
+        shop_id=document.shop_id,
+        integration_id=document.integration_id,
+        order_id=document.order_id,
+        order_event_id=document.order_event_id,
+        rule_id=document.rule_id,
+        related_document_id=document.related_document_id,
+        kind=document.kind,
+        state=DocumentState.PENDING,
+        idempotency_key=f"{base}-r{n}",
+        order_number=document.order_number,
+        spec=dict(document.spec or {}),
+        total=document.total,
+        currency=document.currency,
+        taxable_date=document.taxable_date,
+        customer_name=document.customer_name,
+        archive_state=document.archive_state if document.archive_state == "none" else "pending",
+        email_state="none",
+    )
     db.session.add(fresh)
     db.session.commit()
     from .planning import enqueue
+
     enqueue([fresh])
     return fresh
 
@@ -353,8 +441,7 @@ def reissue(document: Document) -> Document | None:
 def is_gone(document: Document) -> bool:
     """Ask the system whether the document still exists (re-issue only what is really gone)."""
     try:
-        with calls.connector_session(document.integration, document_id=document.id,
-                                     order_id=document.order_id) as call:
+        with calls.connector_session(document.integration, document_id=document.id, order_id=document.order_id) as call:
             call.connector.get_document(document.remote_id or "", kind=document.kind)
     except ConnectorError as error:
         return error.code == NOT_FOUND
@@ -387,9 +474,16 @@ def payment_from_system(integration_id: int, remote_id: str) -> bool:
     integration = db.session.get(Integration, integration_id)
     if integration is None or integration.status != IntegrationStatus.ACTIVE:
         return False
-    document = db.session.scalar(db.select(Document).where(
-        Document.integration_id == integration.id, Document.remote_id == str(remote_id),
-        Document.kind.in_((INVOICE, PROFORMA)), Document.is_test.is_(False)).order_by(Document.id.desc()))
+    document = db.session.scalar(
+        db.select(Document)
+        .where(
+            Document.integration_id == integration.id,
+            Document.remote_id == str(remote_id),
+            Document.kind.in_((INVOICE, PROFORMA)),
+            Document.is_test.is_(False),
+        )
+        .order_by(Document.id.desc())
+    )
     if document is None:
         return False
     with calls.connector_session(integration, document_id=document.id, order_id=document.order_id) as call:

@@ -7,6 +7,7 @@ A test must not damage the bookkeeping, so the default is a document that takes 
 the invoice series (a draft where the system has drafts, else a proforma), and the tidy-up
 deletes only where the system allows it and otherwise cancels an invoice with a credit note.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,24 +26,35 @@ from connectors.errors import ConnectorError
 from ...extensions import db
 from ...models import Document, DocumentState, Integration, Order, OrderLine, Shop, utcnow
 from ..connections import activation, calls
+from ..connections.activation import Outcome
 from ..observability import audit
 from . import archiving, drafts, importing, issuing
-from ..connections.activation import Outcome
 
-DRAFT = "draft"           # an invoice kept as a draft: no number taken (systems with CAN_DRAFT)
+DRAFT = "draft"  # an invoice kept as a draft: no number taken (systems with CAN_DRAFT)
 HUNDRED = Decimal("100")
 ZERO = Decimal("0")
 # Definite answers to a delete: nothing was deleted, so cancelling with a credit note is safe.
-REFUSALS = frozenset({codes.VALIDATION, codes.CONFLICT, codes.NOT_SUPPORTED, codes.PERMISSION_DENIED,
-                      codes.REMOTE_ERROR})
+REFUSALS = frozenset(
+    {codes.VALIDATION, codes.CONFLICT, codes.NOT_SUPPORTED, codes.PERMISSION_DENIED, codes.REMOTE_ERROR}
+)
 
-KIND_LABELS = {DRAFT: _l("Draft invoice"), PROFORMA: _l("Proforma invoice"), INVOICE: _l("Invoice"),
-               CREDIT_NOTE: _l("Credit note")}
+KIND_LABELS = {
+    DRAFT: _l("Draft invoice"),
+    PROFORMA: _l("Proforma invoice"),
+    INVOICE: _l("Invoice"),
+    CREDIT_NOTE: _l("Credit note"),
+}
 
 # VAT rates valid per market (standard, reduced) and a price scale per currency, so the test
 # order looks like a real one. Net prices are whole amounts: every rounding mode agrees on them.
-MARKET_RATES = {"SK": ("23", "5"), "CZ": ("21", "12"), "AT": ("20", "10"), "PL": ("23", "8"),
-                "DE": ("19", "7"), "HU": ("27", "5")}
+MARKET_RATES = {
+    "SK": ("23", "5"),
+    "CZ": ("21", "12"),
+    "AT": ("20", "10"),
+    "PL": ("23", "8"),
+    "DE": ("19", "7"),
+    "HU": ("27", "5"),
+}
 MARKET_LANGUAGE = {"SK": "sk", "CZ": "cs", "AT": "de", "PL": "pl", "DE": "de", "HU": "hu"}
 CURRENCY_SCALE = {"EUR": 1, "CZK": 25, "PLN": 4, "HUF": 400}
 # Markets a test order can be made for: (country, currency).
@@ -90,26 +102,57 @@ def create_test_order(shop: Shop, market: str | None = None) -> Order:
         return round2(Decimal(net) * scale * (1 + rate / HUNDRED))
 
     stamp = utcnow().strftime("%Y%m%d%H%M%S%f")[:17]
-    order = Order(shop_id=shop.id, number=f"TEST-{stamp}", status="new", currency=currency,
-                  language=MARKET_LANGUAGE.get(country, "en"), prices_include_vat=True, is_test=True,
-                  customer={"type": "company", "name": "Test Customer", "company_name": "Test Customer s.r.o.",
-                            "email": "test.customer@example.com",
-                            "billing_address": {"street": "Test Street 1", "city": "Test City", "zip": "10000",
-                                                "country": country},
-                            "delivery_address": {"street": "Test Street 1", "city": "Test City", "zip": "10000",
-                                                 "country": country}},
-                  shipping={"method": "courier", "name": _("Shipping (test)"), "price": str(gross("3", standard)),
-                            "vat_rate": str(standard)},
-                  payment={"method": "bank_transfer", "fee": "0.00", "vat_rate": str(standard)})
+    order = Order(
+        shop_id=shop.id,
+        number=f"TEST-{stamp}",
+        status="new",
+        currency=currency,
+        language=MARKET_LANGUAGE.get(country, "en"),
+        prices_include_vat=True,
+        is_test=True,
+        customer={
+            "type": "company",
+            "name": "Test Customer",
+            "company_name": "Test Customer s.r.o.",
+            "email": "test.customer@example.com",
+            "billing_address": {"street": "Test Street 1", "city": "Test City", "zip": "10000", "country": country},
+            "delivery_address": {"street": "Test Street 1", "city": "Test City", "zip": "10000", "country": country},
+        },
+        shipping={
+            "method": "courier",
+            "name": _("Shipping (test)"),
+            "price": str(gross("3", standard)),
+            "vat_rate": str(standard),
+        },
+        payment={"method": "bank_transfer", "fee": "0.00", "vat_rate": str(standard)},
+    )
     if country == "PL":
         # A Polish company buyer has a NIP (a made-up one with a valid checksum): Polish systems
         # refuse a company invoice without it under KSeF, and with it the invoice goes through KSeF.
         order.customer = {**order.customer, "tax_id": TEST_BUYER_NIP}
     order.lines = [
-        OrderLine(shop_id=shop.id, position=1, sku="TEST-A", name=_("Test product A"), quantity=Decimal("2"),
-                  unit="ks", unit_price=gross("10", standard), vat_rate=standard, discount_percent=Decimal("10")),
-        OrderLine(shop_id=shop.id, position=2, sku="TEST-B", name=_("Test product B"), quantity=Decimal("3"),
-                  unit="ks", unit_price=gross("20", reduced), vat_rate=reduced, discount_percent=ZERO),
+        OrderLine(
+            shop_id=shop.id,
+            position=1,
+            sku="TEST-A",
+            name=_("Test product A"),
+            quantity=Decimal("2"),
+            unit="ks",
+            unit_price=gross("10", standard),
+            vat_rate=standard,
+            discount_percent=Decimal("10"),
+        ),
+        OrderLine(
+            shop_id=shop.id,
+            position=2,
+            sku="TEST-B",
+            name=_("Test product B"),
+            quantity=Decimal("3"),
+            unit="ks",
+            unit_price=gross("20", reduced),
+            vat_rate=reduced,
+            discount_percent=ZERO,
+        ),
     ]
     db.session.add(order)
     db.session.commit()
@@ -118,17 +161,29 @@ def create_test_order(shop: Shop, market: str | None = None) -> Order:
 
 def order_lines(order: Order) -> list[Line]:
     """The order as document lines, the same way automatic documents see it."""
-    return [Line(name=l["name"], quantity=Decimal(l["quantity"]), unit_price=Decimal(l["unit_price"]),
-                 vat_rate=Decimal(l["vat_rate"]), unit=l.get("unit", ""), sku=l.get("sku", ""),
-                 discount_percent=Decimal(l.get("discount_percent") or "0"))
-            for l in drafts.order_line_dicts(order)]
+    return [
+        Line(
+            name=l["name"],
+            quantity=Decimal(l["quantity"]),
+            unit_price=Decimal(l["unit_price"]),
+            vat_rate=Decimal(l["vat_rate"]),
+            unit=l.get("unit", ""),
+            sku=l.get("sku", ""),
+            discount_percent=Decimal(l.get("discount_percent") or "0"),
+        )
+        for l in drafts.order_line_dicts(order)
+    ]
 
 
 def spec_for_test(order: Order, kind: str, today: date) -> dict[str, Any]:
     """What the test asks for: the whole order, dated today; a draft invoice where asked."""
-    return drafts.spec_for(order, INVOICE if kind == DRAFT else kind, taxable_date=today,
-                           options={"draft": True} if kind == DRAFT else {},
-                           note=_("Test document issued by Fynode Accounting Connect."))
+    return drafts.spec_for(
+        order,
+        INVOICE if kind == DRAFT else kind,
+        taxable_date=today,
+        options={"draft": True} if kind == DRAFT else {},
+        note=_("Test document issued by Fynode Accounting Connect."),
+    )
 
 
 def draft_for_order(order: Order, kind: str, issue_date: date) -> DocumentDraft:
@@ -140,7 +195,7 @@ def draft_for_order(order: Order, kind: str, issue_date: date) -> DocumentDraft:
 class ExpectedLine:
     name: str
     quantity: Decimal
-    unit_price: Decimal             # net, before the discount
+    unit_price: Decimal  # net, before the discount
     unit_price_discounted: Decimal  # net, after the discount
     vat_rate: Decimal
     discount_percent: Decimal
@@ -170,9 +225,17 @@ def expected_line(line: Line, prices_include_vat: bool) -> ExpectedLine:
         net = amount
         gross = net + round2(net * line.vat_rate / HUNDRED)
         unit_net = line.unit_price
-    return ExpectedLine(name=line.name, quantity=line.quantity, unit_price=round2(unit_net),
-                        unit_price_discounted=round2(unit_net * keep), vat_rate=line.vat_rate,
-                        discount_percent=line.discount_percent or ZERO, net=net, vat=gross - net, gross=gross)
+    return ExpectedLine(
+        name=line.name,
+        quantity=line.quantity,
+        unit_price=round2(unit_net),
+        unit_price_discounted=round2(unit_net * keep),
+        vat_rate=line.vat_rate,
+        discount_percent=line.discount_percent or ZERO,
+        net=net,
+        vat=gross - net,
+        gross=gross,
+    )
 
 
 def expected_totals(order: Order) -> Expected:
@@ -184,8 +247,13 @@ def expected_totals(order: Order) -> Expected:
         rate = line.vat_rate.normalize()
         base_by_rate[rate] = base_by_rate.get(rate, ZERO) + line.net
         vat_by_rate[rate] = vat_by_rate.get(rate, ZERO) + line.vat
-    return Expected(lines=lines, base_by_rate=base_by_rate, vat_by_rate=vat_by_rate,
-                    total=sum((l.gross for l in lines), ZERO), currency=order.currency)
+    return Expected(
+        lines=lines,
+        base_by_rate=base_by_rate,
+        vat_by_rate=vat_by_rate,
+        total=sum((l.gross for l in lines), ZERO),
+        currency=order.currency,
+    )
 
 
 # -- comparison -------------------------------------------------------------------------------
@@ -196,8 +264,8 @@ class Row:
     label: str
     expected: Any
     actual: Any
-    kind: str = "text"          # text, money, number, percent, date
-    checked: bool = True        # False: shown for reference only (e.g. the number)
+    kind: str = "text"  # text, money, number, percent, date
+    checked: bool = True  # False: shown for reference only (e.g. the number)
 
     @property
     def ok(self) -> bool:
@@ -250,8 +318,13 @@ def compare(order: Order, remote: RemoteDocument, requested: dict[str, Any] | No
         Row(str(_l("Number")), None, remote.number or None, checked=False),
         Row(str(_l("Currency")), order.currency.upper(), (remote.currency or "").upper()),
         Row(str(_l("Issue date")), day("issue_date"), remote.issue_date, "date", checked="issue_date" in requested),
-        Row(str(_l("Taxable supply date")), day("taxable_date"), remote.taxable_date, "date",
-            checked="taxable_date" in requested),
+        Row(
+            str(_l("Taxable supply date")),
+            day("taxable_date"),
+            remote.taxable_date,
+            "date",
+            checked="taxable_date" in requested,
+        ),
         Row(str(_l("Due date")), day("due_date"), remote.due_date, "date", checked="due_date" in requested),
     ]
     lines = []
@@ -268,18 +341,37 @@ def compare(order: Order, remote: RemoteDocument, requested: dict[str, Any] | No
             Row(str(_l("VAT rate")), want.vat_rate if want else None, got.vat_rate if got else None, "percent"),
         ]
         if got is None or got.total is not None:
-            rows.append(Row(str(_l("Line total with VAT")), want.gross if want else None,
-                            _norm(got.total) if got else None, "money"))
-        lines.append(LineComparison(position=index + 1, rows=rows,
-                                    discount_percent=want.discount_percent if want else ZERO))
+            rows.append(
+                Row(
+                    str(_l("Line total with VAT")),
+                    want.gross if want else None,
+                    _norm(got.total) if got else None,
+                    "money",
+                )
+            )
+        lines.append(
+            LineComparison(position=index + 1, rows=rows, discount_percent=want.discount_percent if want else ZERO)
+        )
     remote_base = {v.rate.normalize(): v.base for v in remote.vat}
     remote_vat = {v.rate.normalize(): v.vat for v in remote.vat}
     vat_rows = []
     for rate in sorted(set(expected.base_by_rate) | set(remote_base), reverse=True):
-        vat_rows.append(Row(str(_l("Base at %(rate)s %%", rate=rate)), expected.base_by_rate.get(rate),
-                            _norm(remote_base.get(rate)), "money"))
-        vat_rows.append(Row(str(_l("VAT at %(rate)s %%", rate=rate)), expected.vat_by_rate.get(rate),
-                            _norm(remote_vat.get(rate)), "money"))
+        vat_rows.append(
+            Row(
+                str(_l("Base at %(rate)s %%", rate=rate)),
+                expected.base_by_rate.get(rate),
+                _norm(remote_base.get(rate)),
+                "money",
+            )
+        )
+        vat_rows.append(
+            Row(
+                str(_l("VAT at %(rate)s %%", rate=rate)),
+                expected.vat_by_rate.get(rate),
+                _norm(remote_vat.get(rate)),
+                "money",
+            )
+        )
     totals = [Row(str(_l("Grand total")), expected.total, _norm(remote.total), "money")]
     return Comparison(header=header, lines=lines, vat=vat_rows, totals=totals, currency=order.currency)
 
@@ -287,8 +379,9 @@ def compare(order: Order, remote: RemoteDocument, requested: dict[str, Any] | No
 def comparison_for(document: Document) -> Comparison | None:
     if not document.snapshot or document.order is None or not document.remote_id:
         return None
-    comparison = compare(document.order, importing.remote_from_snapshot(document.snapshot),
-                         (document.snapshot or {}).get("requested"))
+    comparison = compare(
+        document.order, importing.remote_from_snapshot(document.snapshot), (document.snapshot or {}).get("requested")
+    )
     comparison.header.extend(ksef_rows(document))
     return comparison
 
@@ -310,37 +403,62 @@ def ksef_rows(document: Document) -> list[Row]:
 def _key(order: Order, kind: str) -> str:
     """Stable per test order and kind; a new generation once the previous one was removed."""
     base_key = f"test-{order.id}-{kind}"
-    removed = db.session.scalar(db.select(db.func.count(Document.id)).where(
-        Document.shop_id == order.shop_id, Document.idempotency_key.like(f"{base_key}%"),
-        Document.state == DocumentState.CANCELLED)) or 0
+    removed = (
+        db.session.scalar(
+            db.select(db.func.count(Document.id)).where(
+                Document.shop_id == order.shop_id,
+                Document.idempotency_key.like(f"{base_key}%"),
+                Document.state == DocumentState.CANCELLED,
+            )
+        )
+        or 0
+    )
     return base_key if not removed else f"{base_key}-{removed + 1}"
 
 
 def issue(integration: Integration, order: Order, kind: str) -> tuple[Document, Outcome]:
     """Issue the test document for `order`, or show the one issued before with the same key."""
     key = _key(order, kind)
-    document = db.session.scalar(db.select(Document).where(Document.shop_id == order.shop_id,
-                                                           Document.idempotency_key == key))
+    document = db.session.scalar(
+        db.select(Document).where(Document.shop_id == order.shop_id, Document.idempotency_key == key)
+    )
     today = date.today()
     if document is None:
         spec = spec_for_test(order, kind, today)
-        document = Document(shop_id=order.shop_id, integration_id=integration.id, order_id=order.id,
-                            kind=INVOICE if kind == DRAFT else kind, state=DocumentState.PENDING,
-                            idempotency_key=key, is_test=True, order_number=order.number, spec=spec)
+        document = Document(
+            shop_id=order.shop_id,
+            integration_id=integration.id,
+            order_id=order.id,
+            kind=INVOICE if kind == DRAFT else kind,
+            state=DocumentState.PENDING,
+            idempotency_key=key,
+            is_test=True,
+            order_number=order.number,
+            spec=spec,
+        )
         db.session.add(document)
         db.session.commit()
     if document.state == DocumentState.CREATED:
         return document, Outcome(ok=True, message="test_issued_already")
-    requested = {"issue_date": today.isoformat(), "taxable_date": today.isoformat(),
-                 "due_date": (today + timedelta(days=drafts.DUE_DAYS)).isoformat(), "test_kind": kind}
+    requested = {
+        "issue_date": today.isoformat(),
+        "taxable_date": today.isoformat(),
+        "due_date": (today + timedelta(days=drafts.DUE_DAYS)).isoformat(),
+        "test_kind": kind,
+    }
     document.snapshot = {"requested": requested}
     result = issuing.issue(document, seconds=activation.INTERACTIVE_SECONDS, interactive=True, today=today)
     if result.code == issuing.BUSY:
         return document, Outcome(ok=False, code="busy", message="test_busy")
     if result.error is not None:
         return document, activation.outcome_from_error(integration.system, result.error, result.log_id)
-    audit.record("test_document.issued", order.shop_id, system=integration.system, kind=kind,
-                 number=document.number or document.remote_id)
+    audit.record(
+        "test_document.issued",
+        order.shop_id,
+        system=integration.system,
+        kind=kind,
+        number=document.number or document.remote_id,
+    )
     db.session.commit()
     pdf_pending = False
     if base.CAN_PDF in registry.require(integration.system).capabilities:
@@ -348,9 +466,17 @@ def issue(integration: Integration, order: Order, kind: str) -> tuple[Document, 
             archiving.pdf_of(document)
         except ConnectorError:
             pdf_pending = True
-    return document, Outcome(ok=True, message="test_issued",
-                             params={"kind": kind, "number": document.number or "", "pdf_pending": pdf_pending,
-                                     "system_key": integration.system}, log_id=result.log_id)
+    return document, Outcome(
+        ok=True,
+        message="test_issued",
+        params={
+            "kind": kind,
+            "number": document.number or "",
+            "pdf_pending": pdf_pending,
+            "system_key": integration.system,
+        },
+        log_id=result.log_id,
+    )
 
 
 # -- tidying up -------------------------------------------------------------------------------
@@ -379,8 +505,9 @@ def remove(document: Document) -> Outcome:
         try:
             # Refusing one delete says nothing about the credentials: no "needs attention" for
             # a permission refusal here.
-            with calls.connector_session(integration, document_id=document.id, order_id=document.order_id,
-                                         auth_failure_pauses=False) as call:
+            with calls.connector_session(
+                integration, document_id=document.id, order_id=document.order_id, auth_failure_pauses=False
+            ) as call:
                 assert document.remote_id is not None  # "delete" is only planned for a created document
                 call.connector.delete_document(document.remote_id, kind=document.kind)
                 document.state = DocumentState.DELETED
@@ -392,9 +519,12 @@ def remove(document: Document) -> Outcome:
                 db.session.commit()
             log_id = call.log_id
         else:
-            return Outcome(ok=True, message="test_deleted",
-                           params={"kind": document.kind, "number": name, "system_key": integration.system},
-                           log_id=call.log_id)
+            return Outcome(
+                ok=True,
+                message="test_deleted",
+                params={"kind": document.kind, "number": name, "system_key": integration.system},
+                log_id=call.log_id,
+            )
     if delete_error is not None:
         refused = delete_error.code in REFUSALS and not delete_error.ambiguous
         if not (refused and document.kind == INVOICE and base.CAN_CREDIT_NOTE in system.capabilities):
@@ -409,19 +539,31 @@ def remove(document: Document) -> Outcome:
 def _credit(document: Document, delete_error: ConnectorError | None) -> Outcome:
     """Cancel a test invoice with a credit note for all of it, linked to it."""
     integration = document.integration
-    system = registry.get(integration.system)
     order = document.order
     key = f"{document.idempotency_key}-cn"[:64]
-    credit = db.session.scalar(db.select(Document).where(Document.shop_id == document.shop_id,
-                                                         Document.idempotency_key == key))
+    credit = db.session.scalar(
+        db.select(Document).where(Document.shop_id == document.shop_id, Document.idempotency_key == key)
+    )
     if credit is None:
-        spec = drafts.spec_for(order, CREDIT_NOTE, lines=(document.spec or {}).get("lines"),
-                               taxable_date=date.today(),
-                               note=_("Cancels the test invoice %(number)s.",
-                                      number=document.number or document.remote_id))
-        credit = Document(shop_id=document.shop_id, integration_id=integration.id, order_id=order.id,
-                          kind=CREDIT_NOTE, state=DocumentState.PENDING, idempotency_key=key, is_test=True,
-                          order_number=order.number, related_document_id=document.id, spec=spec)
+        spec = drafts.spec_for(
+            order,
+            CREDIT_NOTE,
+            lines=(document.spec or {}).get("lines"),
+            taxable_date=date.today(),
+            note=_("Cancels the test invoice %(number)s.", number=document.number or document.remote_id),
+        )
+        credit = Document(
+            shop_id=document.shop_id,
+            integration_id=integration.id,
+            order_id=order.id,
+            kind=CREDIT_NOTE,
+            state=DocumentState.PENDING,
+            idempotency_key=key,
+            is_test=True,
+            order_number=order.number,
+            related_document_id=document.id,
+            spec=spec,
+        )
         db.session.add(credit)
         db.session.commit()
     result = issuing.issue(credit, seconds=activation.INTERACTIVE_SECONDS, interactive=True)
@@ -430,13 +572,25 @@ def _credit(document: Document, delete_error: ConnectorError | None) -> Outcome:
     if result.code == issuing.BUSY:
         return Outcome(ok=False, code="busy", message="test_busy")
     document.state = DocumentState.CANCELLED
-    audit.record("test_document.credited", document.shop_id, system=integration.system,
-                 number=document.number, credit_note=credit.number)
+    audit.record(
+        "test_document.credited",
+        document.shop_id,
+        system=integration.system,
+        number=document.number,
+        credit_note=credit.number,
+    )
     db.session.commit()
-    return Outcome(ok=True, message="test_credited",
-                   params={"credit": credit.number or credit.remote_id, "number": document.number or "",
-                           "system_key": integration.system,
-                           "delete_code": delete_error.code if delete_error else None,
-                           "delete_hint_key": delete_error.hint_key if delete_error else None},
-                   code=delete_error.code if delete_error else None,
-                   detail=delete_error.detail if delete_error else "", log_id=result.log_id)
+    return Outcome(
+        ok=True,
+        message="test_credited",
+        params={
+            "credit": credit.number or credit.remote_id,
+            "number": document.number or "",
+            "system_key": integration.system,
+            "delete_code": delete_error.code if delete_error else None,
+            "delete_hint_key": delete_error.hint_key if delete_error else None,
+        },
+        code=delete_error.code if delete_error else None,
+        detail=delete_error.detail if delete_error else "",
+        log_id=result.log_id,
+    )

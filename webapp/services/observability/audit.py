@@ -1,4 +1,5 @@
 """The audit trail: who did what, as whom."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,5 +16,6 @@ def record(action: str, shop_id: int | None, **detail: Any) -> None:
     if has_request_context():  # the CLI and the worker act as the system itself
         user_id = getattr(current_user, "id", None)
         acting = session.get("impersonator_id")
-    db.session.add(AuditEvent(shop_id=shop_id, user_id=user_id, acting_user_id=acting or user_id,
-                              action=action, detail=detail))
+    db.session.add(
+        AuditEvent(shop_id=shop_id, user_id=user_id, acting_user_id=acting or user_id, action=action, detail=detail)
+    )

@@ -1,6 +1,7 @@
 """The dashboard's figures: is the shop's invoicing working? Counts of the shop's documents by
 state (test documents left out: they say nothing about real invoicing) and the test documents
 still present in the accounting system. Read-only; every query is scoped to one shop."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,6 +45,11 @@ def document_counts(shop_id: int, now: datetime | None = None) -> DocumentCounts
 
 def leftover_test_documents(shop_id: int, limit: int = 5) -> list[Document]:
     """Test documents still issued in the accounting system (not yet removed), newest first."""
-    return list(db.session.scalars(db.select(Document).where(
-        Document.shop_id == shop_id, Document.is_test.is_(True), Document.state == DocumentState.CREATED)
-        .order_by(Document.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            db.select(Document)
+            .where(Document.shop_id == shop_id, Document.is_test.is_(True), Document.state == DocumentState.CREATED)
+            .order_by(Document.id.desc())
+            .limit(limit)
+        )
+    )

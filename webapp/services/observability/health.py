@@ -9,6 +9,7 @@
 - documents waiting (pending or being created).
 Read-only; every query is scoped to one integration of one shop.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,7 @@ FAILED = db.or_(ApiCall.error_code.is_not(None), ApiCall.status >= 400, ApiCall.
 
 @dataclass
 class Quota:
-    label: str          # "daily", "monthly", "window"
+    label: str  # "daily", "monthly", "window"
     remaining: int
     limit: int | None = None
 
@@ -78,12 +79,14 @@ def quota_from_headers(headers: dict) -> list[Quota]:
 
 def _our_quota(integration: Integration) -> Quota | None:
     from ..connections import calls
+
     quota = calls.rate_limit_for(integration.system)
     if not quota or not current_app.config.get("RATE_LIMITING", True):
         return None
     limit, window = quota
     try:
         from .. import rate_limit
+
         used = rate_limit.limiter_from_app(current_app).usage(calls.limiter_key(integration), window)
     except Exception:  # the limiter's store is down: health still answers
         current_app.logger.warning("rate limiter usage unavailable for integration %s", integration.id)
@@ -95,27 +98,48 @@ def for_integration(integration: Integration, now: datetime | None = None) -> He
     now = now or utcnow()
     since = now - timedelta(hours=24)
     mine = (ApiCall.shop_id == integration.shop_id, ApiCall.integration_id == integration.id)
-    last_success = db.session.scalar(db.select(db.func.max(ApiCall.created_at)).where(
-        *mine, ApiCall.error_code.is_(None), ApiCall.status < 400))
+    last_success = db.session.scalar(
+        db.select(db.func.max(ApiCall.created_at)).where(*mine, ApiCall.error_code.is_(None), ApiCall.status < 400)
+    )
     calls_24h = db.session.scalar(db.select(db.func.count(ApiCall.id)).where(*mine, ApiCall.created_at >= since)) or 0
-    errors_24h = db.session.scalar(db.select(db.func.count(ApiCall.id)).where(
-        *mine, ApiCall.created_at >= since, FAILED)) or 0
-    waiting = db.session.scalar(db.select(db.func.count(Document.id)).where(
-        Document.shop_id == integration.shop_id, Document.integration_id == integration.id,
-        Document.state.in_(DocumentState.OPEN))) or 0
+    errors_24h = (
+        db.session.scalar(db.select(db.func.count(ApiCall.id)).where(*mine, ApiCall.created_at >= since, FAILED)) or 0
+    )
+    waiting = (
+        db.session.scalar(
+            db.select(db.func.count(Document.id)).where(
+                Document.shop_id == integration.shop_id,
+                Document.integration_id == integration.id,
+                Document.state.in_(DocumentState.OPEN),
+            )
+        )
+        or 0
+    )
     vendor: list[Quota] = []
-    recent = db.session.scalars(db.select(ApiCall.response_headers).where(*mine, ApiCall.status.is_not(None))
-                                .order_by(ApiCall.id.desc()).limit(20))
+    recent = db.session.scalars(
+        db.select(ApiCall.response_headers)
+        .where(*mine, ApiCall.status.is_not(None))
+        .order_by(ApiCall.id.desc())
+        .limit(20)
+    )
     for headers in recent:
         vendor = quota_from_headers(headers or {})
         if vendor:
             break
-    return Health(integration=integration, last_success=last_success, calls_24h=calls_24h,
-                  errors_24h=errors_24h, waiting=waiting, vendor_quota=vendor, our_quota=_our_quota(integration))
+    return Health(
+        integration=integration,
+        last_success=last_success,
+        calls_24h=calls_24h,
+        errors_24h=errors_24h,
+        waiting=waiting,
+        vendor_quota=vendor,
+        our_quota=_our_quota(integration),
+    )
 
 
 def for_shop(shop_id: int) -> Health | None:
     """Health of the shop's current integration, or None when none is chosen."""
-    integration = db.session.scalar(db.select(Integration).where(
-        Integration.shop_id == shop_id, Integration.current.is_(True)))
+    integration = db.session.scalar(
+        db.select(Integration).where(Integration.shop_id == shop_id, Integration.current.is_(True))
+    )
     return for_integration(integration) if integration is not None else None

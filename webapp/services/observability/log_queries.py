@@ -4,19 +4,21 @@ Every query is scoped to one shop: the caller passes the shop id (the current sh
 chosen shop in the support console). Filters come from the query string and are bounded, so bad
 input only narrows nothing (never a 500).
 """
+
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Iterable, Mapping
+
+from webapp.models.types import changed_rows
 
 from ...extensions import db
 from ...models import ApiCall, Document, Order
 from ...urls import MAX_ID
 from . import operations
-from webapp.models.types import changed_rows
 
 FAILED = db.or_(ApiCall.error_code.is_not(None), ApiCall.status >= 400, ApiCall.status.is_(None))
 EXPORT_LIMIT = 10_000
@@ -36,28 +38,37 @@ def _date(raw: str | None) -> date | None:
 
 @dataclass(frozen=True)
 class LogFilter:
-    status: str = ""        # "", "ok", "error"
-    operation: str = ""     # an operation key (see operations.LABELS)
-    order: str = ""         # order number as merchants know it, or an id
-    document: str = ""      # document number, or an id
+    status: str = ""  # "", "ok", "error"
+    operation: str = ""  # an operation key (see operations.LABELS)
+    order: str = ""  # order number as merchants know it, or an id
+    document: str = ""  # document number, or an id
     since: date | None = None
     until: date | None = None
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> "LogFilter":
+    def from_args(cls, args: Mapping[str, str]) -> LogFilter:
         status = args.get("status", "")
         if args.get("errors") == "1":  # older links
             status = "error"
         operation = (args.get("operation") or "")[:60]
-        return cls(status=status if status in ("ok", "error") else "",
-                   operation=operation if operation in operations.LABELS else "",
-                   order=(args.get("order") or "").strip()[:64], document=(args.get("document") or "").strip()[:64],
-                   since=_date(args.get("since")), until=_date(args.get("until")))
+        return cls(
+            status=status if status in ("ok", "error") else "",
+            operation=operation if operation in operations.LABELS else "",
+            order=(args.get("order") or "").strip()[:64],
+            document=(args.get("document") or "").strip()[:64],
+            since=_date(args.get("since")),
+            until=_date(args.get("until")),
+        )
 
     def query_args(self) -> dict[str, str]:
-        values = {"status": self.status, "operation": self.operation, "order": self.order,
-                  "document": self.document, "since": self.since.isoformat() if self.since else "",
-                  "until": self.until.isoformat() if self.until else ""}
+        values = {
+            "status": self.status,
+            "operation": self.operation,
+            "order": self.order,
+            "document": self.document,
+            "since": self.since.isoformat() if self.since else "",
+            "until": self.until.isoformat() if self.until else "",
+        }
         return {k: v for k, v in values.items() if v}
 
     @property
@@ -96,8 +107,9 @@ def select_ids(model, shop_id: int, text: str, number_column):
 
 
 def page(shop_id: int, f: LogFilter, number: int, size: int) -> tuple[list[ApiCall], bool]:
-    rows = db.session.scalars(filtered(shop_id, f).order_by(ApiCall.id.desc())
-                              .offset((number - 1) * size).limit(size + 1)).all()
+    rows = db.session.scalars(
+        filtered(shop_id, f).order_by(ApiCall.id.desc()).offset((number - 1) * size).limit(size + 1)
+    ).all()
     return list(rows[:size]), len(rows) > size
 
 
@@ -106,15 +118,39 @@ def links(shop_id: int, calls: Iterable[ApiCall]) -> tuple[dict[int, Order], dic
     calls = list(calls)
     order_ids = {c.order_id for c in calls if c.order_id}
     document_ids = {c.document_id for c in calls if c.document_id}
-    orders = {o.id: o for o in db.session.scalars(db.select(Order).where(
-        Order.shop_id == shop_id, Order.id.in_(order_ids)))} if order_ids else {}
-    documents = {d.id: d for d in db.session.scalars(db.select(Document).where(
-        Document.shop_id == shop_id, Document.id.in_(document_ids)))} if document_ids else {}
+    orders = (
+        {o.id: o for o in db.session.scalars(db.select(Order).where(Order.shop_id == shop_id, Order.id.in_(order_ids)))}
+        if order_ids
+        else {}
+    )
+    documents = (
+        {
+            d.id: d
+            for d in db.session.scalars(
+                db.select(Document).where(Document.shop_id == shop_id, Document.id.in_(document_ids))
+            )
+        }
+        if document_ids
+        else {}
+    )
     return orders, documents
 
 
-CSV_COLUMNS = ("id", "time_utc", "system", "operation", "method", "url", "status", "duration_ms", "error_code",
-               "order", "document", "request_body", "response_body")
+CSV_COLUMNS = (
+    "id",
+    "time_utc",
+    "system",
+    "operation",
+    "method",
+    "url",
+    "status",
+    "duration_ms",
+    "error_code",
+    "order",
+    "document",
+    "request_body",
+    "response_body",
+)
 
 
 def export_csv(shop_id: int, f: LogFilter) -> str:
@@ -128,11 +164,23 @@ def export_csv(shop_id: int, f: LogFilter) -> str:
     for c in calls:
         order = orders.get(c.order_id)
         document = documents.get(c.document_id)
-        writer.writerow([c.id, c.created_at.isoformat(timespec="seconds"), c.system,
-                         operations.label(c.system, c.operation, c.method, c.url), c.method, _cell(c.url),
-                         c.status if c.status is not None else "", c.duration_ms, c.error_code or "",
-                         order.number if order else "", (document.number or f"#{document.id}") if document else "",
-                         _cell(c.request_body), _cell(c.response_body)])
+        writer.writerow(
+            [
+                c.id,
+                c.created_at.isoformat(timespec="seconds"),
+                c.system,
+                operations.label(c.system, c.operation, c.method, c.url),
+                c.method,
+                _cell(c.url),
+                c.status if c.status is not None else "",
+                c.duration_ms,
+                c.error_code or "",
+                order.number if order else "",
+                (document.number or f"#{document.id}") if document else "",
+                _cell(c.request_body),
+                _cell(c.response_body),
+            ]
+        )
     return out.getvalue()
 
 
@@ -148,6 +196,7 @@ RETENTION_CHOICES = (30, 60, 90, 180, 365)
 
 def retention_days(shop) -> int:
     from flask import current_app
+
     default = int(current_app.config.get("LOG_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
     return shop.log_retention_days or default
 
@@ -155,6 +204,7 @@ def retention_days(shop) -> int:
 def purge_expired(now: datetime | None = None) -> int:
     """Delete each shop's log rows older than its retention period; returns how many went."""
     from ...models import Shop
+
     now = now or datetime.utcnow()
     removed = 0
     for shop in db.session.scalars(db.select(Shop)).all():

@@ -7,11 +7,12 @@ request: `connectors/<system>/log_labels.py` lists `REFINE = [(operation, method
 refined operation)]`. The refined name is then looked up in `LABELS` (translated); a name
 without a label is shown as a readable fallback, never a 500.
 """
+
 from __future__ import annotations
 
 import importlib
 import re
-from functools import lru_cache
+from functools import cache
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
@@ -49,7 +50,7 @@ LABELS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _refinements(system: str) -> tuple[tuple[str, str, re.Pattern, str], ...]:
     if not re.fullmatch(r"[a-z0-9_]+", system or ""):
         return ()
@@ -57,16 +58,17 @@ def _refinements(system: str) -> tuple[tuple[str, str, re.Pattern, str], ...]:
         module = importlib.import_module(f"connectors.{system}.log_labels")
     except ImportError:
         return ()
-    return tuple((op, method.upper(), re.compile(pattern), refined)
-                 for op, method, pattern, refined in getattr(module, "REFINE", ()))
+    return tuple(
+        (op, method.upper(), re.compile(pattern), refined)
+        for op, method, pattern, refined in getattr(module, "REFINE", ())
+    )
 
 
 def operation_key(system: str, operation: str, method: str = "", url: str = "") -> str:
     """What the request did: the connector's refinement for this request, else its operation."""
     path = urlsplit(url or "").path
     for op, refine_method, pattern, refined in _refinements(system):
-        if op == operation and (not refine_method or refine_method == (method or "").upper()) \
-                and pattern.search(path):
+        if op == operation and (not refine_method or refine_method == (method or "").upper()) and pattern.search(path):
             return refined
     return operation
 

@@ -7,21 +7,42 @@ each connector declares the field names of its bodies in `connectors/<system>/lo
 redacted field by field; a body that is not (cut at the log's size limit, or JSON inside a form
 field) gets the same field names replaced in its text, so a truncated body leaks nothing either.
 """
+
 from __future__ import annotations
 
 import importlib
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 REDACTED = "•••"
-GENERIC = frozenset({"email", "e_mail", "phone", "mobile", "telephone", "street", "address", "city", "zip",
-                     "postal_code", "postcode", "customer_name", "client_name", "first_name", "last_name",
-                     "full_name", "iban", "bank_account", "account_number"})
+GENERIC = frozenset(
+    {
+        "email",
+        "e_mail",
+        "phone",
+        "mobile",
+        "telephone",
+        "street",
+        "address",
+        "city",
+        "zip",
+        "postal_code",
+        "postcode",
+        "customer_name",
+        "client_name",
+        "first_name",
+        "last_name",
+        "full_name",
+        "iban",
+        "bank_account",
+        "account_number",
+    }
+)
 
 
-@lru_cache(maxsize=None)
+@cache
 def fields_for(system: str | None) -> frozenset[str]:
     names = set(GENERIC)
     if system and re.fullmatch(r"[a-z0-9_]+", system):
@@ -41,9 +62,14 @@ def redact_data(value: Any, fields: frozenset[str], parent: str = "") -> Any:
         out = {}
         for key, item in value.items():
             name = str(key).lower()
-            if (name in fields or f"{parent}.{name}" in fields) and item not in (None, "", [], {}) and not isinstance(item, bool):
-                out[key] = REDACTED if not isinstance(item, (dict, list)) else redact_data(
-                    item, fields | _all_keys(item))
+            if (
+                (name in fields or f"{parent}.{name}" in fields)
+                and item not in (None, "", [], {})
+                and not isinstance(item, bool)
+            ):
+                out[key] = (
+                    REDACTED if not isinstance(item, (dict, list)) else redact_data(item, fields | _all_keys(item))
+                )
             else:
                 out[key] = redact_data(item, fields, name)
         return out
@@ -68,12 +94,14 @@ def _all_keys(value: Any) -> frozenset[str]:
 def _text_pattern(fields: frozenset[str]) -> re.Pattern:
     names = "|".join(sorted((re.escape(f) for f in fields), key=len, reverse=True))
     # "name": "value" (JSON, also escaped inside a JSON string) and name=value (forms).
-    return re.compile(r'(?i)(\\?"(?:' + names + r')\\?"\s*:\s*)'
-                      r'(\\"(?:(?!\\").)*(?:\\"|$)|"(?:[^"\\]|\\.)*(?:"|$)|[-+0-9][0-9 .+-]*)'
-                      r'|((?:^|[&?])(?:' + names + r')=)([^&]*)')
+    return re.compile(
+        r'(?i)(\\?"(?:' + names + r')\\?"\s*:\s*)'
+        r'(\\"(?:(?!\\").)*(?:\\"|$)|"(?:[^"\\]|\\.)*(?:"|$)|[-+0-9][0-9 .+-]*)'
+        r"|((?:^|[&?])(?:" + names + r")=)([^&]*)"
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pattern_for(fields: frozenset[str]) -> re.Pattern:
     # Text that cannot be parsed: a qualified field is matched by its own name (the safe reading).
     return _text_pattern(frozenset(f.rsplit(".", 1)[-1] for f in fields))

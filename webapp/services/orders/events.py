@@ -8,6 +8,7 @@ between loses nothing (the engine's sweep finds them) and a rollback queues noth
 The same type, time and reference is one event: a platform retrying a callback, or a merchant
 double-clicking, records it once and gets the first row back.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -29,9 +30,14 @@ def _naive_utc(at: datetime) -> datetime:
 
 
 def _find(order_id: int, type: str, at: datetime, reference: str) -> OrderEvent | None:
-    return db.session.scalar(db.select(OrderEvent).where(
-        OrderEvent.order_id == order_id, OrderEvent.type == type, OrderEvent.at == at,
-        OrderEvent.reference == reference))
+    return db.session.scalar(
+        db.select(OrderEvent).where(
+            OrderEvent.order_id == order_id,
+            OrderEvent.type == type,
+            OrderEvent.at == at,
+            OrderEvent.reference == reference,
+        )
+    )
 
 
 def _lock(order: Order) -> None:
@@ -44,8 +50,9 @@ def _lock(order: Order) -> None:
 
 
 def _sum(order: Order, type: str) -> Decimal:
-    amounts = db.session.scalars(db.select(OrderEvent.amount).where(
-        OrderEvent.order_id == order.id, OrderEvent.type == type))
+    amounts = db.session.scalars(
+        db.select(OrderEvent.amount).where(OrderEvent.order_id == order.id, OrderEvent.type == type)
+    )
     return sum((a for a in amounts if a is not None), ZERO)
 
 
@@ -70,9 +77,16 @@ def _apply(order: Order, event: OrderEvent) -> None:
     order.updated_at = utcnow()
 
 
-def record_in_transaction(order: Order, type: str, at: datetime, *, reference: str = "",
-                          amount: Decimal | None = None, payload: dict[str, Any] | None = None,
-                          actor: str = "system") -> tuple[OrderEvent, bool, list]:
+def record_in_transaction(
+    order: Order,
+    type: str,
+    at: datetime,
+    *,
+    reference: str = "",
+    amount: Decimal | None = None,
+    payload: dict[str, Any] | None = None,
+    actor: str = "system",
+) -> tuple[OrderEvent, bool, list]:
     """`record_event` without the commit, for a caller that writes more in the same transaction
     (intake: the order, its lines and its `created` event together). Returns the planned
     documents, which the caller passes to `enqueue` after its commit."""
@@ -91,8 +105,16 @@ def record_in_transaction(order: Order, type: str, at: datetime, *, reference: s
     event_payload = dict(payload or {})
     if type == EventType.STATUS_CHANGED:
         event_payload.setdefault("previous_status", order.status)
-    event = OrderEvent(shop_id=order.shop_id, order_id=order.id, type=type, at=at, reference=reference,
-                       amount=amount, payload=event_payload, actor=actor)
+    event = OrderEvent(
+        shop_id=order.shop_id,
+        order_id=order.id,
+        type=type,
+        at=at,
+        reference=reference,
+        amount=amount,
+        payload=event_payload,
+        actor=actor,
+    )
     db.session.add(event)
     try:
         db.session.flush()
@@ -109,16 +131,25 @@ def record_in_transaction(order: Order, type: str, at: datetime, *, reference: s
     return event, True, documents
 
 
-def record_event(order: Order, type: str, at: datetime, *, reference: str = "", amount: Decimal | None = None,
-                 payload: dict[str, Any] | None = None, actor: str = "system") -> tuple[OrderEvent, bool]:
+def record_event(
+    order: Order,
+    type: str,
+    at: datetime,
+    *,
+    reference: str = "",
+    amount: Decimal | None = None,
+    payload: dict[str, Any] | None = None,
+    actor: str = "system",
+) -> tuple[OrderEvent, bool]:
     """Record one event of `order` (types in `EventType.ALL`), update the order's status and
     sums, plan its documents in the same transaction, commit, then queue the documents.
     Returns the event and whether it was newly recorded (False: the same type, `at` and
     `reference` was recorded before, and that row is returned; nothing else happens)."""
     from ..documents.planning import enqueue
 
-    event, created, documents = record_in_transaction(order, type, at, reference=reference, amount=amount,
-                                                      payload=payload, actor=actor)
+    event, created, documents = record_in_transaction(
+        order, type, at, reference=reference, amount=amount, payload=payload, actor=actor
+    )
     db.session.commit()
     if created:
         enqueue(documents)
@@ -149,6 +180,7 @@ def submit_event(order: Order, data: validation.EventData, *, actor: str) -> Eve
     errors = validation.check_event_for_order(data, order)
     if errors:
         return EventOutcome(errors=errors)
-    event, created = record_event(order, data.type, data.at, reference=data.reference, amount=data.amount,
-                                  payload=data.payload, actor=actor)
+    event, created = record_event(
+        order, data.type, data.at, reference=data.reference, amount=data.amount, payload=data.payload, actor=actor
+    )
     return EventOutcome(event=event, created=created)

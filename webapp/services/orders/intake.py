@@ -7,6 +7,7 @@ is replaced by what was sent; its status is not: status moves only through event
 (`POST /api/v1/orders/{number}/events`), so a platform re-sending an older copy of the order
 cannot move a paid order back to "new".
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -23,24 +24,47 @@ from .validation import LineData, OrderData
 
 
 def _line_key(line: OrderLine | LineData) -> tuple[Any, ...]:
-    return (line.sku or "", line.name, Decimal(line.quantity), line.unit or "", Decimal(line.unit_price),
-            Decimal(line.vat_rate), Decimal(line.discount_percent or 0))
+    return (
+        line.sku or "",
+        line.name,
+        Decimal(line.quantity),
+        line.unit or "",
+        Decimal(line.unit_price),
+        Decimal(line.vat_rate),
+        Decimal(line.discount_percent or 0),
+    )
 
 
 def _fields(data: OrderData) -> dict[str, Any]:
-    fields: dict[str, Any] = {"currency": data.currency, "language": data.language,
-                              "prices_include_vat": data.prices_include_vat, "customer": data.customer,
-                              "shipping": data.shipping, "payment": data.payment,
-                              "total": totals_of(data.lines, data.shipping, data.payment, data.prices_include_vat).gross}
+    fields: dict[str, Any] = {
+        "currency": data.currency,
+        "language": data.language,
+        "prices_include_vat": data.prices_include_vat,
+        "customer": data.customer,
+        "shipping": data.shipping,
+        "payment": data.payment,
+        "total": totals_of(data.lines, data.shipping, data.payment, data.prices_include_vat).gross,
+    }
     if data.ordered_at is not None:
         fields["ordered_at"] = data.ordered_at
     return fields
 
 
 def _lines(shop_id: int, data: OrderData) -> list[OrderLine]:
-    return [OrderLine(shop_id=shop_id, position=i, sku=l.sku, name=l.name, quantity=l.quantity, unit=l.unit,
-                      unit_price=l.unit_price, vat_rate=l.vat_rate, discount_percent=l.discount_percent)
-            for i, l in enumerate(data.lines)]
+    return [
+        OrderLine(
+            shop_id=shop_id,
+            position=i,
+            sku=l.sku,
+            name=l.name,
+            quantity=l.quantity,
+            unit=l.unit,
+            unit_price=l.unit_price,
+            vat_rate=l.vat_rate,
+            discount_percent=l.discount_percent,
+        )
+        for i, l in enumerate(data.lines)
+    ]
 
 
 def find_by_number(shop_id: int, number: str) -> Order | None:
@@ -51,13 +75,22 @@ def _create(shop_id: int, data: OrderData, *, source: str, actor: str, is_test: 
     from ..documents.planning import enqueue
 
     now = utcnow()
-    order = Order(shop_id=shop_id, number=data.number, status=data.status, source=source, is_test=is_test,
-                  ordered_at=data.ordered_at or now, created_at=now, updated_at=now,
-                  **{k: v for k, v in _fields(data).items() if k != "ordered_at"})
+    order = Order(
+        shop_id=shop_id,
+        number=data.number,
+        status=data.status,
+        source=source,
+        is_test=is_test,
+        ordered_at=data.ordered_at or now,
+        created_at=now,
+        updated_at=now,
+        **{k: v for k, v in _fields(data).items() if k != "ordered_at"},
+    )
     order.lines = _lines(shop_id, data)
     db.session.add(order)
-    _event, _created, documents = record_in_transaction(order, EventType.CREATED, order.ordered_at, actor=actor,
-                                                        payload={"status": order.status, "source": source})
+    _event, _created, documents = record_in_transaction(
+        order, EventType.CREATED, order.ordered_at, actor=actor, payload={"status": order.status, "source": source}
+    )
     db.session.commit()
     enqueue(documents)
     return order
@@ -79,8 +112,9 @@ def _update(order: Order, data: OrderData) -> bool:
     return changed
 
 
-def save_order(shop_id: int, data: OrderData, *, source: str = OrderSource.API, actor: str = "api",
-               is_test: bool = False) -> tuple[Order, bool]:
+def save_order(
+    shop_id: int, data: OrderData, *, source: str = OrderSource.API, actor: str = "api", is_test: bool = False
+) -> tuple[Order, bool]:
     """Create the shop's order `data.number`, or update it when the shop has it already.
     Returns the order and True when it was created. Creating records the `created` event in the
     same transaction (the documents engine plans from it)."""

@@ -4,6 +4,7 @@ plain token exists once, in the answer to "create"; afterwards the owner sees it
 Demo Shop's token is the fixed `demo-shop-token`, accepted only in local sandbox mode (the seed
 adds it only there, and `authenticate` refuses it anywhere else, even if a database seeded
 locally ends up elsewhere)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,7 +21,7 @@ DEMO_TOKEN = "demo-shop-token"
 TOKEN_PREFIX = "fyn_"
 PREFIX_LENGTH = 12
 MAX_TOKEN_LENGTH = 200
-LAST_USED_EVERY = timedelta(minutes=1)   # how often using a token writes its last-used time
+LAST_USED_EVERY = timedelta(minutes=1)  # how often using a token writes its last-used time
 
 
 def hash_token(raw: str) -> str:
@@ -32,8 +33,13 @@ def demo_token_allowed() -> bool:
 
 
 def shop_tokens(shop_id: int) -> list[ApiToken]:
-    return list(db.session.scalars(db.select(ApiToken).where(ApiToken.shop_id == shop_id)
-                                   .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())))
+    return list(
+        db.session.scalars(
+            db.select(ApiToken)
+            .where(ApiToken.shop_id == shop_id)
+            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())
+        )
+    )
 
 
 def _store(shop_id: int, name: str, raw: str) -> ApiToken:
@@ -67,8 +73,9 @@ def authenticate(raw: str | None) -> ApiToken | None:
         return None
     if raw == DEMO_TOKEN and not demo_token_allowed():
         return None
-    token = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == hash_token(raw),
-                                                        ApiToken.revoked_at.is_(None)))
+    token = db.session.scalar(
+        db.select(ApiToken).where(ApiToken.token_hash == hash_token(raw), ApiToken.revoked_at.is_(None))
+    )
     if token is not None:
         now = utcnow()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:

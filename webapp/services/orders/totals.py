@@ -2,11 +2,13 @@
 cents, VAT summed per rate, and what is left to refund. Unit prices are gross or net as the
 order's `prices_include_vat` says; the other side is derived per line, as the accounting
 systems do."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from ...models import EventType, Order
 
@@ -21,7 +23,7 @@ def round2(value: Decimal) -> Decimal:
 
 
 def decimal_text(value: Decimal | None) -> str | None:
-    """"28.50", not 28.5 or "28.5000" (as PostgreSQL returns it); more places only where they
+    """ "28.50", not 28.5 or "28.5000" (as PostgreSQL returns it); more places only where they
     carry a value. Never a float."""
     if value is None:
         return None
@@ -38,7 +40,7 @@ class LineTotal:
     vat: Decimal
     gross: Decimal
     sku: str = ""
-    kind: str = "line"   # line, shipping or payment (the fee)
+    kind: str = "line"  # line, shipping or payment (the fee)
 
 
 @dataclass
@@ -50,8 +52,15 @@ class OrderTotals:
     gross: Decimal = ZERO
 
 
-def line_total(name: str, quantity: Decimal, unit_price: Decimal, vat_rate: Decimal, discount_percent: Decimal,
-               prices_include_vat: bool, sku: str = "") -> LineTotal:
+def line_total(
+    name: str,
+    quantity: Decimal,
+    unit_price: Decimal,
+    vat_rate: Decimal,
+    discount_percent: Decimal,
+    prices_include_vat: bool,
+    sku: str = "",
+) -> LineTotal:
     amount = round2(unit_price * quantity * (ONE - (discount_percent or ZERO) / HUNDRED))
     if prices_include_vat:
         gross = amount
@@ -69,12 +78,17 @@ def _extra(data: dict[str, Any] | None, amount_key: str) -> tuple[Decimal, Decim
     return amount, Decimal(str((data or {}).get("vat_rate") or "0"))
 
 
-def totals_of(lines: Iterable[Any], shipping: dict[str, Any] | None, payment: dict[str, Any] | None,
-              prices_include_vat: bool) -> OrderTotals:
+def totals_of(
+    lines: Iterable[Any], shipping: dict[str, Any] | None, payment: dict[str, Any] | None, prices_include_vat: bool
+) -> OrderTotals:
     """Sums for lines (anything with name, quantity, unit_price, vat_rate, discount_percent, sku),
     shipping {price, vat_rate} and payment {fee, vat_rate}."""
-    rows = [line_total(l.name, l.quantity, l.unit_price, l.vat_rate, l.discount_percent or ZERO,
-                       prices_include_vat, l.sku or "") for l in lines]
+    rows = [
+        line_total(
+            l.name, l.quantity, l.unit_price, l.vat_rate, l.discount_percent or ZERO, prices_include_vat, l.sku or ""
+        )
+        for l in lines
+    ]
     for data, key, kind in ((shipping, "price", "shipping"), (payment, "fee", "payment")):
         extra = _extra(data, key)
         if extra:
@@ -134,8 +148,14 @@ def refund_amount_for(order: Order, quantities: dict[str, Decimal]) -> Decimal:
         want = min(left.get(line.sku, ZERO), line.quantity) if line.sku else ZERO
         if want <= ZERO:
             continue
-        total = line_total(line.name, line.quantity, line.unit_price, line.vat_rate, line.discount_percent or ZERO,
-                           order.prices_include_vat).gross
+        total = line_total(
+            line.name,
+            line.quantity,
+            line.unit_price,
+            line.vat_rate,
+            line.discount_percent or ZERO,
+            order.prices_include_vat,
+        ).gross
         amount += round2(total * want / line.quantity)
         left[line.sku] -= want
     return amount

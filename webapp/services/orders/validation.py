@@ -8,6 +8,7 @@ Problems are codes with parameters (a worker or an API client has no request lan
 currencies ISO 4217 (Babel's list); VAT ids, company ids and tax ids are checked with
 python-stdnum where it has a module for the country.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,10 +38,40 @@ LANGUAGE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2})?$")
 CUSTOMER_TYPES = ("person", "company")
 # CLDR territories that are not ISO 3166 alpha-2 country codes (XK, Kosovo, stays: it is in use).
 NOT_COUNTRIES = frozenset({"AC", "CP", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"})
-EU_VAT_PREFIXES = frozenset({"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU",
-                             "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "XI"})
+EU_VAT_PREFIXES = frozenset(
+    {
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "EL",
+        "ES",
+        "FI",
+        "FR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+        "XI",
+    }
+)
 # python-stdnum modules for company and tax ids, where a country has one (SK has none for IČO or DIČ).
-COMPANY_ID_MODULES = {"CZ": "dic", "PL": "regon"}   # a Czech IČO is the 8-digit form cz.dic checks
+COMPANY_ID_MODULES = {"CZ": "dic", "PL": "regon"}  # a Czech IČO is the 8-digit form cz.dic checks
 TAX_ID_MODULES = {"CZ": "dic", "PL": "nip"}
 
 
@@ -66,7 +97,7 @@ MESSAGES = {
     "empty_list": _l("Add at least one item."),
     "too_many": _l("At most %(max)s items are allowed."),
     "too_long": _l("At most %(max)s characters are allowed."),
-    "decimal_string": _l("Send a decimal number as a string, for example \"12.30\"."),
+    "decimal_string": _l('Send a decimal number as a string, for example "12.30".'),
     "not_positive": _l("Must be greater than zero."),
     "negative": _l("Must not be negative."),
     "percent_range": _l("Must be between 0 and 100."),
@@ -114,22 +145,22 @@ class OrderData:
     currency: str
     customer: dict[str, Any]
     lines: list[LineData]
-    ordered_at: datetime | None = None          # UTC, naive
+    ordered_at: datetime | None = None  # UTC, naive
     language: str = ""
     prices_include_vat: bool = True
-    shipping: dict[str, str] | None = None      # method, name, price, vat_rate (decimal strings)
-    payment: dict[str, str] | None = None       # method, fee, vat_rate
+    shipping: dict[str, str] | None = None  # method, name, price, vat_rate (decimal strings)
+    payment: dict[str, str] | None = None  # method, fee, vat_rate
     status: str = OrderStatus.NEW
 
 
 @dataclass
 class EventData:
     type: str
-    at: datetime                                # UTC, naive
+    at: datetime  # UTC, naive
     reference: str = ""
     amount: Decimal | None = None
     status: str = ""
-    lines: list[dict[str, str]] = field(default_factory=list)   # refunded: [{"sku", "quantity"}]
+    lines: list[dict[str, str]] = field(default_factory=list)  # refunded: [{"sku", "quantity"}]
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -150,7 +181,8 @@ class _Reader:
 
     def add(self, path: str, code: str, **params: Any) -> None:
         self.errors.setdefault(path or "body", []).append(
-            Problem(code, tuple(sorted((k, str(v)) for k, v in params.items()))))
+            Problem(code, tuple(sorted((k, str(v)) for k, v in params.items())))
+        )
 
     def obj(self, source: dict, key: str, path: str, *, required: bool = True) -> dict | None:
         value = source.get(key)
@@ -178,8 +210,18 @@ class _Reader:
             return ""
         return value
 
-    def decimal(self, source: dict, key: str, path: str, *, required: bool = True, default: str | None = None,
-                positive: bool = False, non_negative: bool = False, percent: bool = False) -> Decimal | None:
+    def decimal(
+        self,
+        source: dict,
+        key: str,
+        path: str,
+        *,
+        required: bool = True,
+        default: str | None = None,
+        positive: bool = False,
+        non_negative: bool = False,
+        percent: bool = False,
+    ) -> Decimal | None:
         value = source.get(key)
         if value is None or value == "":
             if default is not None:
@@ -192,7 +234,7 @@ class _Reader:
             return None
         try:
             number = Decimal(value.strip())
-        except InvalidOperation:   # pragma: no cover - the pattern admits only valid decimals
+        except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
             self.add(path, "decimal_string")
             return None
         if positive and number <= ZERO:
@@ -206,8 +248,9 @@ class _Reader:
             return None
         return number
 
-    def choice(self, source: dict, key: str, path: str, choices: tuple[str, ...], *, required: bool = True,
-               default: str = "") -> str:
+    def choice(
+        self, source: dict, key: str, path: str, choices: tuple[str, ...], *, required: bool = True, default: str = ""
+    ) -> str:
         value = source.get(key)
         if value is None or value == "":
             if required and not default:
@@ -252,8 +295,9 @@ def parse_datetime(value: str) -> datetime | None:
 
 @lru_cache(maxsize=1)
 def countries() -> frozenset[str]:
-    return frozenset(code for code in Locale("en").territories
-                     if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES)
+    return frozenset(
+        code for code in Locale("en").territories if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+    )
 
 
 def is_country(code: str) -> bool:
@@ -306,9 +350,11 @@ def _address(r: _Reader, source: dict, key: str, path: str, *, required: bool) -
     data = r.obj(source, key, path, required=required)
     if data is None:
         return None
-    address = {"street": r.text(data, "street", f"{path}.street"),
-               "city": r.text(data, "city", f"{path}.city", max_length=100),
-               "zip": r.text(data, "zip", f"{path}.zip", max_length=20)}
+    address = {
+        "street": r.text(data, "street", f"{path}.street"),
+        "city": r.text(data, "city", f"{path}.city", max_length=100),
+        "zip": r.text(data, "zip", f"{path}.zip", max_length=20),
+    }
     country = r.text(data, "country", f"{path}.country", required=True, max_length=2).upper()
     if country and not is_country(country):
         r.add(f"{path}.country", "country")
@@ -322,8 +368,15 @@ def _customer(r: _Reader, payload: dict) -> dict[str, Any]:
         return {}
     kind = r.choice(data, "type", "customer.type", CUSTOMER_TYPES)
     customer: dict[str, Any] = {"type": kind}
-    for key, length in (("name", 255), ("company_name", 255), ("company_id", 32), ("vat_id", 32),
-                        ("tax_id", 32), ("email", 255), ("phone", 32)):
+    for key, length in (
+        ("name", 255),
+        ("company_name", 255),
+        ("company_id", 32),
+        ("vat_id", 32),
+        ("tax_id", 32),
+        ("email", 255),
+        ("phone", 32),
+    ):
         customer[key] = r.text(data, key, f"customer.{key}", max_length=length)
     if kind == "company" and not customer["company_name"] and "customer.company_name" not in r.errors:
         r.add("customer.company_name", "company_name_required")
@@ -371,14 +424,15 @@ def _lines(r: _Reader, payload: dict) -> list[LineData]:
             r.add(path, "not_an_object")
             continue
         # A coupon may come as a line with a negative price; the order total is checked below.
-        line = LineData(name=r.text(item, "name", f"{path}.name", required=True),
-                        sku=r.text(item, "sku", f"{path}.sku", max_length=64),
-                        unit=r.text(item, "unit", f"{path}.unit", max_length=16),
-                        quantity=r.decimal(item, "quantity", f"{path}.quantity", positive=True),
-                        unit_price=r.decimal(item, "unit_price", f"{path}.unit_price"),
-                        vat_rate=r.decimal(item, "vat_rate", f"{path}.vat_rate", percent=True),
-                        discount_percent=r.decimal(item, "discount_percent", f"{path}.discount_percent",
-                                                   default="0", percent=True))
+        line = LineData(
+            name=r.text(item, "name", f"{path}.name", required=True),
+            sku=r.text(item, "sku", f"{path}.sku", max_length=64),
+            unit=r.text(item, "unit", f"{path}.unit", max_length=16),
+            quantity=r.decimal(item, "quantity", f"{path}.quantity", positive=True),
+            unit_price=r.decimal(item, "unit_price", f"{path}.unit_price"),
+            vat_rate=r.decimal(item, "vat_rate", f"{path}.vat_rate", percent=True),
+            discount_percent=r.decimal(item, "discount_percent", f"{path}.discount_percent", default="0", percent=True),
+        )
         lines.append(line)
     return lines
 
@@ -392,8 +446,9 @@ def _fee(r: _Reader, payload: dict, key: str, amount_key: str, methods: tuple[st
     if name:
         result["name"] = name
     amount = r.decimal(data, amount_key, f"{key}.{amount_key}", default="0", non_negative=True)
-    rate = r.decimal(data, "vat_rate", f"{key}.vat_rate", required=bool(amount), default=None if amount else "0",
-                     percent=True)
+    rate = r.decimal(
+        data, "vat_rate", f"{key}.vat_rate", required=bool(amount), default=None if amount else "0", percent=True
+    )
     result[amount_key] = str(amount) if amount is not None else "0"
     result["vat_rate"] = str(rate) if rate is not None else "0"
     return result
@@ -415,15 +470,20 @@ def validate_order(payload: Any) -> tuple[OrderData | None, Errors]:
     if language and not is_language(language):
         r.add("language", "language")
     data = OrderData(
-        number=number, currency=currency, language=language,
+        number=number,
+        currency=currency,
+        language=language,
         ordered_at=r.moment(payload, "created_at", "created_at", required=False),
         prices_include_vat=r.boolean(payload, "prices_include_vat", "prices_include_vat", True),
-        customer=_customer(r, payload), lines=_lines(r, payload),
+        customer=_customer(r, payload),
+        lines=_lines(r, payload),
         shipping=_fee(r, payload, "shipping", "price", SHIPPING_METHODS),
         payment=_fee(r, payload, "payment", "fee", PAYMENT_METHODS),
-        status=r.choice(payload, "status", "status", OrderStatus.ALL, default=OrderStatus.NEW))
+        status=r.choice(payload, "status", "status", OrderStatus.ALL, default=OrderStatus.NEW),
+    )
     if not r.errors:
-        from .totals import totals_of   # totals need whole lines: only once the lines are valid
+        from .totals import totals_of  # totals need whole lines: only once the lines are valid
+
         if totals_of(data.lines, data.shipping, data.payment, data.prices_include_vat).gross < ZERO:
             r.add("lines", "negative_total")
     return (None, r.errors) if r.errors else (data, {})
@@ -468,6 +528,7 @@ def check_event_for_order(data: EventData, order) -> Errors:
     if data.type != EventType.REFUNDED:
         return {}
     from .totals import refundable_amount, refundable_by_sku
+
     r = _Reader()
     left = refundable_by_sku(order)
     asked: dict[str, Decimal] = {}
