@@ -371,8 +371,12 @@ def test_connection_dropped_after_the_document_was_stored_creates_no_duplicate(a
     order = make_order(engine.shop_id, **dict(zip(("country", "currency"), market_of(system))))
     event(order, "paid")
     client.fault("none")
-    # A system that finishes creates in the background (inFakt's tasks) may still be at it when we
-    # first look: the engine waits and looks again, it never creates a second one meanwhile.
+    # A system that finishes creates in the background (inFakt's tasks, within seconds) may still
+    # be at it right after the drop; the engine's retry after a lost answer waits at least
+    # twice the first backoff step (a minute) of real time, so by then it has landed. The sweep below
+    # fakes the clock, so the test lets those seconds pass for real first.
+    assert documents_of(order)[0].next_attempt_at >= utcnow() + timedelta(seconds=50)
+    time.sleep(3)
     for _attempt in range(6):
         worker.sweep(now=utcnow() + timedelta(hours=3))
         if documents_of(order)[0].state == "created":
