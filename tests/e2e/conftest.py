@@ -106,7 +106,8 @@ def sign_in(page, email: str, password: str) -> None:
 
 
 def assert_fits_width(page) -> None:
-    """No horizontal scrolling of the page itself."""
+    """No horizontal scrolling of the page itself (measured once the stylesheets have loaded)."""
+    page.wait_for_load_state("load")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"page scrolls horizontally by {overflow}px at {page.width}px"
 

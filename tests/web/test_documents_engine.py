@@ -376,7 +376,9 @@ def test_connection_dropped_after_the_document_was_stored_creates_no_duplicate(a
     # twice the first backoff step (a minute) of real time, so by then it has landed. The sweep below
     # fakes the clock, so the test lets those seconds pass for real first.
     assert documents_of(order)[0].next_attempt_at >= utcnow() + timedelta(seconds=50)
-    time.sleep(3)
+    deadline = time.monotonic() + 20
+    while len(client.documents()) < before + 1 and time.monotonic() < deadline:
+        time.sleep(0.5)  # the system finishes the create it received (at once, or a task in seconds)
     for _attempt in range(6):
         worker.sweep(now=utcnow() + timedelta(hours=3))
         if documents_of(order)[0].state == "created":

@@ -242,7 +242,7 @@ def _fuzz_routes(app, client, rules, values, statuses: list[int] | None = None) 
 
             @FUZZ
             @given(path=_fill(rule, values), data=data, htmx=st.booleans())
-            def fuzz(path, data, htmx, method=method):
+            def fuzz(path, data, htmx):
                 headers = {"HX-Request": "true"} if htmx else {}
                 if method == "POST":
                     response = client.post(path, data=data, headers=headers, content_type="multipart/form-data")
