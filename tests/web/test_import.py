@@ -337,6 +337,16 @@ def test_a_job_that_keeps_losing_its_worker_fails_visibly(app, owner_client, san
     assert "The import stopped" in html and "hx-trigger" not in html and "Start the import again" in html
 
 
+def test_a_failed_job_without_an_error_code_shows_the_generic_failure(app, owner_client, sandbox):
+    shop_id = owner_client.user.shop_id
+    integration_id = connect(app, sandbox, shop_id, "superfaktura")
+    job_id = _lost_job(app, shop_id, integration_id, state="failed", seconds=5, error_code=None)
+    response = owner_client.get(f"/settings/accounting/jobs/{job_id}", headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "outcome-error" in html and "remote_error" in html and "hx-trigger" not in html
+
+
 def test_a_new_import_after_a_lost_one_starts_a_new_job_and_ends_the_old(app, owner_client, sandbox):
     shop_id = owner_client.user.shop_id
     integration_id = connect(app, sandbox, shop_id, "superfaktura")

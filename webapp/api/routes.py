@@ -120,7 +120,7 @@ def _openapi() -> dict[str, Any]:
 @bp.post("/orders")
 def save_order():
     data, errors = validation.validate_order(_body())
-    if errors:
+    if data is None:  # invalid: `errors` says why
         return _invalid(errors)
     order, created = intake.save_order(g.api_shop_id, data, actor=g.api_actor)
     response = jsonify(_order_json(order))
@@ -144,7 +144,7 @@ def add_event(number: str):
     if order is None:
         return _error(404, "not_found")
     data, errors = validation.validate_event(_body())
-    if errors:
+    if data is None:  # invalid: `errors` says why
         return _invalid(errors)
     outcome = events.submit_event(order, data, actor=g.api_actor)
     if outcome.errors:

@@ -44,9 +44,10 @@ MISSING_REASONS = {
 def mismatch_text(row: dict, system: str) -> str:
     from .wording import document_kind
 
-    template = MISMATCHES.get(row.get("code"))
+    code = str(row.get("code"))
+    template = MISMATCHES.get(code)
     if template is None:
-        return str(row.get("code"))
+        return code
     params = {
         "ours": "",
         "theirs": "",

@@ -23,8 +23,8 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 def _invoice_id(payload: dict) -> str:
     # Shape UNCONFIRMED: Fakturoid's delivery carries `event_name` and `body` (the invoice); accept
     # the invoice at `body`, `body.invoice` or the top level.
-    body = payload.get("body") if isinstance(payload.get("body"), dict) else payload
-    invoice = body.get("invoice") if isinstance(body.get("invoice"), dict) else body
+    body = payload["body"] if isinstance(payload.get("body"), dict) else payload
+    invoice = body["invoice"] if isinstance(body.get("invoice"), dict) else body
     value = invoice.get("id")
     return str(value) if isinstance(value, (int, str)) and str(value).isdigit() else ""
 

@@ -11,6 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from connectors import base, registry
+from connectors import errors as codes
 from connectors.errors import ConnectorError
 
 from ..auth.guards import merchants_only
@@ -71,14 +72,19 @@ def start_import():
 
 
 def _job_context(job: Job) -> dict:
-    integration = db.session.get(Integration, job.integration_id)
+    # A job's integration is never deleted (foreign key); `get_one` says so to the type checker.
+    integration = db.session.get_one(Integration, job.integration_id)
     outcome = None
     if job.state == "failed":
         if job.error_code == importing.STALE:
             outcome = activation.Outcome(ok=False, message="import_stopped")
         else:
+            # Every failure the worker records has a code; a row without one (the column allows
+            # it) reads as the generic failure instead of turning the page into a server error.
             error = ConnectorError(
-                job.error_code, detail=job.error_detail or "", hint_key=(job.result or {}).get("hint_key")
+                job.error_code or codes.REMOTE_ERROR,
+                detail=job.error_detail or "",
+                hint_key=(job.result or {}).get("hint_key"),
             )
             outcome = activation.outcome_from_error(integration.system, error, (job.result or {}).get("log_id"))
     # A job whose heartbeat stopped (or that was queued again after that) says so at once, not

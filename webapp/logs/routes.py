@@ -48,7 +48,7 @@ def index():
     filters = LogFilter.from_args(request.args)
     calls, has_more = log_queries.page(shop_id, filters, page, PAGE_SIZE)
     orders, documents = log_queries.links(shop_id, calls)
-    shop = db.session.get(Shop, shop_id)
+    shop = db.session.get_one(Shop, shop_id)  # the signed-in user's shop exists
     return render_template(
         "logs/index.html",
         calls=calls,
@@ -77,7 +77,9 @@ def detail(call_id: int):
     call = get_or_404(ApiCall, call_id)
     orders, documents = log_queries.links(call.shop_id, [call])
     hint = title = None
-    document = documents.get(call.document_id)
+    # A call made outside any order or document (verification, number series) links to neither.
+    order = orders.get(call.order_id) if call.order_id is not None else None
+    document = documents.get(call.document_id) if call.document_id is not None else None
     failed = call.error_code or not call.status or call.status >= 400
     # The transport codes network failures; for an answered error the document keeps the code.
     code = (
@@ -87,14 +89,12 @@ def detail(call_id: int):
     )
     if code:
         title, hint = hints.title_for(code), hints.hint_for(code, call.system)
-    return render_template(
-        "logs/detail.html", call=call, order=orders.get(call.order_id), document=document, hint=hint, hint_title=title
-    )
+    return render_template("logs/detail.html", call=call, order=order, document=document, hint=hint, hint_title=title)
 
 
 @bp.route("/retention", methods=["GET", "POST"])
 def retention():
-    shop = db.session.get(Shop, current_shop_id())
+    shop = db.session.get_one(Shop, current_shop_id())
     if request.method == "POST":
         raw = request.form.get("days", "")
         if not raw.isdigit() or int(raw) not in log_queries.RETENTION_CHOICES:

@@ -132,7 +132,7 @@ def _new_form_choices() -> dict[str, Any]:
 def create():
     form = forms.new_order_form(request.form, _default_number())
     data, errors = validation.validate_order(form.payload)
-    if errors:
+    if data is None:  # invalid: `errors` says why
         # The form comes back with what was typed and each message next to its field.
         field_errors = forms.form_errors(validation.messages(errors), form.line_rows)
         return render_template("orders/new.html", values=request.form, errors=field_errors, **_new_form_choices()), 422
@@ -161,7 +161,7 @@ def _flash_errors(messages: dict[str, list[str]], payload: dict[str, Any]) -> No
 
 def _submit(order: Order, payload: dict[str, Any] | None, done: str, repeated: str) -> events.EventOutcome | None:
     data, errors = validation.validate_event(payload)
-    if errors:
+    if data is None:  # invalid: `errors` says why
         _flash_errors(validation.messages(errors), payload or {})
         return None
     outcome = events.submit_event(order, data, actor=_actor())

@@ -42,8 +42,9 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import DeclarativeBase
 
 from ..models.limits import KEY_LENGTH, RateLimitHit, RateLimitPenalty
 
@@ -242,14 +243,27 @@ def _limiter_engine(url: str | URL) -> Engine:
     raise ValueError(f"the database rate limiter supports PostgreSQL and SQLite, not {backend}")
 
 
+def _table_of(model: type[DeclarativeBase]) -> Table:
+    """A model's `Table`, for Core statements on the limiter's own connection.
+
+    SQLAlchemy types `__table__` as any `FromClause` (a model may be mapped to a join or a
+    select); ours are declared with `__tablename__`, so it is a `Table`, which `insert`,
+    `update` and `delete` need.
+    """
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
 class DatabaseRateLimiter(RateLimiter):
     """Sliding log in `rate_limit_hits`; works on PostgreSQL and SQLite (tables from migrations)."""
 
     def __init__(self, url: str | URL, clock: Clock = time.time) -> None:
         self.engine = _limiter_engine(url)
         self.clock = clock
-        self.hits = RateLimitHit.__table__
-        self.penalties = RateLimitPenalty.__table__
+        self.hits = _table_of(RateLimitHit)
+        self.penalties = _table_of(RateLimitPenalty)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -80,7 +80,11 @@ def record_action(*, refused: bool, status: int | None = None) -> None:
     agent_id = session.get(sign_in.IMPERSONATOR_KEY)
     if agent_id is None:
         return
-    detail = {"method": request.method, "path": request.path[:300], "endpoint": request.endpoint or ""}
+    detail: dict[str, str | int] = {
+        "method": request.method,
+        "path": request.path[:300],
+        "endpoint": request.endpoint or "",
+    }
     if status is not None:
         detail["status"] = status
     try:

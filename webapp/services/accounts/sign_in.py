@@ -184,9 +184,10 @@ def load_user(user_id: str) -> User | None:
     holder = user
     impersonator = session.get(IMPERSONATOR_KEY)
     if impersonator is not None:
-        holder = _user(impersonator)
-        if holder is None or not holder.is_support:
+        agent = _user(impersonator)
+        if agent is None or not agent.is_support:
             return None
+        holder = agent
     if not holder.session_token or not hmac.compare_digest(holder.session_token, token):
         return None
     if demo.is_demo_login(holder.email) and not current_app.config["LOCAL_MODE"]:

@@ -296,7 +296,10 @@ def parse_datetime(value: str) -> datetime | None:
 @lru_cache(maxsize=1)
 def countries() -> frozenset[str]:
     return frozenset(
-        code for code in Locale("en").territories if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+        code
+        for code in Locale("en").territories
+        # Babel types the keys loosely (its locale data also has int and None keys elsewhere).
+        if isinstance(code, str) and len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
     )
 
 
@@ -423,17 +426,17 @@ def _lines(r: _Reader, payload: dict) -> list[LineData]:
         if not isinstance(item, dict):
             r.add(path, "not_an_object")
             continue
+        name = r.text(item, "name", f"{path}.name", required=True)
+        sku = r.text(item, "sku", f"{path}.sku", max_length=64)
+        unit = r.text(item, "unit", f"{path}.unit", max_length=16)
         # A coupon may come as a line with a negative price; the order total is checked below.
-        line = LineData(
-            name=r.text(item, "name", f"{path}.name", required=True),
-            sku=r.text(item, "sku", f"{path}.sku", max_length=64),
-            unit=r.text(item, "unit", f"{path}.unit", max_length=16),
-            quantity=r.decimal(item, "quantity", f"{path}.quantity", positive=True),
-            unit_price=r.decimal(item, "unit_price", f"{path}.unit_price"),
-            vat_rate=r.decimal(item, "vat_rate", f"{path}.vat_rate", percent=True),
-            discount_percent=r.decimal(item, "discount_percent", f"{path}.discount_percent", default="0", percent=True),
-        )
-        lines.append(line)
+        quantity = r.decimal(item, "quantity", f"{path}.quantity", positive=True)
+        unit_price = r.decimal(item, "unit_price", f"{path}.unit_price")
+        vat_rate = r.decimal(item, "vat_rate", f"{path}.vat_rate", percent=True)
+        discount = r.decimal(item, "discount_percent", f"{path}.discount_percent", default="0", percent=True)
+        if quantity is None or unit_price is None or vat_rate is None or discount is None:
+            continue  # the reader recorded why, so the order is refused with every problem listed
+        lines.append(LineData(name, quantity, unit_price, vat_rate, sku=sku, unit=unit, discount_percent=discount))
     return lines
 
 
