@@ -63,10 +63,13 @@ def start_sync():
         return redirect(url_for(".sync_page"))
     orders = [o.strip() for o in request.form.get("orders", "").replace(",", "\n").splitlines() if o.strip()]
     start, end = _day(request.form.get("from", "")), _day(request.form.get("to", ""))
-    if not orders and (start is None or end is None or start > end):
-        flash(_("Enter a period (from, to) with valid dates, or order numbers."), "error")
-        return redirect(url_for(".sync_page"))
-    job = sync.start_check(integration, period=(start, end) if not orders else None, orders=orders or None)
+    period = None
+    if not orders:
+        if start is None or end is None or start > end:
+            flash(_("Enter a period (from, to) with valid dates, or order numbers."), "error")
+            return redirect(url_for(".sync_page"))
+        period = (start, end)
+    job = sync.start_check(integration, period=period, orders=orders or None)
     return redirect(url_for(".sync_job", job_id=job.id), 303)
 
 
