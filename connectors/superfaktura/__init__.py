@@ -55,6 +55,19 @@ WARN_NOT_VAT_PAYER = N_("This company is not a VAT payer in SuperFaktura, so its
 WARN_NO_CREDIT_NOTE_SERIES = N_(
     "SuperFaktura lists no number series for credit notes; they are numbered with SuperFaktura's default."
 )
+# The right to issue. SuperFaktura documents no read-only call that tells a user's rights (the
+# DOCS recommend a dedicated API user with the Administrator role, Settings > Users), so verify()
+# asks `POST /invoices/create` with an empty document, `data={}`. That body can never create
+# one: a client (Client.name or a client id) and at least one item are required, and the
+# documented answer is the "Missing data" refusal `{"error": 4, "error_message":
+# {"data_bad_format": "Missing required client data."}}` with HTTP 200 (invoice.md), which the
+# integration log records as an answered call, not a failed one. A user without the right gets
+# HTTP 403 "You can't create invoice" (invoice.md "Insufficient privileges").
+# UNCONFIRMED: whether SuperFaktura checks the right before it looks at the body. So the probe
+# can only prove the absence of the right: a 403 is a blocker; any other answer (the refusal of
+# the empty document, or anything unexpected) proves nothing and is not the merchant's problem.
+# A create refused later (rights removed after activation) pauses the connection all the same.
+BLOCK_NO_RIGHT_TO_ISSUE = HINTS["superfaktura.permission_denied"]
 
 
 class SuperFakturaConnector(Connector):
@@ -115,7 +128,8 @@ class SuperFakturaConnector(Connector):
 
     # -- verification ---------------------------------------------------------------------
     def verify(self) -> Identity:
-        """Company data (who we are connected as), the company-id check, and the series."""
+        """Company data (who we are connected as), the company-id check, the series, and whether the
+        user may issue documents (a blocker when SuperFaktura refuses it)."""
         self._recent.clear()  # verification always asks afresh
         profile_id, company = self._current_company()
         wanted = str(self.config.get("company_id") or "").strip()
@@ -146,6 +160,7 @@ class SuperFakturaConnector(Connector):
             kind: len(mapping.series_list(sequences, kind)) if isinstance(sequences, Mapping) else 0
             for kind in mapping.KIND_TO_TYPE
         }
+        blockers = (BLOCK_NO_RIGHT_TO_ISSUE,) if self._refuses_to_issue() else ()
         return Identity(
             company_name=str(profile.get("company_name") or ""),
             account_id=profile_id,
@@ -154,6 +169,7 @@ class SuperFakturaConnector(Connector):
             user_email=str(self.config.get("email") or ""),
             allows=("api", "invoice", "proforma", "credit_note", "pdf", "send_email", "mark_paid"),
             warnings=tuple(warnings),
+            blockers=blockers,
             country=str(self.config.get("market") or "SK").upper(),
             currency=str(
                 profile.get("home_currency") or ("CZK" if str(self.config.get("market")).upper() == "CZ" else "EUR")
@@ -170,6 +186,15 @@ class SuperFakturaConnector(Connector):
                 "monthly_remaining": self.client.quota.get("X-RateLimit-MonthlyRemaining"),
             },
         )
+
+    def _refuses_to_issue(self) -> bool:
+        """Whether SuperFaktura refuses this user the right to create documents (see
+        BLOCK_NO_RIGHT_TO_ISSUE): only its permission answer counts; every other one proves nothing."""
+        try:
+            self.client.post("/invoices/create", {}, "check_issue_right")
+        except ConnectorError as exc:
+            return exc.code == codes.PERMISSION_DENIED
+        return False
 
     def _companies(self, all_companies: bool = False) -> dict[str, dict]:
         path = "/users/getUserCompaniesData/1" if all_companies else "/users/getUserCompaniesData"

@@ -17,6 +17,7 @@ from connectors.errors import ConnectorError
 from connectors.http import Transport
 from connectors.superfaktura import SuperFakturaConnector
 from connectors.superfaktura.errors import error_for
+from connectors.superfaktura.hints import HINTS
 from connectors.superfaktura.mapping import checksum_for
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "connectors" / "superfaktura"
@@ -159,6 +160,45 @@ def test_verify_on_reader_account_works_and_warns_about_missing_credit_note_seri
     assert identity.company_name == "Účtovník s.r.o."
     assert identity.extra["vat_payer"] is False
     assert any("credit notes" in w for w in identity.warnings)
+
+
+# -- the right to issue (issue 8, point 4) --------------------------------------------------------
+def _creates(sb) -> list[dict]:
+    return [r for r in sb.requests() if r["method"] == "POST" and r["path"] == "/invoices/create"]
+
+
+def test_verify_of_a_user_without_the_right_to_issue_reports_a_blocker_with_the_administrator_hint(connect, sb):
+    before = len(sb.documents())
+    identity = connect("no_permission").verify()
+    assert identity.blockers == (HINTS["superfaktura.permission_denied"],)
+    assert "Administrator role" in identity.blockers[0]
+    assert len(sb.documents()) == before
+    [probe] = _creates(sb)
+    assert probe["status"] == 403
+
+
+def test_the_right_to_issue_check_of_an_administrator_creates_nothing_and_blocks_nothing(connect, sb, records):
+    before = sb.documents()
+    identity = connect("valid").verify()
+    assert identity.blockers == ()
+    assert sb.documents() == before  # not one document more, none changed
+    [probe] = _creates(sb)
+    # An empty document in the documented form field: SuperFaktura refuses it for the missing
+    # client (HTTP 200, error 4), which is an answered call in the log, not a failed one.
+    assert probe["body"] == "data=%7B%7D" and probe["status"] == 200
+    [logged] = [e for e in records if e.operation == "check_issue_right"]
+    assert logged.method == "POST" and logged.status == 200 and logged.error_code is None
+    assert '"error": 4' in logged.response_body or '"error":4' in logged.response_body
+
+
+@pytest.mark.parametrize("fault", ["error_500", "rate_limit"])
+def test_an_unexpected_answer_to_the_right_to_issue_check_is_no_blocker_and_no_error(connect, sb, fault):
+    before = len(sb.documents())
+    sb.fault(fault, operations=["create_invoice"], seconds=60)
+    identity = connect("valid").verify()
+    assert identity.blockers == () and identity.company_name == "Demo s.r.o."
+    assert [r["status"] for r in _creates(sb)] == [500 if fault == "error_500" else 429]
+    assert len(sb.documents()) == before
 
 
 def test_verify_with_few_requests_left_today_warns(connect, sb):
@@ -523,7 +563,11 @@ def test_activation_reads_series_and_bank_accounts_without_spending_more_request
     conn.verify()
     for source in ("number_series:invoice", "number_series:proforma", "number_series:credit_note", "bank_accounts"):
         assert conn.list_choices(source)
-    assert [e.url.split("/", 3)[3] for e in records] == ["users/getUserCompaniesData", "sequences/index.json"]
+    assert [e.url.split("/", 3)[3] for e in records] == [
+        "users/getUserCompaniesData",
+        "sequences/index.json",
+        "invoices/create",  # the check of the right to issue, which creates nothing
+    ]
 
 
 def test_mark_paid_on_a_credit_note_settles_its_negative_total(connect, sb):

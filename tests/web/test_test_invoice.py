@@ -255,6 +255,7 @@ def test_issuing_twice_for_the_same_order_and_kind_creates_one_document(app, own
 def test_a_lost_answer_is_looked_up_before_any_retry(app, owner_client, sandbox):
     connect(app, sandbox, owner_client.user.shop_id, "superfaktura")
     sf = peek("superfaktura")
+    seen = len(sf.requests())  # verification's check of the right to issue posts an empty document
     sf.fault("drop_after_create", probability=1, operations=["create_invoice"])
     order_id = _test_order(app, owner_client.user.shop_id)
     html = _issue(owner_client, order_id, PROFORMA).get_data(as_text=True)
@@ -264,7 +265,7 @@ def test_a_lost_answer_is_looked_up_before_any_retry(app, owner_client, sandbox)
         html = _issue(owner_client, order_id, PROFORMA).get_data(as_text=True)
         [document] = _test_documents(app, owner_client.user.shop_id)
     assert document.state == "created", html
-    creates = [r for r in sf.requests() if r["path"].endswith("/invoices/create")]
+    creates = [r for r in sf.requests()[seen:] if r["path"].endswith("/invoices/create")]
     assert len(creates) == 1  # its answer was lost; it was looked up, never sent again
     assert len([d for d in sf.documents() if d["order_no"].startswith("TEST-")]) == 1
 

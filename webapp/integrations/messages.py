@@ -17,6 +17,9 @@ from flask_babel import gettext as _
 
 from connectors import registry
 
+from ..models import IntegrationStatus
+from ..services.connections.activation import BLOCKED
+from ..services.connections.calls import FIXED_IN_THE_SYSTEM
 from ..services.connections.hints import hint_for, title_for
 
 
@@ -103,6 +106,11 @@ def _describe(message: str, code: str | None, p: dict) -> tuple[str, str]:
         )
     if message == "reverified":
         return _("Connected as %(name)s", name=p.get("name", "")), ""
+    if message == "resumed":
+        return (
+            _("Connected as %(name)s", name=p.get("name", "")),
+            _("Document creation resumed: the documents that were waiting are created in a minute."),
+        )
     if message == "reverified_inactive":
         return (
             _("The stored credentials still work for %(name)s", name=p.get("name", "")),
@@ -175,6 +183,21 @@ def _describe(message: str, code: str | None, p: dict) -> tuple[str, str]:
             why + _("Both stay in %(system)s; together they amount to zero.", system=system),
         )
     return title_for(code or ""), hint_for(code or "")
+
+
+def attention_hint(integration) -> str:
+    """For a connection paused by something to fix in the accounting system itself (a blocker
+    found by verification, a user refused the right to issue, a plan): what to fix, in the
+    viewer's language. Empty for any other connection, including one that needs new credentials
+    (the pages say that in their own words)."""
+    if integration is None or integration.status != IntegrationStatus.NEEDS_ATTENTION:
+        return ""
+    code = integration.last_error_code or ""
+    if code == BLOCKED:
+        return " ".join(_(b) for b in (integration.verified_as or {}).get("blockers") or [])
+    if code in FIXED_IN_THE_SYSTEM:
+        return hint_for(code, integration.system, integration.last_error_hint_key)
+    return ""
 
 
 def describe(outcome) -> Described:

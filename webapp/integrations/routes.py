@@ -317,6 +317,13 @@ def describe_outcome(outcome) -> messages.Described:
     return messages.describe(outcome)
 
 
+@bp.app_template_global("attention_hint")
+def attention_hint(integration) -> str:
+    """What to fix in the accounting system for a connection paused by it ("" when new
+    credentials are what it needs), in the viewer's language."""
+    return messages.attention_hint(integration)
+
+
 @bp.app_template_filter("system_name")
 def system_name(key: str) -> str:
     cls = registry.get(key)

@@ -37,6 +37,9 @@ class Integration(Model):
     choices: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # fetched selects, by source
     last_error_code: Mapped[str | None] = mapped_column(String(40))
     last_error_detail: Mapped[str | None] = mapped_column(Text)
+    # The connector's own hint for that error ("fakturoid.no_bank_account"), when it gave one: a
+    # paused connection says exactly what to fix, not only what the error code says in general.
+    last_error_hint_key: Mapped[str | None] = mapped_column(String(80))
     verified_at: Mapped[datetime | None]
     activated_at: Mapped[datetime | None]
     busy_until: Mapped[datetime | None]  # compare-and-set guard against double activation

@@ -298,6 +298,7 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
             integration.status = IntegrationStatus.NEEDS_ATTENTION
         integration.last_error_code = error.code
         integration.last_error_detail = error.detail[:2000]
+        integration.last_error_hint_key = error.hint_key
         remember_typed_secrets(integration, system, raw)
         audit.record("integration.activation_failed", shop_id, system=system, code=error.code)
         db.session.commit()
@@ -349,11 +350,7 @@ def complete(integration: Integration, connector, log, identity, choices, config
     integration.verified_at = now
     blockers = list(integration.verified_as.get("blockers") or [])
     if blockers:
-        # The credentials work, but documents would fail: not active until fixed. A current
-        # connection keeps its documents waiting (the worker sends only for active ones).
-        integration.status = IntegrationStatus.NEEDS_ATTENTION if integration.current else IntegrationStatus.DRAFT
-        integration.last_error_code = BLOCKED
-        integration.last_error_detail = None
+        hold_for_blockers(integration)
         _release(integration)
         audit.record(
             "integration.blocked", integration.shop_id, system=integration.system, company=identity.company_name
@@ -368,8 +365,7 @@ def complete(integration: Integration, connector, log, identity, choices, config
             log_id=log_id,
         )
     integration.status = IntegrationStatus.ACTIVE
-    integration.last_error_code = None
-    integration.last_error_detail = None
+    clear_error(integration)
     integration.activated_at = integration.activated_at or now
     in_use = current_connection(integration.shop_id)
     if in_use is None or in_use.id == integration.id or not _is_working(in_use):
@@ -397,6 +393,20 @@ def complete(integration: Integration, connector, log, identity, choices, config
         identity=integration.verified_as,
         log_id=log_id,
     )
+
+
+def hold_for_blockers(integration: Integration) -> None:
+    """The credentials work, but documents would fail (a user without the right to issue, no bank
+    account): not active until fixed. A current connection keeps its documents waiting (the
+    worker sends only for active ones); another one goes back to a draft."""
+    integration.status = IntegrationStatus.NEEDS_ATTENTION if integration.current else IntegrationStatus.DRAFT
+    integration.last_error_code = BLOCKED
+    integration.last_error_detail = None
+    integration.last_error_hint_key = None
+
+
+def clear_error(integration: Integration) -> None:
+    integration.last_error_code = integration.last_error_detail = integration.last_error_hint_key = None
 
 
 def _system_name(key: str) -> str:

@@ -278,12 +278,19 @@ def _penalize(integration: Integration, error: ConnectorError) -> None:
 
 
 # -- one place for every call ------------------------------------------------------------------
+# Auth failures fixed in the accounting system itself (a user's role, the plan, a bank account),
+# not with new credentials: "Verify again" resumes the connection once that is done.
+FIXED_IN_THE_SYSTEM = frozenset({codes.PERMISSION_DENIED, codes.PLAN_LACKS_API, codes.SUBSCRIPTION_INACTIVE})
+
+
 def note_auth_failure(integration: Integration, error: ConnectorError) -> None:
-    """Any call that fails with an auth error: the merchant must re-authenticate; documents wait."""
+    """Any call that fails with an auth error (a refused right to issue included, whichever the
+    system): the merchant must fix it, with the connector's hint; documents wait."""
     if error.is_auth and integration.status == IntegrationStatus.ACTIVE:
         integration.status = IntegrationStatus.NEEDS_ATTENTION
         integration.last_error_code = error.code
         integration.last_error_detail = error.detail[:2000]
+        integration.last_error_hint_key = error.hint_key
         audit.record("integration.needs_attention", integration.shop_id, system=integration.system, code=error.code)
 
 

@@ -6,6 +6,7 @@ from connectors.errors import ConnectorError
 
 from ...extensions import db
 from ...models import Integration, IntegrationStatus, utcnow
+from ..observability import audit
 from . import activation, calls
 
 
@@ -18,9 +19,14 @@ def reverify(integration: Integration) -> activation.Outcome:
         return activation.outcome_from_error(integration.system, error, call.log_id if call else None)
     integration.verified_as = activation.identity_record(identity)
     integration.verified_at = utcnow()
-    db.session.commit()
     params = {"name": identity.company_name, "system_key": integration.system}
     if integration.verified_as.get("blockers"):
+        if integration.status == IntegrationStatus.ACTIVE:
+            audit.record("integration.blocked", integration.shop_id, system=integration.system)
+        if integration.status in (IntegrationStatus.ACTIVE, IntegrationStatus.NEEDS_ATTENTION):
+            # Found since activation (a role taken away): documents would fail, so they wait.
+            activation.hold_for_blockers(integration)
+        db.session.commit()
         return activation.Outcome(
             ok=False,
             code=activation.BLOCKED,
@@ -28,6 +34,15 @@ def reverify(integration: Integration) -> activation.Outcome:
             params={**params, "blockers": integration.verified_as["blockers"]},
             identity=integration.verified_as,
         )
+    if integration.status == IntegrationStatus.NEEDS_ATTENTION:
+        # What paused it is fixed (a role given back, the plan renewed): the waiting documents
+        # go out with the next sweep.
+        integration.status = IntegrationStatus.ACTIVE
+        activation.clear_error(integration)
+        audit.record("integration.resumed", integration.shop_id, system=integration.system)
+        db.session.commit()
+        return activation.Outcome(ok=True, message="resumed", params=params)
+    db.session.commit()
     if integration.status != IntegrationStatus.ACTIVE:
         # Never "Connected" beside "Disabled": the credentials work, the connection is not in use.
         return activation.Outcome(ok=True, message="reverified_inactive", params=params)

@@ -24,6 +24,9 @@ LABELS = {
     "read_company": _l("Read the company details"),
     "list_bank_accounts": _l("Read the bank accounts"),
     "check_subscription": _l("Check the subscription"),
+    # A request that asks to create an empty document, which the system refuses for what is
+    # missing, unless the user may not issue at all (SuperFaktura: no other way to tell).
+    "check_issue_right": _l("Check the right to issue (nothing is created)"),
     "token": _l("Get an access token"),
     "revoke": _l("Revoke access"),
     "code_lists": _l("Read the code lists"),
