@@ -39,6 +39,9 @@ CAN_NUMBER_SERIES = "number_series"
 CAN_DELETE = "delete_document"
 CAN_DRAFT = "draft"
 CAN_OAUTH = "oauth"
+# The system can tell Fynode about payments: the merchant adds Fynode's webhook address in the
+# system by hand, and the web app's `webhooks.<key>` endpoint receives the deliveries.
+CAN_PAYMENT_WEBHOOK = "payment_webhook"
 
 
 class TokenCache(Protocol):
@@ -128,6 +131,10 @@ class Connector(ABC):
     error_fields: ClassVar[dict[str, tuple[str, ...]]] = {}
     # The config key an OAuth connection stores the chosen account under (CAN_OAUTH systems).
     oauth_account_key: ClassVar[str] = ""
+    # CAN_PAYMENT_WEBHOOK systems: the events the merchant ticks when adding Fynode's address in
+    # the system, and the vendor's plans that offer webhooks (both named as the vendor names them).
+    payment_webhook_events: ClassVar[tuple[str, ...]] = ()
+    payment_webhook_plans: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings

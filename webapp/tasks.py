@@ -151,6 +151,15 @@ def purge_integration_log() -> None:
         log_queries.purge_expired()
 
 
+@huey.periodic_task(crontab(hour="4", minute="23"))
+def purge_webhook_deliveries() -> None:
+    """Forget the Idempotency-Keys of webhook deliveries older than 30 days."""
+    with app_context():
+        from .services.documents import payment_webhooks
+
+        payment_webhooks.purge_expired()
+
+
 # -- connections -------------------------------------------------------------------------------
 @huey.periodic_task(crontab(hour="*/6", minute="7"))
 def reverify_connections() -> None:

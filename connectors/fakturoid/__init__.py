@@ -40,6 +40,7 @@ from ..base import (
     CAN_MARK_PAID,
     CAN_NUMBER_SERIES,
     CAN_OAUTH,
+    CAN_PAYMENT_WEBHOOK,
     CAN_PDF,
     CAN_PROFORMA,
     AppIdentity,
@@ -101,6 +102,7 @@ class FakturoidConnector(Connector):
             CAN_NUMBER_SERIES,
             CAN_DELETE,
             CAN_OAUTH,
+            CAN_PAYMENT_WEBHOOK,
         }
     )
     schema = SCHEMA
@@ -112,6 +114,11 @@ class FakturoidConnector(Connector):
     }
     error_fields = {"account_not_found": ("slug",)}
     oauth_account_key = "slug"
+    # Webhooks [fakturoid.md §5, DOC-wh]: set up by hand in Fakturoid (managing them through the
+    # API needs Fakturoid's approval), only on the Základ and Komplet plans. A payment fires
+    # invoice_paid (paid in full) or invoice_payment_added (a part payment).
+    payment_webhook_events = ("invoice_paid", "invoice_payment_added")
+    payment_webhook_plans = ("Základ", "Komplet")
     rate_limit = (400, 60.0)  # X-RateLimit-Policy observed live: q=400;w=60 (facts file, Rate limits)
     customer_id_field = "subject_id"
     hint_overrides = HINT_OVERRIDES

@@ -4,15 +4,17 @@ seed system's sandbox over real HTTP. Mismatches are planted through the vendor'
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from flask import current_app
 
 from webapp.extensions import db
 from webapp.models import Job, OrderEvent
 from webapp.services.connections import calls
-from webapp.services.documents import missing, rules, sync
+from webapp.services.documents import missing, payment_webhooks, rules, sync
 from webapp.services.orders.totals import balance_due
 
 from .conftest import login
@@ -179,12 +181,18 @@ def test_orders_with_their_documents_are_not_listed(app, engine, owner_client):
     assert missing.find(engine.shop_id) == []
 
 
-def _webhook(owner_client, integration, payload, secret=None):
-    headers = {
-        "Authorization": secret if secret is not None else sync.webhook_secret(integration),
-        "Idempotency-Key": "abc",
-    }
+def _webhook(owner_client, integration, payload, secret=None, key=None):
+    """A Fakturoid delivery: with the integration's key unless `secret` says otherwise, and a
+    fresh Idempotency-Key unless `key` repeats one."""
+    if secret is None:
+        secret = owner_client.webhook_key
+    headers = {"Authorization": secret, "Idempotency-Key": key or uuid.uuid4().hex}
     return owner_client.post(f"/webhooks/fakturoid/{integration.id}", json=payload, headers=headers)
+
+
+def _with_webhook_key(owner_client, integration):
+    with current_app.test_request_context():
+        owner_client.webhook_key = payment_webhooks.create_key(integration)
 
 
 def test_fakturoid_payment_webhook_is_authenticated_and_marks_the_order_paid_once(app, engine, owner_client):
@@ -192,6 +200,9 @@ def test_fakturoid_payment_webhook_is_authenticated_and_marks_the_order_paid_onc
     integration = engine.integration
     order, invoice = _issued_invoice(engine, "fakturoid", "2026-000901")
     payload = {"event_name": "invoice_paid", "body": {"id": int(invoice.remote_id)}}
+    owner_client.webhook_key = ""
+    assert _webhook(owner_client, integration, payload, secret="anything").status_code == 401  # no key yet
+    _with_webhook_key(owner_client, integration)
     assert _webhook(owner_client, integration, payload, secret="wrong").status_code == 401
     assert _webhook(owner_client, integration, payload, secret="").status_code == 401
     # Authentic but the invoice is not paid in Fakturoid: the payload alone changes nothing.
@@ -205,8 +216,12 @@ def test_fakturoid_payment_webhook_is_authenticated_and_marks_the_order_paid_onc
     _connector(integration).mark_paid(
         invoice.remote_id, Payment(amount=invoice.total, paid_on=date.today()), kind="invoice"
     )
-    assert _webhook(owner_client, integration, payload).status_code == 202
-    assert _webhook(owner_client, integration, payload).status_code == 202  # repeated delivery
+    assert _webhook(owner_client, integration, payload, key="paid-1").status_code == 202
+    repeat = _webhook(owner_client, integration, payload, key="paid-1")  # Fakturoid repeats the delivery
+    assert repeat.status_code == 200 and repeat.get_json() == {"status": "duplicate"}
+    # Another event about the same payment (invoice_payment_added): checked again, recorded once.
+    added = {"event_name": "invoice_payment_added", "body": {"id": int(invoice.remote_id)}}
+    assert _webhook(owner_client, integration, added, key="paid-2").status_code == 202
     db.session.expire_all()
     assert balance_due(order) == 0
     paid = db.session.scalars(
@@ -218,6 +233,7 @@ def test_fakturoid_payment_webhook_is_authenticated_and_marks_the_order_paid_onc
 def test_webhook_of_another_system_or_bad_json_gets_a_clear_answer(app, engine, owner_client):
     engine.connect("superfaktura")
     integration = engine.integration
+    _with_webhook_key(owner_client, integration)
     assert _webhook(owner_client, integration, {"event_name": "invoice_paid"}).status_code == 401
     response = owner_client.post("/webhooks/fakturoid/999999", data="x")
     assert response.status_code == 401

@@ -1,21 +1,22 @@
 """Webhooks from accounting systems (payments flowing back). No session, no CSRF: each delivery
 is authenticated as the vendor documents it, answered at once, and the work done in the worker.
 
-Fakturoid [fakturoid.md, DOC-wh]: a webhook has an optional `auth_header`, which Fakturoid sends
-back with each delivery; the merchant sets it to `sync.webhook_secret(integration)`. We read it
-from the Authorization header (UNCONFIRMED which header name Fakturoid uses for `auth_header`;
-Authorization is the safe reading, and a missing or wrong value is refused). The payload is only
-a hint: the worker asks Fakturoid's API for the invoice, so a forged or replayed delivery cannot
-mark anything paid, and a repeated one (the same `Idempotency-Key`) records nothing twice.
+Fakturoid [fakturoid.md §5, DOC-wh]: the merchant adds our address (shown on the Fakturoid
+settings page) as a webhook in Fakturoid, with the integration's key as its `auth_header`, which
+Fakturoid sends back in the Authorization header. No key created yet, or a wrong or replaced
+one: 401. The payload is only a hint: the worker asks Fakturoid's API for the invoice, so a
+forged or replayed delivery cannot mark anything paid, and a repeated one (the same
+`Idempotency-Key`, fakturoid.md §6) is answered "duplicate" and queues nothing
+(services/documents/payment_webhooks.py).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 
 from ..extensions import db
 from ..models import Integration, IntegrationStatus
-from ..services.documents import sync
+from ..services.documents import payment_webhooks, sync
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
@@ -35,9 +36,12 @@ def fakturoid(integration_id: int):
     if (
         integration is None
         or integration.system != "fakturoid"
-        or not sync.webhook_authentic(integration, request.headers.get("Authorization", ""))
+        or not payment_webhooks.authentic(integration, request.headers.get("Authorization"))
     ):
         abort(401)
+    idempotency_key = request.headers.get("Idempotency-Key")
+    if not payment_webhooks.take_in(integration, idempotency_key):
+        return jsonify({"status": "duplicate"}), 200
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         return jsonify({"error": "invalid_json"}), 400
@@ -47,5 +51,13 @@ def fakturoid(integration_id: int):
         return jsonify({"status": "ignored"}), 200
     from ..tasks import payment_from_system
 
-    payment_from_system(integration.id, remote_id)
+    try:
+        payment_from_system(integration.id, remote_id)
+    except Exception:
+        # The queue is unreachable: forget the delivery and ask Fakturoid to repeat it later (a
+        # 5xx), rather than answer "duplicate" to that repeat. (Were the process killed right
+        # here, the nightly sync check still finds the invoice paid.)
+        current_app.logger.exception("webhook %s: the payment check could not be queued", integration.id)
+        payment_webhooks.forget(integration, idempotency_key)
+        return jsonify({"error": "try_again"}), 503
     return jsonify({"status": "accepted"}), 202

@@ -17,6 +17,7 @@ from ..extensions import is_htmx
 from ..models import IntegrationStatus
 from ..services.accounts.tenancy import current_shop_id
 from ..services.connections import activation, calls, oauth, verification
+from ..services.documents import payment_webhooks
 from . import messages
 from .forms import render_fields
 
@@ -54,6 +55,7 @@ def catalogue_chips(systems) -> tuple[list[str], dict[str, list[tuple[str, str]]
             base.CAN_DELETE,
             base.CAN_DRAFT,
             base.CAN_OAUTH,
+            base.CAN_PAYMENT_WEBHOOK,
         }
     ]
     everywhere = set.intersection(*(set(s.capabilities) for s in systems)) if systems else set()
@@ -120,10 +122,13 @@ def _connection_context(cls, integration, values=None, errors=None, outcome=None
         "statuses": IntegrationStatus,
         "pending_accounts": oauth.pending_accounts(integration),
         "in_use": activation.current_connection(current_shop_id()),
+        "payments": payment_webhooks.setup(integration),
+        "new_webhook_key": None,
     }
 
 
 OUTCOME_KEY = "integration_outcome"
+NEW_WEBHOOK_KEY = "new_webhook_key"  # the one-time reveal of a new key, sealed (payment_webhooks.seal)
 
 
 @bp.get("/<system>")
@@ -131,7 +136,9 @@ def settings(system: str):
     cls = _system_or_404(system)
     integration = activation.current_integration(current_shop_id(), system)
     outcome = activation.outcome_from_dict(session.pop(OUTCOME_KEY, None))
-    return render_template("integrations/settings.html", **_connection_context(cls, integration, outcome=outcome))
+    ctx = _connection_context(cls, integration, outcome=outcome)
+    ctx["new_webhook_key"] = payment_webhooks.unseal(integration, session.pop(NEW_WEBHOOK_KEY, None))
+    return render_template("integrations/settings.html", **ctx)
 
 
 @bp.post("/<system>/activate")
@@ -267,6 +274,39 @@ def switch(system: str):
     return redirect(url_for(".settings", system=system), 303)
 
 
+def _payments_integration_or_404(system: str):
+    _system_or_404(system)
+    integration = activation.current_integration(current_shop_id(), system)
+    if not payment_webhooks.applies(integration):
+        abort(404)
+    return integration
+
+
+@bp.get("/<system>/payments-key")
+def confirm_webhook_key(system: str):
+    """The second step before replacing the key for payments flowing back: the system's
+    deliveries are refused until the new key is pasted there."""
+    integration = _payments_integration_or_404(system)
+    if not integration.webhook_key_hash:
+        return redirect(url_for(".settings", system=system) + "#payments")
+    return render_template("integrations/confirm_webhook_key.html", system=registry.require(system))
+
+
+@bp.post("/<system>/payments-key")
+def create_webhook_key(system: str):
+    """Create the key (or, confirmed, a new one), then show it once on the settings page: it
+    travels there sealed in the session and is popped on arrival, so a reload shows it no more."""
+    integration = _payments_integration_or_404(system)
+    if integration.webhook_key_hash and request.form.get("confirm") != "yes":
+        target = url_for(".confirm_webhook_key", system=system)
+        if is_htmx():
+            return "", 204, {"HX-Redirect": target}
+        return redirect(target, 303)
+    raw = payment_webhooks.create_key(integration)
+    session[NEW_WEBHOOK_KEY] = payment_webhooks.seal(integration, raw)
+    return redirect(url_for(".settings", system=system) + "#new-webhook-key", 303)
+
+
 @bp.post("/<system>/choices")
 def refresh_choices(system: str):
     cls = _system_or_404(system)
@@ -297,6 +337,7 @@ def integration_context():
         base.CAN_DELETE: _l("Deleting documents"),
         base.CAN_DRAFT: _l("Drafts"),
         base.CAN_OAUTH: _l("Connect with one click"),
+        base.CAN_PAYMENT_WEBHOOK: _l("Payments reported back"),
         "api": _l("API access"),
         "invoices": _l("Invoices"),
         "expenses": _l("Expenses"),

@@ -3,7 +3,7 @@ go through `webapp.services.accounts.tenancy` helpers that scope them to the cur
 
 from .accounts import ROLES, LoginAttempt, Shop, User  # noqa: F401
 from .documents import CustomerLink, Document, DocumentRule, DocumentState, PostStep  # noqa: F401
-from .integration import Integration, IntegrationStatus  # noqa: F401
+from .integration import Integration, IntegrationStatus, WebhookDelivery  # noqa: F401
 from .jobs import Job, JobState  # noqa: F401
 from .limits import RateLimitHit, RateLimitPenalty  # noqa: F401
 from .logs import ApiCall, AuditEvent  # noqa: F401

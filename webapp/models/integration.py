@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
@@ -43,6 +43,12 @@ class Integration(Model):
     verified_at: Mapped[datetime | None]
     activated_at: Mapped[datetime | None]
     busy_until: Mapped[datetime | None]  # compare-and-set guard against double activation
+    # Payments flowing back (services/documents/payment_webhooks.py): the SHA-256 of the key the
+    # merchant pasted into the system's webhook, when it was created, and when the last delivery
+    # carrying it arrived. The key itself is shown once and never stored.
+    webhook_key_hash: Mapped[str | None] = mapped_column(String(64))
+    webhook_key_created_at: Mapped[datetime | None]
+    webhook_received_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -51,3 +57,18 @@ class Integration(Model):
     @property
     def company_name(self) -> str:
         return (self.verified_as or {}).get("company_name", "")
+
+
+class WebhookDelivery(Model):
+    """One webhook delivery already taken in, known by the hash of the `Idempotency-Key` the
+    system sent with it: a repeated delivery with the same key queues nothing. Kept for
+    `payment_webhooks.DELIVERY_DAYS`, then purged."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("integration_id", "key_hash", name="uq_webhook_deliveries_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id"))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

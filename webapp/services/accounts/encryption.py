@@ -25,11 +25,13 @@ class SecretBox:
     def encrypt(self, data: dict[str, Any]) -> str:
         return self._fernet.encrypt(json.dumps(data, sort_keys=True).encode()).decode()
 
-    def decrypt(self, token: str | None) -> dict[str, Any]:
+    def decrypt(self, token: str | None, ttl: int | None = None) -> dict[str, Any]:
+        """The decrypted data. RuntimeError when no configured key opens the token, and also,
+        with `ttl`, when the token is older than `ttl` seconds."""
         if not token:
             return {}
         try:
-            return json.loads(self._fernet.decrypt(token.encode()))
+            return json.loads(self._fernet.decrypt(token.encode(), ttl=ttl))
         except InvalidToken as exc:
             raise RuntimeError("stored secrets cannot be decrypted with the configured ENCRYPTION_KEYS") from exc
 

@@ -13,14 +13,10 @@ An invoice the system reports paid while the order is unpaid here marks the orde
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-
-from flask import current_app
 
 from connectors.documents import CREDIT_NOTE, INVOICE, PROFORMA, RemoteDocument
 from connectors.errors import NOT_FOUND, REMOTE_ERROR, ConnectorError
@@ -448,23 +444,7 @@ def is_gone(document: Document) -> bool:
     return False
 
 
-# -- Fakturoid webhooks ----------------------------------------------------------------------
-def webhook_secret(integration: Integration) -> str:
-    """The value the merchant puts in the webhook's `auth_header` in Fakturoid; Fakturoid sends it
-    back in the Authorization header of each delivery. Derived from our secret key, so nothing
-    new is stored and it differs per integration."""
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, f"fakturoid-webhook:{integration.id}".encode(), hashlib.sha256).hexdigest()
-
-
-def webhook_authentic(integration: Integration, authorization: str) -> bool:
-    expected = webhook_secret(integration)
-    value = (authorization or "").strip()
-    if value.lower().startswith("bearer "):
-        value = value[7:].strip()
-    return hmac.compare_digest(value.encode(), expected.encode())
-
-
+# -- Fakturoid webhooks (the key and the deliveries: payment_webhooks.py) ----------------------
 PAYMENT_EVENTS = ("invoice_paid", "invoice_payment_added", "invoice_updated")
 
 

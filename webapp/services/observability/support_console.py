@@ -164,6 +164,10 @@ def diagnostics_bundle(shop_id: int) -> dict | None:
                 "last_error_code": i.last_error_code,
                 "verified_at": i.verified_at,
                 "activated_at": i.activated_at,
+                # Payments by webhook: when the key was made and the last delivery came (the key
+                # itself exists nowhere; not even its hash goes out).
+                "webhook_key_created_at": i.webhook_key_created_at,
+                "webhook_received_at": i.webhook_received_at,
             }
             for i in integrations
         ],
