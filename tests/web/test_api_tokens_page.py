@@ -26,6 +26,24 @@ def test_a_new_token_is_shown_once_and_works(app, owner_client):
         assert db.session.scalar(db.select(ApiToken)).last_used_at is not None
 
 
+def test_the_new_token_travels_encrypted_and_a_revoked_one_is_never_revealed(app, owner_client):
+    owner_client.post("/settings/api-tokens/", data={"name": "Fynode shop"})
+    cookie = owner_client.get_cookie("session").value
+    # The session cookie is signed, not encrypted: whoever holds it can read it.
+    readable = str(app.session_interface.get_signing_serializer(app).loads(cookie))
+    raw = re.search(
+        r'id="new-token-value" value="([^"]+)"', owner_client.get("/settings/api-tokens/").get_data(as_text=True)
+    ).group(1)
+    assert raw not in readable and "fyn_" not in readable
+
+    owner_client.post("/settings/api-tokens/", data={"name": "Second"})
+    with app.app_context():
+        second = db.session.scalar(db.select(ApiToken).where(ApiToken.name == "Second"))
+        assert tokens.revoke_token(second.shop_id, second.id)
+    page = owner_client.get("/settings/api-tokens/").get_data(as_text=True)
+    assert 'id="new-token-value"' not in page and "Copy it now" not in page
+
+
 def test_a_token_needs_a_name(owner_client):
     response = owner_client.post("/settings/api-tokens/", data={"name": "  "})
     assert response.status_code == 422 and "Give the token a name" in response.get_data(as_text=True)

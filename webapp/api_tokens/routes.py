@@ -1,5 +1,5 @@
 """Settings -> API tokens. Only the shop's owner manages them. A new token is shown once, on the
-page the creation redirects to (it travels there in the signed session cookie, popped at once;
+page the creation redirects to (it travels there encrypted in the session cookie, popped at once;
 only its hash is stored)."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def index():
     return render_template(
         "api_tokens/index.html",
         tokens=tokens.shop_tokens(current_shop_id()),
-        new_token=session.pop(NEW_TOKEN_KEY, None),
+        new_token=tokens.unseal(current_shop_id(), session.pop(NEW_TOKEN_KEY, None)),
         error=None,
         name="",
     )
@@ -47,8 +47,8 @@ def create():
             error=error,
             name=name,
         ), 422
-    _token, raw = tokens.create_token(current_shop_id(), name)
-    session[NEW_TOKEN_KEY] = {"name": name, "token": raw}
+    token, raw = tokens.create_token(current_shop_id(), name)
+    session[NEW_TOKEN_KEY] = tokens.seal(token, raw)
     return redirect(url_for(".index") + "#new-token")
 
 

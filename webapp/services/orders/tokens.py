@@ -16,12 +16,14 @@ from flask import current_app
 from ...extensions import db
 from ...models import ApiToken
 from ...models.types import utcnow
+from ..accounts import encryption
 
 DEMO_TOKEN = "demo-shop-token"
 TOKEN_PREFIX = "fyn_"
 PREFIX_LENGTH = 12
 MAX_TOKEN_LENGTH = 200
 LAST_USED_EVERY = timedelta(minutes=1)  # how often using a token writes its last-used time
+REVEAL_SECONDS = 600  # the one-time reveal must be shown within this time after creation
 
 
 def hash_token(raw: str) -> str:
@@ -53,6 +55,34 @@ def create_token(shop_id: int, name: str) -> tuple[ApiToken, str]:
     """A new token for the shop: the row, and the plain token to show the owner once."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     return _store(shop_id, name.strip()[:100], raw), raw
+
+
+def seal(token: ApiToken, raw: str) -> str:
+    """The new token wrapped for its one trip to the page that shows it. It travels in the session
+    cookie, which is signed but readable, so it travels encrypted and expires."""
+    return encryption.box().encrypt({"shop_id": token.shop_id, "token_id": token.id, "token": raw})
+
+
+def unseal(shop_id: int, sealed: str | None) -> dict[str, str] | None:
+    """The token to show now, once, with its name; None when there is none, it is too old, belongs
+    to another shop, or was revoked since (a token that no longer works is never shown)."""
+    if not sealed:
+        return None
+    try:
+        data = encryption.box().decrypt(sealed, ttl=REVEAL_SECONDS)
+    except RuntimeError:
+        return None
+    raw = data.get("token")
+    if data.get("shop_id") != shop_id or not isinstance(raw, str):
+        return None
+    token = db.session.scalar(
+        db.select(ApiToken).where(
+            ApiToken.shop_id == shop_id, ApiToken.id == data.get("token_id"), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if token is None or not secrets.compare_digest(token.token_hash, hash_token(raw)):
+        return None
+    return {"name": token.name, "token": raw}
 
 
 def revoke_token(shop_id: int, token_id: int) -> bool:
