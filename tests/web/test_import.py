@@ -301,7 +301,8 @@ def test_the_periodic_sweep_restarts_a_job_whose_worker_was_killed(app, owner_cl
     integration_id = connect(app, sandbox, shop_id, "superfaktura")
     job_id = _lost_job(app, shop_id, integration_id)
     alive = _lost_job(app, shop_id, integration_id, seconds=5)
-    tasks.recover_jobs.call_local()  # immediate mode: the re-queued import runs at once
+    with app.app_context():  # the task runs in the app that calls it
+        tasks.recover_jobs.call_local()  # immediate mode: the re-queued import runs at once
     with app.app_context():
         job = db.session.get(Job, job_id)
         assert job.state == "done", (job.error_code, job.error_detail)
