@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 
 import pytest
 from sqlalchemy import text
@@ -13,6 +14,9 @@ from webapp import create_app
 from webapp.config import SANDBOX_REGISTRATIONS, Config
 from webapp.extensions import db
 from webapp.models import Shop, User
+
+# The rate limiter's Redis keys of this worker in this run (see the app fixture).
+RATE_LIMIT_PREFIX = f"fynode:rl:test:{os.environ.get('PYTEST_XDIST_WORKER', 'main')}:{uuid.uuid4().hex[:8]}:"
 
 
 def _psycopg_url(url: str) -> str:
@@ -66,9 +70,10 @@ def app(sandbox_servers, tmp_path_factory):
             PUBLIC_URL="http://127.0.0.1:5000",
             CONNECT_TIMEOUT=2.0,
             READ_TIMEOUT=3.0,
-            # Workers' integrations share ids across their databases: keep their
-            # quotas apart when the limiter is on Redis.
-            RATE_LIMIT_PREFIX=f"fynode:rl:test:{os.environ.get('PYTEST_XDIST_WORKER', 'main')}:",
+            # Workers' integrations share ids across their databases, and every run starts
+            # its ids afresh: keep their quotas apart (per worker and per run) when the
+            # limiter is on Redis, so a run never inherits another's hits or pauses.
+            RATE_LIMIT_PREFIX=RATE_LIMIT_PREFIX,
         )
     )
     with app.app_context():
@@ -77,6 +82,23 @@ def app(sandbox_servers, tmp_path_factory):
         upgrade(directory=app.extensions["migrate"].directory)
         db.session.remove()
     yield app
+    _clear_redis_limiter(app)
+
+
+def _clear_redis_limiter(app) -> None:
+    """The limiter's Redis keys of this run. On the database they are rows, cleared with the
+    others; on Redis they would outlive the rows whose ids they name (`integration:<id>`)."""
+    if not app.config.get("REDIS_URL"):
+        return
+    import redis
+
+    client = redis.Redis.from_url(app.config["REDIS_URL"])
+    try:
+        names = list(client.scan_iter(match=f"{app.config['RATE_LIMIT_PREFIX']}*", count=500))
+        if names:
+            client.delete(*names)
+    finally:
+        client.close()
 
 
 @pytest.fixture(autouse=False)
@@ -85,6 +107,7 @@ def clean_db(app):
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
+    _clear_redis_limiter(app)
     yield
 
 
