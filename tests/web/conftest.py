@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 
 import pytest
 from sqlalchemy import text
@@ -15,8 +14,10 @@ from webapp.config import SANDBOX_REGISTRATIONS, Config
 from webapp.extensions import db
 from webapp.models import Shop, User
 
+from ..conftest import clear_redis_limiter, run_prefix
+
 # The rate limiter's Redis keys of this worker in this run (see the app fixture).
-RATE_LIMIT_PREFIX = f"fynode:rl:test:{os.environ.get('PYTEST_XDIST_WORKER', 'main')}:{uuid.uuid4().hex[:8]}:"
+RATE_LIMIT_PREFIX = run_prefix("test")
 
 
 def _psycopg_url(url: str) -> str:
@@ -82,23 +83,7 @@ def app(sandbox_servers, tmp_path_factory):
         upgrade(directory=app.extensions["migrate"].directory)
         db.session.remove()
     yield app
-    _clear_redis_limiter(app)
-
-
-def _clear_redis_limiter(app) -> None:
-    """The limiter's Redis keys of this run. On the database they are rows, cleared with the
-    others; on Redis they would outlive the rows whose ids they name (`integration:<id>`)."""
-    if not app.config.get("REDIS_URL"):
-        return
-    import redis
-
-    client = redis.Redis.from_url(app.config["REDIS_URL"])
-    try:
-        names = list(client.scan_iter(match=f"{app.config['RATE_LIMIT_PREFIX']}*", count=500))
-        if names:
-            client.delete(*names)
-    finally:
-        client.close()
+    clear_redis_limiter(app)
 
 
 @pytest.fixture(autouse=False)
@@ -107,7 +92,7 @@ def clean_db(app):
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
-    _clear_redis_limiter(app)
+    clear_redis_limiter(app)
     yield
 
 
