@@ -3,13 +3,18 @@ whole test session; tests reset the ones they use."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import uuid
 
-# Tests never touch the developer's instance/ folder: keys, SQLite files and Huey's queue go to a
-# temporary one. This must happen before webapp is imported.
-os.environ.setdefault("FYNODE_INSTANCE_PATH", tempfile.mkdtemp(prefix="fynode-test-"))
+# Tests never touch the developer's instance/ folder: keys, SQLite files, the PDF archive and
+# Huey's queue go to a temporary one. One per process: pytest-xdist's workers inherit the
+# environment of the process that started them, and a folder they shared would let one worker's
+# test (the backup drill restoring the archive folder, say) remove or replace another's files.
+# This must happen before webapp is imported.
+os.environ["FYNODE_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="fynode-test-")
 os.environ.setdefault("HUEY_IMMEDIATE", "1")
 # Production is the app's default; the tests run it in local mode (generated keys, demo data)
 # unless a test builds a production Config on purpose.
@@ -20,6 +25,8 @@ import requests
 
 from sandboxes import SANDBOXES
 from sandboxes.server import start
+
+atexit.register(shutil.rmtree, os.environ["FYNODE_INSTANCE_PATH"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
