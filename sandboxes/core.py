@@ -95,6 +95,9 @@ class Sandbox:
             self.requests_log: list[dict[str, Any]] = []
             self.faults: list[Fault] = []
             self.quota = Quota(*self.default_quota)
+            # The dice of probabilistic faults start over too: what a fault of probability p
+            # does after a reset never depends on how many requests earlier tests made.
+            self.random = random.Random(7)
             self.seed()
 
     def account_by_id(self, account_id: str) -> dict[str, Any] | None:

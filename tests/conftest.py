@@ -3,12 +3,18 @@ whole test session; tests reset the ones they use."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
+import uuid
 
-# Tests never touch the developer's instance/ folder: keys, SQLite files and Huey's queue go to a
-# temporary one. This must happen before webapp is imported.
-os.environ.setdefault("FYNODE_INSTANCE_PATH", tempfile.mkdtemp(prefix="fynode-test-"))
+# Tests never touch the developer's instance/ folder: keys, SQLite files, the PDF archive and
+# Huey's queue go to a temporary one. One per process: pytest-xdist's workers inherit the
+# environment of the process that started them, and a folder they shared would let one worker's
+# test (the backup drill restoring the archive folder, say) remove or replace another's files.
+# This must happen before webapp is imported.
+os.environ["FYNODE_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="fynode-test-")
 os.environ.setdefault("HUEY_IMMEDIATE", "1")
 # Production is the app's default; the tests run it in local mode (generated keys, demo data)
 # unless a test builds a production Config on purpose.
@@ -19,6 +25,8 @@ import requests
 
 from sandboxes import SANDBOXES
 from sandboxes.server import start
+
+atexit.register(shutil.rmtree, os.environ["FYNODE_INSTANCE_PATH"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -72,3 +80,27 @@ def sandbox(sandbox_servers):
         return client
 
     return get
+
+
+def run_prefix(suite: str) -> str:
+    """The rate limiter's Redis key prefix for one app of this run and this xdist worker:
+    integration ids start afresh in every run and every worker's database, so keys named by
+    them (`integration:<id>`) must never meet another run's or worker's."""
+    return f"fynode:rl:{suite}:{os.environ.get('PYTEST_XDIST_WORKER', 'main')}:{uuid.uuid4().hex[:8]}:"
+
+
+def clear_redis_limiter(app) -> None:
+    """Delete the app's rate-limiter keys when the limiter is on Redis (REDIS_URL). On the
+    database its hits and pauses are rows, cleared with the others between tests; on Redis they
+    would outlive the rows whose ids they name."""
+    if not app.config.get("REDIS_URL"):
+        return
+    import redis
+
+    client = redis.Redis.from_url(app.config["REDIS_URL"])
+    try:
+        names = list(client.scan_iter(match=f"{app.config['RATE_LIMIT_PREFIX']}*", count=500))
+        if names:
+            client.delete(*names)
+    finally:
+        client.close()

@@ -55,7 +55,7 @@ def init_app(app: Flask) -> None:
         ENCRYPTION_KEYS from the environment, put the printed key first there, then run
         `flask keys rotate --new-key <key>` so all rows move to it; then drop the old key.
         """
-        from .config import INSTANCE
+        from .config import write_instance_secret
         from .services.accounts.encryption import rotate_all
 
         key = new_key or Fernet.generate_key().decode()
@@ -63,7 +63,7 @@ def init_app(app: Flask) -> None:
         if key not in current:
             current_app.config["ENCRYPTION_KEYS"] = [key, *current]
             if not os.environ.get("ENCRYPTION_KEYS"):
-                (INSTANCE / "encryption_keys").write_text(",".join(current_app.config["ENCRYPTION_KEYS"]))
+                write_instance_secret("encryption_keys", ",".join(current_app.config["ENCRYPTION_KEYS"]))
             else:
                 click.echo("Add this key first in ENCRYPTION_KEYS before restarting: " + key)
         count = rotate_all()

@@ -50,13 +50,40 @@ REQUIRED_IN_PRODUCTION = {
 
 
 def _instance_secret(name: str, make) -> str:
-    """A value generated once into instance/ so local runs keep sessions and data readable."""
+    """A value generated once into instance/ so local runs keep sessions and data readable.
+
+    Several processes start at once (`make run`'s web app and worker, test workers): the first to
+    create the file wins and every process reads its value. A file written in place could be
+    read empty while another process writes it, or overwritten with a second value after a
+    process had read the first (its sessions and encrypted data then unreadable by the others);
+    so the value is written whole into a file of its own and linked into place, which fails if
+    the name exists."""
     INSTANCE.mkdir(parents=True, exist_ok=True)
     path = INSTANCE / name
     if not path.exists():
-        path.write_text(make())
-        path.chmod(0o600)
+        draft = INSTANCE / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+        try:
+            draft.write_text(make())
+            draft.chmod(0o600)
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass  # another process was first: its value is the one
+        finally:
+            draft.unlink(missing_ok=True)
     return path.read_text().strip()
+
+
+def write_instance_secret(name: str, value: str) -> None:
+    """Replace a value in instance/ at once (never seen half-written by a starting process)."""
+    path = INSTANCE / name
+    draft = INSTANCE / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+    try:
+        draft.write_text(value)
+        draft.chmod(0o600)
+        os.replace(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)
 
 
 def _quota(value: str) -> tuple[int, float] | None:

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
 from huey.storage import RedisStorage, SqliteStorage
 
@@ -46,8 +46,15 @@ def init_huey(app: Flask) -> None:
 
 
 def app_context() -> AbstractContextManager[Any]:
-    """The app context a task runs in: the app that configured Huey, or a new one (consumer)."""
+    """The app context a task runs in.
+
+    A task run inline (immediate mode, `call_local`) from inside an app's context belongs to that
+    app: a process may hold several apps (the tests' apps, a script's), and `_app` names only the
+    one created last, whose database and settings may not be the caller's. The consumer runs
+    tasks outside any context: there it is the app that configured Huey, or a new one."""
     global _app
+    if has_app_context():
+        return current_app._get_current_object().app_context()  # type: ignore[attr-defined]
     if _app is None:
         from . import create_app
 

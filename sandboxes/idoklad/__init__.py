@@ -153,6 +153,7 @@ class IDokladSandbox(PaymentRoutes, Sandbox):
         self.tokens: dict[str, tuple[str, float]] = {}
         self.next_document_id = 1000
         self.next_item_id = 1
+        self.next_payment_id = 0  # payments.py counts up from here
         self.mails: list[dict] = []
         self.vat_rates = seed.vat_rate_list()
         for acc in seed.accounts():

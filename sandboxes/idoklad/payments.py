@@ -111,7 +111,7 @@ class PaymentRoutes:
         return doc["Prices"]["TotalWithVat"] - doc["Prices"]["TotalPaid"]
 
     def _next_payment_id(self) -> int:
-        self.next_payment_id = getattr(self, "next_payment_id", 0) + 1
+        self.next_payment_id += 1
         return self.next_payment_id
 
     @staticmethod

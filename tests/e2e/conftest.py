@@ -13,6 +13,8 @@ from webapp import create_app
 from webapp.config import SANDBOX_REGISTRATIONS, Config
 from webapp.extensions import db
 
+from ..conftest import clear_redis_limiter, run_prefix
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -36,6 +38,7 @@ def live_app(sandbox_servers, tmp_path_factory):
             SESSION_COOKIE_SECURE=False,
             CONNECT_TIMEOUT=2.0,
             READ_TIMEOUT=5.0,
+            RATE_LIMIT_PREFIX=run_prefix("e2e"),  # with REDIS_URL: never a developer's own keys
         )
     )
     with app.app_context():
@@ -49,6 +52,7 @@ def live_app(sandbox_servers, tmp_path_factory):
     app.config["PUBLIC_URL"] = app.live_url  # OAuth redirect URIs are built from it alone
     yield app
     server.shutdown()
+    clear_redis_limiter(app)
 
 
 @pytest.fixture
@@ -62,6 +66,7 @@ def demo(live_app, sandbox_servers):
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
+        clear_redis_limiter(live_app)  # the demo's integration ids come back in every test
         from webapp.services import demo as demo_data
 
         demo_data.seed(sandbox_servers["superfaktura"].url)

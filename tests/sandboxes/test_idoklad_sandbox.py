@@ -413,6 +413,21 @@ def test_partial_payment_from_the_default_model_makes_the_invoice_partially_paid
     assert api("GET", "/IssuedInvoices/1002").json()["Data"]["Prices"]["TotalPaid"] == total
 
 
+def test_payment_ids_start_over_after_a_reset(sb):
+    def pay_once() -> int:
+        token = get_token(sb)  # a reset forgets the tokens too
+        headers = {"Authorization": f"Bearer {token}"}
+        model = requests.get(f"{sb.url}/v3/IssuedDocumentPayments/Default/1002", headers=headers, timeout=5)
+        body = {**model.json()["Data"], "PaymentAmount": 100, "DateOfPayment": f"{YEAR}-02-01"}
+        reply = requests.post(f"{sb.url}/v3/IssuedDocumentPayments", json=body, headers=headers, timeout=5)
+        return reply.json()["Data"]["Id"]
+
+    first = pay_once()
+    assert pay_once() == first + 1
+    sb.reset()
+    assert pay_once() == first  # not the count of every payment earlier tests made
+
+
 def test_payment_needs_amount_option_and_date(api):
     reply = api("POST", "/IssuedDocumentPayments", json={"InvoiceId": 1002})
     message = reply.json()["Message"]

@@ -398,6 +398,19 @@ def test_rate_limit_fault_answers_429_with_reset_header(api, sb):
     assert resp.status_code == 429 and RESET_FORMAT.match(resp.headers["X-RateLimit-DailyReset"])
 
 
+def test_a_fault_of_some_probability_strikes_the_same_requests_after_every_reset(api, sb):
+    def statuses() -> list[int]:
+        sb.fault("error_500", probability=0.5, operations=["list_series"])
+        return [api.get("/sequences/index.json").status_code for _ in range(16)]
+
+    first = statuses()
+    assert set(first) == {200, 500}
+    api.get("/invoices/index.json")  # other traffic in between: no dice thrown for it
+    assert statuses() != first  # the dice go on rolling while nothing resets them
+    sb.reset()
+    assert statuses() == first  # a reset starts them over: a test never depends on the ones before it
+
+
 # -- control API ---------------------------------------------------------------------------------------
 def test_seeded_accounts_use_the_connector_schema_keys(sb):
     accounts = {a["state"]: a for a in sb.accounts()}

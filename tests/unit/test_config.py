@@ -94,3 +94,25 @@ def test_local_mode_has_a_public_url_for_oauth_without_the_host_header(env):
 def test_request_bodies_are_limited_to_2_mb(env):
     env(**PRODUCTION)
     assert Config().MAX_CONTENT_LENGTH == 2 * 1024 * 1024
+
+
+def test_a_generated_secret_is_the_first_process_s_when_processes_start_together(env):
+    """Another process creates the file while this one generates its value (modelled by the
+    generator itself asking, as that process would): both end with the one value in the file."""
+    other: list[str] = []
+
+    def make_while_another_process_starts() -> str:
+        other.append(config_module._instance_secret("secret_key", lambda: "written-by-the-other-process"))
+        return "generated-here"
+
+    mine = config_module._instance_secret("secret_key", make_while_another_process_starts)
+    assert mine == other[0] == "written-by-the-other-process"
+    assert (env.instance / "secret_key").read_text() == "written-by-the-other-process"
+    assert [p.name for p in env.instance.iterdir()] == ["secret_key"]  # no draft left behind
+
+
+def test_a_rotated_key_file_is_replaced_whole(env):
+    (env.instance / "encryption_keys").write_text("old")
+    config_module.write_instance_secret("encryption_keys", "new,old")
+    assert (env.instance / "encryption_keys").read_text() == "new,old"
+    assert [p.name for p in env.instance.iterdir()] == ["encryption_keys"]

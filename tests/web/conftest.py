@@ -14,6 +14,11 @@ from webapp.config import SANDBOX_REGISTRATIONS, Config
 from webapp.extensions import db
 from webapp.models import Shop, User
 
+from ..conftest import clear_redis_limiter, run_prefix
+
+# The rate limiter's Redis keys of this worker in this run (see the app fixture).
+RATE_LIMIT_PREFIX = run_prefix("test")
+
 
 def _psycopg_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
@@ -66,9 +71,10 @@ def app(sandbox_servers, tmp_path_factory):
             PUBLIC_URL="http://127.0.0.1:5000",
             CONNECT_TIMEOUT=2.0,
             READ_TIMEOUT=3.0,
-            # Workers' integrations share ids across their databases: keep their
-            # quotas apart when the limiter is on Redis.
-            RATE_LIMIT_PREFIX=f"fynode:rl:test:{os.environ.get('PYTEST_XDIST_WORKER', 'main')}:",
+            # Workers' integrations share ids across their databases, and every run starts
+            # its ids afresh: keep their quotas apart (per worker and per run) when the
+            # limiter is on Redis, so a run never inherits another's hits or pauses.
+            RATE_LIMIT_PREFIX=RATE_LIMIT_PREFIX,
         )
     )
     with app.app_context():
@@ -77,6 +83,7 @@ def app(sandbox_servers, tmp_path_factory):
         upgrade(directory=app.extensions["migrate"].directory)
         db.session.remove()
     yield app
+    clear_redis_limiter(app)
 
 
 @pytest.fixture(autouse=False)
@@ -85,6 +92,7 @@ def clean_db(app):
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
+    clear_redis_limiter(app)
     yield
 
 

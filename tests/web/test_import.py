@@ -282,15 +282,12 @@ def test_a_job_whose_heartbeat_stopped_says_it_stopped_within_the_timeout(app, o
     assert "the import continues" in html and "The import stopped" not in html
 
 
-def test_the_heartbeat_timeout_is_configurable(app, owner_client, sandbox):
+def test_the_heartbeat_timeout_is_configurable(app, owner_client, sandbox, monkeypatch):
     shop_id = owner_client.user.shop_id
     integration_id = connect(app, sandbox, shop_id, "superfaktura")
     job_id = _lost_job(app, shop_id, integration_id, seconds=15)
-    app.config["JOB_HEARTBEAT_TIMEOUT"] = 10
-    try:
-        html = owner_client.get(f"/settings/accounting/jobs/{job_id}", headers=HTMX).get_data(as_text=True)
-    finally:
-        app.config["JOB_HEARTBEAT_TIMEOUT"] = 60
+    monkeypatch.setitem(app.config, "JOB_HEARTBEAT_TIMEOUT", 10)  # put back as it was, whatever it was
+    html = owner_client.get(f"/settings/accounting/jobs/{job_id}", headers=HTMX).get_data(as_text=True)
     assert "The import stopped" in html
 
 
@@ -301,7 +298,8 @@ def test_the_periodic_sweep_restarts_a_job_whose_worker_was_killed(app, owner_cl
     integration_id = connect(app, sandbox, shop_id, "superfaktura")
     job_id = _lost_job(app, shop_id, integration_id)
     alive = _lost_job(app, shop_id, integration_id, seconds=5)
-    tasks.recover_jobs.call_local()  # immediate mode: the re-queued import runs at once
+    with app.app_context():  # the task runs in the app that calls it
+        tasks.recover_jobs.call_local()  # immediate mode: the re-queued import runs at once
     with app.app_context():
         job = db.session.get(Job, job_id)
         assert job.state == "done", (job.error_code, job.error_detail)

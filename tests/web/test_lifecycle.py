@@ -62,7 +62,12 @@ def test_idoklad_failures_show_their_hint_in_the_form(owner_client, sandbox, sys
     assert code in html and "Connected as" not in html
 
 
-def test_key_rotation_command_moves_every_secret_to_the_new_key(app, owner_client, sandbox, monkeypatch):
+def test_key_rotation_command_moves_every_secret_to_the_new_key(app, owner_client, sandbox, monkeypatch, tmp_path):
+    from webapp import config as config_module
+
+    # The command writes the keys into instance/: a folder of the test's own, not the one every
+    # app of this run (and every xdist worker) reads its keys from.
+    monkeypatch.setattr(config_module, "INSTANCE", tmp_path)
     owner_client.post(
         "/settings/accounting/superfaktura/activate",
         data=sandbox("superfaktura").account("valid")["credentials"],
@@ -78,6 +83,8 @@ def test_key_rotation_command_moves_every_secret_to_the_new_key(app, owner_clien
         with app.app_context():
             newest_only = box().__class__([app.config["ENCRYPTION_KEYS"][0]])
             assert newest_only.decrypt(after)["api_key"]
+        assert (tmp_path / "encryption_keys").read_text() == ",".join(app.config["ENCRYPTION_KEYS"])
+        assert app.config["ENCRYPTION_KEYS"][1:] == old_keys  # the new key first, the old ones kept
     finally:
         app.config["ENCRYPTION_KEYS"] = old_keys + [k for k in app.config["ENCRYPTION_KEYS"] if k not in old_keys]
 
