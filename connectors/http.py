@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, quote_plus, unquote_plus
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit
 
 import requests
 
@@ -160,6 +160,12 @@ class Transport:
     def __post_init__(self) -> None:
         self._secrets: list[str] = []
         self._deadline: float | None = None
+        # Proxy and CA-bundle settings from the environment, read once per origin instead of on
+        # every request (requests scans the whole environment for each one). The session then
+        # no longer reads the environment itself, so a ~/.netrc cannot add credentials either.
+        self._environment: dict[str, dict[str, Any]] = {}
+        self._trust_env = self.session.trust_env
+        self.session.trust_env = False
         self.sensitive_headers: set[str] = set(SENSITIVE_HEADERS)
         self.add_secrets(self.secrets)
 
@@ -177,6 +183,29 @@ class Transport:
             yield
         finally:
             self._deadline = previous
+
+    def _environment_for(self, url: str) -> dict[str, Any]:
+        origin = urlsplit(url)[:2]
+        key = f"{origin[0]}://{origin[1]}"
+        settings = self._environment.get(key)
+        if settings is None:
+            settings = {"proxies": dict(self.session.proxies), "verify": self.session.verify, "cert": self.session.cert}
+            if self._trust_env:
+                probe = requests.Session()
+                try:
+                    settings = dict(probe.merge_environment_settings(url, dict(self.session.proxies), None, None, None))
+                finally:
+                    probe.close()
+                settings.pop("stream", None)
+                if self.session.verify is not True:
+                    settings["verify"] = self.session.verify
+                settings["cert"] = settings.get("cert") or self.session.cert
+            self._environment[key] = settings
+        return settings
+
+    def close(self) -> None:
+        """Close the session's kept-alive connections."""
+        self.session.close()
 
     def _remaining(self) -> float | None:
         return None if self._deadline is None else self._deadline - time.monotonic()
@@ -267,7 +296,11 @@ class Transport:
             started = time.monotonic()
             try:
                 response = self.session.request(
-                    method, url, headers=headers, timeout=(connect_timeout, read_timeout), **kwargs
+                    method,
+                    url,
+                    headers=headers,
+                    timeout=(connect_timeout, read_timeout),
+                    **{**self._environment_for(url), **kwargs},
                 )
             except UnicodeError:
                 # A header or Basic-auth value with characters HTTP cannot carry (Latin-1 only):
