@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import re
@@ -64,7 +65,13 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
 def is_secret_name(name: Any) -> bool:
-    plain = re.sub(r"[^a-z0-9]", "", str(name).lower())
+    return _is_secret_name(str(name))
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_secret_name(name: str) -> bool:
+    # Cached: every logged body asks about the same few hundred field names again and again.
+    plain = re.sub(r"[^a-z0-9]", "", name.lower())
     return plain in SECRET_NAMES or plain.endswith(SECRET_NAME_ENDINGS)
 
 
@@ -252,8 +259,10 @@ class Transport:
         if body is None:
             return ""
         if isinstance(body, (dict, list)):
-            body = json.dumps(redact_structure(body), ensure_ascii=False, default=str)
-        elif isinstance(body, bytes):
+            # Redacted on structure here already: no need to parse the text again.
+            text = json.dumps(redact_structure(body), ensure_ascii=False, default=str)
+            return self.redact(text)[:BODY_LOG_LIMIT]
+        if isinstance(body, bytes):
             try:
                 body = body.decode("utf-8")
             except UnicodeDecodeError:
