@@ -40,16 +40,36 @@ class IntegrationTokenCache:
     """Tokens kept encrypted on the integration row, so web and worker processes share one token
     (vendors such as Fakturoid invalidate the previous token when a new one is issued).
 
-    The row is read on every request; it is decrypted again only when it changed."""
+    The token column is read from the database once per call (`bind`), and again whenever a
+    renewal is considered (under `lock()`: another process may have renewed it meanwhile); it
+    is decrypted again only when it changed."""
 
     def __init__(self, integration: Integration) -> None:
         self.integration = integration
         self._read: tuple[str | None, dict[str, Any]] | None = None
+        self._current = False  # the column was read in this call
+        self._locked = False
+
+    def bind(self, integration: Integration) -> None:
+        """A new call with a kept connector: the token is read from the row again."""
+        self.integration = integration
+        self._current = False
+
+    def _column(self) -> str | None:
+        if self.integration.id is None:
+            return self.integration.token_encrypted
+        if self._current and not self._locked:
+            return self._read[0] if self._read is not None else None
+        # The column alone, not the row: on PostgreSQL each statement sees what other processes
+        # committed; on SQLite what was committed before this transaction began.
+        encrypted = db.session.scalar(
+            db.select(Integration.token_encrypted).where(Integration.id == self.integration.id)
+        )
+        self._current = True
+        return encrypted
 
     def load(self) -> dict[str, Any] | None:
-        if self.integration.id is not None and db.session.get_bind().dialect.name != "sqlite":
-            db.session.refresh(self.integration, ["token_encrypted"])
-        encrypted = self.integration.token_encrypted
+        encrypted = self._column()
         if self._read is None or self._read[0] != encrypted:
             self._read = (encrypted, box().decrypt(encrypted))
         return dict(self._read[1]) or None
@@ -59,6 +79,7 @@ class IntegrationTokenCache:
         # one), and on SQLite an open write would block the quota limiter's own transaction.
         self.integration.token_encrypted = box().encrypt(data)
         self._read = (self.integration.token_encrypted, dict(data))
+        self._current = True
         db.session.commit()
 
     @contextmanager
@@ -67,7 +88,11 @@ class IntegrationTokenCache:
         # SQLite serialises writers on its own.
         if self.integration.id is not None and db.session.get_bind().dialect.name == "postgresql":
             db.session.execute(db.select(Integration.id).where(Integration.id == self.integration.id).with_for_update())
-        yield
+        self._locked = True
+        try:
+            yield
+        finally:
+            self._locked = False
 
 
 class ExchangeLog:
@@ -280,7 +305,7 @@ class ConnectorPool:
             token_cache = IntegrationTokenCache(integration)
             connector, log = for_integration(integration, token_cache=token_cache)
             kept = KeptConnector(connector, log, token_cache, fingerprint)
-        kept.token_cache.integration = integration
+        kept.token_cache.bind(integration)
         return kept
 
     def give_back(self, kept: KeptConnector, integration_id: int) -> None:
