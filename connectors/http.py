@@ -60,6 +60,7 @@ AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "token", "sfapi", "negoti
 SENSITIVE_PARAMS = ("api_token", "access_token", "refresh_token", "client_secret", "apikey", "api_key")
 _PARAM_RE = re.compile(r"([?&;](?:%s)=)[^&#\s\"'<>]+" % "|".join(SENSITIVE_PARAMS), re.IGNORECASE)
 _JSON_PARAM_RE = re.compile(r"(\"(?:%s)\"\s*:\s*\")[^\"]+" % "|".join(SENSITIVE_PARAMS), re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s")  # what str.isspace() calls whitespace, found in one pass
 BODY_LOG_LIMIT = 4000
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -376,7 +377,7 @@ def _redact_text_structure(text: str) -> str:
             return text
         redacted = redact_structure(parsed)
         return text if redacted == parsed else json.dumps(redacted, ensure_ascii=False)
-    if "=" in text and not any(ch.isspace() for ch in stripped):
+    if "=" in text and not _WHITESPACE.search(stripped):
         return redact_pairs(text)
     return text
 
