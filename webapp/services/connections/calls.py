@@ -149,9 +149,11 @@ class ExchangeLog:
         self.exchanges = []
         if not rows:
             return None
+        # On the session's connection, in its transaction (the rows need nothing of the ORM).
         # Ids grow with every row inserted, so the newest row has the largest one (asking for
         # them in parameter order would make SQLite insert the rows one by one).
-        return max(db.session.scalars(db.insert(ApiCall).returning(ApiCall.id), rows).all())
+        table = ApiCall.__table__
+        return max(db.session.connection().execute(db.insert(table).returning(table.c.id), rows).scalars())
 
 
 def app_identity() -> AppIdentity:
