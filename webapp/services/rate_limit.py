@@ -250,6 +250,11 @@ _GRANT = text(
     ' WHERE NOT EXISTS (SELECT 1 FROM rate_limit_penalties WHERE "key" = :key AND "until" > :at)'
     ' AND (SELECT count(*) FROM rate_limit_hits WHERE "key" = :key AND "at" > :since) < :limit'
 )
+_REFUSED = text(
+    'SELECT (SELECT "until" FROM rate_limit_penalties WHERE "key" = :key),'
+    ' (SELECT "at" FROM rate_limit_hits WHERE "key" = :key AND "at" > :since'
+    ' ORDER BY "at" DESC LIMIT 1 OFFSET :offset)'
+)
 _PRUNE = text('DELETE FROM rate_limit_hits WHERE "key" = :key AND "at" <= :before')
 
 
@@ -278,7 +283,6 @@ class DatabaseRateLimiter(RateLimiter):
             yield conn
 
     def _acquire(self, key: str, limit: int, window_seconds: float) -> float | None:
-        hits, penalties = self.hits, self.penalties
         with self._serialised(key) as conn:
             now = self.clock()  # read under the lock, so grants are recorded in order
             # The common case in one statement: no pause and room in the window -> the hit is
@@ -293,16 +297,14 @@ class DatabaseRateLimiter(RateLimiter):
                     conn.execute(_PRUNE, {"key": key, "before": now - KEEP_WINDOWS * window_seconds})
                     self._pruned[key] = now
                 return None
-            paused = conn.execute(select(penalties.c.until).where(penalties.c.key == key)).scalar()
+            # Refused: a pause, or a full window whose slot frees when the hit that makes it full
+            # (the limit-th newest) leaves it. Both in one statement.
+            paused, filling = conn.execute(
+                _REFUSED, {"key": key, "since": now - window_seconds, "offset": limit - 1}
+            ).one()
             if paused is not None and paused > now:
                 return float(paused - now)
-            in_window = (hits.c.key == key) & (hits.c.at > now - window_seconds)
-            count = conn.execute(select(func.count()).select_from(hits).where(in_window)).scalar_one()
-            # The slot frees when the hit that makes the window full leaves it.
-            oldest = conn.execute(
-                select(hits.c.at).where(in_window).order_by(hits.c.at).offset(max(count - limit, 0)).limit(1)
-            ).scalar()
-            return float(oldest + window_seconds - now) if oldest is not None else MIN_WAIT
+            return float(filling + window_seconds - now) if filling is not None else MIN_WAIT
 
     def penalize(self, key: str, until: datetime) -> None:
         _check(key)
