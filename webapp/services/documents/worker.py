@@ -59,7 +59,7 @@ def _rows_kept_after_commit() -> Iterator[None]:
 
 
 def _process(document_id: int) -> str:
-    document = db.session.get(Document, document_id)
+    document = db.session.get(Document, document_id, options=[db.joinedload(Document.integration)])
     if document is None or document.is_test:
         return "gone"
     if document.state == DocumentState.CREATED:
