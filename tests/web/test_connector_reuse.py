@@ -173,3 +173,59 @@ def test_a_token_renewed_by_another_process_is_used_by_a_kept_connector(app, eng
     received = sb.requests()[before:]
     assert [r["status"] for r in received if r["path"].endswith("/oauth/token")] == []  # no renewal needed
     assert all(r["status"] != 401 for r in received)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 5000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_after_a_pause_a_kept_connector_opens_a_new_connection_but_keeps_the_rest(app, engine):
+    engine.connect("superfaktura")
+    integration = engine.integration
+    own = calls.ConnectorPool(clock=(clock := Clock()))
+    kept = own.take(integration)
+    own.give_back(kept, integration.id)
+    closed: list[bool] = []
+    kept.connector.http.close = lambda: closed.append(True)  # type: ignore[method-assign]
+    clock.now += calls.IDLE_CONNECTION_SECONDS - 0.5
+    again = own.take(integration)
+    assert again is kept and closed == []  # a backlog keeps its connection
+    own.give_back(again, integration.id)
+    clock.now += calls.IDLE_CONNECTION_SECONDS + 0.5
+    after_pause = own.take(integration)
+    assert after_pause is kept and closed == [True]  # same connector, a fresh connection
+    own.give_back(after_pause, integration.id)
+
+
+def test_connectors_unused_for_long_are_let_go(app, engine, make_user):
+    sb = engine.connect("superfaktura")
+    first = engine.integration
+    second_shop = make_user("b@shop.test").shop_id
+    second = db.session.get(Integration, connect(app, lambda key: sb, second_shop, "superfaktura"))
+    own = calls.ConnectorPool(clock=(clock := Clock()))
+    for integration in (first, second):
+        own.give_back(own.take(integration), integration.id)
+    clock.now += calls.KEPT_UNUSED_SECONDS - 100
+    own.give_back(own.take(first), first.id)
+    clock.now += 200  # the second integration has not been used for longer than allowed
+    own.give_back(own.take(first), first.id)
+    assert own.kept(second.id) == 0 and own.kept(first.id) == 1
+
+
+def test_a_connector_in_constant_use_is_still_built_anew_every_hour(app, engine):
+    engine.connect("superfaktura")
+    integration = engine.integration
+    own = calls.ConnectorPool(clock=(clock := Clock()))
+    first = own.take(integration)
+    own.give_back(first, integration.id)
+    while clock.now + 60 < 5000.0 + calls.KEPT_FOR_SECONDS:
+        clock.now += 60
+        kept = own.take(integration)
+        assert kept is first
+        own.give_back(kept, integration.id)
+    clock.now += 120
+    assert own.take(integration) is not first

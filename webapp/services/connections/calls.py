@@ -236,6 +236,13 @@ def for_integration(
 # A kept connector is built anew after this long: its transport learns every new access token
 # (to redact it), and the list of what it redacts must not grow for ever.
 KEPT_FOR_SECONDS = 3600.0
+# A connector unused this long is let go (with its decrypted credentials), whatever integration.
+KEPT_UNUSED_SECONDS = 900.0
+# An open connection is used again only after a pause shorter than this; after a longer one the
+# connector opens a new connection. Servers close idle connections (Apache after 5 s by default),
+# and a create sent on a connection closed at that very moment fails ambiguously: the document
+# would wait for a look-up and a retry. A backlog flows well within this.
+IDLE_CONNECTION_SECONDS = 4.0
 # Connectors kept per integration: one per thread calling the same system at the same moment.
 KEPT_PER_INTEGRATION = 4
 
@@ -249,6 +256,7 @@ class KeptConnector:
     token_cache: IntegrationTokenCache
     fingerprint: tuple
     built_at: float = field(default_factory=time.monotonic)
+    used_at: float = field(default_factory=time.monotonic)
 
 
 def _fingerprint(integration: Integration) -> tuple:
@@ -285,33 +293,52 @@ class ConnectorPool:
     A kept connector holds no database object between calls.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._idle: dict[int, list[KeptConnector]] = {}
         self._lock = threading.Lock()
+        self.clock = clock
+        self._swept_at = clock()
 
     def take(self, integration: Integration) -> KeptConnector:
         fingerprint = _fingerprint(integration)
+        now = self.clock()
         kept, stale = None, []
         with self._lock:
             idle = self._idle.get(integration.id, [])
             while idle and kept is None:
                 candidate = idle.pop()
-                fresh = time.monotonic() - candidate.built_at < KEPT_FOR_SECONDS
+                fresh = now - candidate.built_at < KEPT_FOR_SECONDS and now - candidate.used_at < KEPT_UNUSED_SECONDS
                 if candidate.fingerprint == fingerprint and fresh:
                     kept = candidate
                 else:
                     stale.append(candidate)
+            if now - self._swept_at >= 60:
+                stale += self._unused(now)
         for old in stale:
             old.connector.http.close()
         if kept is None:
             token_cache = IntegrationTokenCache(integration)
             connector, log = for_integration(integration, token_cache=token_cache)
-            kept = KeptConnector(connector, log, token_cache, fingerprint)
+            kept = KeptConnector(connector, log, token_cache, fingerprint, built_at=now, used_at=now)
+        elif now - kept.used_at >= IDLE_CONNECTION_SECONDS:
+            kept.connector.http.close()  # the session stays; its next request opens a new connection
         kept.token_cache.bind(integration)
         return kept
 
+    def _unused(self, now: float) -> list[KeptConnector]:
+        """Take out the connectors of every integration unused for KEPT_UNUSED_SECONDS (under the lock)."""
+        self._swept_at = now
+        unused = []
+        for integration_id, idle in list(self._idle.items()):
+            unused += [k for k in idle if now - k.used_at >= KEPT_UNUSED_SECONDS]
+            idle[:] = [k for k in idle if now - k.used_at < KEPT_UNUSED_SECONDS]
+            if not idle:
+                del self._idle[integration_id]
+        return unused
+
     def give_back(self, kept: KeptConnector, integration_id: int) -> None:
         self._release(kept)
+        kept.used_at = self.clock()
         with self._lock:
             idle = self._idle.setdefault(integration_id, [])
             if len(idle) < KEPT_PER_INTEGRATION:
