@@ -289,8 +289,10 @@ class ConnectorPool:
     or dropped (`drop`) when the call ended in a way that says nothing good about it. It is used
     again only while its fingerprint matches the integration row: re-authentication, new
     credentials, a key rotation or a changed setting build a new connector (and so empty its
-    caches). Tokens are not part of the fingerprint: they are read from the row on every request.
-    A kept connector holds no database object between calls.
+    caches). Tokens are not part of the fingerprint: each call reads the token column again
+    (`IntegrationTokenCache.bind`), so a token another process renewed is used at once. A kept
+    connector holds no database object between calls, and a connection paused for a few seconds
+    is not used again (see IDLE_CONNECTION_SECONDS).
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
