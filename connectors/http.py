@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import re
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, quote_plus, unquote_plus
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit
 
 import requests
 
@@ -59,12 +60,19 @@ AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "token", "sfapi", "negoti
 SENSITIVE_PARAMS = ("api_token", "access_token", "refresh_token", "client_secret", "apikey", "api_key")
 _PARAM_RE = re.compile(r"([?&;](?:%s)=)[^&#\s\"'<>]+" % "|".join(SENSITIVE_PARAMS), re.IGNORECASE)
 _JSON_PARAM_RE = re.compile(r"(\"(?:%s)\"\s*:\s*\")[^\"]+" % "|".join(SENSITIVE_PARAMS), re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s")  # what str.isspace() calls whitespace, found in one pass
 BODY_LOG_LIMIT = 4000
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
 def is_secret_name(name: Any) -> bool:
-    plain = re.sub(r"[^a-z0-9]", "", str(name).lower())
+    return _is_secret_name(str(name))
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_secret_name(name: str) -> bool:
+    # Cached: every logged body asks about the same few hundred field names again and again.
+    plain = re.sub(r"[^a-z0-9]", "", name.lower())
     return plain in SECRET_NAMES or plain.endswith(SECRET_NAME_ENDINGS)
 
 
@@ -160,6 +168,12 @@ class Transport:
     def __post_init__(self) -> None:
         self._secrets: list[str] = []
         self._deadline: float | None = None
+        # Proxy and CA-bundle settings from the environment, read once per origin instead of on
+        # every request (requests scans the whole environment for each one). The session then
+        # no longer reads the environment itself, so a ~/.netrc cannot add credentials either.
+        self._environment: dict[str, dict[str, Any]] = {}
+        self._trust_env = self.session.trust_env
+        self.session.trust_env = False
         self.sensitive_headers: set[str] = set(SENSITIVE_HEADERS)
         self.add_secrets(self.secrets)
 
@@ -177,6 +191,29 @@ class Transport:
             yield
         finally:
             self._deadline = previous
+
+    def _environment_for(self, url: str) -> dict[str, Any]:
+        origin = urlsplit(url)[:2]
+        key = f"{origin[0]}://{origin[1]}"
+        settings = self._environment.get(key)
+        if settings is None:
+            settings = {"proxies": dict(self.session.proxies), "verify": self.session.verify, "cert": self.session.cert}
+            if self._trust_env:
+                probe = requests.Session()
+                try:
+                    settings = dict(probe.merge_environment_settings(url, dict(self.session.proxies), None, None, None))
+                finally:
+                    probe.close()
+                settings.pop("stream", None)
+                if self.session.verify is not True:
+                    settings["verify"] = self.session.verify
+                settings["cert"] = settings.get("cert") or self.session.cert
+            self._environment[key] = settings
+        return settings
+
+    def close(self) -> None:
+        """Close the session's kept-alive connections."""
+        self.session.close()
 
     def _remaining(self) -> float | None:
         return None if self._deadline is None else self._deadline - time.monotonic()
@@ -223,8 +260,10 @@ class Transport:
         if body is None:
             return ""
         if isinstance(body, (dict, list)):
-            body = json.dumps(redact_structure(body), ensure_ascii=False, default=str)
-        elif isinstance(body, bytes):
+            # Redacted on structure here already: no need to parse the text again.
+            text = json.dumps(redact_structure(body), ensure_ascii=False, default=str)
+            return self.redact(text)[:BODY_LOG_LIMIT]
+        if isinstance(body, bytes):
             try:
                 body = body.decode("utf-8")
             except UnicodeDecodeError:
@@ -267,7 +306,11 @@ class Transport:
             started = time.monotonic()
             try:
                 response = self.session.request(
-                    method, url, headers=headers, timeout=(connect_timeout, read_timeout), **kwargs
+                    method,
+                    url,
+                    headers=headers,
+                    timeout=(connect_timeout, read_timeout),
+                    **{**self._environment_for(url), **kwargs},
                 )
             except UnicodeError:
                 # A header or Basic-auth value with characters HTTP cannot carry (Latin-1 only):
@@ -334,7 +377,7 @@ def _redact_text_structure(text: str) -> str:
             return text
         redacted = redact_structure(parsed)
         return text if redacted == parsed else json.dumps(redacted, ensure_ascii=False)
-    if "=" in text and not any(ch.isspace() for ch in stripped):
+    if "=" in text and not _WHITESPACE.search(stripped):
         return redact_pairs(text)
     return text
 

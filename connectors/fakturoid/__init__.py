@@ -302,18 +302,21 @@ class FakturoidConnector(Connector):
         return mapping.remote_document(self.client.get_json(f"/invoices/{remote_id}.json", operation="get_invoice"))
 
     def _subject_id(self, draft: DocumentDraft) -> int:
+        """The customer's subject: the id kept from an earlier invoice, else a new subject.
+
+        Created without looking first: Fakturoid refuses a second subject with the same
+        `custom_id` (facts file, Subjects: unique custom_id, 422 on a duplicate), so a customer
+        it already knows costs the refusal and then the lookup, and a new one (most of a shop's
+        customers) a single request instead of two. The text of that refusal is UNCONFIRMED,
+        so any 422 is answered by the lookup, and the refusal stands when it finds nothing."""
         if str(draft.customer.remote_id).isdigit():
             return int(draft.customer.remote_id)  # known from an earlier invoice: no lookup
         payload = mapping.subject_payload(draft.customer)
-        params = {"custom_id": payload["custom_id"]}
-        found = self.client.get_json("/subjects.json", operation="list_subjects", params=params) or []
-        if found:
-            return found[0]["id"]
         try:
             response = self.client.post_json("/subjects.json", payload, operation="create_subject")
         except ConnectorError as exc:
-            # Created meanwhile by another worker (subject custom_id is unique): use that one.
-            if exc.code == codes.VALIDATION and "custom_id" in exc.fields:
+            if exc.code == codes.VALIDATION:
+                params = {"custom_id": payload["custom_id"]}
                 found = self.client.get_json("/subjects.json", operation="list_subjects", params=params) or []
                 if found:
                     return found[0]["id"]

@@ -51,6 +51,7 @@ from ..registry import register
 from . import mapping as M
 from .client import IDokladClient, is_sequence_clash, token_claims
 from .hints import HINTS
+from .reference import ReferenceData
 from .schema import SCHEMA
 
 SUBSCRIPTIONS = {0: "Free", 1: "Basic", 2: "Standard", 3: "Premium"}
@@ -104,8 +105,7 @@ class IDokladConnector(Connector):
             app.name,
             app.version,
         )
-        self._lists: dict[str, list[dict]] = {}
-        self._agenda: dict | None = None
+        self.reference = ReferenceData()
 
     @classmethod
     def endpoints(cls, config: Mapping[str, Any]) -> dict[str, str]:
@@ -113,6 +113,8 @@ class IDokladConnector(Connector):
 
     # -- verify ---------------------------------------------------------------------------
     def verify(self) -> Identity:
+        # A check of the connection reads everything afresh (and refreshes what is kept).
+        self.reference.forget()
         token = self.client.token()
         agenda = self._current_agenda()
         subscription = agenda.get("Subscription") or {}
@@ -190,6 +192,44 @@ class IDokladConnector(Connector):
                 )
             elif proforma.status != "paid":
                 draft = dataclasses.replace(draft, related_remote_id="")
+        self.reference.watch()
+        try:
+            data = self._create(draft, idempotency_key)
+        except ConnectorError as exc:
+            if not self._refused_for_stale_reference(exc):
+                raise
+            # The refusal may come from reference data kept from earlier (a payment option or
+            # currency removed, VAT rates changed): read it all again and try once more. A
+            # refused create created nothing, so asking again is safe.
+            self.reference.forget()
+            data = self._create(draft, idempotency_key)
+        document = self._remote(data, draft.kind)
+        if draft.paid and draft.kind != CREDIT_NOTE and int(data.get("PaymentStatus") or 0) not in M.PAID_STATUSES:
+            self._pay_in_full(document, draft)
+        return document
+
+    def _refused_for_stale_reference(self, exc: ConnectorError) -> bool:
+        """A definite refusal (nothing created) of a document built with kept reference data:
+        our own check against a kept list, or iDoklad's 400 / 404 on the create."""
+        return (
+            self.reference.served_cached
+            and not exc.ambiguous
+            and exc.code in (E.VALIDATION, E.NOT_FOUND)
+            and exc.http_status in (None, 400, 404)
+        )
+
+    def _pay_in_full(self, document: RemoteDocument, draft: DocumentDraft) -> None:
+        """A paid order's document is paid right after it was created (FullyPay, the documented
+        payment of the whole remainder), which spares the worker's separate step reading it
+        again. If the payment fails, the document stays created and unpaid: the worker's
+        payment step (`mark_paid`) records it later, once."""
+        try:
+            self._fully_pay(document.remote_id, draft.taxable_date or draft.issue_date)
+        except ConnectorError:
+            return
+        document.status = "paid"
+
+    def _create(self, draft: DocumentDraft, idempotency_key: str) -> dict:
         agenda = self._current_agenda()
         country_id = int((agenda.get("Contact") or {}).get("CountryId") or 0)
         currency_id = self._currency_id(draft.currency)
@@ -226,7 +266,7 @@ class IDokladConnector(Connector):
                 if not is_sequence_clash(exc) or attempt == SERIAL_ATTEMPTS:
                     raise
                 model["DocumentSerialNumber"] = int(model["DocumentSerialNumber"]) + 1
-        return self._remote(data, draft.kind)
+        return data
 
     def find_by_reference(self, idempotency_key: str, draft: DocumentDraft | None = None) -> RemoteDocument | None:
         if draft is not None:
@@ -317,12 +357,15 @@ class IDokladConnector(Connector):
                 "POST", "/IssuedDocumentPayments", operation="mark_paid", body=default, safe_to_retry=False
             )
             return
+        self._fully_pay(remote_id, payment.paid_on)
+
+    def _fully_pay(self, remote_id: str, paid_on: date) -> None:
         try:
             self.client.call(
                 "PUT",
                 f"/IssuedDocumentPayments/FullyPay/{_id(remote_id)}",
                 operation="mark_paid",
-                params={"dateOfPayment": M.filter_date(payment.paid_on)},
+                params={"dateOfPayment": M.filter_date(paid_on)},
             )
         except ConnectorError as exc:
             if not (exc.code == E.CONFLICT and "ErrorCode 110" in exc.detail):  # AlreadyPaid: done before
@@ -350,14 +393,12 @@ class IDokladConnector(Connector):
 
     # -- helpers --------------------------------------------------------------------------
     def _current_agenda(self) -> dict:
-        if self._agenda is None:
-            self._agenda = self.client.call("GET", "/Account/CurrentAgenda", operation="verify") or {}
-        return self._agenda
+        return self.reference.get(
+            "agenda", lambda: self.client.call("GET", "/Account/CurrentAgenda", operation="verify") or {}
+        )
 
     def _list(self, path: str) -> list[dict]:
-        if path not in self._lists:
-            self._lists[path] = self.client.list_all(path, operation="code_lists")
-        return self._lists[path]
+        return self.reference.get(path, lambda: self.client.list_all(path, operation="code_lists"))
 
     def _currency_code(self, currency_id: Any) -> str:
         return next((c["Code"] for c in self._list("/Currencies") if c["Id"] == currency_id), "")

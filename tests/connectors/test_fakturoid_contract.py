@@ -357,10 +357,28 @@ def test_a_variable_symbol_that_is_not_digits_is_left_to_fakturoid(sb, records):
 
 def test_the_same_customer_is_one_subject(sb, records):
     connector = valid(sb, records)
-    connector.create_document(draft(), "fy-a")
-    connector.create_document(draft(order="FY-1002"), "fy-b")
+    first = connector.create_document(draft(), "fy-a")
+    second = connector.create_document(draft(order="FY-1002"), "fy-b")
     creates = [r for r in sb.requests() if r["method"] == "POST" and r["path"].endswith("/subjects.json")]
-    assert len(creates) == 1
+    # The second create is refused (the custom_id is taken) and the subject found by it instead.
+    assert [r["status"] for r in creates] == [201, 422]
+    assert first.raw_id_fields["subject_id"] == second.raw_id_fields["subject_id"]
+
+
+def test_a_new_customer_costs_one_subject_request_and_no_lookup(sb, records):
+    valid(sb, records).create_document(draft(), "fy-new")
+    subjects = [(r["method"], r["status"]) for r in sb.requests() if r["path"].endswith("/subjects.json")]
+    assert subjects == [("POST", 201)]
+
+
+def test_a_refused_subject_that_is_not_a_duplicate_stays_refused(sb, records):
+    order = draft()
+    order.customer.email = "not an e-mail"
+    with pytest.raises(errors.ConnectorError) as caught:
+        valid(sb, records).create_document(order, "fy-bad-subject")
+    assert caught.value.code == errors.VALIDATION
+    subjects = [(r["method"], r["status"]) for r in sb.requests() if r["path"].endswith("/subjects.json")]
+    assert subjects == [("POST", 422), ("GET", 200)]
 
 
 def test_create_proforma_uses_the_proforma_numbering(sb, records):

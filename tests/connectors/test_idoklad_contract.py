@@ -615,6 +615,121 @@ def test_delete_document_removes_it_and_deleting_again_is_not_found(connect, sb)
     assert caught.value.code == errors.NOT_FOUND
 
 
+# -- reference data kept between documents -----------------------------------------------------
+REFERENCE_PATHS = ("/v3/Account/CurrentAgenda", "/v3/Currencies", "/v3/VatRates", "/v3/PaymentOptions")
+
+
+def reference_reads(sb) -> dict[str, int]:
+    return {p: sum(1 for r in sb.requests() if r["method"] == "GET" and r["path"] == p) for p in REFERENCE_PATHS}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_reference_data_is_read_once_for_the_documents_of_one_connector(connect, sb):
+    conn = connect()
+    for n in range(3):
+        conn.create_document(make_draft(order=f"81{n}"), f"ref-{n}")
+    assert reference_reads(sb) == dict.fromkeys(REFERENCE_PATHS, 1)
+    # The Default model carries the next number of the series: read for every document.
+    assert len(api_requests(sb, "GET", "/v3/IssuedInvoices/Default")) == 3
+
+
+def test_reference_data_is_read_again_once_its_time_to_live_is_over(connect, sb):
+    from connectors.idoklad.reference import TTL_SECONDS
+
+    conn = connect()
+    conn.reference.clock = clock = Clock()
+    conn.create_document(make_draft(order="8201"), "ttl-1")
+    clock.now += TTL_SECONDS - 1
+    conn.create_document(make_draft(order="8202"), "ttl-2")
+    assert reference_reads(sb) == dict.fromkeys(REFERENCE_PATHS, 1)
+    clock.now += 2
+    conn.create_document(make_draft(order="8203"), "ttl-3")
+    assert reference_reads(sb) == dict.fromkeys(REFERENCE_PATHS, 2)
+
+
+def test_each_connector_keeps_the_reference_data_of_its_own_agenda(connect, sb):
+    czech, slovak = connect(), connect(account="id-valid-sk")
+    czech.create_document(make_draft(order="8301"), "iso-cz")
+    lines = [Line(name="Tričko", quantity=Decimal("1"), unit_price=Decimal("10.00"), vat_rate=Decimal("23"))]
+    draft = make_draft(order="8302", lines=lines)
+    draft.currency = "EUR"
+    doc = slovak.create_document(draft, "iso-sk")
+    assert doc.currency == "EUR" and [v.rate for v in doc.vat] == [Decimal("23")]
+    assert reference_reads(sb) == dict.fromkeys(REFERENCE_PATHS, 2)  # each agenda read its own
+
+
+def test_a_refused_create_built_from_a_kept_payment_option_reads_the_reference_data_again(connect, sb):
+    conn = connect()
+    conn.create_document(make_draft(order="8401"), "stale-0")
+    # The merchant removed the option we keep (and added another) in iDoklad meanwhile.
+    conn.reference.put("/PaymentOptions", [{"Id": 99, "Code": "B", "Name": "Zrušená", "IsDefault": True}])
+    doc = conn.create_document(make_draft(order="8402"), "stale-1")
+    posts = [r["status"] for r in api_requests(sb, "POST", "/v3/IssuedInvoices")]
+    assert posts == [200, 400, 200]  # refused once with the stale option, then created once
+    assert [d["order_no"] for d in sb.documents()].count("8402") == 1
+    assert held(sb, doc.remote_id)
+    assert reference_reads(sb)["/v3/PaymentOptions"] == 2
+
+
+def test_a_currency_missing_from_the_kept_list_is_looked_up_again_before_refusing(connect, sb):
+    conn = connect()
+    conn.create_document(make_draft(order="8501"), "cur-0")
+    conn.reference.put("/Currencies", [c for c in conn.reference.get("/Currencies", list) if c["Code"] != "CZK"])
+    doc = conn.create_document(make_draft(order="8502"), "cur-1")
+    assert doc.currency == "CZK"
+    assert reference_reads(sb)["/v3/Currencies"] == 2
+
+
+def test_a_refusal_with_freshly_read_reference_data_is_not_repeated(connect, sb):
+    customer = Party(name="Bad Mail", email="not-an-email", billing_address=Address(country="CZ"))
+    with pytest.raises(ConnectorError) as caught:
+        connect().create_document(make_draft(customer=customer), "bad-mail-fresh")
+    assert caught.value.code == errors.VALIDATION
+    assert len(api_requests(sb, "POST", "/v3/Contacts")) == 1
+    assert reference_reads(sb)["/v3/Currencies"] == 1
+
+
+def test_a_refusal_with_kept_reference_data_is_repeated_at_most_once(connect, sb):
+    conn = connect()
+    conn.create_document(make_draft(order="8601"), "once-0")
+    customer = Party(name="Bad Mail", email="not-an-email", billing_address=Address(country="CZ"))
+    with pytest.raises(ConnectorError) as caught:
+        conn.create_document(make_draft(customer=customer, order="8602"), "once-1")
+    assert caught.value.code == errors.VALIDATION
+    assert len(api_requests(sb, "POST", "/v3/Contacts")) == 3  # the first customer, then the refused one twice
+    assert reference_reads(sb)["/v3/Currencies"] == 2
+
+
+def test_checking_the_connection_reads_the_agenda_again(connect, sb):
+    conn = connect()
+    conn.create_document(make_draft(order="8701"), "verify-0")
+    conn.verify()
+    assert reference_reads(sb)["/v3/Account/CurrentAgenda"] == 2
+
+
+def test_a_paid_draft_is_paid_in_full_right_after_the_create(connect, sb):
+    doc = connect().create_document(make_draft(order="8801", paid=True), "paid-1")
+    assert doc.status == "paid"
+    assert held(sb, doc.remote_id)["paid"]
+    assert len(api_requests(sb, "PUT", f"/FullyPay/{doc.remote_id}")) == 1
+    assert api_requests(sb, "GET", f"/v3/IssuedInvoices/{doc.remote_id}") == []
+
+
+def test_a_refused_payment_after_the_create_leaves_the_document_created_and_unpaid(connect, sb):
+    sb.fault("rate_limit", operations=["mark_paid"], seconds=60)
+    doc = connect().create_document(make_draft(order="8901", paid=True), "paid-2")
+    assert doc.status == "open"
+    assert not held(sb, doc.remote_id)["paid"]
+    assert [d["order_no"] for d in sb.documents()].count("8901") == 1
+
+
 # -- secrets, endpoints, texts --------------------------------------------------------------------
 def test_no_secret_value_appears_in_any_recorded_exchange(connect, sb, records):
     cache = MemoryTokenCache()

@@ -42,7 +42,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, Table, create_engine, event, func, insert, select, text, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import DeclarativeBase
 
@@ -256,6 +256,22 @@ def _table_of(model: type[DeclarativeBase]) -> Table:
     return table
 
 
+# Take a slot when there is no pause and fewer than `limit` hits in the window (one statement,
+# run under the per-key lock).
+_GRANT = text(
+    # Typed, so PostgreSQL deduces one type for each parameter used twice.
+    f'INSERT INTO rate_limit_hits ("key", "at") SELECT CAST(:key AS VARCHAR({KEY_LENGTH})), CAST(:at AS DOUBLE PRECISION)'
+    ' WHERE NOT EXISTS (SELECT 1 FROM rate_limit_penalties WHERE "key" = :key AND "until" > :at)'
+    ' AND (SELECT count(*) FROM rate_limit_hits WHERE "key" = :key AND "at" > :since) < :limit'
+)
+_REFUSED = text(
+    'SELECT (SELECT "until" FROM rate_limit_penalties WHERE "key" = :key),'
+    ' (SELECT "at" FROM rate_limit_hits WHERE "key" = :key AND "at" > :since'
+    ' ORDER BY "at" DESC LIMIT 1 OFFSET :offset)'
+)
+_PRUNE = text('DELETE FROM rate_limit_hits WHERE "key" = :key AND "at" <= :before')
+
+
 class DatabaseRateLimiter(RateLimiter):
     """Sliding log in `rate_limit_hits`; works on PostgreSQL and SQLite (tables from migrations)."""
 
@@ -264,6 +280,8 @@ class DatabaseRateLimiter(RateLimiter):
         self.clock = clock
         self.hits = _table_of(RateLimitHit)
         self.penalties = _table_of(RateLimitPenalty)
+        # When this process last pruned each key's old hits (its own clock reading).
+        self._pruned: dict[str, float] = {}
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -279,23 +297,28 @@ class DatabaseRateLimiter(RateLimiter):
             yield conn
 
     def _acquire(self, key: str, limit: int, window_seconds: float) -> float | None:
-        hits, penalties = self.hits, self.penalties
         with self._serialised(key) as conn:
             now = self.clock()  # read under the lock, so grants are recorded in order
-            paused = conn.execute(select(penalties.c.until).where(penalties.c.key == key)).scalar()
+            # The common case in one statement: no pause and room in the window -> the hit is
+            # recorded. Everything else (why not, and for how long) only when it was refused.
+            granted = conn.execute(
+                _GRANT, {"key": key, "at": now, "since": now - window_seconds, "limit": limit}
+            ).rowcount
+            if granted == 1:
+                # Old hits go at most once a window per key and process: they are never counted
+                # (the window check reads only the last window), they only take space.
+                if now - self._pruned.get(key, float("-inf")) >= window_seconds:
+                    conn.execute(_PRUNE, {"key": key, "before": now - KEEP_WINDOWS * window_seconds})
+                    self._pruned[key] = now
+                return None
+            # Refused: a pause, or a full window whose slot frees when the hit that makes it full
+            # (the limit-th newest) leaves it. Both in one statement.
+            paused, filling = conn.execute(
+                _REFUSED, {"key": key, "since": now - window_seconds, "offset": limit - 1}
+            ).one()
             if paused is not None and paused > now:
                 return float(paused - now)
-            in_window = (hits.c.key == key) & (hits.c.at > now - window_seconds)
-            count = conn.execute(select(func.count()).select_from(hits).where(in_window)).scalar_one()
-            if count < limit:
-                conn.execute(delete(hits).where(hits.c.key == key, hits.c.at <= now - KEEP_WINDOWS * window_seconds))
-                conn.execute(insert(hits).values(key=key, at=now))
-                return None
-            # The slot frees when the hit that makes the window full leaves it.
-            oldest = conn.execute(
-                select(hits.c.at).where(in_window).order_by(hits.c.at).offset(count - limit).limit(1)
-            ).scalar_one()
-            return float(oldest + window_seconds - now)
+            return float(filling + window_seconds - now) if filling is not None else MIN_WAIT
 
     def penalize(self, key: str, until: datetime) -> None:
         _check(key)

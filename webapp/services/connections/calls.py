@@ -10,11 +10,15 @@ the worker and the CLI use it alike; services never repeat that ceremony.
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import threading
 import time
+from collections import ChainMap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,20 +38,48 @@ from ..observability import audit
 
 class IntegrationTokenCache:
     """Tokens kept encrypted on the integration row, so web and worker processes share one token
-    (vendors such as Fakturoid invalidate the previous token when a new one is issued)."""
+    (vendors such as Fakturoid invalidate the previous token when a new one is issued).
+
+    The token column is read from the database once per call (`bind`), and again whenever a
+    renewal is considered (under `lock()`: another process may have renewed it meanwhile); it
+    is decrypted again only when it changed."""
 
     def __init__(self, integration: Integration) -> None:
         self.integration = integration
+        self._read: tuple[str | None, dict[str, Any]] | None = None
+        self._current = False  # the column was read in this call
+        self._locked = False
+
+    def bind(self, integration: Integration) -> None:
+        """A new call with a kept connector: the token is read from the row again."""
+        self.integration = integration
+        self._current = False
+
+    def _column(self) -> str | None:
+        if self.integration.id is None:
+            return self.integration.token_encrypted
+        if self._current and not self._locked:
+            return self._read[0] if self._read is not None else None
+        # The column alone, not the row: on PostgreSQL each statement sees what other processes
+        # committed; on SQLite what was committed before this transaction began.
+        encrypted = db.session.scalar(
+            db.select(Integration.token_encrypted).where(Integration.id == self.integration.id)
+        )
+        self._current = True
+        return encrypted
 
     def load(self) -> dict[str, Any] | None:
-        if self.integration.id is not None and db.session.get_bind().dialect.name != "sqlite":
-            db.session.refresh(self.integration, ["token_encrypted"])
-        return box().decrypt(self.integration.token_encrypted) or None
+        encrypted = self._column()
+        if self._read is None or self._read[0] != encrypted:
+            self._read = (encrypted, box().decrypt(encrypted))
+        return dict(self._read[1]) or None
 
     def save(self, data: dict[str, Any]) -> None:
         # Committed at once: other processes need the new token now (vendors invalidate the old
         # one), and on SQLite an open write would block the quota limiter's own transaction.
         self.integration.token_encrypted = box().encrypt(data)
+        self._read = (self.integration.token_encrypted, dict(data))
+        self._current = True
         db.session.commit()
 
     @contextmanager
@@ -56,7 +88,11 @@ class IntegrationTokenCache:
         # SQLite serialises writers on its own.
         if self.integration.id is not None and db.session.get_bind().dialect.name == "postgresql":
             db.session.execute(db.select(Integration.id).where(Integration.id == self.integration.id).with_for_update())
-        yield
+        self._locked = True
+        try:
+            yield
+        finally:
+            self._locked = False
 
 
 class ExchangeLog:
@@ -70,6 +106,11 @@ class ExchangeLog:
         self.document_id: int | None = None
         self.exchanges: list[Exchange] = []
 
+    def reset(self, order_id: int | None = None, document_id: int | None = None) -> None:
+        """Start a new call of a kept connector: nothing collected, tied to this order and document."""
+        self.order_id, self.document_id = order_id, document_id
+        self.exchanges = []
+
     def __call__(self, exchange: Exchange) -> None:
         # Logged as what the request did, with customers' personal data out of the bodies.
         from ..observability import operations, redaction
@@ -82,32 +123,37 @@ class ExchangeLog:
         self.exchanges.append(exchange)
 
     def flush_to_db(self) -> int | None:
-        """Write the collected exchanges as ApiCall rows; returns the id of the newest row
-        (what an outcome links to), or None when nothing was sent."""
+        """Write the collected exchanges as ApiCall rows, in one INSERT, within the caller's
+        transaction; returns the id of the newest row (what an outcome links to), or None when
+        nothing was sent."""
         rows = [
-            ApiCall(
-                shop_id=self.shop_id,
-                integration_id=self.integration_id,
-                system=self.system,
-                operation=e.operation,
-                method=e.method,
-                url=e.url,
-                status=e.status,
-                duration_ms=e.duration_ms,
-                request_headers=e.request_headers,
-                request_body=e.request_body,
-                response_headers=e.response_headers,
-                response_body=e.response_body,
-                error_code=e.error_code,
-                order_id=self.order_id,
-                document_id=self.document_id,
-            )
+            {
+                "shop_id": self.shop_id,
+                "integration_id": self.integration_id,
+                "system": self.system,
+                "operation": e.operation,
+                "method": e.method,
+                "url": e.url,
+                "status": e.status,
+                "duration_ms": e.duration_ms,
+                "request_headers": e.request_headers,
+                "request_body": e.request_body,
+                "response_headers": e.response_headers,
+                "response_body": e.response_body,
+                "error_code": e.error_code,
+                "order_id": self.order_id,
+                "document_id": self.document_id,
+            }
             for e in self.exchanges
         ]
-        db.session.add_all(rows)
-        db.session.flush()  # assigns the ids now, whenever the caller commits
         self.exchanges = []
-        return rows[-1].id if rows else None
+        if not rows:
+            return None
+        # On the session's connection, in its transaction (the rows need nothing of the ORM).
+        # Ids grow with every row inserted, so the newest row has the largest one (asking for
+        # them in parameter order would make SQLite insert the rows one by one).
+        table = ApiCall.__table__
+        return max(db.session.connection().execute(db.insert(table).returning(table.c.id), rows).scalars())
 
 
 def app_identity() -> AppIdentity:
@@ -121,9 +167,7 @@ def endpoints_for(system: str, config: dict[str, Any]) -> dict[str, str]:
     cls = registry.require(system)
     env = None
     if current_app.config.get("ACCOUNTING_SANDBOX"):
-        import os
-
-        env = {**os.environ, "ACCOUNTING_SANDBOX": "1"}
+        env = ChainMap({"ACCOUNTING_SANDBOX": "1"}, os.environ)
     return resolve_endpoints(cls, config, env)
 
 
@@ -173,15 +217,176 @@ def stored_secrets(integration: Integration) -> dict[str, str]:
     return secrets
 
 
-def for_integration(integration: Integration, *, throttled: bool = False) -> tuple[Connector, ExchangeLog]:
+def for_integration(
+    integration: Integration, *, throttled: bool = False, token_cache: IntegrationTokenCache | None = None
+) -> tuple[Connector, ExchangeLog]:
+    """A new connector for a stored integration (`connector_session` reuses kept ones)."""
     return build(
         integration.system,
         shop_id=integration.shop_id,
         config=integration.config or {},
         secrets=stored_secrets(integration),
         integration=integration,
+        token_cache=token_cache,
         throttle=throttle_for(integration) if throttled else None,
     )
+
+
+# -- connectors kept per integration in this process -------------------------------------------
+# A kept connector is built anew after this long: its transport learns every new access token
+# (to redact it), and the list of what it redacts must not grow for ever.
+KEPT_FOR_SECONDS = 3600.0
+# A connector unused this long is let go (with its decrypted credentials), whatever integration.
+KEPT_UNUSED_SECONDS = 900.0
+# An open connection is used again only after a pause shorter than this; after a longer one the
+# connector opens a new connection. Servers close idle connections (Apache after 5 s by default),
+# and a create sent on a connection closed at that very moment fails ambiguously: the document
+# would wait for a look-up and a retry. A backlog flows well within this.
+IDLE_CONNECTION_SECONDS = 4.0
+# Connectors kept per integration: one per thread calling the same system at the same moment.
+KEPT_PER_INTEGRATION = 4
+
+
+@dataclass
+class KeptConnector:
+    """A connector with its log and token cache, as the pool keeps it between calls."""
+
+    connector: Connector
+    log: ExchangeLog
+    token_cache: IntegrationTokenCache
+    fingerprint: tuple
+    built_at: float = field(default_factory=time.monotonic)
+    used_at: float = field(default_factory=time.monotonic)
+
+
+def _fingerprint(integration: Integration) -> tuple:
+    """What a connector is built from: the stored credentials (encrypted: a new value, even the
+    same one re-encrypted by a key rotation, is new ciphertext), the configuration, the resolved
+    endpoints and the app's connection settings. A kept connector is used only while it matches."""
+    cfg = current_app.config
+    return (
+        integration.system,
+        integration.shop_id,
+        integration.secrets_encrypted,
+        json.dumps(integration.config or {}, sort_keys=True, default=str),
+        registry.get(integration.system),
+        tuple(sorted(endpoints_for(integration.system, integration.config or {}).items())),
+        cfg["CONNECT_TIMEOUT"],
+        cfg["READ_TIMEOUT"],
+        cfg["APP_CONTACT_EMAIL"],
+        tuple(sorted(dict(cfg["VENDOR_REGISTRATIONS"]).items())),
+        bool(cfg.get("ACCOUNTING_SANDBOX")),
+    )
+
+
+class ConnectorPool:
+    """Connectors kept per integration in this process, so that a worker issuing one document
+    after another reuses the HTTP session (and its open connection), the decrypted credentials
+    and what the connector caches (iDoklad's reference data) instead of building them for every
+    call.
+
+    A connector is taken by one call at a time (`take`) and given back after it (`give_back`),
+    or dropped (`drop`) when the call ended in a way that says nothing good about it. It is used
+    again only while its fingerprint matches the integration row: re-authentication, new
+    credentials, a key rotation or a changed setting build a new connector (and so empty its
+    caches). Tokens are not part of the fingerprint: each call reads the token column again
+    (`IntegrationTokenCache.bind`), so a token another process renewed is used at once. A kept
+    connector holds no database object between calls, and a connection paused for a few seconds
+    is not used again (see IDLE_CONNECTION_SECONDS).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._idle: dict[int, list[KeptConnector]] = {}
+        self._lock = threading.Lock()
+        self.clock = clock
+        self._swept_at = clock()
+
+    def take(self, integration: Integration) -> KeptConnector:
+        fingerprint = _fingerprint(integration)
+        now = self.clock()
+        kept, stale = None, []
+        with self._lock:
+            idle = self._idle.get(integration.id, [])
+            while idle and kept is None:
+                candidate = idle.pop()
+                fresh = now - candidate.built_at < KEPT_FOR_SECONDS and now - candidate.used_at < KEPT_UNUSED_SECONDS
+                if candidate.fingerprint == fingerprint and fresh:
+                    kept = candidate
+                else:
+                    stale.append(candidate)
+            if now - self._swept_at >= 60:
+                stale += self._unused(now)
+        for old in stale:
+            old.connector.http.close()
+        if kept is None:
+            token_cache = IntegrationTokenCache(integration)
+            connector, log = for_integration(integration, token_cache=token_cache)
+            kept = KeptConnector(connector, log, token_cache, fingerprint, built_at=now, used_at=now)
+        elif now - kept.used_at >= IDLE_CONNECTION_SECONDS:
+            kept.connector.http.close()  # the session stays; its next request opens a new connection
+        kept.token_cache.bind(integration)
+        return kept
+
+    def _unused(self, now: float) -> list[KeptConnector]:
+        """Take out the connectors of every integration unused for KEPT_UNUSED_SECONDS (under the lock)."""
+        self._swept_at = now
+        unused = []
+        for integration_id, idle in list(self._idle.items()):
+            unused += [k for k in idle if now - k.used_at >= KEPT_UNUSED_SECONDS]
+            idle[:] = [k for k in idle if now - k.used_at < KEPT_UNUSED_SECONDS]
+            if not idle:
+                del self._idle[integration_id]
+        return unused
+
+    def give_back(self, kept: KeptConnector, integration_id: int) -> None:
+        self._release(kept)
+        kept.used_at = self.clock()
+        with self._lock:
+            idle = self._idle.setdefault(integration_id, [])
+            if len(idle) < KEPT_PER_INTEGRATION:
+                idle.append(kept)
+                return
+        kept.connector.http.close()
+
+    def drop(self, kept: KeptConnector) -> None:
+        self._release(kept)
+        kept.connector.http.close()
+
+    def forget(self, integration_id: int | None = None) -> None:
+        """Drop the kept connectors of one integration (of all when None)."""
+        with self._lock:
+            if integration_id is None:
+                dropped = [k for idle in self._idle.values() for k in idle]
+                self._idle.clear()
+            else:
+                dropped = self._idle.pop(integration_id, [])
+        for kept in dropped:
+            kept.connector.http.close()
+
+    def kept(self, integration_id: int) -> int:
+        with self._lock:
+            return len(self._idle.get(integration_id, []))
+
+    @staticmethod
+    def _release(kept: KeptConnector) -> None:
+        kept.token_cache.integration = None  # type: ignore[assignment]  # no ORM object outlives the call
+        kept.connector.http.throttle = None
+        kept.log.reset()
+
+
+_POOL = "fynode_connector_pool"
+
+
+def connector_pool() -> ConnectorPool:
+    """This process's pool for the current app (a forked process starts its own: connections
+    must not cross a fork)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    cached = app.extensions.get(_POOL)
+    if cached and cached[0] == os.getpid():
+        return cached[1]
+    pool = ConnectorPool()
+    app.extensions[_POOL] = (os.getpid(), pool)
+    return pool
 
 
 # -- the vendor's quota, shared by every process ----------------------------------------------
@@ -320,18 +525,31 @@ def connector_session(
     `auth_failure_pauses` is False: one refused delete says nothing about the credentials), and
     everything is committed. A ConnectorError is re-raised after that, for the caller to record.
     """
-    connector, log = for_integration(integration, throttled=throttled)
-    log.order_id, log.document_id = order_id, document_id
+    integration_id = integration.id
+    pool = connector_pool() if integration_id is not None else None
+    if pool is not None:
+        kept = pool.take(integration)
+        connector, log = kept.connector, kept.log
+        connector.http.throttle = throttle_for(integration) if throttled else None
+    else:
+        connector, log = for_integration(integration, throttled=throttled)
+    log.reset(order_id, document_id)
     call = ConnectorCall(integration=integration, connector=connector, log=log)
+    reusable = False
     try:
         with connector.http.deadline(seconds) if seconds else nullcontext():
             yield call
+        call.log_id = log.flush_to_db()
+        db.session.commit()
+        reusable = True
     except ConnectorError as error:
         call.error = error
         call.log_id = log.flush_to_db()
         if auth_failure_pauses:
             note_auth_failure(integration, error)
         db.session.commit()
+        # Refused credentials: the next call builds a new connector from what is stored then.
+        reusable = not error.is_auth
         _penalize(integration, error)  # after the commit: the limiter writes through its own connection
         raise
     except BaseException:
@@ -342,5 +560,11 @@ def connector_session(
         log.flush_to_db()
         db.session.commit()
         raise
-    call.log_id = log.flush_to_db()
-    db.session.commit()
+    finally:
+        if pool is not None:
+            if reusable:
+                pool.give_back(kept, integration_id)
+            else:
+                pool.drop(kept)
+        else:
+            connector.http.close()

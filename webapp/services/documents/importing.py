@@ -37,6 +37,8 @@ TABLE_LIMIT = 1000
 
 # -- snapshots --------------------------------------------------------------------------------
 def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):
@@ -50,7 +52,7 @@ def _plain(value: Any) -> Any:
 
 def snapshot_of(remote: RemoteDocument) -> dict[str, Any]:
     """The document as the system reported it, JSON-safe (Decimals and dates as strings)."""
-    return _plain(dataclasses.asdict(remote))
+    return _plain(remote)
 
 
 def _day(value: Any) -> date | None:

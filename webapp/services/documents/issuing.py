@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import inspect
 
 from connectors import errors as codes
 from connectors import registry
@@ -99,8 +100,12 @@ def claim(document: Document, *, lease: timedelta | None = None) -> bool:
         )
     )
     db.session.commit()
-    db.session.refresh(document)
+    # The row as it is now (columns only: the integration it belongs to is already loaded).
+    db.session.refresh(document, _COLUMNS)
     return claimed == 1
+
+
+_COLUMNS = [c.key for c in inspect(Document).column_attrs]
 
 
 def _customer_link(document: Document) -> CustomerLink | None:
@@ -115,10 +120,16 @@ def _customer_link(document: Document) -> CustomerLink | None:
     )
 
 
-def _remember_customer(document: Document, remote: RemoteDocument) -> None:
+def _remember_customer(document: Document, remote: RemoteDocument, known: CustomerLink | None = None) -> None:
+    """Keep the system's id of the document's customer for the next document. `known`: the link
+    read before the create (still valid unless the create forgot it)."""
     cls = registry.get(document.integration.system)
     remote_id = str((remote.raw_id_fields or {}).get(cls.customer_id_field) or "") if cls else ""
     if not remote_id or not (document.spec or {}).get("customer"):
+        return
+    if known is not None and not _deleted(known):
+        if known.remote_id != remote_id:
+            known.remote_id = remote_id
         return
     key = drafts.customer_key((document.spec or {})["customer"])
     link = db.session.scalar(
@@ -134,6 +145,11 @@ def _remember_customer(document: Document, remote: RemoteDocument) -> None:
         )
     else:
         link.remote_id = remote_id
+
+
+def _deleted(row: Any) -> bool:
+    state = inspect(row)
+    return bool(state.deleted or state.was_deleted or row in db.session.deleted)
 
 
 def issue(
@@ -192,7 +208,16 @@ def issue(
                         # records the payment of a paid invoice after creating it), so a refusal
                         # does not prove that nothing was created. The next attempt looks first.
                         raise
-            _record_success(document, remote)
+            _record_success(document, remote, link)
+            # In the same transaction as the result: one commit when the call ends.
+            audit.record(
+                "document.created",
+                document.shop_id,
+                kind=document.kind,
+                number=document.number,
+                order=document.order_number,
+                system=integration.system,
+            )
     except ConnectorError as error:
         return _record_failure(document, error, call.log_id if call else None, interactive=interactive)
     except Exception:
@@ -209,15 +234,6 @@ def issue(
         document.last_error_detail = "internal error while issuing; see the server log"
         db.session.commit()
         raise
-    audit.record(
-        "document.created",
-        document.shop_id,
-        kind=document.kind,
-        number=document.number,
-        order=document.order_number,
-        system=integration.system,
-    )
-    db.session.commit()
     return IssueResult(CREATED, document, log_id=call.log_id if call else None)
 
 
@@ -229,7 +245,7 @@ def _look_up_after(call: calls.ConnectorCall, key: str, draft: Any) -> RemoteDoc
         return None
 
 
-def _record_success(document: Document, remote: RemoteDocument) -> None:
+def _record_success(document: Document, remote: RemoteDocument, link: CustomerLink | None = None) -> None:
     apply_remote(document, remote)
     document.state = DocumentState.CREATED
     document.needs_lookup = False
@@ -238,7 +254,7 @@ def _record_success(document: Document, remote: RemoteDocument) -> None:
     document.issued_at = utcnow()
     document.last_error_code = document.last_error_detail = document.last_error_hint_key = None
     document.last_error_fields = None
-    _remember_customer(document, remote)
+    _remember_customer(document, remote, link)
 
 
 def backoff(attempts: int, error: ConnectorError) -> datetime:

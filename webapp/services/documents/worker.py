@@ -13,6 +13,8 @@ entry harmless.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -36,7 +38,28 @@ RELATED_MISSING = "related_missing"
 
 def process(document_id: int) -> str:
     """The task: one document, as far as it can go now. Returns a result code (for tests, CLI)."""
-    document = db.session.get(Document, document_id)
+    with _rows_kept_after_commit():
+        return _process(document_id)
+
+
+@contextmanager
+def _rows_kept_after_commit() -> Iterator[None]:
+    """Within one task, a commit does not expire the rows already loaded: the document is ours
+    (claimed, and read again right after the claim), and what we wrote is what the row holds,
+    so reading every row again after each of the task's commits would only cost time. Values
+    other processes change (the integration's token) are read from the database where they are
+    used (`calls.IntegrationTokenCache`)."""
+    session = db.session()
+    previous = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = previous
+
+
+def _process(document_id: int) -> str:
+    document = db.session.get(Document, document_id, options=[db.joinedload(Document.integration)])
     if document is None or document.is_test:
         return "gone"
     if document.state == DocumentState.CREATED:
