@@ -13,7 +13,9 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import random
 import re
+import time
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -64,6 +66,7 @@ GUARD_PAGE_SIZE, GUARD_PAGES = 100, 5
 # worker tries again.
 SERIAL_ATTEMPTS = 5
 SERIAL_BUSY_SECONDS = 5
+CLASH_PAUSE_SECONDS = 0.1
 
 
 class IDokladConnector(Connector):
@@ -278,7 +281,10 @@ class IDokladConnector(Connector):
                         http_status=exc.http_status,
                         retry_at=datetime.now(timezone.utc) + timedelta(seconds=SERIAL_BUSY_SECONDS),
                     ) from exc
-                # A 409 on the serial number is a definite "not created": ask for the next number.
+                # A 409 on the serial number is a definite "not created": ask for the next number,
+                # after a short random pause: workers paced by one quota run in step, and the one
+                # that lost would otherwise read the number the winner's next document takes.
+                time.sleep(random.uniform(0, CLASH_PAUSE_SECONDS * attempt))
                 model["DocumentSerialNumber"] = self._serial_after_clash(draft, model, own_series)
         return data
 
