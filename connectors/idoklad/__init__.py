@@ -13,7 +13,9 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import random
 import re
+import time
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -59,7 +61,12 @@ LICENSE_WILL_EXPIRE_SOON = 3
 PAGE_SIZE = 20
 # The duplicate guard reads at most this many recent documents.
 GUARD_PAGE_SIZE, GUARD_PAGES = 100, 5
-SERIAL_ATTEMPTS = 3
+# Creates refused because another create took the serial number meanwhile (409, ErrorCode 123),
+# each followed by a fresh read of the next number; then the document waits this long and the
+# worker tries again.
+SERIAL_ATTEMPTS = 5
+SERIAL_BUSY_SECONDS = 5
+CLASH_PAUSE_SECONDS = 0.1
 
 
 class IDokladConnector(Connector):
@@ -249,7 +256,8 @@ class IDokladConnector(Connector):
             items=items,
         )
         series = draft.series_id or self.config.get(f"{draft.kind}_series") or ""
-        if series and str(series) != str(model.get("NumericSequenceId")):
+        own_series = bool(series) and str(series) != str(model.get("NumericSequenceId"))
+        if own_series:
             model["NumericSequenceId"] = int(series)
             model["DocumentSerialNumber"] = self._next_serial(int(series))
         for attempt in range(1, SERIAL_ATTEMPTS + 1):
@@ -262,11 +270,35 @@ class IDokladConnector(Connector):
                 if exc.http_status and exc.http_status >= 500:
                     # The server failed while handling the create: it may have stored the document.
                     exc.ambiguous = True
-                # A 409 on the serial number is a definite "not created": take the next number.
-                if not is_sequence_clash(exc) or attempt == SERIAL_ATTEMPTS:
+                if not is_sequence_clash(exc):
                     raise
-                model["DocumentSerialNumber"] = int(model["DocumentSerialNumber"]) + 1
+                if attempt == SERIAL_ATTEMPTS:
+                    # Other creates kept taking the number first. Nothing was created (a 409 is
+                    # a definite refusal): the document is tried again shortly, not failed.
+                    raise ConnectorError(
+                        E.REMOTE_ERROR,
+                        detail=f"The number series stayed busy: {exc.detail}",
+                        http_status=exc.http_status,
+                        retry_at=datetime.now(timezone.utc) + timedelta(seconds=SERIAL_BUSY_SECONDS),
+                    ) from exc
+                # A 409 on the serial number is a definite "not created": ask for the next number,
+                # after a short random pause: workers paced by one quota run in step, and the one
+                # that lost would otherwise read the number the winner's next document takes.
+                time.sleep(random.uniform(0, CLASH_PAUSE_SECONDS * attempt))
+                model["DocumentSerialNumber"] = self._serial_after_clash(draft, model, own_series)
         return data
+
+    def _serial_after_clash(self, draft: DocumentDraft, model: dict, own_series: bool) -> int:
+        """The next free serial number, read again from iDoklad: a faster worker may have taken
+        more than one number meanwhile, so the refused one plus one would clash again."""
+        taken = int(model["DocumentSerialNumber"])
+        if own_series:
+            fresh = self._next_serial(int(model["NumericSequenceId"]))
+        else:
+            default = self.client.call("GET", _default_path(draft), operation="create_document")
+            same = str(default.get("NumericSequenceId")) == str(model.get("NumericSequenceId"))
+            fresh = int(default.get("DocumentSerialNumber") or 0) if same else 0
+        return max(fresh, taken + 1)
 
     def find_by_reference(self, idempotency_key: str, draft: DocumentDraft | None = None) -> RemoteDocument | None:
         if draft is not None:

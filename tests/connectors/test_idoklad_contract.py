@@ -403,6 +403,47 @@ def test_serial_number_taken_meanwhile_is_retried_with_the_next_number(connect, 
     assert [r["status"] for r in api_requests(sb, "POST", "/v3/IssuedInvoices")] == [200, 409, 200]
 
 
+def test_a_serial_number_taken_twice_meanwhile_is_read_again_not_guessed(connect, sb):
+    conn, rival = connect(), connect()
+    plain_call = conn.client.call
+
+    def racing_call(method, path, **kwargs):
+        data = plain_call(method, path, **kwargs)
+        if path == "/IssuedInvoices/Default" and not rival_docs:
+            # A faster worker creates two documents between our Default and our POST.
+            rival_docs.append(rival.create_document(make_draft(order="7997"), "rival-a"))
+            rival_docs.append(rival.create_document(make_draft(order="7998"), "rival-b"))
+        return data
+
+    rival_docs: list = []
+    conn.client.call = racing_call
+    doc = conn.create_document(make_draft(), "race-2")
+    assert doc.number == f"{date.today().year}0048"
+    # One refusal, then the number iDoklad gives next (guessing 47 would have been refused too).
+    assert [r["status"] for r in api_requests(sb, "POST", "/v3/IssuedInvoices")] == [200, 200, 409, 200]
+
+
+def test_a_number_series_that_stays_busy_leaves_the_document_to_be_tried_again(connect, sb):
+    conn, rival = connect(), connect()
+    plain_call = conn.client.call
+
+    def racing_call(method, path, **kwargs):
+        if method == "POST" and path == "/IssuedInvoices":
+            rival.create_document(make_draft(order=f"79{len(rivals)}"), f"rival-{len(rivals)}")
+            rivals.append(True)
+        return plain_call(method, path, **kwargs)
+
+    rivals: list = []
+    conn.client.call = racing_call
+    with pytest.raises(ConnectorError) as caught:
+        conn.create_document(make_draft(), "race-busy")
+    assert caught.value.is_retryable and not caught.value.ambiguous  # nothing was created: try later
+    assert caught.value.retry_at is not None
+    assert [d for d in sb.documents() if d["order_no"] == "7001"] == []
+    posts = [r["status"] for r in api_requests(sb, "POST", "/v3/IssuedInvoices")]
+    assert posts == [200, 409] * 5  # each rival first, then ours refused; five times
+
+
 def test_create_for_user_without_rights_is_permission_denied(connect):
     with pytest.raises(ConnectorError) as caught:
         connect("no_permission").create_document(make_draft(), "perm-1")
