@@ -9,6 +9,7 @@ import re
 import time
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -401,7 +402,9 @@ def test_b2b_invoice_sent_to_ksef_moves_from_sent_to_accepted_with_a_ksef_number
     assert doc.ksef_status == KSEF_SENT and not doc.ksef_number
     accepted = wait_for_ksef(conn, doc.remote_id)
     assert accepted.ksef_status == KSEF_ACCEPTED
-    assert re.fullmatch(rf"{SELLER_NIP}-{date.today():%Y%m%d}-\S+", accepted.ksef_number)
+    # A KSeF number carries the Polish date of acceptance, not the UTC one (they differ after 23:00 UTC).
+    warsaw_today = datetime.now(ZoneInfo("Europe/Warsaw"))
+    assert re.fullmatch(rf"{SELLER_NIP}-{warsaw_today:%Y%m%d}-\S+", accepted.ksef_number)
     assert accepted.ksef_number == held(sb, doc.remote_id)["gov_id"]
 
 
