@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet
 
 from connectors import errors as codes
 from connectors.errors import ConnectorError
+from webapp import tasks
 from webapp.extensions import db
 from webapp.models import DocumentState, Integration
 from webapp.services.accounts.encryption import box, rotate_all
@@ -36,6 +37,7 @@ def paid_invoice(shop_id: int, number: str):
 
 @pytest.fixture
 def pool(app):
+    """The pool of the test's app, where the test calls `connector_session` itself."""
     with app.app_context():
         kept = calls.connector_pool()
         kept.forget()
@@ -43,16 +45,27 @@ def pool(app):
         kept.forget()
 
 
-def test_the_documents_of_one_integration_share_one_connector_and_its_reference_data(app, engine, pool):
+@pytest.fixture
+def worker_pool(app):
+    """The pool of the app the worker's tasks run in (Huey runs them inline here, in
+    `tasks.app_context()`: the app that configured Huey last, not necessarily the test's)."""
+    with tasks.app_context():
+        kept = calls.connector_pool()
+    kept.forget()
+    yield kept
+    kept.forget()
+
+
+def test_the_documents_of_one_integration_share_one_connector_and_its_reference_data(app, engine, worker_pool):
     sb = engine.connect("idoklad")
     before = len(sb.requests())
     documents = [paid_invoice(engine.shop_id, f"2026-00010{n}") for n in range(3)]
     assert all(d.state == DocumentState.CREATED and d.status == "paid" for d in documents)
     assert reference_reads(sb, before) == dict.fromkeys(REFERENCE_PATHS, 1)
-    assert pool.kept(engine.integration.id) == 1
+    assert worker_pool.kept(engine.integration.id) == 1
 
 
-def test_integrations_of_two_shops_never_share_a_connector_or_its_reference_data(app, engine, pool, make_user):
+def test_integrations_of_two_shops_never_share_a_connector_or_its_reference_data(app, engine, worker_pool, make_user):
     sb = engine.connect("idoklad")
     other_shop = make_user("second@shop.test").shop_id
     other = db.session.get(Integration, connect(app, lambda key: sb, other_shop, "idoklad"))
@@ -66,18 +79,22 @@ def test_integrations_of_two_shops_never_share_a_connector_or_its_reference_data
     assert {mine.state, theirs.state, again.state} == {DocumentState.CREATED}
     # Each integration read its own agenda's reference data once; the third document reused its own.
     assert reference_reads(sb, before) == dict.fromkeys(REFERENCE_PATHS, 2)
-    assert pool.kept(engine.integration.id) == pool.kept(other.id) == 1
-    mine_kept, theirs_kept = pool.take(engine.integration), pool.take(other)
-    try:
-        assert mine_kept.connector is not theirs_kept.connector
-        assert mine_kept.connector.reference is not theirs_kept.connector.reference
-        assert mine_kept.log.shop_id == engine.shop_id and theirs_kept.log.shop_id == other_shop
-    finally:
-        pool.give_back(mine_kept, engine.integration.id)
-        pool.give_back(theirs_kept, other.id)
+    assert worker_pool.kept(engine.integration.id) == worker_pool.kept(other.id) == 1
+    with tasks.app_context():
+        mine_kept, theirs_kept = worker_pool.take(engine.integration), worker_pool.take(other)
+        try:
+            # The connectors the worker kept (taking them builds nothing new: still one each).
+            assert worker_pool.kept(engine.integration.id) == worker_pool.kept(other.id) == 0
+            assert mine_kept.connector is not theirs_kept.connector
+            assert mine_kept.connector.reference is not theirs_kept.connector.reference
+            assert mine_kept.log.shop_id == engine.shop_id and theirs_kept.log.shop_id == other_shop
+            assert mine_kept.connector.reference.get("agenda", dict)
+        finally:
+            worker_pool.give_back(mine_kept, engine.integration.id)
+            worker_pool.give_back(theirs_kept, other.id)
 
 
-def test_credentials_stored_again_build_a_new_connector_with_nothing_kept(app, engine, pool):
+def test_credentials_stored_again_build_a_new_connector_with_nothing_kept(app, engine, worker_pool):
     sb = engine.connect("idoklad")
     paid_invoice(engine.shop_id, "2026-000301")
     integration = db.session.get(Integration, engine.integration.id)
@@ -87,7 +104,7 @@ def test_credentials_stored_again_build_a_new_connector_with_nothing_kept(app, e
     before = len(sb.requests())
     assert paid_invoice(engine.shop_id, "2026-000302").state == DocumentState.CREATED
     assert reference_reads(sb, before) == dict.fromkeys(REFERENCE_PATHS, 1)
-    assert pool.kept(integration.id) == 1  # the old connector was dropped, not kept beside the new one
+    assert worker_pool.kept(integration.id) == 1  # the old connector was dropped, not kept beside the new one
 
 
 def test_changed_settings_build_a_new_connector(app, engine, pool):
@@ -158,7 +175,7 @@ def test_a_connector_serves_one_call_at_a_time_and_holds_no_database_row_between
     assert kept.log.exchanges == [] and kept.log.document_id is None
 
 
-def test_a_token_renewed_by_another_process_is_used_by_a_kept_connector(app, engine, pool):
+def test_a_token_renewed_by_another_process_is_used_by_a_kept_connector(app, engine, worker_pool):
     sb = engine.connect("fakturoid")
     integration = engine.integration
     paid_invoice(engine.shop_id, "2026-000401")
