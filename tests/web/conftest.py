@@ -98,14 +98,22 @@ def clean_db(app):
 
 @pytest.fixture
 def make_user(app, clean_db):
-    def make(email: str, password: str = "secret-pass", role: str = "owner", shop_name: str | None = "Shop") -> User:
+    def make(
+        email: str,
+        password: str = "secret-pass",
+        role: str = "owner",
+        shop_name: str | None = "Shop",
+        shop_id: int | None = None,
+    ) -> User:
+        """A user in a new shop named `shop_name`, or in the existing shop `shop_id`, or (support
+        and admin) in none."""
         with app.app_context():
-            shop = None
-            if shop_name:
+            if shop_id is None and shop_name:
                 shop = Shop(name=shop_name)
                 db.session.add(shop)
                 db.session.flush()
-            user = User(email=email, role=role, shop_id=shop.id if shop else None)
+                shop_id = shop.id
+            user = User(email=email, role=role, shop_id=shop_id)
             user.set_password(password)
             db.session.add(user)
             db.session.commit()

@@ -43,13 +43,7 @@ def test_every_route_has_a_permission(app):
 
 def test_staff_get_403_on_every_owner_route_and_in_on_their_own(app, client, make_user):
     owner = make_user("owner@shop.test", shop_name="Tea Shop")
-    with app.app_context():
-        from webapp.models import User
-
-        staff = User(email="staff@shop.test", role="staff", shop_id=owner.shop_id)
-        staff.set_password("secret-pass")
-        db.session.add(staff)
-        db.session.commit()
+    make_user("staff@shop.test", role="staff", shop_id=owner.shop_id)
     login(client, "staff@shop.test")
     checked_owner = checked_staff = 0
     for method in ("GET", "POST"):

@@ -18,7 +18,7 @@ from html import unescape
 import pytest
 
 from webapp.extensions import db
-from webapp.models import AuditEvent, Integration, User, WebhookDelivery
+from webapp.models import AuditEvent, Integration, WebhookDelivery
 from webapp.services.documents import payment_webhooks
 from webapp.services.observability import support_console
 
@@ -241,12 +241,8 @@ def test_a_sealed_key_is_not_shown_once_replaced_or_for_another_integration(app,
         assert payment_webhooks.unseal(integration, sealed) is None  # replaced: it no longer works
 
 
-def test_staff_see_the_address_but_cannot_create_a_key(app, owner_client, fakturoid):
-    with app.app_context():
-        staff = User(email="staff@shop.test", role="staff", shop_id=owner_client.user.shop_id)
-        staff.set_password("secret-pass")
-        db.session.add(staff)
-        db.session.commit()
+def test_staff_see_the_address_but_cannot_create_a_key(app, owner_client, fakturoid, make_user):
+    make_user("staff@shop.test", role="staff", shop_id=owner_client.user.shop_id)
     owner_client.post("/logout")
     login(owner_client, "staff@shop.test")
     html = unescape(owner_client.get(PAGE).get_data(as_text=True))

@@ -10,7 +10,7 @@ import pytest
 from flask import Blueprint
 
 from webapp.extensions import db
-from webapp.models import Document, Integration, IntegrationStatus, User, utcnow
+from webapp.models import Document, Integration, IntegrationStatus, utcnow
 from webapp.services.observability import dashboard
 
 from .conftest import login
@@ -222,11 +222,7 @@ def test_settings_lists_the_api_tokens_for_the_owner_only(app, client, make_user
     html = client.get("/settings/").get_data(as_text=True)
     assert 'href="/settings/api-tokens/"' in html
     client.post("/logout")
-    with app.app_context():
-        staff = User(email="staff@shop.test", role="staff", shop_id=owner.shop_id)
-        staff.set_password("secret-pass")
-        db.session.add(staff)
-        db.session.commit()
+    make_user("staff@shop.test", role="staff", shop_id=owner.shop_id)
     login(client, "staff@shop.test")
     html = client.get("/settings/").get_data(as_text=True)
     assert "Access by support" in html  # the page itself is the staff's too
