@@ -43,6 +43,26 @@ def box() -> SecretBox:
     return SecretBox(current_app.config["ENCRYPTION_KEYS"])
 
 
+REVEAL_SECONDS = 600  # a secret shown once must be shown within this time after its creation
+
+
+def seal_for_reveal(data: dict[str, Any]) -> str:
+    """A new secret (and what identifies it) wrapped for its one trip to the page that shows it
+    once. It travels in the session cookie, which is signed but readable: so it travels
+    encrypted, and expires after REVEAL_SECONDS."""
+    return box().encrypt(data)
+
+
+def open_for_reveal(sealed: str | None) -> dict[str, Any] | None:
+    """What `seal_for_reveal` wrapped; None when there is nothing, it is too old, or no key opens it."""
+    if not sealed:
+        return None
+    try:
+        return box().decrypt(sealed, ttl=REVEAL_SECONDS)
+    except RuntimeError:
+        return None
+
+
 PENDING_OAUTH = "_pending_oauth"  # an encrypted blob inside Integration.choices (oauth.py)
 
 

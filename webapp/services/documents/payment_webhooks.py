@@ -39,7 +39,6 @@ from ..observability import audit
 KEY_BYTES = 32  # secrets.token_urlsafe(32): 43 characters, 256 bits
 MAX_HEADER_LENGTH = 200  # a longer Authorization value is refused without hashing it
 DELIVERY_DAYS = 30  # how long an Idempotency-Key taken in is remembered
-REVEAL_SECONDS = 600  # the one-time reveal must be shown within this time after creation
 
 
 @dataclass(frozen=True)
@@ -115,19 +114,17 @@ def create_key(integration: Integration) -> str:
 
 
 def seal(integration: Integration, raw: str) -> str:
-    """The new key wrapped for its one trip to the page that shows it (in the session cookie,
-    which is signed but readable: so it travels encrypted, and expires)."""
-    return encryption.box().encrypt({"integration_id": integration.id, "key": raw})
+    """The new key wrapped for its one trip to the page that shows it."""
+    return encryption.seal_for_reveal({"integration_id": integration.id, "key": raw})
 
 
 def unseal(integration: Integration | None, sealed: str | None) -> str | None:
     """The key to show now, once; None when there is none, it is too old, belongs to another
     integration, or was replaced since (a key that no longer works is never shown)."""
-    if not sealed or integration is None or not integration.webhook_key_hash:
+    if integration is None or not integration.webhook_key_hash:
         return None
-    try:
-        data = encryption.box().decrypt(sealed, ttl=REVEAL_SECONDS)
-    except RuntimeError:
+    data = encryption.open_for_reveal(sealed)
+    if data is None:
         return None
     raw = data.get("key")
     if data.get("integration_id") != integration.id or not isinstance(raw, str):

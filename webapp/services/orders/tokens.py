@@ -23,7 +23,6 @@ TOKEN_PREFIX = "fyn_"
 PREFIX_LENGTH = 12
 MAX_TOKEN_LENGTH = 200
 LAST_USED_EVERY = timedelta(minutes=1)  # how often using a token writes its last-used time
-REVEAL_SECONDS = 600  # the one-time reveal must be shown within this time after creation
 
 
 def hash_token(raw: str) -> str:
@@ -58,19 +57,15 @@ def create_token(shop_id: int, name: str) -> tuple[ApiToken, str]:
 
 
 def seal(token: ApiToken, raw: str) -> str:
-    """The new token wrapped for its one trip to the page that shows it. It travels in the session
-    cookie, which is signed but readable, so it travels encrypted and expires."""
-    return encryption.box().encrypt({"shop_id": token.shop_id, "token_id": token.id, "token": raw})
+    """The new token wrapped for its one trip to the page that shows it."""
+    return encryption.seal_for_reveal({"shop_id": token.shop_id, "token_id": token.id, "token": raw})
 
 
 def unseal(shop_id: int, sealed: str | None) -> dict[str, str] | None:
     """The token to show now, once, with its name; None when there is none, it is too old, belongs
     to another shop, or was revoked since (a token that no longer works is never shown)."""
-    if not sealed:
-        return None
-    try:
-        data = encryption.box().decrypt(sealed, ttl=REVEAL_SECONDS)
-    except RuntimeError:
+    data = encryption.open_for_reveal(sealed)
+    if data is None:
         return None
     raw = data.get("token")
     if data.get("shop_id") != shop_id or not isinstance(raw, str):
