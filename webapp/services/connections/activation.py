@@ -296,9 +296,7 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
         _release(integration)
         if unchanged and error.is_auth and integration.status == IntegrationStatus.ACTIVE:
             integration.status = IntegrationStatus.NEEDS_ATTENTION
-        integration.last_error_code = error.code
-        integration.last_error_detail = error.detail[:2000]
-        integration.last_error_hint_key = error.hint_key
+        calls.remember_error(integration, error)
         remember_typed_secrets(integration, system, raw)
         audit.record("integration.activation_failed", shop_id, system=system, code=error.code)
         db.session.commit()

@@ -488,14 +488,19 @@ def _penalize(integration: Integration, error: ConnectorError) -> None:
 FIXED_IN_THE_SYSTEM = frozenset({codes.PERMISSION_DENIED, codes.PLAN_LACKS_API, codes.SUBSCRIPTION_INACTIVE})
 
 
+def remember_error(integration: Integration, error: ConnectorError) -> None:
+    """The integration's last error as the pages show it: its code, detail and the system's hint."""
+    integration.last_error_code = error.code
+    integration.last_error_detail = error.detail[:2000]
+    integration.last_error_hint_key = error.hint_key
+
+
 def note_auth_failure(integration: Integration, error: ConnectorError) -> None:
     """Any call that fails with an auth error (a refused right to issue included, whichever the
     system): the merchant must fix it, with the connector's hint; documents wait."""
     if error.is_auth and integration.status == IntegrationStatus.ACTIVE:
         integration.status = IntegrationStatus.NEEDS_ATTENTION
-        integration.last_error_code = error.code
-        integration.last_error_detail = error.detail[:2000]
-        integration.last_error_hint_key = error.hint_key
+        remember_error(integration, error)
         audit.record("integration.needs_attention", integration.shop_id, system=integration.system, code=error.code)
 
 

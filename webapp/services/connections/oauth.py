@@ -137,8 +137,7 @@ def choose_account(shop_id: int, system: str, slug: str):
             choices = activation.fetch_choices(connector)
     except ConnectorError as error:
         log_id = log.flush_to_db()
-        integration.last_error_code = error.code
-        integration.last_error_hint_key = error.hint_key
+        calls.remember_error(integration, error)
         db.session.commit()
         return integration, activation.outcome_from_error(system, error, log_id)
     return integration, activation.complete(
