@@ -1,6 +1,7 @@
 """Every UI string is in the Polish, Czech and Slovak catalogues and translated, with the same
 placeholders; a new string without translations fails here, not in front of a merchant."""
 
+import ast
 import re
 import subprocess
 import sys
@@ -126,3 +127,28 @@ def test_the_connector_catalogue_update_appends_new_strings_and_keeps_existing_e
     catalogue = read_po(po.open("rb"))
     assert added == 0 and stale == ['Where the "name" is: %(place)s']
     assert catalogue.get("Account name").string == "Nazwa konta"
+
+
+GETTEXT_NAMES = {"_", "_l", "N_", "gettext", "ngettext", "lazy_gettext"}
+
+
+def _called(node) -> str | None:
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+
+
+def test_no_translated_string_hides_in_another_translation_calls_arguments():
+    """pybabel extracts the outer call only: `_("%(a)s", a=_("and"))` leaves "and" out of every
+    catalogue, so merchants read it in English (seen on the Polish rules page)."""
+    nested = []
+    for path in sorted([*ROOT.glob("webapp/**/*.py"), *ROOT.glob("connectors/**/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and _called(node) in GETTEXT_NAMES):
+                continue
+            for argument in [*node.args[1:], *(k.value for k in node.keywords)]:
+                nested += [
+                    f"{path.relative_to(ROOT)}:{inner.lineno}"
+                    for inner in ast.walk(argument)
+                    if isinstance(inner, ast.Call) and _called(inner) in GETTEXT_NAMES
+                ]
+    assert nested == []

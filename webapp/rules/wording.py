@@ -119,10 +119,12 @@ def describe(rule: DocumentRule | Any, integration: Integration | None = None) -
         )
     if options.get("delay_minutes"):
         steps.append(_("wait %(minutes)s minutes first", minutes=options["delay_minutes"]))
+    # Translated on its own line: pybabel does not extract a call nested in another's arguments.
+    joiner = " " + _("and") + " "
     text = _(
         "%(when)s, %(what)s.",
         when=sentence,
-        what=", ".join(steps[:-1]) + (" " + _("and") + " " if len(steps) > 1 else "") + steps[-1],
+        what=", ".join(steps[:-1]) + (joiner if len(steps) > 1 else "") + steps[-1],
     )
     if rule.kind == "credit_note" and rule.trigger == "cancelled":
         text += " " + _("An order with only a proforma gets no credit note: the proforma stays, and the order says so.")
