@@ -75,3 +75,38 @@ def test_session_cookie_is_http_only(client, make_user):
     response = login(client, "owner@shop.test")
     cookie = response.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_the_chosen_language_follows_the_person_to_a_new_browser(app, client, make_user):
+    make_user("owner@shop.test")
+    login(client, "owner@shop.test")
+    client.post("/language", data={"lang": "cs", "next": "/"})
+    other_browser = app.test_client()  # no session, an English browser
+    login(other_browser, "owner@shop.test")
+    html = other_browser.get("/", headers={"Accept-Language": "en"}, follow_redirects=True).get_data(as_text=True)
+    assert '<html lang="cs"' in html
+
+
+def test_a_language_chosen_on_the_sign_in_page_is_remembered_too(app, client, make_user):
+    make_user("owner@shop.test")
+    client.post("/language", data={"lang": "sk", "next": "/login"})
+    login(client, "owner@shop.test")
+    phone = app.test_client()
+    login(phone, "owner@shop.test")
+    assert '<html lang="sk"' in phone.get("/", headers={"Accept-Language": "en"}, follow_redirects=True).get_data(
+        as_text=True
+    )
+
+
+def test_a_support_agent_switching_language_leaves_the_merchants_choice_alone(app, client, make_user):
+    from webapp.extensions import db
+    from webapp.models import User
+
+    owner = make_user("owner@shop.test", shop_name="Tea Shop")
+    make_user("agent@fynode.test", role="support", shop_name=None)
+    login(client, "agent@fynode.test")
+    client.post(f"/support/shops/{owner.shop_id}/impersonate", data={"reason": "TICKET-7"})
+    client.post("/language", data={"lang": "pl", "next": "/"})
+    assert '<html lang="pl"' in client.get("/").get_data(as_text=True)  # the agent reads Polish
+    with app.app_context():
+        assert db.session.get(User, owner.id).locale != "pl"

@@ -3,13 +3,14 @@ language switch, and the error pages every area shares."""
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
 from ..navigation import RULES, nearest_page, section_link
 from ..redirects import safe_next
+from ..services.accounts import sign_in
 from ..services.connections import activation
 from ..services.documents import missing, sync
 from ..services.observability import dashboard
@@ -48,7 +49,7 @@ def settings_index():
 def language():
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
-        session["lang"] = lang
+        sign_in.choose_language(lang)
     target = safe_next(request.form.get("next"), url_for("main.home"))
     # Back to a page that a GET can show: never to the address of a form post.
     parts = urlsplit(target)

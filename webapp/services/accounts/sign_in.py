@@ -135,12 +135,25 @@ def authenticate(email: str, password: str, ip: str) -> SignInResult:
     return SignInResult(user, None) if ok else SignInResult(None, "invalid")
 
 
+def choose_language(lang: str) -> None:
+    """The language the signed-in person chose: for this session, and remembered on their account
+    so that a new browser or phone opens in it too. A support agent acting as a merchant changes
+    only the session, never the merchant's own choice."""
+    from ...access import STARTED_KEY
+
+    session["lang"] = lang
+    if getattr(current_user, "is_authenticated", False) and STARTED_KEY not in session:
+        current_user.locale = lang
+        db.session.commit()
+
+
 def start_session(user: User, remember: bool = False) -> None:
     """Sign `user` in with a fresh session token: any cookie from an earlier sign-in stops working."""
     lang = session.get("lang")
     session.clear()
-    if lang:
+    if lang:  # chosen on the sign-in page: the person's latest choice
         session["lang"] = lang
+        user.locale = lang
     user.session_token = secrets.token_urlsafe(32)
     db.session.commit()
     login_user(user, remember=remember)
