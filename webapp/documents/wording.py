@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
+from ..formatting import money
 from ..models import Document, DocumentState
 from ..services.connections.hints import hint_for, title_for
 from ..services.documents import issuing, planning, worker
@@ -53,6 +55,38 @@ PAUSED_HINT = _l(
     "issued as soon as you re-authenticate."
 )
 RETRY_HINT = _l("We try again by ourselves at %(time)s.")
+
+
+CHANGE_SENTENCES: dict[tuple[str, ...], LazyString] = {
+    ("issue", "credit_note"): _l(
+        "A credit note for %(amount)s will be issued in %(system)s, correcting invoice %(number)s."
+    ),
+    ("issue", "credit_note", "waiting"): _l(
+        "A credit note for %(amount)s will be issued in %(system)s once the invoice it corrects is issued."
+    ),
+    ("issue", "invoice"): _l("An invoice for %(amount)s will be issued in %(system)s."),
+    ("issue", "proforma"): _l("A proforma invoice for %(amount)s will be issued in %(system)s."),
+    ("not_issued", "invoice"): _l("The invoice still waiting to be issued will never be sent to %(system)s."),
+    ("not_issued", "proforma"): _l("The proforma still waiting to be issued will never be sent to %(system)s."),
+    ("not_issued", "credit_note"): _l("The credit note still waiting to be issued will never be sent to %(system)s."),
+    ("kept", "proforma"): _l(
+        "Proforma %(number)s stays in %(system)s: proformas are not tax documents and need no credit "
+        "note. Cancel it there if you wish."
+    ),
+}
+
+
+def change_sentence(change, system: str) -> str:
+    """What confirming an order event will do to one document (`events.DocumentChange`), in words."""
+    key: tuple[str, ...] = (change.action, change.kind)
+    if change.action == "issue" and change.kind == "credit_note" and not change.corrects:
+        key += ("waiting",)
+    sentence = CHANGE_SENTENCES.get(key)
+    if sentence is None:
+        return document_kind(change.kind)
+    # A credit note's amount as merchants say it ("a credit note for 20 €"), whatever its sign.
+    amount = money(abs(change.total), change.currency) if change.total is not None else ""
+    return str(sentence % {"amount": amount, "system": system, "number": change.number or change.corrects})
 
 
 def document_kind(kind: str) -> str:

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from connectors import registry
 from connectors.errors import ConnectorError
 
 from ..auth.guards import merchants_only
@@ -22,7 +23,7 @@ from ..models import Order, OrderSource, OrderStatus
 from ..models.orders import PAYMENT_METHODS, SHIPPING_METHODS
 from ..models.types import utcnow
 from ..services.accounts.tenancy import current_shop_id
-from ..services.documents import archiving
+from ..services.documents import archiving, planning
 from ..services.orders import events, intake, queries, totals, validation
 from . import forms
 from .labels import LABELS
@@ -240,8 +241,13 @@ def refund(order_id: int):
 def cancel_confirm(order_id: int):
     """The second step of cancelling: what it means, and the button that does it."""
     order = _order_or_404(order_id)
+    integration = planning.current_integration(order)
+    system = getattr(registry.get(integration.system), "name", "") if integration is not None else ""
     return render_template(
-        "orders/cancel.html", order=order, documents=queries.order_documents(order), stamp=forms.new_stamp()
+        "orders/cancel.html",
+        order=order,
+        changes=[document_words.change_sentence(c, system) for c in events.preview_event(order, "cancelled")],
+        stamp=forms.new_stamp(),
     )
 
 

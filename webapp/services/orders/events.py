@@ -184,3 +184,55 @@ def submit_event(order: Order, data: validation.EventData, *, actor: str) -> Eve
         order, data.type, data.at, reference=data.reference, amount=data.amount, payload=data.payload, actor=actor
     )
     return EventOutcome(event=event, created=created)
+
+
+# -- what an event would do, before the merchant confirms it ------------------------------------
+@dataclass
+class DocumentChange:
+    """One document the event would touch: `issue` (a new document of `kind` for `total`,
+    correcting `corrects` when it is a credit note), `not_issued` (one still waiting, which
+    will never be sent) or `kept` (an issued proforma that stays in the accounting system)."""
+
+    action: str
+    kind: str
+    total: Decimal | None = None
+    currency: str = ""
+    number: str = ""
+    corrects: str = ""
+
+
+def preview_event(order: Order, type: str, *, payload: dict[str, Any] | None = None) -> list[DocumentChange]:
+    """What recording this event now would do to the order's documents, without doing it: the
+    same `record_in_transaction` (the order's summaries, the rules, the planning) inside a
+    savepoint that is rolled back, so a confirmation page says exactly what its button will do."""
+    from ...models import Document, DocumentState
+    from ..documents.planning import PROFORMA_LEFT
+
+    changes: list[DocumentChange] = []
+    savepoint = db.session.begin_nested()
+    try:
+        before = {
+            d.id: d.state
+            for d in db.session.scalars(db.select(Document).where(Document.order_id == order.id))
+            if d.shop_id == order.shop_id
+        }
+        _event, _created, planned = record_in_transaction(order, type, utcnow(), payload=payload, actor="preview")
+        for document in planned:
+            related = db.session.get(Document, document.related_document_id) if document.related_document_id else None
+            changes.append(
+                DocumentChange(
+                    "issue",
+                    document.kind,
+                    document.total,
+                    document.currency,
+                    corrects=(related.number or "") if related is not None and related.kind != "proforma" else "",
+                )
+            )
+        for document in db.session.scalars(db.select(Document).where(Document.id.in_(before))):
+            if document.state == DocumentState.CANCELLED and before[document.id] != DocumentState.CANCELLED:
+                changes.append(DocumentChange("not_issued", document.kind, document.total, document.currency))
+            elif document.notice == PROFORMA_LEFT and document.state == DocumentState.CREATED:
+                changes.append(DocumentChange("kept", document.kind, number=document.number or ""))
+    finally:
+        savepoint.rollback()
+    return changes
