@@ -114,8 +114,9 @@ def test_changes_need_their_own_reason_and_are_audited_and_shown_to_the_merchant
     page = acting_agent.get("/settings/support-access/").get_data(as_text=True)
     assert "agent@fynode.test" in page and "TICKET-7" in page
     assert "Merchant asked to shorten the log" in page
-    assert "POST /settings/accounting/log/retention" in page
-    assert "refused" in page
+    assert "Changed how long the integration log is kept" in page
+    assert "Tried to change how long the integration log is kept (refused: read-only)" in page
+    assert "POST /" not in page
     with app.app_context():
         done = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "support.action"))
         assert (done.user_id, done.acting_user_id) == (acting_agent.owner.id, acting_agent.agent.id)
