@@ -53,7 +53,7 @@ LABELS = {
         _l("Tried to refresh the lists from %(system)s (refused: read-only)"),
     ),
     "journey.start_import": (
-        _l("Imported invoices"),
+        _l("Imported the existing invoices"),
         _l("Tried to import invoices (refused: read-only)"),
     ),
     "journey.issue_test_invoice": (
