@@ -8,6 +8,7 @@ were stored and are redacted again here, so an older row cannot leak either.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from flask_babel import gettext as _
@@ -164,7 +165,7 @@ def shop_details(shop_id: int) -> dict | None:
     }
 
 
-def error_groups(errors: list[ApiCall], current: Integration | None) -> list[dict]:
+def error_groups(errors: Sequence[ApiCall], current: Integration | None) -> list[dict]:
     """Failed calls grouped by the integration they belong to, the current one first: a trial
     of another system (failed credentials while choosing) or a deactivated connection shows
     under its own system's name, never under the current connection's."""
