@@ -122,7 +122,20 @@ def _expired() -> bool:
     return started is None or time.time() - float(started) > limit
 
 
-def _refuse(status: int, title: str, message: str):
+# Where an HTMX button's refusal goes: the messages region every page has (base.html), at its top.
+REFUSAL_TARGET = "#messages"
+REFUSAL_HEADERS = {"HX-Retarget": REFUSAL_TARGET, "HX-Reswap": "innerHTML show:top"}
+
+
+def refusal(status: int, title: str, message: str):
+    """The answer to a refused request: the error page for a plain form post or a link; for an
+    HTMX request (which swaps into a part of the page, or nothing at all), the same words as a
+    message put into the page's messages region, so a refused button never fails silently.
+    base.html's htmx-config swaps 403 answers, so the headers decide where they go."""
+    from .extensions import is_htmx
+
+    if is_htmx():
+        return render_template("errors/_refusal.html", title=title, message=message), status, REFUSAL_HEADERS
     return render_template("errors/error.html", title=title, message=message), status
 
 
@@ -133,7 +146,7 @@ def init_app(app: Flask) -> None:
         permission = permission_for(endpoint)
         if permission is None:
             # Not classified: refuse rather than guess (the URL-map test catches this first).
-            return _refuse(403, _("This page is not available to you"), _("Your role does not allow this page."))
+            return refusal(403, _("This page is not available to you"), _("Your role does not allow this page."))
         if not getattr(current_user, "is_authenticated", False):
             return None  # the route's own login_required sends the visitor to sign in
         if impersonating():
@@ -151,7 +164,7 @@ def init_app(app: Flask) -> None:
                 return redirect(url_for("support.console"))
             if request.method not in SAFE_METHODS and endpoint not in ALLOWED_WHILE_READ_ONLY and not changes_enabled():
                 impersonation.record_action(refused=True)
-                return _refuse(
+                return refusal(
                     403,
                     _("Read-only support access"),
                     _(
@@ -160,7 +173,7 @@ def init_app(app: Flask) -> None:
                     ),
                 )
         if not allowed(current_user, permission):
-            return _refuse(
+            return refusal(
                 403,
                 _("This page is not available to you"),
                 _("Only the shop's owner can do this. Ask the owner of the shop."),

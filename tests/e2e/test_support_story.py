@@ -102,7 +102,36 @@ def test_agent_fixes_a_failing_shop_read_only_first_and_the_merchant_sees_it(
     page.get_by_role("link", name="Access by support").click()
     expect(page.get_by_text("TICKET-1234").first).to_be_visible()
     expect(page.get_by_text("Re-issue the failed invoice")).to_be_visible()
-    expect(page.get_by_text("/retry").first).to_be_visible()
+    expect(page.get_by_text("Retried document Invoice").first).to_be_visible()
+    expect(page.get_by_text("Tried to retry document Invoice").first).to_be_visible()
+    expect(page.get_by_text("POST /")).to_have_count(0)
     assert_fits_width(page)
     assert_accessible(page)
+    context.close()
+
+
+def test_read_only_htmx_button_says_why_it_was_refused_on_a_phone(browser, demo):
+    """ "Verify again" is an HTMX button: its refusal used to be a 403 that HTMX left unswapped, so
+    the button just looked broken. Now the refusal's words appear in the page's messages region."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.base_url = demo.live_url
+    page.width = 390
+    sign_in(page, "support@demo.test", "demo-support")
+    page.get_by_role("link", name="Demo Shop").first.click()
+    page.get_by_label("Reason (ticket reference)").fill("TICKET-77")
+    page.get_by_role("button", name="Act as owner (read-only)").click()
+    expect(page.get_by_text("Support mode (read-only)")).to_be_visible()
+    page.goto(f"{page.base_url}/settings/accounting/superfaktura")
+    page.get_by_role("button", name="Verify again").click()
+    message = page.locator("#messages [role=alert]")
+    expect(message).to_be_visible()
+    expect(message).to_contain_text("Read-only support access")
+    expect(message).to_contain_text("nothing was changed")
+    expect(message).to_contain_text("switch to changes")
+    assert page.url.endswith("/settings/accounting/superfaktura")  # still on the page, nothing swapped away
+    expect(page.get_by_role("button", name="Verify again")).to_be_enabled()
+    assert_fits_width(page)
     context.close()

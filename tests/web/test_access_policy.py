@@ -114,8 +114,9 @@ def test_changes_need_their_own_reason_and_are_audited_and_shown_to_the_merchant
     page = acting_agent.get("/settings/support-access/").get_data(as_text=True)
     assert "agent@fynode.test" in page and "TICKET-7" in page
     assert "Merchant asked to shorten the log" in page
-    assert "POST /settings/accounting/log/retention" in page
-    assert "refused" in page
+    assert "Changed how long the integration log is kept" in page
+    assert "Tried to change how long the integration log is kept (refused: read-only)" in page
+    assert "POST /" not in page
     with app.app_context():
         done = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "support.action"))
         assert (done.user_id, done.acting_user_id) == (acting_agent.owner.id, acting_agent.agent.id)
@@ -191,3 +192,66 @@ def test_no_route_with_an_id_reaches_another_shops_rows(app, client, make_user):
     with app.app_context():
         assert db.session.get(Document, document_id).state == "failed"
         assert db.session.get(Order, order_id).status == "new"
+
+
+HTMX = {"HX-Request": "true"}
+
+
+def _snapshot(app) -> dict:
+    """Every row of every table but the audit (which records the refusals), to prove nothing changed."""
+    with app.app_context():
+        return {
+            table.name: sorted(map(repr, db.session.execute(table.select()).all()))
+            for table in db.metadata.sorted_tables
+            if table.name != "audit_events"
+        }
+
+
+def test_read_only_refusal_of_an_htmx_button_is_said_in_the_pages_messages_region(app, acting_agent):
+    """HTMX does not swap an error answer by itself: a refused "Verify again" or "Import" button
+    looked broken. Every POST route (from the URL map), posted by HTMX while read-only, answers
+    the refusal's words with headers that put them into the messages region of the page."""
+    from webapp.models import Integration
+
+    with app.app_context():
+        db.session.add(
+            Integration(shop_id=acting_agent.owner.shop_id, system="superfaktura", status="active", current=True)
+        )
+        db.session.commit()
+    page = acting_agent.get("/settings/accounting/superfaktura").get_data(as_text=True)
+    assert 'id="messages"' in page and access.REFUSAL_TARGET == "#messages"
+    before = _snapshot(app)
+    refused = 0
+    for rule in _routes(app, "POST"):
+        if rule.endpoint in access.ALLOWED_WHILE_READ_ONLY:
+            continue
+        response = acting_agent.post(_url(rule), data={"reason": "x", "days": "30"}, headers=HTMX)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 403, rule.rule
+        assert response.headers.get("HX-Retarget") == "#messages", rule.rule
+        assert response.headers.get("HX-Reswap", "").startswith("innerHTML"), rule.rule
+        assert "Read-only support access" in html and "nothing was changed" in html, rule.rule
+        assert "switch to changes" in html, rule.rule
+        assert "<html" not in html, rule.rule  # a message for the region, not a whole page inside it
+        refused += 1
+    assert refused >= 20
+    assert _snapshot(app) == before
+    # Without JavaScript a form simply posts: the refusal page, as before.
+    plain = acting_agent.post("/settings/accounting/superfaktura/verify")
+    assert plain.status_code == 403 and "HX-Retarget" not in plain.headers
+    assert "<html" in plain.get_data(as_text=True)
+
+
+def test_base_page_lets_htmx_swap_a_403_into_the_messages_region(app, acting_agent):
+    html = acting_agent.get("/").get_data(as_text=True)
+    assert '{"code": "403", "swap": true}' in html
+    assert html.index('"403"') < html.index('"[45].."')  # htmx takes the first matching rule
+
+
+def test_staff_refused_by_an_htmx_button_read_why_in_the_page(app, client, make_user):
+    owner = make_user("owner@shop.test", shop_name="Tea Shop")
+    make_user("staff@shop.test", role="staff", shop_id=owner.shop_id)
+    login(client, "staff@shop.test")
+    response = client.post("/settings/accounting/superfaktura/activate", headers=HTMX)
+    assert response.status_code == 403 and response.headers["HX-Retarget"] == "#messages"
+    assert "Only the shop&#39;s owner can do this" in response.get_data(as_text=True)

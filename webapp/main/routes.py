@@ -80,7 +80,10 @@ def csrf_error(_error):
 
 @bp.app_errorhandler(403)
 def forbidden(_error):
-    return _error_page(403, _("This page is not available to you"), _("Your role does not allow this page."))
+    from ..access import refusal
+
+    # Said in the page's messages region when an HTMX button was refused (webapp.access).
+    return refusal(403, _("This page is not available to you"), _("Your role does not allow this page."))
 
 
 @bp.app_errorhandler(404)

@@ -10,6 +10,7 @@ the "Access by support" page. The agent's own identity is kept in the session to
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from flask import request, session
 from flask_login import current_user, login_user
@@ -80,11 +81,16 @@ def record_action(*, refused: bool, status: int | None = None) -> None:
     agent_id = session.get(sign_in.IMPERSONATOR_KEY)
     if agent_id is None:
         return
-    detail: dict[str, str | int] = {
+    detail: dict[str, Any] = {
         "method": request.method,
         "path": request.path[:300],
         "endpoint": request.endpoint or "",
     }
+    # The route's arguments (a document's or an order's id, a system's key): the merchant reads
+    # the action in words ("Retried document Invoice 2026049", support_actions.describe).
+    args = {k: v for k, v in (request.view_args or {}).items() if isinstance(v, int | str)}
+    if args:
+        detail["args"] = args
     if status is not None:
         detail["status"] = status
     try:
@@ -130,4 +136,13 @@ def access_history(shop_id: int, limit: int = 200) -> list[dict]:
             db.select(User).where(User.id.in_({e.acting_user_id for e in events if e.acting_user_id}))
         )
     }
-    return [{"event": e, "agent": agents.get(e.acting_user_id, "—")} for e in events]
+    from .support_actions import describe
+
+    return [
+        {
+            "event": e,
+            "agent": agents.get(e.acting_user_id, "—"),
+            "what": describe(e) if e.action in ("support.action", "support.action_refused") else "",
+        }
+        for e in events
+    ]

@@ -8,12 +8,28 @@ were stored and are redacted again here, so an older row cannot leak either.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from connectors.http import REDACTED, redact_structure
 
 from ...extensions import db
-from ...models import ApiCall, AuditEvent, Document, DocumentState, Integration, Order, Shop, User, utcnow
+from ...models import (
+    ApiCall,
+    AuditEvent,
+    Document,
+    DocumentState,
+    Integration,
+    IntegrationStatus,
+    Order,
+    Shop,
+    User,
+    utcnow,
+)
+from ..documents import rules
 from . import health, log_queries, operations, redaction
 
 SEARCH_LIMIT = 50
@@ -52,30 +68,66 @@ def search(text: str) -> list[dict]:
     return [_row(s) for s in shops]
 
 
+def _problems(integration: Integration | None, failed_documents: int, failed_calls: int) -> list[str]:
+    """Why a shop is listed among the shops with problems, in plain words (empty: not listed)."""
+    reasons: list[str] = []
+    if integration is not None and integration.status == IntegrationStatus.NEEDS_ATTENTION:
+        from ...integrations.messages import attention_hint  # here: the messages import the services
+
+        if attention_hint(integration):
+            reasons.append(_("connection paused: something must be fixed in the accounting system"))
+        else:
+            reasons.append(_("connection paused: re-authentication needed"))
+    if failed_documents:
+        reasons.append(ngettext("%(num)s document failed", "%(num)s documents failed", failed_documents))
+    if failed_calls:
+        reasons.append(ngettext("%(num)s failed call in 24 h", "%(num)s failed calls in 24 h", failed_calls))
+    if (
+        integration is not None
+        and integration.status == IntegrationStatus.ACTIVE
+        and rules.presets_pending(integration)
+    ):
+        reasons.append(_("no rules confirmed: no documents are created"))
+    return reasons
+
+
 def failing_shops(limit: int = 20) -> list[dict]:
-    """Shops whose current integration needs attention or whose calls failed in the last 24 h."""
+    """Shops with a real problem of their current integration, each with its reasons: the
+    connection paused, documents failed, calls failed in the last 24 h, or active without a
+    confirmed rule. Failed calls of another integration (a trial of another system, a
+    deactivated one) are not the current one's problem and list nobody."""
     since = utcnow() - timedelta(hours=24)
-    ids = set(
-        db.session.scalars(
-            db.select(Integration.shop_id).where(Integration.current.is_(True), Integration.status == "needs_attention")
-        )
+    current = {i.shop_id: i for i in db.session.scalars(db.select(Integration).where(Integration.current.is_(True)))}
+    if not current:
+        return []
+    current_ids = [i.id for i in current.values()]
+    failed_calls = dict(
+        db.session.execute(
+            db.select(ApiCall.integration_id, db.func.count(ApiCall.id))
+            .where(ApiCall.integration_id.in_(current_ids), ApiCall.created_at >= since, log_queries.FAILED)
+            .group_by(ApiCall.integration_id)
+        ).all()
     )
-    ids |= set(
-        db.session.scalars(db.select(ApiCall.shop_id).where(ApiCall.created_at >= since, log_queries.FAILED).distinct())
+    failed_documents = dict(
+        db.session.execute(
+            db.select(Document.integration_id, db.func.count(Document.id))
+            .where(
+                Document.integration_id.in_(current_ids),
+                Document.state == DocumentState.FAILED,
+                Document.is_test.is_(False),
+            )
+            .group_by(Document.integration_id)
+        ).all()
     )
-    ids |= set(
-        db.session.scalars(
-            db.select(Document.shop_id)
-            .where(Document.state == DocumentState.FAILED, Document.is_test.is_(False))
-            .distinct()
-        )
-    )
-    shops = (
-        db.session.scalars(db.select(Shop).where(Shop.id.in_(ids)).order_by(Shop.name).limit(limit)).all()
-        if ids
-        else []
-    )
-    return [_row(s) for s in shops]
+    listed: dict[int, list[str]] = {}
+    for shop_id, integration in current.items():
+        reasons = _problems(integration, failed_documents.get(integration.id, 0), failed_calls.get(integration.id, 0))
+        if reasons:
+            listed[shop_id] = reasons
+    if not listed:
+        return []
+    shops = db.session.scalars(db.select(Shop).where(Shop.id.in_(listed)).order_by(Shop.name).limit(limit)).all()
+    return [{"shop": s, "integration": current[s.id], "reasons": listed[s.id]} for s in shops]
 
 
 def shop_details(shop_id: int) -> dict | None:
@@ -86,6 +138,9 @@ def shop_details(shop_id: int) -> dict | None:
     errors = db.session.scalars(
         db.select(ApiCall).where(ApiCall.shop_id == shop_id, log_queries.FAILED).order_by(ApiCall.id.desc()).limit(10)
     ).all()
+    current = db.session.scalar(
+        db.select(Integration).where(Integration.shop_id == shop_id, Integration.current.is_(True))
+    )
     recent = db.session.scalars(
         db.select(ApiCall).where(ApiCall.shop_id == shop_id).order_by(ApiCall.id.desc()).limit(25)
     ).all()
@@ -104,9 +159,25 @@ def shop_details(shop_id: int) -> dict | None:
         "owner": owner,
         "health": health.for_shop(shop_id),
         "errors": errors,
+        "error_groups": error_groups(errors, current),
         "recent": recent,
         "documents": documents,
     }
+
+
+def error_groups(errors: Sequence[ApiCall], current: Integration | None) -> list[dict]:
+    """Failed calls grouped by the integration they belong to, the current one first: a trial
+    of another system (failed credentials while choosing) or a deactivated connection shows
+    under its own system's name, never under the current connection's."""
+    groups: dict[tuple[str, int | None], dict] = {}
+    if current is not None:
+        groups[(current.system, current.id)] = {"system": current.system, "current": True, "calls": []}
+    for call in errors:
+        is_current = current is not None and call.integration_id == current.id
+        key = (call.system, current.id if is_current and current else call.integration_id)
+        group = groups.setdefault(key, {"system": call.system, "current": is_current, "calls": []})
+        group["calls"].append(call)
+    return list(groups.values())
 
 
 def _call(c: ApiCall) -> dict:
