@@ -173,3 +173,29 @@ def test_one_shop_cannot_retry_or_see_another_shops_documents(app, owner_client,
     other.post("/login", data={"email": "other@shop.test", "password": "secret-pass"})
     assert other.post(f"/documents/{document_id}/retry").status_code == 404
     assert number not in other.get("/documents/").get_data(as_text=True)
+
+
+def test_a_failed_document_without_an_error_code_goes_back_to_the_queue(app, owner_client, sandbox):
+    """A failure recorded without a code (an older row, a hand-made fix) once made the retry
+    write NULL into needs_lookup: "False OR NULL" is NULL in SQL."""
+    _connected(app, owner_client, sandbox)
+    with app.app_context():
+        order = make_order(owner_client.user.shop_id)
+        integration = db.session.scalar(db.select(Integration))
+        document = Document(
+            shop_id=order.shop_id,
+            integration_id=integration.id,
+            order_id=order.id,
+            kind="invoice",
+            state="failed",
+            idempotency_key="no-code",
+            order_number=order.number,
+        )
+        db.session.add(document)
+        db.session.commit()
+        document_id = document.id
+    response = owner_client.post(f"/documents/{document_id}/retry")
+    assert response.status_code == 302
+    with app.app_context():
+        retried = db.session.get(Document, document_id)
+        assert retried.state != "failed" and retried.needs_lookup is False

@@ -316,7 +316,8 @@ def reopen(document: Document) -> bool:
                 attempts=0,
                 updated_at=utcnow(),
                 # An internal failure may have happened after the create was sent.
-                needs_lookup=db.or_(Document.needs_lookup, Document.last_error_code == INTERNAL),
+                # (Without an error code the comparison is NULL, and NULL in a NOT NULL column fails.)
+                needs_lookup=db.or_(Document.needs_lookup, db.func.coalesce(Document.last_error_code, "") == INTERNAL),
             )
             .execution_options(synchronize_session=False)
         )
