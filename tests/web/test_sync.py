@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from flask import current_app
 
+from connectors import base, registry
 from webapp.extensions import db
 from webapp.models import Job, OrderEvent
 from webapp.services.connections import calls
@@ -262,3 +263,61 @@ def test_sync_pages_of_another_shop_are_not_found(app, engine, owner_client, mak
     assert as_stranger("post", f"/documents/{invoice.id}/resync").status_code == 404
     assert as_stranger("get", f"/documents/{invoice.id}/reissue").status_code == 404
     assert as_stranger("post", f"/documents/missing/{order_id}/issue").status_code == 404
+
+
+# -- credit notes: one sign convention --------------------------------------------------------
+ALL_SYSTEMS = [c.key for c in registry.all_connectors() if base.CAN_CREDIT_NOTE in c.capabilities]
+
+
+def _check(owner_client) -> Job:
+    response = owner_client.post("/documents/sync", data={"from": "2020-01-01", "to": "2099-12-31"})
+    assert response.status_code == 303
+    job = db.session.scalars(db.select(Job).where(Job.kind == "sync").order_by(Job.id.desc())).first()
+    db.session.refresh(job)
+    assert job.state == "done", (job.error_code, job.error_detail)
+    return job
+
+
+@pytest.mark.parametrize("system", ALL_SYSTEMS)
+def test_a_correctly_issued_credit_note_matches_and_a_wrong_amount_on_it_still_differs(
+    app, engine, owner_client, system
+):
+    """Every system reports a credit note's amounts negative, our spec lists the refund positive:
+    the check compares them in one convention, so only a real difference is reported."""
+    engine.connect(system)
+    order = _order(engine, system, "2026-001101", payment="card")
+    event(order, "created")
+    event(order, "paid", amount=str(balance_due(order)))
+    event(order, "refunded", amount="12.30", reference="R1", lines=[{"sku": "TEA-01", "quantity": "1"}])
+    invoice, credit = documents_of(order)
+    assert (invoice.kind, credit.kind) == ("invoice", "credit_note")
+    assert credit.state == "created", (credit.last_error_code, credit.last_error_detail)
+    remote = _connector(engine.integration).get_document(credit.remote_id, kind="credit_note")
+    assert remote.total == Decimal("-12.30")  # RemoteDocument's convention, whatever the system's wire format
+
+    job = _check(owner_client)
+    assert job.result["checked"] == 2
+    # (A Polish invoice's KSeF state moves on from "sent" in the sandbox meanwhile: not an amount.)
+    rows = [(r["kind"], r["code"], r["params"]) for r in job.result["mismatches"] if r["code"] != sync.KSEF]
+    assert rows == []
+
+    # A wrong amount on the credit note: 1.00 more refunded here than the system holds.
+    spec = dict(credit.spec)
+    spec["lines"] = [dict(spec["lines"][0], unit_price="13.30")]
+    spec["total"] = "13.30"
+    credit.spec = spec
+    db.session.commit()
+    job = _check(owner_client)
+    rate = _rate_of(system)
+    rows = [(r["document_id"], r["code"], r["params"]) for r in job.result["mismatches"] if r["code"] != sync.KSEF]
+    assert rows == [
+        (
+            credit.id,
+            sync.VAT_TOTAL,
+            {"rate": rate, "difference": "1.00", "ours": "-13.30", "theirs": "-12.30"},
+        )
+    ]
+
+
+def _rate_of(system: str) -> str:
+    return "21" if market_of(system)[0] == "CZ" else "23"
