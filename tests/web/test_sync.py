@@ -321,3 +321,68 @@ def test_a_correctly_issued_credit_note_matches_and_a_wrong_amount_on_it_still_d
 
 def _rate_of(system: str) -> str:
     return "21" if market_of(system)[0] == "CZ" else "23"
+
+
+# -- the result in the merchant's words --------------------------------------------------------
+def _done_job(engine, rows: int) -> Job:
+    row = {
+        "document_id": 999999,
+        "order_id": None,
+        "kind": "credit_note",
+        "number": "DB2026001",
+        "order_number": "",
+        "currency": "EUR",
+        "code": sync.VAT_TOTAL,
+        "params": {"rate": "23", "difference": "1.00", "ours": "-10.90", "theirs": "-9.90"},
+        "actions": ["resync"],
+    }
+    job = Job(
+        shop_id=engine.shop_id,
+        integration_id=engine.integration.id,
+        kind=sync.SYNC,
+        state="done",
+        total=rows,
+        done=rows,
+        result={"params": {}, "checked": rows, "paid_recorded": 0, "mismatches": [row] * rows},
+    )
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+@pytest.mark.parametrize(
+    "lang,rows,counts",
+    [
+        ("en", 1, ["1 document checked on", "1 difference found."]),
+        ("en", 2, ["2 documents checked on", "2 differences found."]),
+        ("pl", 1, ["Sprawdzono 1 dokument (", "Znaleziono 1 różnicę."]),
+        ("pl", 3, ["Sprawdzono 3 dokumenty (", "Znaleziono 3 różnice."]),
+        ("pl", 5, ["Sprawdzono 5 dokumentów (", "Znaleziono 5 różnic."]),
+        ("cs", 2, ["2 doklady zkontrolovány (", "Nalezeny 2 rozdíly."]),
+        ("sk", 5, ["5 dokladov skontrolovaných (", "Našlo sa 5 rozdielov."]),
+    ],
+)
+def test_sync_result_counts_use_each_language_plural_forms(app, engine, owner_client, lang, rows, counts):
+    engine.connect("superfaktura")
+    job = _done_job(engine, rows)
+    with owner_client.session_transaction() as session:
+        session["lang"] = lang
+    page = owner_client.get(f"/documents/sync/{job.id}").get_data(as_text=True)
+    for text in counts:
+        assert text in page
+
+
+@pytest.mark.parametrize(
+    "lang,text",
+    [
+        ("en", "VAT 23 %: -€10.90 here, -€9.90 in SuperFaktura"),
+        ("pl", "VAT 23 %: -10,90\xa0€ tutaj, -9,90\xa0€ w SuperFaktura"),
+    ],
+)
+def test_amounts_in_differences_are_money_in_the_users_locale(app, engine, owner_client, lang, text):
+    engine.connect("superfaktura")
+    job = _done_job(engine, 1)
+    with owner_client.session_transaction() as session:
+        session["lang"] = lang
+    page = owner_client.get(f"/documents/sync/{job.id}").get_data(as_text=True)
+    assert text in page

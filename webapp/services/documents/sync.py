@@ -354,6 +354,7 @@ def _row(document: Document, mismatch: Mismatch) -> dict[str, Any]:
         "kind": document.kind,
         "number": document.number or "",
         "order_number": document.order_number or "",
+        "currency": (document.spec or {}).get("currency") or document.currency or "",  # the amounts' words
         "code": mismatch.code,
         "params": mismatch.params,
         "actions": list(mismatch.actions),
