@@ -386,3 +386,25 @@ def test_amounts_in_differences_are_money_in_the_users_locale(app, engine, owner
         session["lang"] = lang
     page = owner_client.get(f"/documents/sync/{job.id}").get_data(as_text=True)
     assert text in page
+
+
+def _attention(owner_client) -> str:
+    page = owner_client.get("/").get_data(as_text=True)
+    return page.split('id="attention"', 1)[1].split("</section>", 1)[0]
+
+
+def test_differences_of_the_last_check_need_attention_on_the_dashboard_with_a_link_to_them(app, engine, owner_client):
+    engine.connect("superfaktura")
+    _done_job(engine, 0)
+    assert "sync check" not in _attention(owner_client)
+    assert "Nothing needs your attention." in _attention(owner_client)
+
+    job = _done_job(engine, 1)
+    attention = _attention(owner_client)
+    assert "The last sync check found 1 difference between your documents and your accounting system." in attention
+    assert f'href="/documents/sync/{job.id}"' in attention
+    assert "Nothing needs your attention." not in attention
+    # A later check that finds nothing clears it.
+    clean = _done_job(engine, 0)
+    assert clean.id > job.id
+    assert "sync check" not in _attention(owner_client)
