@@ -353,7 +353,9 @@ def _done_job(engine, rows: int) -> Job:
 @pytest.mark.parametrize(
     "lang,rows,counts",
     [
+        ("en", 0, ["0 documents checked on", "No differences found."]),
         ("en", 1, ["1 document checked on", "1 difference found."]),
+        ("pl", 0, ["Sprawdzono 0 dokumentów (", "Nie znaleziono różnic."]),
         ("en", 2, ["2 documents checked on", "2 differences found."]),
         ("pl", 1, ["Sprawdzono 1 dokument (", "Znaleziono 1 różnicę."]),
         ("pl", 3, ["Sprawdzono 3 dokumenty (", "Znaleziono 3 różnice."]),
