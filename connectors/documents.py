@@ -137,6 +137,16 @@ class RemoteLine:
 
 @dataclass
 class RemoteDocument:
+    """A document as the system holds it, amounts the system's own.
+
+    Sign convention: a credit note's amounts (`total`, each `vat` row's base and VAT, line
+    totals) are NEGATIVE, money going back to the customer, the way SuperFaktura, Fakturoid,
+    iDoklad, Fakturownia and inFakt all report them; a connector whose system reported them
+    positive would negate them in its mapping. Which of a line's `quantity` and `unit_price`
+    carries the minus is the system's own (SuperFaktura, Fakturoid, iDoklad: the price;
+    Fakturownia, inFakt: the quantity). Our drafts and specs list what is refunded as positive
+    amounts; the sync check negates those before comparing (services/documents/sync.py)."""
+
     remote_id: str
     kind: str
     number: str

@@ -330,6 +330,12 @@ def correction_positions(draft: DocumentDraft, corrected: Mapping[str, Any]) -> 
             after = _side(
                 str(match.get("name") or line.name), before_q - quantity, before_gross - gross, tax, "correction_after"
             )
+        elif line.quantity * line.unit_price < 0:
+            # A negative draft line takes back from the credit (a cancellation's "less what was
+            # refunded already"): the correction adds it instead of refunding it once more.
+            before = _side(line.name, ZERO, ZERO, tax, "correction_before")
+            after = _side(line.name, quantity, gross, tax, "correction_after")
+            quantity, gross = -quantity, -gross
         else:
             before = _side(line.name, quantity, gross, tax, "correction_before")
             after = _side(line.name, ZERO, ZERO, tax, "correction_after")

@@ -89,10 +89,13 @@ def _item(line: Line, draft: DocumentDraft) -> dict[str, Any]:
     if draft.prices_include_vat:
         price = net_unit_price(price, line.vat_rate)
     quantity = line.quantity
-    if draft.kind == CREDIT_NOTE and price * quantity > 0:
+    if draft.kind == CREDIT_NOTE and price * quantity:
         # Credit notes carry negative prices with positive quantities (as the vendor's
-        # WooCommerce plugin sends them), whatever sign convention the draft used.
-        price, quantity = -abs(price), abs(quantity)
+        # WooCommerce plugin sends them). A draft's credit-note line is positive when it is
+        # refunded; a negative one (a cancellation's "less what was refunded already") takes
+        # back from the credit, so it becomes a positive line here.
+        refunded = price * quantity > 0
+        price, quantity = (-abs(price) if refunded else abs(price)), abs(quantity)
     item: dict[str, Any] = {"name": line.name, "quantity": quantity, "unit_price": price, "tax": line.vat_rate}
     if line.unit:
         item["unit"] = line.unit

@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from connectors.errors import ConnectorError
@@ -127,7 +128,13 @@ def issue_missing(order_id: int):
     touched = missing.issue_now(order)
     if touched:
         flash(
-            _("%(n)s documents of order %(number)s are being issued.", n=len(touched), number=order.number), "success"
+            ngettext(
+                "%(num)d document of order %(number)s is being issued.",
+                "%(num)d documents of order %(number)s are being issued.",
+                len(touched),
+                number=order.number,
+            ),
+            "success",
         )
     else:
         flash(_("Order %(number)s has all its documents.", number=order.number), "success")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from flask_babel import lazy_gettext as _l
 
 from connectors import registry
 
+from .. import formatting
 from ..services.documents import missing, sync
 
 
@@ -41,6 +44,17 @@ MISSING_REASONS = {
 }
 
 
+# Mismatches whose params are amounts: worded as money in the user's locale, with the currency.
+AMOUNTS = {sync.VAT_ROUNDING, sync.VAT_TOTAL, sync.TOTAL}
+
+
+def _amount(value: str, currency: str) -> str:
+    try:
+        return formatting.money(Decimal(value), currency or None)
+    except (InvalidOperation, ValueError):
+        return value
+
+
 def mismatch_text(row: dict, system: str) -> str:
     from .wording import document_kind
 
@@ -57,6 +71,13 @@ def mismatch_text(row: dict, system: str) -> str:
         "code": "",
         **{k: str(v) for k, v in (row.get("params") or {}).items()},
     }
+    if code in AMOUNTS:
+        currency = str(row.get("currency") or "")
+        for key in ("ours", "theirs", "difference"):
+            if params[key]:
+                params[key] = _amount(params[key], currency)
+        if params["rate"]:
+            params["rate"] = formatting.number(params["rate"])
     params.update(system=system_label(system), kind=document_kind(row.get("kind", "")))
     return str(template) % params
 

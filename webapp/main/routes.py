@@ -34,6 +34,7 @@ def home():
         test_documents=dashboard.leftover_test_documents(shop_id),
         last_sync=sync.latest_job(shop_id),
         missing=missing.latest_count(shop_id),
+        sync_differences=dashboard.sync_differences(shop_id),
     )
 
 

@@ -73,28 +73,46 @@ def _rate(value: Any) -> str:
     return format(Decimal(str(value)).normalize(), "f")
 
 
-def _ours_by_rate(spec: dict[str, Any]) -> dict[str, Decimal]:
+def _sign(document: Document) -> int:
+    """How our spec's amounts compare with the system's: a credit note's spec lists what is
+    refunded (positive amounts) while every system reports a credit note's amounts negative
+    (see `RemoteDocument`), so our side is negated for it."""
+    return -1 if document.kind == CREDIT_NOTE else 1
+
+
+def _ours_by_rate(spec: dict[str, Any], sign: int = 1) -> dict[str, Decimal]:
     by_rate: dict[str, Decimal] = {}
     for line in spec.get("lines") or []:
         rate = _rate(line["vat_rate"])
         by_rate[rate] = by_rate.get(rate, Decimal("0")) + drafts.line_gross(line, bool(spec.get("prices_include_vat")))
-    return by_rate
+    return {rate: amount * sign for rate, amount in by_rate.items()}
 
 
-def _lines_differ(spec: dict[str, Any], remote: RemoteDocument) -> bool:
+def _quantity(value: Any, credit_note: bool) -> Decimal:
+    # A credit note's minus sits on the quantity in some systems (Fakturownia, inFakt), on the
+    # price in others: which lines were credited is compared, the amounts per VAT rate below.
+    quantity = Decimal(value)
+    return (abs(quantity) if credit_note else quantity).normalize()
+
+
+def _lines_differ(spec: dict[str, Any], remote: RemoteDocument, credit_note: bool = False) -> bool:
     ours = sorted(
-        (line["name"].strip(), Decimal(line["quantity"]).normalize(), _rate(line["vat_rate"]))
+        (line["name"].strip(), _quantity(line["quantity"], credit_note), _rate(line["vat_rate"]))
         for line in spec.get("lines") or []
     )
     theirs = sorted(
-        (line.name.strip(), Decimal(line.quantity).normalize(), _rate(line.vat_rate)) for line in remote.lines
+        (line.name.strip(), _quantity(line.quantity, credit_note), _rate(line.vat_rate)) for line in remote.lines
     )
     return bool(remote.lines) and ours != theirs
 
 
 def compare(document: Document, remote: RemoteDocument, order_paid: bool) -> list[Mismatch]:
     """Every way the system's document differs from ours. `document.snapshot` is what the system
-    returned when it was issued (number, dates, KSeF); `document.spec` what we asked for."""
+    returned when it was issued (number, dates, KSeF); `document.spec` what we asked for.
+
+    Credit notes: amounts are compared signed, the system's way (negative, money going back to
+    the customer); our spec's positive refund amounts are negated first (`_sign`). A credit note
+    issued correctly therefore matches, and a wrong amount still differs."""
     found: list[Mismatch] = []
     spec = document.spec or {}
     snap = document.snapshot or {}
@@ -110,11 +128,12 @@ def compare(document: Document, remote: RemoteDocument, order_paid: bool) -> lis
     currency = spec.get("currency") or document.currency
     if currency and remote.currency and remote.currency.upper() != currency.upper():
         found.append(Mismatch(CURRENCY, {"ours": currency, "theirs": remote.currency}, both))
-    if spec.get("lines") and _lines_differ(spec, remote):
+    sign = _sign(document)
+    if spec.get("lines") and _lines_differ(spec, remote, credit_note=sign < 0):
         found.append(Mismatch(LINES, {"ours": str(len(spec["lines"])), "theirs": str(len(remote.lines))}, both))
     rate_mismatch = False
     if spec.get("lines") and remote.vat:
-        ours = _ours_by_rate(spec)
+        ours = _ours_by_rate(spec, sign)
         theirs = {_rate(v.rate): v.base + v.vat for v in remote.vat}
         for rate in sorted(set(ours) | set(theirs), key=Decimal, reverse=True):
             a, b = ours.get(rate, Decimal("0")), theirs.get(rate, Decimal("0"))
@@ -127,7 +146,8 @@ def compare(document: Document, remote: RemoteDocument, order_paid: bool) -> lis
                         code, {"rate": rate, "difference": str(difference), "ours": str(a), "theirs": str(b)}, both
                     )
                 )
-    expected_total = Decimal(spec["total"]) if spec.get("total") else document.total
+    # Without a spec (an imported document) our total is the one the system reported: signed already.
+    expected_total = Decimal(spec["total"]) * sign if spec.get("total") else document.total
     if not rate_mismatch and expected_total is not None and remote.total != expected_total:
         found.append(Mismatch(TOTAL, {"ours": str(expected_total), "theirs": str(remote.total)}, both))
     if document.kind in (INVOICE, PROFORMA):
@@ -334,6 +354,7 @@ def _row(document: Document, mismatch: Mismatch) -> dict[str, Any]:
         "kind": document.kind,
         "number": document.number or "",
         "order_number": document.order_number or "",
+        "currency": (document.spec or {}).get("currency") or document.currency or "",  # the amounts' words
         "code": mismatch.code,
         "params": mismatch.params,
         "actions": list(mismatch.actions),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timezone
 
 from ...extensions import db
-from ...models import Document, DocumentState
+from ...models import Document, DocumentState, Job, JobState
 
 WAITING = (DocumentState.PENDING, DocumentState.CREATING)
 
@@ -53,3 +53,24 @@ def leftover_test_documents(shop_id: int, limit: int = 5) -> list[Document]:
             .limit(limit)
         )
     )
+
+
+@dataclass(frozen=True)
+class SyncDifferences:
+    job_id: int
+    count: int
+
+
+def sync_differences(shop_id: int) -> SyncDifferences | None:
+    """The differences the shop's last finished sync check found ("Needs your attention" links
+    to that check), or None when it found none."""
+    from ..documents.sync import SYNC
+
+    job = db.session.scalar(
+        db.select(Job)
+        .where(Job.shop_id == shop_id, Job.kind == SYNC, Job.state == JobState.DONE)
+        .order_by(Job.id.desc())
+        .limit(1)
+    )
+    count = len((job.result or {}).get("mismatches") or []) if job is not None else 0
+    return SyncDifferences(job.id, count) if job is not None and count else None
