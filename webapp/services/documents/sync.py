@@ -18,7 +18,17 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from connectors.documents import CREDIT_NOTE, INVOICE, PROFORMA, RemoteDocument
+from connectors.documents import (
+    CREDIT_NOTE,
+    INVOICE,
+    KSEF_ACCEPTED,
+    KSEF_OFFLINE,
+    KSEF_REJECTED,
+    KSEF_SENT,
+    KSEF_WAITING,
+    PROFORMA,
+    RemoteDocument,
+)
 from connectors.errors import NOT_FOUND, REMOTE_ERROR, ConnectorError
 from webapp.models.types import changed_rows
 
@@ -156,7 +166,8 @@ def compare(document: Document, remote: RemoteDocument, order_paid: bool) -> lis
             found.append(Mismatch(PAID_REMOTE, {}, (OPEN,)))
         elif order_paid and not remote_paid and remote.status not in ("cancelled", "draft") and spec.get("paid"):
             found.append(Mismatch(PAID_HERE, {}, (OPEN,)))
-    ours_ksef = snap.get("ksef_status") or ""
+    # Ours as it is now (the worker follows KSeF after issuing), not as it was at issue time.
+    ours_ksef = document.ksef_status or snap.get("ksef_status") or ""
     if (
         remote.ksef_status
         and remote.ksef_status != "not_applicable"
@@ -361,6 +372,15 @@ def _row(document: Document, mismatch: Mismatch) -> dict[str, Any]:
     }
 
 
+def _ksef_moved_on(document: Document, remote: RemoteDocument) -> bool:
+    """Ours is still on its way through KSeF and the system already has the final answer."""
+    return (document.ksef_status or "") in (KSEF_WAITING, KSEF_SENT) and remote.ksef_status in (
+        KSEF_ACCEPTED,
+        KSEF_REJECTED,
+        KSEF_OFFLINE,
+    )
+
+
 def _check_one(call, document: Document, counts: dict[str, int]) -> list[dict[str, Any]]:
     try:
         remote = call.connector.get_document(document.remote_id or "", kind=document.kind)
@@ -371,6 +391,13 @@ def _check_one(call, document: Document, counts: dict[str, int]) -> list[dict[st
         if not error.is_retryable and error.code != "rate_limited":
             return [_row(document, Mismatch(UNREACHABLE, {"code": error.code}, (OPEN,)))]
         raise
+    if _ksef_moved_on(document, remote):
+        # KSeF answers later than the system: "sent" here and "accepted" there is news, not a
+        # difference. Take it over as the worker would when it next asks.
+        document.ksef_status = remote.ksef_status
+        document.ksef_number = (remote.ksef_number or "")[:80] or document.ksef_number
+        counts["ksef_updated"] = counts.get("ksef_updated", 0) + 1
+        db.session.commit()
     found = compare(document, remote, _order_paid(document))
     if any(m.code == PAID_REMOTE for m in found) and record_paid(document, remote):
         counts["paid_recorded"] += 1
