@@ -118,6 +118,7 @@ class ExchangeLog:
         exchange.operation = operations.operation_key(self.system, exchange.operation, exchange.method, exchange.url)[
             :60
         ]
+        exchange.url = redaction.redact_url(exchange.url, self.system)
         exchange.request_body = redaction.redact_text(exchange.request_body, self.system)
         exchange.response_body = redaction.redact_text(exchange.response_body, self.system)
         self.exchanges.append(exchange)
