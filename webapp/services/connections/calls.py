@@ -142,6 +142,7 @@ class ExchangeLog:
                 "response_headers": e.response_headers,
                 "response_body": e.response_body,
                 "error_code": e.error_code,
+                "hint_key": e.hint_key,
                 "order_id": self.order_id,
                 "document_id": self.document_id,
             }
