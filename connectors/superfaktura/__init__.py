@@ -292,6 +292,8 @@ class SuperFakturaConnector(Connector):
             body = self.client.get(f"/api_logs/getResponseByChecksum/{checksum}", "find_by_reference")
         except ConnectorError as exc:
             if exc.code == codes.NOT_FOUND:
+                # "No such request" is the look-up's answer, not a failed call in the log.
+                self.http.not_refused()
                 return None
             raise
         data = body.get("data") if isinstance(body, Mapping) and not body.get("error") else None
@@ -302,6 +304,7 @@ class SuperFakturaConnector(Connector):
             document = self.get_document(remote_id)
         except ConnectorError as exc:
             if exc.code == codes.NOT_FOUND:
+                self.http.not_refused()
                 return None  # created, then deleted in SuperFaktura
             raise
         document.reference = checksum
