@@ -23,6 +23,7 @@ import html
 import json
 import re
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -148,6 +149,9 @@ class Exchange:
     response_body: str
     error_code: str | None = None
     attempt: int = 1
+    # The connector's own hint for the error (`ConnectorError.hint_key`), when it read the answer
+    # as a refusal (see Transport.refused).
+    hint_key: str | None = None
 
 
 @dataclass
@@ -168,6 +172,8 @@ class Transport:
     def __post_init__(self) -> None:
         self._secrets: list[str] = []
         self._deadline: float | None = None
+        # The exchange last reported and (weakly: a PDF is not kept alive) the answer it carried.
+        self._last: tuple[Exchange, weakref.ref[requests.Response] | None] | None = None
         # Proxy and CA-bundle settings from the environment, read once per origin instead of on
         # every request (requests scans the whole environment for each one). The session then
         # no longer reads the environment itself, so a ~/.netrc cannot add credentials either.
@@ -176,6 +182,34 @@ class Transport:
         self.session.trust_env = False
         self.sensitive_headers: set[str] = set(SENSITIVE_HEADERS)
         self.add_secrets(self.secrets)
+
+    def refused(self, error: errors.ConnectorError, response: requests.Response | None = None) -> errors.ConnectorError:
+        """The connector read the answer it just got as this error: the exchange that carried it
+        gets the error's code and hint in the log, whatever its HTTP status (SuperFaktura,
+        Fakturownia and iDoklad answer some refusals with HTTP 200 and an error in the body).
+        Returns the error, for `raise transport.refused(error, response)`.
+
+        Only the exchange last reported is marked, and only when it carried `response` (when given):
+        an error found before anything was sent marks nothing."""
+        exchange = self._last_exchange(response)
+        if exchange is not None and exchange.status is not None:
+            exchange.error_code, exchange.hint_key = error.code, error.hint_key
+        return error
+
+    def not_refused(self, response: requests.Response | None = None) -> None:
+        """Undo `refused` for the last answer: the connector expected this refusal, it proves
+        nothing wrong (SuperFaktura's right-to-issue check). A failure on the wire keeps its code."""
+        exchange = self._last_exchange(response)
+        if exchange is not None and exchange.status is not None:
+            exchange.error_code = exchange.hint_key = None
+
+    def _last_exchange(self, response: requests.Response | None) -> Exchange | None:
+        if self._last is None:
+            return None
+        carried = self._last[1]() if self._last[1] is not None else None
+        if response is not None and carried is not response:
+            return None
+        return self._last[0]
 
     def add_sensitive_headers(self, names: Iterable[str]) -> None:
         """Redact these headers (any case) in every recorded exchange, whatever their value."""
@@ -340,6 +374,7 @@ class Transport:
             return response
 
     def _report(self, operation, method, url, status, started, headers, kwargs, response, code, attempt):
+        self._last = None
         if not self.on_exchange:
             return
         body = kwargs.get("json", kwargs.get("data"))
@@ -350,21 +385,23 @@ class Transport:
                 response_body = f"<{len(response.content)} bytes {ctype}>"
             else:
                 response_body = self._body_text(response.content)
-        self.on_exchange(
-            Exchange(
-                operation=operation,
-                method=method,
-                url=self.redact_url(url),
-                status=status,
-                duration_ms=int((time.monotonic() - started) * 1000),
-                request_headers=self._redact_headers(headers),
-                request_body=self._body_text(body),
-                response_headers=self._redact_headers(response.headers) if response is not None else {},
-                response_body=response_body,
-                error_code=code,
-                attempt=attempt,
-            )
+        exchange = Exchange(
+            operation=operation,
+            method=method,
+            url=self.redact_url(url),
+            status=status,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            request_headers=self._redact_headers(headers),
+            request_body=self._body_text(body),
+            response_headers=self._redact_headers(response.headers) if response is not None else {},
+            response_body=response_body,
+            error_code=code,
+            attempt=attempt,
         )
+        # The log keeps this very object until it is written: a refusal read from the answer
+        # afterwards (`refused`) reaches the stored row.
+        self._last = (exchange, weakref.ref(response) if response is not None else None)
+        self.on_exchange(exchange)
 
 
 def _redact_text_structure(text: str) -> str:

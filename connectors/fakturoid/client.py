@@ -103,7 +103,7 @@ class FakturoidClient:
             auth=basic or (self.grant.client_id, self.grant.client_secret),
         )
         if response.status_code != 200:
-            raise error_for(response, operation="token")
+            raise self.http.refused(error_for(response, operation="token"), response)
         reply = body_of(response) or {}
         if not reply.get("access_token"):
             raise ConnectorError(
@@ -164,7 +164,7 @@ class FakturoidClient:
                 continue
             break
         if response.status_code >= 400:
-            raise error_for(response, operation=operation)
+            raise self.http.refused(error_for(response, operation=operation), response)
         return response
 
     def get_json(self, path: str, *, operation: str, account: bool = True, params: dict | None = None) -> Any:
@@ -184,7 +184,7 @@ class FakturoidClient:
             auth=app,
         )
         if response.status_code != 200:
-            raise error_for(response, operation="revoke")
+            raise self.http.refused(error_for(response, operation="revoke"), response)
 
 
 def _redact_token_replies(http: Transport) -> None:

@@ -201,7 +201,7 @@ class FakturowniaConnector(Connector):
             ],
         )
         if not isinstance(body, list):
-            raise ConnectorError(codes.REMOTE_ERROR, detail="unexpected list reply")
+            raise self.http.refused(ConnectorError(codes.REMOTE_ERROR, detail="unexpected list reply"))
         docs = [mapping.invoice_to_remote(row, self.base_url) for row in body if isinstance(row, Mapping)]
         # The list says nothing about totals: a full page means there may be another one.
         return DocumentPage(documents=docs, page=int(page), has_more=len(body) >= self.page_size)
@@ -209,7 +209,7 @@ class FakturowniaConnector(Connector):
     def _invoice(self, remote_id: str) -> Mapping[str, Any]:
         body = self.client.get(f"/invoices/{self._id(remote_id)}.json", "get_invoice")
         if not isinstance(body, Mapping) or not body.get("id"):
-            raise ConnectorError(codes.NOT_FOUND, detail=f"invoice {remote_id} not found")
+            raise self.http.refused(ConnectorError(codes.NOT_FOUND, detail=f"invoice {remote_id} not found"))
         return body
 
     def get_document(self, remote_id: str, kind: str = "invoice") -> RemoteDocument:
@@ -234,8 +234,8 @@ class FakturowniaConnector(Connector):
             return existing
         if not isinstance(body, Mapping) or not body.get("id"):
             # Success without an id: the document may exist anyway, so look it up before a retry.
-            raise ConnectorError(
-                codes.REMOTE_ERROR, detail="Fakturownia answered without an invoice id", ambiguous=True
+            raise self.http.refused(
+                ConnectorError(codes.REMOTE_ERROR, detail="Fakturownia answered without an invoice id", ambiguous=True)
             )
         document = mapping.invoice_to_remote(body, self.base_url)
         document.reference = idempotency_key
@@ -287,7 +287,10 @@ class FakturowniaConnector(Connector):
     def get_pdf(self, remote_id: str, kind: str = "invoice") -> Pdf:
         response = self.client.download(f"/invoices/{self._id(remote_id)}.pdf", "get_pdf")
         if not response.content.startswith(b"%PDF"):
-            raise ConnectorError(codes.REMOTE_ERROR, detail="the reply is not a PDF", http_status=response.status_code)
+            raise self.http.refused(
+                ConnectorError(codes.REMOTE_ERROR, detail="the reply is not a PDF", http_status=response.status_code),
+                response,
+            )
         filename = f"fakturownia-{remote_id}.pdf"
         disposition = response.headers.get("Content-Disposition", "")
         if 'filename="' in disposition:

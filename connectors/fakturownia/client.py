@@ -52,7 +52,8 @@ class FakturowniaClient:
         body = self._json(response)
         failure = error_for(response.status_code, response.headers, body, redact=self.http.redact, creating=creating)
         if failure:
-            raise failure
+            # HTTP 200 may carry a refusal too: the log marks the exchange as failed either way.
+            raise self.http.refused(failure, response)
         return body
 
     def get(self, path: str, operation: str, params=None) -> Any:
@@ -85,7 +86,9 @@ class FakturowniaClient:
         if response.status_code >= 400 or "json" in response.headers.get("Content-Type", ""):
             body = self._json(response)
             failure = error_for(response.status_code, response.headers, body, redact=self.http.redact)
-            raise failure or ConnectorError(
-                errors.REMOTE_ERROR, detail="no PDF in the reply", http_status=response.status_code
+            raise self.http.refused(
+                failure
+                or ConnectorError(errors.REMOTE_ERROR, detail="no PDF in the reply", http_status=response.status_code),
+                response,
             )
         return response

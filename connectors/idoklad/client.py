@@ -120,7 +120,7 @@ class IDokladClient:
         body = parse_json(response)
         token = body.get("access_token") if isinstance(body, dict) else None
         if response.status_code != 200 or not token:
-            raise token_error(response)
+            raise self.http.refused(token_error(response), response)
         self.http.add_secrets([token])
         lifetime = int(body.get("expires_in") or DEFAULT_LIFETIME_SECONDS)
         self.cache.save({"access_token": token, "expires_at": time.time() + lifetime, "fingerprint": self.fingerprint})
@@ -185,7 +185,8 @@ class IDokladClient:
             break
         envelope = parse_json(response)
         if response.status_code >= 300 or not isinstance(envelope, dict) or envelope.get("IsSuccess") is False:
-            raise api_error(response)
+            # `IsSuccess: false` with HTTP 200 is a refusal too: the log marks the exchange as failed.
+            raise self.http.refused(api_error(response), response)
         return envelope.get("Data")
 
     def list_all(

@@ -334,7 +334,8 @@ class InfaktConnector(Connector):
                 return status
             if code >= 400:
                 self._forget_task(key)
-                raise task_error(status)
+                # The task's status arrived with HTTP 200: the log marks that answer as the refusal.
+                raise self.http.refused(task_error(status))
             # Leave time for reading the invoice once the task is done.
             if time.monotonic() + interval + 0.5 > end:
                 raise self._pending(ref)

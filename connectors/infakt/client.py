@@ -40,7 +40,7 @@ class InfaktClient:
             method, self.base_url + path, operation=operation, headers=headers, safe_to_retry=safe_to_retry, **kwargs
         )
         if response.status_code >= 400:
-            raise error_for(response, operation=operation)
+            raise self.http.refused(error_for(response, operation=operation), response)
         return response
 
     def get_json(self, path: str, *, operation: str, params: dict | None = None) -> Any:

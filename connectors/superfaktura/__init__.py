@@ -193,7 +193,11 @@ class SuperFakturaConnector(Connector):
         try:
             self.client.post("/invoices/create", {}, "check_issue_right")
         except ConnectorError as exc:
-            return exc.code == codes.PERMISSION_DENIED
+            if exc.code == codes.PERMISSION_DENIED:
+                return True
+            # The expected refusal of the empty document (or an answer that proves nothing): not
+            # a failed call in the log.
+            self.http.not_refused()
         return False
 
     def _companies(self, all_companies: bool = False) -> dict[str, dict]:
@@ -243,7 +247,7 @@ class SuperFakturaConnector(Connector):
             "list_invoices",
         )
         if not isinstance(body, Mapping):
-            raise ConnectorError(codes.REMOTE_ERROR, detail="unexpected list reply")
+            raise self.http.refused(ConnectorError(codes.REMOTE_ERROR, detail="unexpected list reply"))
         docs = [mapping.invoice_to_remote(item, self.base_url) for item in body.get("items") or []]
         pages = int(body.get("pageCount") or 1)
         return DocumentPage(
@@ -257,7 +261,7 @@ class SuperFakturaConnector(Connector):
     def get_document(self, remote_id: str, kind: str = "invoice") -> RemoteDocument:
         body = self.client.get(f"/invoices/view/{self._id(remote_id)}.json", "get_invoice")
         if not isinstance(body, Mapping) or not (body.get("Invoice") or {}).get("id"):
-            raise ConnectorError(codes.NOT_FOUND, detail=f"invoice {remote_id} not found")
+            raise self.http.refused(ConnectorError(codes.NOT_FOUND, detail=f"invoice {remote_id} not found"))
         return mapping.invoice_to_remote(body, self.base_url)
 
     def create_document(self, draft: DocumentDraft, idempotency_key: str) -> RemoteDocument:
@@ -275,8 +279,8 @@ class SuperFakturaConnector(Connector):
         if not isinstance(data, Mapping) or not (data.get("Invoice") or {}).get("id"):
             # Success without an invoice id: the vendor's WooCommerce plugin treats it as a
             # failure; the document may exist anyway, so look it up before any retry.
-            raise ConnectorError(
-                codes.REMOTE_ERROR, detail="SuperFaktura answered without an invoice id", ambiguous=True
+            raise self.http.refused(
+                ConnectorError(codes.REMOTE_ERROR, detail="SuperFaktura answered without an invoice id", ambiguous=True)
             )
         document = mapping.invoice_to_remote(data, self.base_url)
         document.reference = checksum
@@ -288,6 +292,8 @@ class SuperFakturaConnector(Connector):
             body = self.client.get(f"/api_logs/getResponseByChecksum/{checksum}", "find_by_reference")
         except ConnectorError as exc:
             if exc.code == codes.NOT_FOUND:
+                # "No such request" is the look-up's answer, not a failed call in the log.
+                self.http.not_refused()
                 return None
             raise
         data = body.get("data") if isinstance(body, Mapping) and not body.get("error") else None
@@ -298,6 +304,7 @@ class SuperFakturaConnector(Connector):
             document = self.get_document(remote_id)
         except ConnectorError as exc:
             if exc.code == codes.NOT_FOUND:
+                self.http.not_refused()
                 return None  # created, then deleted in SuperFaktura
             raise
         document.reference = checksum
@@ -306,7 +313,10 @@ class SuperFakturaConnector(Connector):
     def get_pdf(self, remote_id: str, kind: str = "invoice") -> Pdf:
         response = self.client.download(f"/invoices/pdf/{self._id(remote_id)}", "get_pdf")
         if not response.content.startswith(b"%PDF"):
-            raise ConnectorError(codes.REMOTE_ERROR, detail="the reply is not a PDF", http_status=response.status_code)
+            raise self.http.refused(
+                ConnectorError(codes.REMOTE_ERROR, detail="the reply is not a PDF", http_status=response.status_code),
+                response,
+            )
         filename = f"superfaktura-{remote_id}.pdf"
         disposition = response.headers.get("Content-Disposition", "")
         if 'filename="' in disposition:

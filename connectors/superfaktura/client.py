@@ -74,7 +74,8 @@ class SuperFakturaClient:
         body = self._json(response)
         failure = error_for(response.status_code, response.headers, body)
         if failure:
-            raise failure
+            # HTTP 200 with `"error": 1` is a refusal too: the log marks the exchange as failed.
+            raise self.http.refused(failure, response)
         return body
 
     def post(self, path: str, payload: dict, operation: str, *, creating: bool = False) -> Any:
@@ -89,7 +90,8 @@ class SuperFakturaClient:
         body = self._json(response)
         failure = error_for(response.status_code, response.headers, body, writing=True, creating=creating)
         if failure:
-            raise failure
+            # HTTP 200 with `"error": 1` is a refusal too: the log marks the exchange as failed.
+            raise self.http.refused(failure, response)
         return body
 
     def delete(self, path: str, operation: str) -> Any:
@@ -99,14 +101,17 @@ class SuperFakturaClient:
         body = self._json(response)
         failure = error_for(response.status_code, response.headers, body, writing=True)
         if failure:
-            raise failure
+            # HTTP 200 with `"error": 1` is a refusal too: the log marks the exchange as failed.
+            raise self.http.refused(failure, response)
         return body
 
     def download(self, path: str, operation: str) -> requests.Response:
         response = self._send("GET", path, operation, headers={"Accept": "application/pdf"})
         if "json" in response.headers.get("Content-Type", "") or response.status_code >= 400:
             failure = error_for(response.status_code, response.headers, self._json(response))
-            raise failure or ConnectorError(
-                errors.REMOTE_ERROR, detail="no PDF in the reply", http_status=response.status_code
+            raise self.http.refused(
+                failure
+                or ConnectorError(errors.REMOTE_ERROR, detail="no PDF in the reply", http_status=response.status_code),
+                response,
             )
         return response

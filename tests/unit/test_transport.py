@@ -86,3 +86,18 @@ def test_a_read_timeout_on_a_get_is_not_repeated(echo_url):
     with pytest.raises(ConnectorError):
         t.request("POST", f"{echo_url}/slow", operation="verify", safe_to_retry=True, json={})
     assert len(seen) == 1
+
+
+def test_a_refusal_read_from_an_answer_marks_the_exchange_that_carried_it(echo_url):
+    """HTTP 200 with an error in the body: the connector's reading reaches the logged exchange."""
+    seen = []
+    transport = Transport(user_agent="t", on_exchange=seen.append, retries=0)
+    first = transport.request("GET", f"{echo_url}/first", operation="verify")
+    second = transport.request("GET", f"{echo_url}/second", operation="create_invoice")
+    error = ConnectorError("validation", detail="Incorrect currency", hint_key="x.validation")
+    assert transport.refused(error, first) is error
+    assert seen[0].error_code is None and seen[1].error_code is None  # not the last answer: nothing marked
+    transport.refused(error, second)
+    assert (seen[1].status, seen[1].error_code, seen[1].hint_key) == (200, "validation", "x.validation")
+    transport.not_refused(second)  # an expected refusal (SuperFaktura's right-to-issue check)
+    assert seen[1].error_code is None and seen[1].hint_key is None

@@ -46,7 +46,7 @@ def index():
     shop_id = current_shop_id()
     page = page_number(request.args)
     filters = LogFilter.from_args(request.args)
-    calls, has_more = log_queries.page(shop_id, filters, page, PAGE_SIZE)
+    calls, has_more, page = log_queries.page(shop_id, filters, page, PAGE_SIZE)
     orders, documents = log_queries.links(shop_id, calls)
     shop = db.session.get_one(Shop, shop_id)  # the signed-in user's shop exists
     return render_template(
@@ -80,15 +80,16 @@ def detail(call_id: int):
     # A call made outside any order or document (verification, number series) links to neither.
     order = orders.get(call.order_id) if call.order_id is not None else None
     document = documents.get(call.document_id) if call.document_id is not None else None
-    failed = call.error_code or not call.status or call.status >= 400
-    # The transport codes network failures; for an answered error the document keeps the code.
-    code = (
-        call.error_code
-        or (document.last_error_code if document is not None and failed else None)
-        or ("remote_error" if failed else None)
-    )
+    # The transport codes network failures and the connector the answers it refused (with its own
+    # hint, the one the activation form or the order page gave); older rows fall back on the
+    # document's last error.
+    code, hint_key = call.error_code, call.hint_key
+    if code is None and call.failed and document is not None and document.last_error_code:
+        code, hint_key = document.last_error_code, document.last_error_hint_key
+    if code is None and call.failed:
+        code = "remote_error"
     if code:
-        title, hint = hints.title_for(code), hints.hint_for(code, call.system)
+        title, hint = hints.title_for(code), hints.hint_for(code, call.system, hint_key)
     return render_template("logs/detail.html", call=call, order=order, document=document, hint=hint, hint_title=title)
 
 

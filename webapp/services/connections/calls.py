@@ -118,6 +118,7 @@ class ExchangeLog:
         exchange.operation = operations.operation_key(self.system, exchange.operation, exchange.method, exchange.url)[
             :60
         ]
+        exchange.url = redaction.redact_url(exchange.url, self.system)
         exchange.request_body = redaction.redact_text(exchange.request_body, self.system)
         exchange.response_body = redaction.redact_text(exchange.response_body, self.system)
         self.exchanges.append(exchange)
@@ -141,6 +142,7 @@ class ExchangeLog:
                 "response_headers": e.response_headers,
                 "response_body": e.response_body,
                 "error_code": e.error_code,
+                "hint_key": e.hint_key,
                 "order_id": self.order_id,
                 "document_id": self.document_id,
             }

@@ -21,8 +21,6 @@ from flask import current_app
 from ...extensions import db
 from ...models import ApiCall, Document, DocumentState, Integration, utcnow
 
-FAILED = db.or_(ApiCall.error_code.is_not(None), ApiCall.status >= 400, ApiCall.status.is_(None))
-
 
 @dataclass
 class Quota:
@@ -98,12 +96,13 @@ def for_integration(integration: Integration, now: datetime | None = None) -> He
     now = now or utcnow()
     since = now - timedelta(hours=24)
     mine = (ApiCall.shop_id == integration.shop_id, ApiCall.integration_id == integration.id)
-    last_success = db.session.scalar(
-        db.select(db.func.max(ApiCall.created_at)).where(*mine, ApiCall.error_code.is_(None), ApiCall.status < 400)
-    )
+    last_success = db.session.scalar(db.select(db.func.max(ApiCall.created_at)).where(*mine, db.not_(ApiCall.failed)))
     calls_24h = db.session.scalar(db.select(db.func.count(ApiCall.id)).where(*mine, ApiCall.created_at >= since)) or 0
     errors_24h = (
-        db.session.scalar(db.select(db.func.count(ApiCall.id)).where(*mine, ApiCall.created_at >= since, FAILED)) or 0
+        db.session.scalar(
+            db.select(db.func.count(ApiCall.id)).where(*mine, ApiCall.created_at >= since, ApiCall.failed)
+        )
+        or 0
     )
     waiting = (
         db.session.scalar(

@@ -20,7 +20,7 @@ from ...models import ApiCall, Document, Order
 from ...urls import MAX_ID
 from . import operations
 
-FAILED = db.or_(ApiCall.error_code.is_not(None), ApiCall.status >= 400, ApiCall.status.is_(None))
+FAILED = ApiCall.failed  # the one definition (webapp.models.logs), for the support console too
 EXPORT_LIMIT = 10_000
 
 
@@ -81,7 +81,7 @@ def filtered(shop_id: int, f: LogFilter):
     if f.status == "error":
         query = query.where(FAILED)
     elif f.status == "ok":
-        query = query.where(ApiCall.error_code.is_(None), ApiCall.status < 400)
+        query = query.where(db.not_(ApiCall.failed))
     if f.operation:
         query = query.where(ApiCall.operation.in_(operations.keys_with_label_of(f.operation)))
     if f.order:
@@ -106,11 +106,20 @@ def select_ids(model, shop_id: int, text: str, number_column):
     return db.select(model.id).where(model.shop_id == shop_id, condition)
 
 
-def page(shop_id: int, f: LogFilter, number: int, size: int) -> tuple[list[ApiCall], bool]:
-    rows = db.session.scalars(
-        filtered(shop_id, f).order_by(ApiCall.id.desc()).offset((number - 1) * size).limit(size + 1)
-    ).all()
-    return list(rows[:size]), len(rows) > size
+def page(shop_id: int, f: LogFilter, number: int, size: int) -> tuple[list[ApiCall], bool, int]:
+    """One page of the filtered rows, newest first: (rows, whether older ones follow, the page's
+    number). A page past the end (an old link, a hand-typed number) is the last page instead."""
+    rows = _rows(shop_id, f, number, size)
+    if not rows and number > 1:
+        total = db.session.scalar(db.select(db.func.count()).select_from(filtered(shop_id, f).subquery())) or 0
+        number = max(1, -(-total // size))
+        rows = _rows(shop_id, f, number, size)
+    return list(rows[:size]), len(rows) > size, number
+
+
+def _rows(shop_id: int, f: LogFilter, number: int, size: int) -> list[ApiCall]:
+    query = filtered(shop_id, f).order_by(ApiCall.id.desc()).offset((number - 1) * size).limit(size + 1)
+    return list(db.session.scalars(query).all())
 
 
 def links(shop_id: int, calls: Iterable[ApiCall]) -> tuple[dict[int, Order], dict[int, Document]]:

@@ -6,6 +6,9 @@ each connector declares the field names of its bodies in `connectors/<system>/lo
 (`TO_REDACT`), and `GENERIC` covers names every system uses. A body that is JSON is parsed and
 redacted field by field; a body that is not (cut at the log's size limit, or JSON inside a form
 field) gets the same field names replaced in its text, so a truncated body leaks nothing either.
+
+Whatever the lists miss, one rule holds for every system: a value that looks like an e-mail
+address is masked wherever it appears (bodies, the URL's query), under any field name.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import re
 from functools import cache
 from typing import Any
+from urllib.parse import unquote_plus
 
 REDACTED = "•••"
 GENERIC = frozenset(
@@ -38,8 +42,25 @@ GENERIC = frozenset(
         "iban",
         "bank_account",
         "account_number",
+        "recipient",
+        "recipients",
+        "email_to",
     }
 )
+# An e-mail address anywhere in a text: as is, JSON-escaped ("\u0040") or URL-encoded ("%40",
+# with "+" as "%2B"). The local part takes no "%" escapes otherwise: an encoded form body is one long
+# word, and the address would swallow the text before it.
+_DOMAIN = r"[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"
+EMAIL = re.compile(
+    r"[\w.+'-]+(?:@|\\u0040)" + _DOMAIN + r"|[\w.'-]+(?:%2[Bb][\w.'-]+)*%40" + _DOMAIN,
+    re.UNICODE,
+)
+_FORM = re.compile(r"[^\s=&]+=[^\s&]*(?:&[^\s=&]+=?[^\s&]*)*")
+
+
+def mask_emails(text: str) -> str:
+    """Every e-mail address in `text` replaced."""
+    return EMAIL.sub(REDACTED, text) if text else text
 
 
 @cache
@@ -75,6 +96,8 @@ def redact_data(value: Any, fields: frozenset[str], parent: str = "") -> Any:
         return out
     if isinstance(value, list):
         return [redact_data(v, fields, parent) for v in value]
+    if isinstance(value, str):
+        return mask_emails(value)
     return value
 
 
@@ -108,11 +131,15 @@ def _pattern_for(fields: frozenset[str]) -> re.Pattern:
 
 
 def redact_text(text: str, system: str | None) -> str:
-    """A logged body with personal data replaced (parsed when it is JSON, else by field names)."""
+    """A logged body with personal data replaced (parsed when it is JSON, a form read field by
+    field, else by field names)."""
     if not text:
         return text
     fields = fields_for(system)
     stripped = text.strip()
+    if stripped[:1] not in ("{", "[") and _FORM.fullmatch(stripped):
+        # A form body (SuperFaktura's `data=<JSON>`): each value decoded and redacted, shown decoded.
+        return "&".join(_form_pair(part, system, fields) for part in stripped.split("&"))
     if stripped[:1] in ("{", "["):
         try:
             parsed = json.loads(stripped)
@@ -127,4 +154,30 @@ def redact_text(text: str, system: str | None) -> str:
             return f"{match.group(1)}{quote}{REDACTED}{quote}"
         return f"{match.group(3)}{REDACTED}"
 
-    return _pattern_for(fields).sub(replace, text)
+    return mask_emails(_pattern_for(fields).sub(replace, text))
+
+
+def _form_pair(part: str, system: str | None, fields: frozenset[str]) -> str:
+    name, sep, value = part.partition("=")
+    if not sep:
+        return mask_emails(part)
+    decoded = unquote_plus(value)
+    if name.lower() in fields and decoded:
+        return f"{name}={REDACTED}"
+    return f"{name}={redact_text(decoded, system)}"
+
+
+def redact_url(url: str, system: str | None) -> str:
+    """A logged URL with personal query values replaced (`email_to=`), and any e-mail address."""
+    if not url:
+        return url
+    base, sep, query = url.partition("?")
+    if sep:
+        fields = fields_for(system)
+        parts = []
+        for part in query.split("&"):
+            name, eq, value = part.partition("=")
+            personal = name.lower() in fields or EMAIL.search(unquote_plus(value))
+            parts.append(f"{name}={REDACTED}" if eq and value and personal else part)
+        url = base + sep + "&".join(parts)
+    return mask_emails(url)

@@ -188,7 +188,7 @@ def _call(c: ApiCall) -> dict:
         "operation": c.operation,
         "label": operations.label(c.system, c.operation, c.method, c.url),
         "method": c.method,
-        "url": c.url,
+        "url": redaction.redact_url(c.url, c.system),
         "status": c.status,
         "duration_ms": c.duration_ms,
         "error_code": c.error_code,
