@@ -65,6 +65,7 @@ def test_required_fields_are_flagged_without_losing_input(page):
     page.goto(f"{page.base_url}/settings/accounting/superfaktura")
     page.locator("#input-email").fill("someone@shop.sk")
     page.get_by_role("button", name="Activate").click()
-    expect(page.locator("#connection .alert-error")).to_contain_text("Please correct", timeout=10000)
+    # One statement of the result above the form; each missing value is said next to its field.
+    expect(page.locator("#activation-result")).to_contain_text("Some fields need your attention", timeout=10000)
     expect(page.locator("#input-email")).to_have_value("someone@shop.sk")
     expect(page.locator("#input-api_key")).to_have_attribute("aria-invalid", "true")
