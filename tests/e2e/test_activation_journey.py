@@ -50,8 +50,10 @@ def test_wrong_key_shows_what_to_fix_and_marks_the_field(page, sandbox_servers):
     _fill_superfaktura(page, _sf_credentials(sandbox_servers, "wrong_key"))
     page.get_by_role("button", name="Activate").click()
     result = page.locator("#activation-result")
-    expect(result).to_contain_text("did not accept these credentials", timeout=15000)
-    expect(result).to_contain_text("API key")
+    # The box says what the refusal means; what to fix is said next to the field, once.
+    expect(result).to_contain_text("Not connected", timeout=15000)
+    expect(result).not_to_contain_text("did not accept")
+    expect(page.locator("#field-api_key .field-error")).to_contain_text("SuperFaktura did not accept the credentials")
     expect(page.locator("#input-api_key")).to_have_attribute("aria-invalid", "true")
     # Everything typed except the secret is kept.
     expect(page.locator("#input-email")).not_to_have_value("")
