@@ -50,8 +50,10 @@ def test_wrong_key_shows_what_to_fix_and_marks_the_field(page, sandbox_servers):
     _fill_superfaktura(page, _sf_credentials(sandbox_servers, "wrong_key"))
     page.get_by_role("button", name="Activate").click()
     result = page.locator("#activation-result")
-    expect(result).to_contain_text("did not accept these credentials", timeout=15000)
-    expect(result).to_contain_text("API key")
+    # The box says what the refusal means; what to fix is said next to the field, once.
+    expect(result).to_contain_text("Not connected", timeout=15000)
+    expect(result).not_to_contain_text("did not accept")
+    expect(page.locator("#field-api_key .field-error")).to_contain_text("SuperFaktura did not accept the credentials")
     expect(page.locator("#input-api_key")).to_have_attribute("aria-invalid", "true")
     # Everything typed except the secret is kept.
     expect(page.locator("#input-email")).not_to_have_value("")
@@ -65,6 +67,7 @@ def test_required_fields_are_flagged_without_losing_input(page):
     page.goto(f"{page.base_url}/settings/accounting/superfaktura")
     page.locator("#input-email").fill("someone@shop.sk")
     page.get_by_role("button", name="Activate").click()
-    expect(page.locator("#connection .alert-error")).to_contain_text("Please correct", timeout=10000)
+    # One statement of the result above the form; each missing value is said next to its field.
+    expect(page.locator("#activation-result")).to_contain_text("Some fields need your attention", timeout=10000)
     expect(page.locator("#input-email")).to_have_value("someone@shop.sk")
     expect(page.locator("#input-api_key")).to_have_attribute("aria-invalid", "true")

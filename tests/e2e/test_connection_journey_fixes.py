@@ -20,7 +20,7 @@ from .conftest import open_section
 
 TEXT = {
     "en": {
-        "active": "✓ Active",
+        "active": "✓ In use",
         "activate": "Activate",
         "connected": "Connected as",
         "still": "SuperFaktura is still your shop's accounting system",
@@ -33,7 +33,7 @@ TEXT = {
         "nav": "Accounting system",
     },
     "pl": {
-        "active": "✓ Aktywny",
+        "active": "✓ W użyciu",
         "activate": "Aktywuj",
         "connected": "Połączono jako",
         "still": "SuperFaktura jest nadal systemem księgowym Twojego sklepu",
@@ -143,7 +143,7 @@ def test_pasted_keys_after_signing_in_are_verified_and_a_failed_change_keeps_the
         page.get_by_role("button", name="Save and verify").click()
         expect(result).to_contain_text("Your connection still uses the previous credentials", timeout=15000)
         expect(result).not_to_contain_text("Connected as")
-        expect(page.locator(".page-head .badge")).to_have_text("✓ Active")
+        expect(page.locator(".page-head .badge")).to_have_text("✓ In use")
         check_screen(page)
         # The right secret, and the connection moves to the pasted keys.
         page.locator("#input-client_secret").fill(account["credentials"]["client_secret"])

@@ -81,7 +81,7 @@ def test_new_merchant_connects_imports_and_checks_a_test_invoice(
         expect(page.locator("#activation-result")).to_contain_text(f"Connected as {account['label']}", timeout=15000)
         if system != "fakturoid":  # an HTMX answer moves the focus to the result
             expect(page.locator("#activation-result .outcome")).to_be_focused()
-        expect(page.locator(".page-head .badge")).to_have_text("✓ Active")
+        expect(page.locator(".page-head .badge")).to_have_text("✓ In use")
         expect(page.get_by_role("heading", name="Next: check the connection")).to_be_visible()
         check_screen(page)
 
@@ -197,6 +197,6 @@ def test_new_merchant_connects_imports_and_checks_a_test_invoice(
         # Back on the catalogue the system reads as active for this shop.
         page.goto(f"{page.base_url}/settings/accounting/")
         card = page.locator(".system-card").filter(has=page.get_by_role("heading", name=name, exact=True))
-        expect(card.locator(".badge")).to_have_text("✓ Active")
+        expect(card.locator(".badge")).to_have_text("✓ In use")
         expect(card).to_contain_text(f"Connected as {account['label']}")
         assert not page.console_errors, page.console_errors

@@ -45,7 +45,7 @@ def test_revoked_key_is_recovered_through_the_reauthentication_banner(browser, d
     with open_page(browser, demo, width) as page:
         sign_in(page, "owner@demo.test", "demo-owner")
         page.goto(f"{page.base_url}/settings/accounting/superfaktura")
-        expect(page.locator(".page-head .badge")).to_have_text("✓ Active")
+        expect(page.locator(".page-head .badge")).to_have_text("✓ In use")
         expect(page.locator("#connection")).to_contain_text(f"Connected as {valid['label']}")
 
         # The merchant's own document options, saved before anything goes wrong.
@@ -99,10 +99,10 @@ def test_revoked_key_is_recovered_through_the_reauthentication_banner(browser, d
         page.get_by_role("button", name="Save and verify").click()
         expect(result.locator(".outcome-ok")).to_contain_text(f"Connected as {valid['label']}", timeout=15000)
         expect(page.locator("#connection .alert-warn")).to_have_count(0)
-        expect(page.locator(".page-head .badge")).to_have_text("✓ Active")
+        expect(page.locator(".page-head .badge")).to_have_text("✓ In use")
         check_screen(page)
         page.reload()
-        expect(page.locator(".page-head .badge")).to_have_text("✓ Active")
+        expect(page.locator(".page-head .badge")).to_have_text("✓ In use")
         assert _settings_values(page) == before
         page.goto(f"{page.base_url}/settings/accounting/")
         expect(page.locator(".banner")).to_have_count(0)

@@ -24,7 +24,7 @@ WORDS = {
         "keep": "No, keep it connected",
         "deactivate_title": "Deactivate SuperFaktura?",
         "deactivated": "The connection is deactivated",
-        "active": "✓ Active",
+        "active": "✓ In use",
         "works": "Invoicing works",
         "remove": "Remove the test document",
         "yes_remove": "Yes, remove it",
@@ -43,7 +43,7 @@ WORDS = {
         "keep": "Nie, zostaw połączenie",
         "deactivate_title": "Dezaktywować SuperFaktura?",
         "deactivated": None,
-        "active": "✓ Aktywne",
+        "active": "✓ W użyciu",
         "works": "Fakturowanie działa",
         "remove": "Usuń dokument testowy",
         "yes_remove": "Tak, usuń",
@@ -138,7 +138,7 @@ def test_deactivate_asks_first_and_says_what_will_happen(browser, demo, lang):
         assert deactivate.bounding_box()["y"] >= verify["y"] + verify["height"]
         deactivate.click()
         expect(page.get_by_role("heading", name=words["deactivate_title"])).to_be_visible()
-        expect(page.locator(".consequences li")).to_have_count(3)
+        expect(page.locator(".consequences li")).to_have_count(4)
         check_screen(page)
         page.get_by_role("link", name=words["keep"]).click()
         expect(page.locator(".page-head .badge")).to_have_text(words["active"])  # nothing happened

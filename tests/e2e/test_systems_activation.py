@@ -28,7 +28,7 @@ def test_connect_with_fakturoid_signs_in_allows_and_connects(browser, demo, sand
         connect_with_fakturoid(page, account, "allow")
         result = page.locator("#activation-result")
         expect(result.locator(".outcome-ok")).to_contain_text(f"Connected as {account['label']}", timeout=15000)
-        expect(page.locator(".page-head .badge")).to_have_text("✓ Active")
+        expect(page.locator(".page-head .badge")).to_have_text("✓ In use")
         # No key was typed: the pasted-credentials fields stay empty.
         expect(page.locator("#input-client_id")).to_have_value("")
         check_screen(page)
@@ -37,7 +37,7 @@ def test_connect_with_fakturoid_signs_in_allows_and_connects(browser, demo, sand
         expect(result.locator(".outcome-ok")).to_contain_text(f"Connected as {account['label']}", timeout=15000)
         page.goto(f"{page.base_url}/settings/accounting/")
         card = page.locator(".system-card").filter(has=page.get_by_role("heading", name="Fakturoid", exact=True))
-        expect(card.locator(".badge")).to_have_text("✓ Active")
+        expect(card.locator(".badge")).to_have_text("✓ In use")
         assert not page.console_errors, page.console_errors
 
 
@@ -70,7 +70,7 @@ def test_fakturoid_with_pasted_credentials(browser, demo, sandbox_servers):
         expect(result.locator(".outcome-ok")).to_contain_text(f"Connected as {account['label']}", timeout=15000)
         expect(result.locator(".outcome")).to_be_focused()
         # Fakturoid means pasted credentials for scripts; the merchant is told so, politely.
-        expect(page.locator(".page-head .badge")).to_have_text("✓ Active")
+        expect(page.locator(".page-head .badge")).to_have_text("✓ In use")
         expect(result).to_contain_text("Fakturoid recommends that apps such as Fynode connect by signing in")
         expect(page.locator("#input-slug")).to_have_value(account["credentials"]["slug"])
         expect(page.locator("#input-client_secret")).to_have_value("")
@@ -94,7 +94,7 @@ def test_idoklad_with_pasted_credentials(browser, demo, sandbox_servers):
         expect(result.locator(".outcome-ok")).to_contain_text(f"Connected as {account['label']}", timeout=15000)
         expect(result.locator(".outcome")).to_be_focused()
         expect(result).to_contain_text("Plan")
-        expect(page.locator(".page-head .badge")).to_have_text("✓ Active")
+        expect(page.locator(".page-head .badge")).to_have_text("✓ In use")
         # The agenda's number series are offered as choices right away.
         expect(page.locator("#input-invoice_series option:not([value=''])")).not_to_have_count(0)
         check_screen(page)

@@ -86,7 +86,7 @@ def test_activation_sends_the_documented_sfapi_header(owner_client, sf):
 @pytest.mark.parametrize(
     "state, code, text",
     [
-        ("wrong_key", "invalid_credentials", "did not accept these credentials"),
+        ("wrong_key", "invalid_credentials", "SuperFaktura did not accept the credentials"),
         ("no_api_plan", "plan_lacks_api", "Premium"),
     ],
 )

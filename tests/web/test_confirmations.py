@@ -74,10 +74,11 @@ def test_deactivating_an_oauth_connection_says_the_access_is_revoked(app, owner_
     connect(app, sandbox, owner_client.user.shop_id, "superfaktura")
     with app.app_context():
         row = db.session.scalar(db.select(Integration))
-        row.token_encrypted = "stand-in: the connection was made with the vendor's sign-in"
+        row.config = {**row.config, "auth_method": "oauth"}  # stand-in: made with the vendor's sign-in
         db.session.commit()
     html = owner_client.get(f"{SF}/deactivate").get_data(as_text=True)
     assert "access to your SuperFaktura account is revoked" in html
+    assert "The keys you pasted" not in html
 
 
 def _issued(app, owner_client, kind: str) -> Document:

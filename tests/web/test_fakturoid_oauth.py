@@ -65,7 +65,7 @@ def test_connect_with_fakturoid_allows_and_connects(app, owner_client, fa):
     reloaded = owner_client.get("/settings/accounting/fakturoid").get_data(as_text=True)
     assert "Connected as" in reloaded and "not granted" not in reloaded
     replay = _back_to_app(owner_client, location).get_data(as_text=True)
-    assert "already used" in replay and "✓ Active" in replay
+    assert "already used" in replay and "✓ In use" in replay
     # A later call from the stored integration (as the worker makes it) works with the stored token.
     assert "Connected as" in owner_client.post("/settings/accounting/fakturoid/verify").get_data(as_text=True)
 

@@ -11,6 +11,7 @@ from flask import Blueprint
 
 from webapp.extensions import db
 from webapp.models import Document, Integration, IntegrationStatus, utcnow
+from webapp.services.documents import rules
 from webapp.services.observability import dashboard
 
 from .conftest import login
@@ -153,10 +154,12 @@ def test_dashboard_without_a_connection_calls_to_connect_one(owner_client):
 
 
 def test_dashboard_with_an_active_system_says_invoicing_works(app, owner_client):
-    _integration(app, owner_client.user.shop_id)
+    integration_id = _integration(app, owner_client.user.shop_id)
+    with app.app_context():  # invoicing works once a rule creates documents
+        rules.confirm_presets(db.session.get(Integration, integration_id), ["card_invoice"])
     html = owner_client.get("/").get_data(as_text=True)
     assert "Invoicing works: SuperFaktura is connected as “Alfa s.r.o.”." in html
-    assert "✓ Active" in html and "Nothing needs your attention." in html
+    assert "✓ In use" in html and "Nothing needs your attention." in html
 
 
 def test_dashboard_with_rejected_credentials_leads_to_reauthentication(app, owner_client):

@@ -64,7 +64,7 @@ def index():
 def retry(document_id: int):
     document = get_or_404(Document, document_id)
     if worker.retry(document):
-        flash(_("We are issuing %(kind)s again.", kind=wording.document_kind(document.kind)), "success")
+        flash(wording.retry_started(document), "success")
     else:
         flash(_("This document is not waiting for a retry."), "warn")
     return redirect(safe_next(request.form.get("next"), url_for("documents.index")))

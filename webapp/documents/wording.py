@@ -89,6 +89,22 @@ def change_sentence(change, system: str) -> str:
     return str(sentence % {"amount": amount, "system": system, "number": change.number or change.corrects})
 
 
+RETRY_STARTED = {
+    "invoice": _l("We are issuing the invoice for order %(order)s again."),
+    "proforma": _l("We are issuing the proforma invoice for order %(order)s again."),
+    "credit_note": _l("We are issuing the credit note for order %(order)s again."),
+}
+
+
+def retry_started(document: Document) -> str:
+    """What the retry button did, in a sentence of its own for each kind (languages inflect the
+    kind's name), with the order's number: a failed document has no number of its own yet."""
+    order = document.order.number if document.order is not None else ""
+    if document.number:
+        return gettext("We are issuing %(number)s again.", number=document.number)
+    return str(RETRY_STARTED.get(document.kind, RETRY_STARTED["invoice"])) % {"order": order}
+
+
 def document_kind(kind: str) -> str:
     return str(KIND_NAMES.get(kind, kind))
 

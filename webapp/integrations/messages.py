@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from connectors import registry
 
 from ..models import IntegrationStatus
-from ..services.connections.activation import BLOCKED
+from ..services.connections.activation import BLOCKED, REFUSED_FIELDS, SUSPECT_MESSAGES
 from ..services.connections.calls import FIXED_IN_THE_SYSTEM
 from ..services.connections.hints import hint_for, title_for
 
@@ -77,6 +77,15 @@ def _describe(message: str, code: str | None, p: dict) -> tuple[str, str]:
                 )
             )
         return title, hint
+    if message == REFUSED_FIELDS:
+        # The refused values carry their messages next to them in the form: here only what the
+        # refusal means for the connection.
+        if p.get("kept_previous"):
+            return (
+                _("Your connection still uses the previous credentials"),
+                _("The new values were not saved; the connection keeps working as before."),
+            )
+        return _("Not connected"), _("Nothing was saved. Correct the marked values and activate again.")
     if message == "fields_need_attention":
         return _("Some fields need your attention"), _("Correct the marked fields and activate again.")
     if message == "activation_busy":
@@ -200,6 +209,19 @@ def attention_hint(integration) -> str:
     return ""
 
 
+def _specific_field_hint(outcome, params: dict, fields: dict[str, list[str]]) -> dict[str, list[str]]:
+    """One field suspected from the error code (the system named none): its message is the
+    system's own hint for that error (where to copy the value again), said once, next to it."""
+    suspected = [key for key, messages in (outcome.fields or {}).items() if set(messages) & set(SUSPECT_MESSAGES)]
+    cls = registry.get(params.get("system_key", ""))
+    key = hint_key = None
+    if cls is not None and len(suspected) == 1:
+        key, hint_key = suspected[0], params.get("hint_key") or cls.hint_overrides.get(outcome.code or "")
+    if key is None or not hint_key or not getattr(cls, "hints", {}).get(hint_key):
+        return fields
+    return {**fields, key: [hint_for(outcome.code or "", params.get("system_key"), params.get("hint_key"))]}
+
+
 def describe(outcome) -> Described:
     """Title, hint and field messages of an outcome, in the current request's language."""
     if outcome is None:
@@ -208,4 +230,6 @@ def describe(outcome) -> Described:
     params.setdefault("system", _name(params.get("system_key", "")) if params.get("system_key") else "")
     title, hint = _describe(outcome.message or "error", outcome.code, params)
     fields = {key: [_text(m, params) for m in messages] for key, messages in (outcome.fields or {}).items()}
+    if outcome.message == REFUSED_FIELDS:
+        fields = _specific_field_hint(outcome, params, fields)
     return Described(title=title, hint=hint, fields=fields)

@@ -17,7 +17,7 @@ from ..extensions import is_htmx
 from ..models import IntegrationStatus
 from ..services.accounts.tenancy import current_shop_id
 from ..services.connections import activation, calls, oauth, verification
-from ..services.documents import payment_webhooks
+from ..services.documents import payment_webhooks, rules
 from . import messages
 from .forms import render_fields
 
@@ -210,7 +210,14 @@ def confirm_deactivate(system: str):
         abort(404)
     if integration.status not in (IntegrationStatus.ACTIVE, IntegrationStatus.NEEDS_ATTENTION):
         return redirect(url_for(".settings", system=system))
-    return render_template("integrations/confirm_deactivate.html", system=cls, integration=integration)
+    return render_template(
+        "integrations/confirm_deactivate.html",
+        system=cls,
+        integration=integration,
+        in_use=activation.current_connection(current_shop_id()),
+        waiting=activation.waiting_documents(integration),
+        signed_in=activation.signed_in(integration),
+    )
 
 
 @bp.post("/<system>/deactivate")
@@ -224,8 +231,25 @@ def deactivate(system: str):
         if is_htmx():
             return "", 204, {"HX-Redirect": target}
         return redirect(target, 303)
+    was_current = integration.current
     activation.deactivate(integration)
-    flash(_("The connection is deactivated. Its settings and history are kept; activate it again at any time."), "info")
+    in_use = activation.current_connection(integration.shop_id)
+    if not was_current and in_use is not None:
+        # A system tried beside the one in use: nothing changes for the orders.
+        flash(
+            _(
+                "%(system)s is deactivated. Nothing changed for your orders: they keep going to %(current)s. "
+                "Its settings and history are kept; activate it again at any time.",
+                system=registry.require(system).name,
+                current=registry.require(in_use.system).name,
+            ),
+            "info",
+        )
+    else:
+        flash(
+            _("The connection is deactivated. Its settings and history are kept; activate it again at any time."),
+            "info",
+        )
     return redirect(url_for(".settings", system=system), 303)
 
 
@@ -342,6 +366,8 @@ def integration_context():
         "invoices": _l("Invoices"),
         "expenses": _l("Expenses"),
         "reports": _l("Reports"),
+        # Poland's national e-invoice system: the account is connected to it.
+        "ksef": _l("KSeF e-invoices"),
     }
     attention = None
     if getattr(current_user, "is_authenticated", False) and current_user.shop_id:
@@ -363,6 +389,12 @@ def attention_hint(integration) -> str:
     """What to fix in the accounting system for a connection paused by it ("" when new
     credentials are what it needs), in the viewer's language."""
     return messages.attention_hint(integration)
+
+
+@bp.app_template_global("rules_state")
+def rules_state(integration) -> str:
+    """Whether the connection's document rules create documents: "pending", "off" or "on"."""
+    return rules.rules_state(integration)
 
 
 @bp.app_template_filter("system_name")

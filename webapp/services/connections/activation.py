@@ -107,6 +107,20 @@ def remember_typed_secrets(integration: Integration | None, system: str, raw: di
     integration.choices = {**(integration.choices or {}), RETRY_KEY: box().encrypt({"secrets": typed, "until": until})}
 
 
+def forget_typed_secrets(integration: Integration | None, keys: set[str]) -> None:
+    """Drop what was kept for a retry in these fields: the system refused those very values, so
+    offering to reuse them would only fail again. The caller commits."""
+    kept = retry_secrets(integration)
+    if integration is None or not (set(kept) & keys):
+        return
+    left = {k: v for k, v in kept.items() if k not in keys}
+    choices = {k: v for k, v in (integration.choices or {}).items() if k != RETRY_KEY}
+    integration.choices = choices
+    if left:
+        until = (utcnow() + timedelta(seconds=RETRY_SECONDS)).isoformat()
+        integration.choices = {**choices, RETRY_KEY: box().encrypt({"secrets": left, "until": until})}
+
+
 def retry_secrets(integration: Integration | None) -> dict[str, str]:
     """What the merchant typed in the last failed attempt, while still fresh."""
     blob = (integration.choices or {}).get(RETRY_KEY) if integration is not None else None
@@ -151,6 +165,13 @@ def _release(integration: Integration) -> None:
     integration.busy_until = None
 
 
+SUSPECT_CREDENTIALS = N_("%(system)s did not accept the credentials: copy this value again from %(system)s.")
+SUSPECT_ACCOUNT = N_("This user has no account or company with this value in %(system)s.")
+# Messages of fields the system did not name itself, only suspected from the error code.
+SUSPECT_MESSAGES = (SUSPECT_CREDENTIALS, SUSPECT_ACCOUNT)
+REFUSED_FIELDS = "refused_fields"
+
+
 def _suspect_fields(cls, error: ConnectorError) -> dict[str, list[str]]:
     """Fields to highlight when the system does not say which one is wrong, each with what is
     wrong with it (one message per field, shown next to it)."""
@@ -163,12 +184,12 @@ def _suspect_fields(cls, error: ConnectorError) -> dict[str, list[str]]:
             if f.section == schema_fields.CONNECTION
             and (f.secret or f.kind == schema_fields.EMAIL or f.key.endswith("client_id"))
         ]
-        message = N_("%(system)s did not accept the credentials: copy this value again from %(system)s.")
+        message = SUSPECT_CREDENTIALS
     elif error.code == codes.ACCOUNT_NOT_FOUND:
         # The connector says which settings this error points at (company id, slug, subdomain...).
         wanted = cls.error_fields.get(error.code, ())
         keys = [f.key for f in cls.schema if f.key in wanted]
-        message = N_("This user has no account or company with this value in %(system)s.")
+        message = SUSPECT_ACCOUNT
     return {k: [message] for k in keys}
 
 
@@ -236,6 +257,11 @@ def fetch_choices(connector) -> dict[str, Any]:
 OAUTH_METHOD = "oauth"
 
 
+def signed_in(integration: Integration) -> bool:
+    """Made with the vendor's sign-in (OAuth), rather than with keys pasted into the form."""
+    return (integration.config or {}).get("auth_method") == OAUTH_METHOD
+
+
 def _pasted_method(system: str, raw: dict[str, Any]) -> dict[str, Any]:
     """Whatever the merchant pastes is what gets verified: a secret typed into the form of a
     connection made by signing in (auth_method "oauth") switches it to the pasted-keys method
@@ -297,10 +323,19 @@ def activate(shop_id: int, system: str, raw: dict[str, Any]) -> tuple[Integratio
         if unchanged and error.is_auth and integration.status == IntegrationStatus.ACTIVE:
             integration.status = IntegrationStatus.NEEDS_ATTENTION
         calls.remember_error(integration, error)
-        remember_typed_secrets(integration, system, raw)
+        # A secret the system refused (its field is marked) is never offered for reuse: it would
+        # only fail again. One not in question (a wrong company id or subdomain, a passing
+        # problem) is kept for the retry, so it need not be pasted again.
+        refused = set(_field_messages(registry.get(system), error))
+        forget_typed_secrets(integration, refused)
+        remember_typed_secrets(integration, system, {k: v for k, v in raw.items() if k not in refused})
         audit.record("integration.activation_failed", shop_id, system=system, code=error.code)
         db.session.commit()
         outcome = outcome_from_error(system, error, log_id)
+        if outcome.fields and outcome.message == "error":
+            # The form marks the refused values, each with its message: the result box says
+            # only what the refusal means for the connection.
+            outcome.message = REFUSED_FIELDS
         if not unchanged and integration.status == IntegrationStatus.ACTIVE:
             # A failed change never touches a working connection: say so before anything else.
             outcome.params["kept_previous"] = True

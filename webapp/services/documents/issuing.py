@@ -318,6 +318,13 @@ def reopen(document: Document) -> bool:
                 # An internal failure may have happened after the create was sent.
                 # (Without an error code the comparison is NULL, and NULL in a NOT NULL column fails.)
                 needs_lookup=db.or_(Document.needs_lookup, db.func.coalesce(Document.last_error_code, "") == INTERNAL),
+                # The refusal belongs to the attempt before: while the document waits for the new
+                # one it is not shown beside it (the integration log keeps it). SQL reads the old
+                # value for needs_lookup above.
+                last_error_code=None,
+                last_error_detail=None,
+                last_error_hint_key=None,
+                last_error_fields=None,
             )
             .execution_options(synchronize_session=False)
         )

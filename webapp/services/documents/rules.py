@@ -86,6 +86,20 @@ def presets_pending(integration: Integration) -> bool:
     return not rules_of(integration)
 
 
+RULES_PENDING = "pending"  # no rule yet: the presets wait for the merchant's confirmation
+RULES_OFF = "off"  # rules exist, every one switched off
+RULES_ON = "on"
+
+
+def rules_state(integration: Integration | None) -> str:
+    """Whether the connection's rules create documents: nothing is issued for an order until at
+    least one rule is switched on (presets are only proposed until the merchant confirms them)."""
+    rows = rules_of(integration) if integration is not None else []
+    if not rows:
+        return RULES_PENDING
+    return RULES_ON if any(rule.enabled for rule in rows) else RULES_OFF
+
+
 def confirm_presets(
     integration: Integration, keys: list[str] | None = None, series: dict[str, str] | None = None
 ) -> list[DocumentRule]:
