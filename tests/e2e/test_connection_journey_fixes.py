@@ -36,13 +36,13 @@ TEXT = {
         "active": "✓ W użyciu",
         "activate": "Aktywuj",
         "connected": "Połączono jako",
-        "still": "SuperFaktura jest nadal systemem księgowym Twojego sklepu",
-        "switch": "Przełącz na iDoklad",
-        "yes_switch": "Tak, przełącz na iDoklad",
-        "waiting": "Żadne dokumenty nie czekają na SuperFaktura",
-        "rules": "iDoklad nie ma jeszcze reguł dokumentów",
-        "now": "iDoklad jest teraz systemem księgowym Twojego sklepu",
-        "blocked": "Fakturoid nie może jeszcze wystawiać dokumentów",
+        "still": "System SuperFaktura jest nadal systemem księgowym Twojego sklepu",
+        "switch": "Przełącz na system iDoklad",
+        "yes_switch": "Tak, przełącz na system iDoklad",
+        "waiting": "Żadne dokumenty nie czekają na system SuperFaktura",
+        "rules": "System iDoklad nie ma jeszcze reguł dokumentów",
+        "now": "System iDoklad jest teraz systemem księgowym Twojego sklepu",
+        "blocked": "System Fakturoid nie może jeszcze wystawiać dokumentów",
         "nav": "System księgowy",
     },
 }
@@ -176,7 +176,7 @@ def test_reauthenticating_a_signed_in_connection_is_a_reconnect_button(browser, 
         _settings(page, "fakturoid")
         reconnect = page.locator("#reconnect")
         expect(reconnect.get_by_role("link")).to_have_attribute("href", "/settings/accounting/fakturoid/connect")
-        expect(reconnect).to_contain_text("Połącz ponownie z Fakturoid" if lang == "pl" else "Reconnect with Fakturoid")
+        expect(reconnect).to_contain_text("Połącz ponownie z systemem Fakturoid" if lang == "pl" else "Reconnect with Fakturoid")
         expect(page.locator("#input-client_id")).to_have_value("")
         check_screen(page)
 

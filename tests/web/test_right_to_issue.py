@@ -71,7 +71,7 @@ def test_the_blocker_and_its_hint_are_said_in_polish(owner_client, sandbox):
     sf = sandbox("superfaktura")
     owner_client.post("/language", data={"lang": "pl", "next": f"{BASE}/superfaktura"})
     html = _activate(owner_client, sf.account("no_permission")["credentials"])
-    assert "SuperFaktura nie może jeszcze wystawiać dokumentów" in html
+    assert "System SuperFaktura nie może jeszcze wystawiać dokumentów" in html
     assert "Nadaj użytkownikowi API rolę administratora" in html
     assert "Połączono jako" not in html
 

@@ -379,7 +379,7 @@ def test_sync_result_counts_use_each_language_plural_forms(app, engine, owner_cl
     "lang,text",
     [
         ("en", "VAT 23 %: -€10.90 here, -€9.90 in SuperFaktura"),
-        ("pl", "VAT 23 %: -10,90\xa0€ tutaj, -9,90\xa0€ w SuperFaktura"),
+        ("pl", "VAT 23 %: -10,90\xa0€ tutaj, -9,90\xa0€ w systemie SuperFaktura"),
     ],
 )
 def test_amounts_in_differences_are_money_in_the_users_locale(app, engine, owner_client, lang, text):
