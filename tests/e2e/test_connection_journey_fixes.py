@@ -176,7 +176,9 @@ def test_reauthenticating_a_signed_in_connection_is_a_reconnect_button(browser, 
         _settings(page, "fakturoid")
         reconnect = page.locator("#reconnect")
         expect(reconnect.get_by_role("link")).to_have_attribute("href", "/settings/accounting/fakturoid/connect")
-        expect(reconnect).to_contain_text("Połącz ponownie z systemem Fakturoid" if lang == "pl" else "Reconnect with Fakturoid")
+        expect(reconnect).to_contain_text(
+            "Połącz ponownie z systemem Fakturoid" if lang == "pl" else "Reconnect with Fakturoid"
+        )
         expect(page.locator("#input-client_id")).to_have_value("")
         check_screen(page)
 
