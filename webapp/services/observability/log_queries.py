@@ -20,7 +20,6 @@ from ...models import ApiCall, Document, Order
 from ...urls import MAX_ID
 from . import operations
 
-FAILED = ApiCall.failed  # the one definition (webapp.models.logs), for the support console too
 EXPORT_LIMIT = 10_000
 
 
@@ -79,7 +78,7 @@ class LogFilter:
 def filtered(shop_id: int, f: LogFilter):
     query = db.select(ApiCall).where(ApiCall.shop_id == shop_id)
     if f.status == "error":
-        query = query.where(FAILED)
+        query = query.where(ApiCall.failed)
     elif f.status == "ok":
         query = query.where(db.not_(ApiCall.failed))
     if f.operation:

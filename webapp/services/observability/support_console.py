@@ -104,7 +104,7 @@ def failing_shops(limit: int = 20) -> list[dict]:
     failed_calls = dict(
         db.session.execute(
             db.select(ApiCall.integration_id, db.func.count(ApiCall.id))
-            .where(ApiCall.integration_id.in_(current_ids), ApiCall.created_at >= since, log_queries.FAILED)
+            .where(ApiCall.integration_id.in_(current_ids), ApiCall.created_at >= since, ApiCall.failed)
             .group_by(ApiCall.integration_id)
         ).all()
     )
@@ -136,7 +136,7 @@ def shop_details(shop_id: int) -> dict | None:
         return None
     owner = db.session.scalar(db.select(User).where(User.shop_id == shop_id, User.role == "owner").order_by(User.id))
     errors = db.session.scalars(
-        db.select(ApiCall).where(ApiCall.shop_id == shop_id, log_queries.FAILED).order_by(ApiCall.id.desc()).limit(10)
+        db.select(ApiCall).where(ApiCall.shop_id == shop_id, ApiCall.failed).order_by(ApiCall.id.desc()).limit(10)
     ).all()
     current = db.session.scalar(
         db.select(Integration).where(Integration.shop_id == shop_id, Integration.current.is_(True))
